@@ -1,0 +1,169 @@
+/**
+ * Drizzle schema for Signet's libSQL database.
+ *
+ * The four Better Auth tables carry exactly the fields Better Auth 1.7 reads and writes (email + password and the
+ * bearer plugin add none). Property names are Better Auth's field names because its Drizzle adapter looks columns
+ * up by property; the SQL column names are snake_case.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const createdAt = () =>
+  integer("created_at", { mode: "timestamp_ms" })
+    .notNull()
+    .default(sql`(cast(unixepoch('subsecond') * 1000 as integer))`);
+
+export const user = sqliteTable("user", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  email: text("email").notNull().unique(),
+  emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
+  /** Object key of the profile image: a UUID without extension, assigned once and reused. */
+  image: text("image"),
+  createdAt: createdAt(),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" })
+    .notNull()
+    .default(sql`(cast(unixepoch('subsecond') * 1000 as integer))`),
+});
+
+export const session = sqliteTable(
+  "session",
+  {
+    id: text("id").primaryKey(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    token: text("token").notNull().unique(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    ipAddress: text("ip_address"),
+    userAgent: text("user_agent"),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+  },
+  (t) => [index("session_user_id_idx").on(t.userId)],
+);
+
+export const account = sqliteTable(
+  "account",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    accessToken: text("access_token"),
+    refreshToken: text("refresh_token"),
+    idToken: text("id_token"),
+    accessTokenExpiresAt: integer("access_token_expires_at", { mode: "timestamp_ms" }),
+    refreshTokenExpiresAt: integer("refresh_token_expires_at", { mode: "timestamp_ms" }),
+    scope: text("scope"),
+    password: text("password"),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("account_user_id_idx").on(t.userId)],
+);
+
+export const verification = sqliteTable(
+  "verification",
+  {
+    id: text("id").primaryKey(),
+    identifier: text("identifier").notNull(),
+    value: text("value").notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(cast(unixepoch('subsecond') * 1000 as integer))`),
+  },
+  (t) => [index("verification_identifier_idx").on(t.identifier)],
+);
+
+export const FILE_STATUSES = ["pending", "ready", "rejected", "deleted"] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
+
+/** One uploaded (or announced) object: `pending` → `ready` | `rejected` | `deleted`. */
+export const file = sqliteTable(
+  "file",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    originalFilename: text("original_filename").notNull(),
+    contentType: text("content_type").notNull(),
+    size: integer("size").notNull(),
+    checksumSha256: text("checksum_sha256"),
+    etag: text("etag"),
+    status: text("status", { enum: FILE_STATUSES }).notNull().default("pending"),
+    uploadId: text("upload_id"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    uploadExpiresAt: integer("upload_expires_at", { mode: "timestamp_ms" }).notNull(),
+    completedAt: integer("completed_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("file_key_unique").on(t.key),
+    index("file_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+    index("file_status_expires_idx").on(t.status, t.uploadExpiresAt),
+  ],
+);
+
+/**
+ * A profile image upload in flight. The browser PUTs to `stagingKey`; only a verified upload is copied over the
+ * user's stable key, so a refused upload never destroys the previous image.
+ */
+export const profileImageUpload = sqliteTable(
+  "profile_image_upload",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    stagingKey: text("staging_key").notNull().unique(),
+    contentType: text("content_type").notNull(),
+    size: integer("size").notNull(),
+    checksumSha256: text("checksum_sha256"),
+    originalFilename: text("original_filename").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    index("profile_image_upload_user_idx").on(t.userId, t.createdAt),
+    index("profile_image_upload_expires_idx").on(t.expiresAt),
+  ],
+);
+
+/** Append-only record of what was signed, verified and removed. Never a secret, signature or full URL. */
+export const auditEvent = sqliteTable(
+  "audit_event",
+  {
+    id: text("id").primaryKey(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    // No foreign key: the trail outlives the rows it describes.
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    objectKey: text("object_key").notNull(),
+    fileId: text("file_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("audit_event_actor_at_idx").on(t.actorId, t.at, t.id)],
+);
+
+/** Fixed-window counters shared by every API instance (key is e.g. `issue:<userId>`). */
+export const rateLimit = sqliteTable("rate_limit", {
+  key: text("key").primaryKey(),
+  windowStart: integer("window_start").notNull(),
+  count: integer("count").notNull(),
+});
+
+/** Bytes a user has reserved (pending uploads) or stored (ready files). */
+export const userQuota = sqliteTable("user_quota", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => user.id, { onDelete: "cascade" }),
+  reservedBytes: integer("reserved_bytes").notNull().default(0),
+});
