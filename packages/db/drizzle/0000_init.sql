@@ -49,6 +49,16 @@ CREATE TABLE `file` (
 CREATE UNIQUE INDEX `file_key_unique` ON `file` (`key`);--> statement-breakpoint
 CREATE INDEX `file_owner_created_idx` ON `file` (`owner_id`,`created_at`,`id`);--> statement-breakpoint
 CREATE INDEX `file_status_expires_idx` ON `file` (`status`,`upload_expires_at`);--> statement-breakpoint
+CREATE TABLE `profile_image` (
+	`user_id` text PRIMARY KEY NOT NULL,
+	`content_type` text NOT NULL,
+	`size` integer NOT NULL,
+	`etag` text,
+	`version` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`user_id`) REFERENCES `user`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `profile_image_upload` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,

@@ -57,6 +57,7 @@ describe("migrate", () => {
       "account",
       "audit_event",
       "file",
+      "profile_image",
       "profile_image_upload",
       "rate_limit",
       "session",

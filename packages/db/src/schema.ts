@@ -167,3 +167,15 @@ export const userQuota = sqliteTable("user_quota", {
     .references(() => user.id, { onDelete: "cascade" }),
   reservedBytes: integer("reserved_bytes").notNull().default(0),
 });
+
+/** The user's current (verified) profile image; `user.image` holds its key. Its `version` changes per upload. */
+export const profileImage = sqliteTable("profile_image", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => user.id, { onDelete: "cascade" }),
+  contentType: text("content_type").notNull(),
+  size: integer("size").notNull(),
+  etag: text("etag"),
+  version: integer("version").notNull(),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+});
