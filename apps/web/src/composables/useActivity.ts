@@ -1,0 +1,77 @@
+import { type ComputedRef, computed, type Ref, ref } from "vue";
+import type { AuditApi, AuditEvent } from "../lib/api-types.ts";
+import { describeApiError } from "../lib/errors.ts";
+
+export interface UseActivityReturn {
+  /** The caller's audit events, newest first. */
+  events: Ref<AuditEvent[]>;
+  loading: Ref<boolean>;
+  error: Ref<string | null>;
+  hasMore: ComputedRef<boolean>;
+  refresh(): Promise<void>;
+  loadMore(): Promise<void>;
+}
+
+/** The user's audit trail, paged by the server's cursor. */
+export function useActivity(options: { api: AuditApi; pageSize?: number }): UseActivityReturn {
+  const pageSize = options.pageSize ?? 50;
+  const events = ref<AuditEvent[]>([]);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+  const nextCursor = ref<string | null>(null);
+
+  async function fetchPage(cursor: string | null) {
+    loading.value = true;
+    error.value = null;
+    try {
+      const page = await options.api.list(cursor ? { cursor, limit: pageSize } : { limit: pageSize });
+      events.value = cursor ? [...events.value, ...page.items] : page.items;
+      nextCursor.value = page.nextCursor;
+    } catch (err) {
+      error.value = describeApiError(err);
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  return {
+    events,
+    loading,
+    error,
+    hasMore: computed(() => nextCursor.value !== null),
+    refresh: () => fetchPage(null),
+    loadMore: async () => {
+      if (nextCursor.value) await fetchPage(nextCursor.value);
+    },
+  };
+}
+
+const ACTION_LABELS: Record<string, string> = {
+  "file.upload_url": "Upload link issued",
+  "file.upload": "Upload started",
+  "file.complete": "Upload verified",
+  "file.completed": "Upload verified",
+  "file.reject": "Upload rejected",
+  "file.rejected": "Upload rejected",
+  "file.abort": "Upload cancelled",
+  "file.download": "Download link issued",
+  "file.download_url": "Download link issued",
+  "file.share": "Share link created",
+  "file.delete": "File deleted",
+  "profile.image_upload": "Profile image upload started",
+  "profile.image.upload": "Profile image upload started",
+  "profile.image_complete": "Profile image updated",
+  "profile.image.complete": "Profile image updated",
+  "profile.image_reject": "Profile image refused",
+  "profile.image.reject": "Profile image refused",
+  "profile.image_remove": "Profile image removed",
+  "profile.image.remove": "Profile image removed",
+  "profile.image_download": "Profile image link issued",
+  "profile.image.download": "Profile image link issued",
+  "profile.update": "Profile updated",
+};
+
+/** A readable label for an audit action; unknown actions are shown as recorded. */
+export function describeAction(action: string): string {
+  return ACTION_LABELS[action] ?? action;
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { formatBytes, formatDateTime, formatSpeed, initialsOf } from "./format.ts";
+import { headersToSend } from "./transport.ts";
+
+describe("format", () => {
+  it("formats byte counts", () => {
+    expect(formatBytes(0)).toBe("0 B");
+    expect(formatBytes(1023)).toBe("1023 B");
+    expect(formatBytes(1536)).toBe("1.5 KB");
+    expect(formatBytes(20 * 1024 * 1024)).toBe("20 MB");
+    expect(formatBytes(5 * 1024 ** 3)).toBe("5 GB");
+    expect(formatBytes(-1)).toBe("–");
+  });
+
+  it("formats speeds and hides meaningless ones", () => {
+    expect(formatSpeed(2 * 1024 * 1024)).toBe("2 MB/s");
+    expect(formatSpeed(0)).toBe("");
+    expect(formatSpeed(Number.NaN)).toBe("");
+  });
+
+  it("formats dates and tolerates bad input", () => {
+    expect(formatDateTime(null)).toBe("–");
+    expect(formatDateTime("nope")).toBe("nope");
+    expect(formatDateTime("2026-03-04T05:06:00.000Z", "en-GB")).toMatch(/2026/);
+  });
+
+  it("derives initials", () => {
+    expect(initialsOf("Ada Lovelace")).toBe("AL");
+    expect(initialsOf("  grace  brewster  hopper ")).toBe("GH");
+    expect(initialsOf("linus")).toBe("L");
+    expect(initialsOf("", "zoe@example.com")).toBe("Z");
+    expect(initialsOf("", "")).toBe("?");
+  });
+});
+
+describe("headersToSend", () => {
+  it("drops only the headers browsers set themselves", () => {
+    expect(
+      headersToSend({
+        "content-type": "image/png",
+        "Content-Length": "42",
+        "x-amz-checksum-sha256": "abc=",
+        "if-none-match": "*",
+        "x-amz-meta-owner": "u1",
+      }),
+    ).toEqual({
+      "content-type": "image/png",
+      "x-amz-checksum-sha256": "abc=",
+      "if-none-match": "*",
+      "x-amz-meta-owner": "u1",
+    });
+  });
+});
