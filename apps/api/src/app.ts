@@ -1,0 +1,295 @@
+/**
+ * The Signet HTTP app: Better Auth at /api/auth/*, tRPC at /trpc, the REST compat routes, the built SPA.
+ * Runtime-agnostic (a Hono app: `app.fetch(request)`); each runtime entry only binds it to a port.
+ */
+
+import { TRPCError } from "@trpc/server";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { ZodError, type z } from "zod";
+import type { AppDeps } from "./deps.ts";
+import { describeError, redactingLogger } from "./http/redact.ts";
+import { spaHandler } from "./http/static.ts";
+import type { Actor, ServiceContext } from "./services/context.ts";
+import { createUpload } from "./services/files.ts";
+import { createImageUpload, imageDownloadUrl } from "./services/profile.ts";
+import { createInnerContext, describeZodError } from "./trpc/init.ts";
+import { appRouter } from "./trpc/root.ts";
+import { createImageUploadInput, createUploadInput } from "./trpc/schemas.ts";
+
+type Env = { Variables: { requestId: string; actor: Actor | null } };
+
+const JSON_BODY_LIMIT = 64 * 1024;
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function bearerToken(headers: Headers): string | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
+  return m ? m[1]! : null;
+}
+
+function originOf(value: string | undefined): string | null {
+  if (!value) return null;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
+  }
+}
+
+/** Builds the app from its dependencies. */
+export function createApp(deps: AppDeps) {
+  const logger = redactingLogger(deps.logger);
+  const safeDeps: AppDeps = { ...deps, logger };
+  const { auth, config } = deps;
+  const app = new Hono<Env>();
+
+  async function resolveActor(headers: Headers): Promise<Actor | null> {
+    // A bearer request is authenticated by its token alone: ignoring its cookies is what makes exempting it from
+    // the Origin check safe (a browser cannot attach an Authorization header cross-site without CORS consent).
+    const lookup = new Headers(headers);
+    if (bearerToken(headers)) lookup.delete("cookie");
+    else lookup.delete("authorization");
+    const session = await auth.api.getSession({ headers: lookup });
+    if (!session) return null;
+    return { id: session.user.id, name: session.user.name, email: session.user.email };
+  }
+
+  function serviceContext(c: Context<Env>, actor: Actor): ServiceContext {
+    return { ...safeDeps, user: actor, request: requestMeta(c) };
+  }
+
+  function requestMeta(c: Context<Env>) {
+    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    return {
+      requestId: c.get("requestId"),
+      ip: forwarded || undefined,
+      userAgent: c.req.header("user-agent"),
+    };
+  }
+
+  // Request id and one log line per request.
+  app.use("*", async (c, next) => {
+    const requestId = crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.set("actor", null);
+    const started = performance.now();
+    await next();
+    c.res.headers.set("x-request-id", requestId);
+    logger({
+      level: "info",
+      msg: "request",
+      id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      userId: c.get("actor")?.id ?? null,
+    });
+  });
+
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        connectSrc: ["'self'", config.s3Origin],
+        imgSrc: ["'self'", "data:", "blob:", config.s3Origin],
+        mediaSrc: ["'self'", "blob:", config.s3Origin],
+        fontSrc: ["'self'", "data:"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      // The SPA shows images and offers downloads from the bucket's origin.
+      crossOriginResourcePolicy: "same-site",
+      referrerPolicy: "strict-origin-when-cross-origin",
+    }),
+  );
+
+  for (const path of ["/trpc/*", "/api/*"]) {
+    app.use(
+      path,
+      cors({
+        origin: (origin) => (origin === config.publicUrl ? origin : null),
+        credentials: true,
+        allowMethods: ["GET", "POST", "OPTIONS"],
+        allowHeaders: ["content-type", "authorization", "trpc-accept", "x-trpc-source"],
+        exposeHeaders: ["set-auth-token", "x-request-id"],
+        maxAge: 600,
+      }),
+    );
+    app.use(
+      path,
+      bodyLimit({
+        maxSize: JSON_BODY_LIMIT,
+        onError: (c) =>
+          c.json(
+            {
+              error: {
+                code: "PAYLOAD_TOO_LARGE",
+                message: `Request body over ${JSON_BODY_LIMIT} bytes; files go straight to storage, not through the API`,
+              },
+            },
+            413,
+          ),
+      }),
+    );
+  }
+
+  // CSRF: a state-changing request that rides on the session cookie must come from the SPA's own origin.
+  // Better Auth checks its own POSTs.
+  app.use("*", async (c, next) => {
+    const path = c.req.path;
+    const guarded = path.startsWith("/trpc/") || (path.startsWith("/api/") && !path.startsWith("/api/auth/"));
+    if (
+      !guarded ||
+      SAFE_METHODS.has(c.req.method) ||
+      bearerToken(c.req.raw.headers) ||
+      !c.req.header("cookie")
+    ) {
+      return next();
+    }
+    const origin = originOf(c.req.header("origin")) ?? originOf(c.req.header("referer"));
+    if (origin !== config.publicUrl) {
+      return c.json(
+        {
+          error: {
+            code: "FORBIDDEN",
+            message:
+              "Cross-origin request refused: cookie-authenticated changes must come from the Signet web app",
+          },
+        },
+        403,
+      );
+    }
+    return next();
+  });
+
+  app.on(["GET", "POST"], "/api/auth/*", (c) => auth.handler(c.req.raw));
+
+  app.all("/trpc/*", async (c) => {
+    const actor = await resolveActor(c.req.raw.headers);
+    c.set("actor", actor);
+    return fetchRequestHandler({
+      endpoint: "/trpc",
+      req: c.req.raw,
+      router: appRouter,
+      allowMethodOverride: false,
+      createContext: () => createInnerContext(safeDeps, actor, requestMeta(c)),
+      onError({ error, path }) {
+        if (error.code === "INTERNAL_SERVER_ERROR") {
+          logger({
+            level: "error",
+            msg: "unexpected error",
+            id: c.get("requestId"),
+            procedure: path ?? null,
+            error: describeError(error.cause ?? error),
+          });
+        }
+      },
+    });
+  });
+
+  /** A REST route: authenticate, validate the JSON body with the procedure's schema, call the same service. */
+  function rest<S extends z.ZodType, R>(
+    schema: S | null,
+    aliases: Record<string, string[]>,
+    run: (ctx: ServiceContext, input: z.output<S>) => Promise<R>,
+  ) {
+    return async (c: Context<Env>) => {
+      const actor = await resolveActor(c.req.raw.headers);
+      c.set("actor", actor);
+      try {
+        if (!actor)
+          throw new TRPCError({
+            code: "UNAUTHORIZED",
+            message: "Sign in first (session cookie or bearer token)",
+          });
+        let input: unknown;
+        if (schema) {
+          try {
+            input = await c.req.json();
+          } catch {
+            throw new TRPCError({ code: "BAD_REQUEST", message: "body: must be a JSON object" });
+          }
+          input = schema.parse(withAliases(input, aliases));
+        }
+        return c.json((await run(serviceContext(c, actor), input as z.output<S>)) as object);
+      } catch (error) {
+        if (error instanceof ZodError) {
+          return c.json({ error: { code: "BAD_REQUEST", message: describeZodError(error) } }, 400);
+        }
+        if (error instanceof TRPCError && error.code !== "INTERNAL_SERVER_ERROR") {
+          const status = getHTTPStatusCodeFromError(error) as 400;
+          return c.json({ error: { code: error.code, message: error.message } }, status);
+        }
+        throw error;
+      }
+    };
+  }
+
+  app.post(
+    "/api/uploads/pre-signed-url",
+    rest(
+      createUploadInput,
+      { filename: ["fileName"], contentType: ["fileType"], size: ["fileSize"] },
+      (ctx, input) => createUpload(ctx, input),
+    ),
+  );
+  app.post(
+    "/api/user/profile/image",
+    rest(
+      createImageUploadInput,
+      { contentType: ["fileType"], fileSize: ["size"], originalFilename: ["fileName", "filename"] },
+      (ctx, input) => createImageUpload(ctx, input),
+    ),
+  );
+  app.get(
+    "/api/user/profile/image",
+    rest(null, {}, (ctx) => imageDownloadUrl(ctx)),
+  );
+
+  app.all("/api/*", (c) =>
+    c.json({ error: { code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}` } }, 404),
+  );
+
+  if (config.webDistDir) {
+    const spa = spaHandler(config.webDistDir);
+    app.on(["GET", "HEAD"], "*", (c) => spa(c.req.raw));
+  }
+
+  app.onError((error, c) => {
+    const requestId = c.get("requestId");
+    logger({ level: "error", msg: "unexpected error", id: requestId, error: describeError(error) });
+    return c.json(
+      { error: { code: "INTERNAL_SERVER_ERROR", message: `Internal error (request id ${requestId})` } },
+      500,
+    );
+  });
+
+  return app;
+}
+
+export type SignetApp = ReturnType<typeof createApp>;
+
+/**
+ * The REST routes accept the names of the seed contracts and of common upload guides as aliases
+ * (`fileName`/`fileType`/`fileSize`). Unknown keys are dropped by the schema afterwards.
+ */
+function withAliases(body: unknown, aliases: Record<string, string[]>): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const b = { ...(body as Record<string, unknown>) };
+  for (const [to, from] of Object.entries(aliases)) {
+    if (b[to] !== undefined) continue;
+    const name = from.find((n) => b[n] !== undefined);
+    if (name) b[to] = b[name];
+  }
+  return b;
+}

@@ -1,0 +1,48 @@
+import type { Database } from "@signet/db";
+import * as schema from "@signet/db/schema";
+import { betterAuth } from "better-auth";
+import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { bearer } from "better-auth/plugins";
+
+export interface AuthOptions {
+  db: Database;
+  /** At least 32 characters; signs session cookies and tokens. */
+  secret: string;
+  /** The SPA's origin; the only origin Better Auth trusts. */
+  publicUrl: string;
+}
+
+/**
+ * Better Auth: email + password, the session cookie for the SPA and bearer tokens (the `set-auth-token` response
+ * header) for scripts, stored through Drizzle in Signet's database. Telemetry is off.
+ */
+export function createAuth({ db, secret, publicUrl }: AuthOptions) {
+  return betterAuth({
+    appName: "Signet",
+    baseURL: publicUrl,
+    basePath: "/api/auth",
+    secret,
+    trustedOrigins: [publicUrl],
+    database: drizzleAdapter(db, { provider: "sqlite", schema }),
+    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128 },
+    plugins: [bearer()],
+    telemetry: { enabled: false },
+    databaseHooks: {
+      user: {
+        // `user.image` is the profile image's object key and only the profile service assigns it; a client
+        // setting it through sign-up or update-user could otherwise point it at someone else's object.
+        create: {
+          before: async (user) => ({ data: { ...user, image: null } }),
+        },
+        update: {
+          before: async (user) => {
+            const { image: _ignored, ...rest } = user;
+            return { data: rest };
+          },
+        },
+      },
+    },
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;

@@ -1,0 +1,167 @@
+/**
+ * Configuration: the only module that reads `process.env`. Everything else receives a parsed `Config`.
+ */
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+/** Parsed, validated configuration. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Origin of the SPA (no trailing slash). Unset means `http://localhost:<bound port>`, decided at start-up. */
+  publicUrl: string | undefined;
+  databaseUrl: string;
+  databaseAuthToken: string | undefined;
+  s3: {
+    /** Unset: the embedded local-s3 endpoint is started. */
+    endpoint: string | undefined;
+    bucket: string;
+    region: string;
+    accessKeyId: string | undefined;
+    secretAccessKey: string | undefined;
+  };
+  localS3: { port: number; dir: string };
+  betterAuthSecret: string | undefined;
+  dataDir: string;
+  webDistDir: string;
+  uploadUrlTtl: number;
+  downloadUrlTtl: number;
+  profileImageDownloadTtl: number;
+  shareUrlMaxTtl: number;
+  maxFileBytes: number;
+  maxAvatarBytes: number;
+  userQuotaBytes: number;
+  rateLimitPerMinute: number;
+}
+
+/** A configuration error naming the variable, shown to the operator at start-up. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Source = Record<string, string | undefined>;
+
+const ttl = z.coerce.number().int("must be a whole number of seconds").min(1).max(604800);
+const port = z.coerce.number().int("must be an integer").min(0).max(65535);
+const bytes = z.coerce.number().int("must be a whole number of bytes").min(1).max(Number.MAX_SAFE_INTEGER);
+const url = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+
+function pick(source: Source, ...names: string[]): [string, string] | undefined {
+  for (const name of names) {
+    const value = source[name];
+    if (value !== undefined && value.trim() !== "") return [name, value.trim()];
+  }
+  return undefined;
+}
+
+function parse<T>(schema: z.ZodType<T>, name: string, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const reason = result.error.issues.map((i) => i.message).join("; ");
+    throw new ConfigError(`${name}: ${reason} (got ${JSON.stringify(value)})`);
+  }
+  return result.data;
+}
+
+function optional<T>(source: Source, schema: z.ZodType<T>, fallback: T, ...names: string[]): T {
+  const found = pick(source, ...names);
+  return found ? parse(schema, found[0], found[1]) : fallback;
+}
+
+function joinPath(base: string, child: string): string {
+  return `${base.replace(/\/+$/, "")}/${child}`;
+}
+
+/** The built SPA beside this package: apps/web/dist. */
+const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url));
+
+/**
+ * Validates an environment. Throws `ConfigError` naming the first bad variable. Accepts the R2 guides' names as
+ * aliases of the `S3_*` variables.
+ */
+export function parseEnv(source: Source): Config {
+  const dataDir = optional(source, z.string(), "./data", "DATA_DIR");
+
+  let endpoint = optional(source, url, undefined as string | undefined, "S3_ENDPOINT", "R2_ENDPOINT");
+  const account = pick(source, "CLOUDFLARE_ACCOUNT_ID");
+  if (!endpoint && account) {
+    const id = parse(z.string().regex(/^[a-zA-Z0-9]{1,64}$/, "must be a Cloudflare account id"), ...account);
+    endpoint = `https://${id}.r2.cloudflarestorage.com`;
+  }
+  if (endpoint) endpoint = endpoint.replace(/\/+$/, "");
+
+  const accessKeyId = pick(source, "S3_ACCESS_KEY_ID", "R2_ACCESS_KEY_ID", "R2_ACCESS_KEY")?.[1];
+  const secretAccessKey = pick(source, "S3_SECRET_ACCESS_KEY", "R2_SECRET_ACCESS_KEY", "R2_SECRET_KEY")?.[1];
+  const betterAuthSecret = pick(source, "BETTER_AUTH_SECRET")?.[1];
+  if (endpoint) {
+    // A real bucket means a real deployment: nothing may be generated.
+    if (!accessKeyId) throw new ConfigError("S3_ACCESS_KEY_ID: required when S3_ENDPOINT is set");
+    if (!secretAccessKey) throw new ConfigError("S3_SECRET_ACCESS_KEY: required when S3_ENDPOINT is set");
+    if (!betterAuthSecret) throw new ConfigError("BETTER_AUTH_SECRET: required when S3_ENDPOINT is set");
+  }
+  if (betterAuthSecret !== undefined && betterAuthSecret.length < 32) {
+    throw new ConfigError("BETTER_AUTH_SECRET: must be at least 32 characters");
+  }
+
+  const publicUrlRaw = optional(source, url, undefined as string | undefined, "PUBLIC_URL");
+  const publicUrl = publicUrlRaw ? new URL(publicUrlRaw).origin : undefined;
+
+  const bucket = optional(
+    source,
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid bucket name (3-63 of a-z 0-9 . -)"),
+    "signet",
+    "S3_BUCKET",
+    "R2_BUCKET_NAME",
+    "R2_BUCKET",
+  );
+
+  return {
+    port: optional(source, port, 8787, "PORT"),
+    host: optional(source, z.string().min(1), "127.0.0.1", "HOST"),
+    publicUrl,
+    databaseUrl: optional(
+      source,
+      z.string().regex(/^(file|libsql|https?|wss?):/, "must be a file:, libsql:, http(s): or ws(s): URL"),
+      `file:${joinPath(dataDir, "signet.db")}`,
+      "DATABASE_URL",
+    ),
+    databaseAuthToken: pick(source, "DATABASE_AUTH_TOKEN")?.[1],
+    s3: {
+      endpoint,
+      bucket,
+      region: optional(
+        source,
+        z.string().regex(/^[a-z0-9-]*$/, "must be a region name"),
+        "auto",
+        "S3_REGION",
+      ),
+      accessKeyId,
+      secretAccessKey,
+    },
+    localS3: {
+      port: optional(source, port, 9000, "LOCAL_S3_PORT"),
+      dir: optional(source, z.string().min(1), joinPath(dataDir, "s3"), "LOCAL_S3_DIR"),
+    },
+    betterAuthSecret,
+    dataDir,
+    webDistDir: optional(source, z.string().min(1), defaultWebDist, "WEB_DIST_DIR"),
+    uploadUrlTtl: optional(source, ttl, 600, "UPLOAD_URL_TTL"),
+    downloadUrlTtl: optional(source, ttl, 900, "DOWNLOAD_URL_TTL"),
+    profileImageDownloadTtl: optional(source, ttl, 3600, "PROFILE_IMAGE_DOWNLOAD_TTL"),
+    shareUrlMaxTtl: optional(source, ttl.min(60, "must be at least 60"), 604800, "SHARE_URL_MAX_TTL"),
+    maxFileBytes: optional(source, bytes.max(5 * GiB, "must be at most 5 GiB"), 5 * GiB, "MAX_FILE_BYTES"),
+    maxAvatarBytes: optional(source, bytes, 5 * MiB, "MAX_AVATAR_BYTES"),
+    userQuotaBytes: optional(source, bytes, 10 * GiB, "USER_QUOTA_BYTES"),
+    rateLimitPerMinute: optional(source, z.coerce.number().int().min(1), 120, "RATE_LIMIT_PER_MINUTE"),
+  };
+}
+
+/** Reads and validates `process.env`. */
+export function readEnv(): Config {
+  return parseEnv(process.env);
+}

@@ -1,0 +1,46 @@
+/**
+ * Scrubbing for anything that reaches a log line: URLs lose their query string (where presigned signatures and
+ * credentials live), and bearer tokens, cookies and secret-looking key/value pairs are masked.
+ */
+import type { Logger } from "../deps.ts";
+
+const URL_WITH_QUERY = /\b(https?:\/\/[^\s"'<>?#]+)\?[^\s"'<>]*/gi;
+const SIGNATURE_PARAM = /(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s"']+/gi;
+const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
+const SECRET_PAIR =
+  /\b((?:secret|password|token|cookie|authorization)[a-z_-]*["']?\s*[:=]\s*["']?)[^"'\s,;}]+/gi;
+
+/** The text with every secret-bearing part replaced. */
+export function redact(text: string): string {
+  return text
+    .replace(URL_WITH_QUERY, "$1?[redacted]")
+    .replace(SIGNATURE_PARAM, "$1[redacted]")
+    .replace(BEARER, "$1[redacted]")
+    .replace(SECRET_PAIR, "$1[redacted]");
+}
+
+function scrubValue(value: unknown, depth: number): unknown {
+  if (typeof value === "string") return redact(value);
+  if (depth > 4 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = /secret|password|token|cookie|authorization|signature/i.test(k)
+      ? "[redacted]"
+      : scrubValue(v, depth + 1);
+  }
+  return out;
+}
+
+/** Wraps a logger so nothing it receives can leak a secret, whoever calls it. */
+export function redactingLogger(logger: Logger): Logger {
+  return (entry) => logger(scrubValue(entry, 0) as typeof entry);
+}
+
+/** An error as a loggable object: name, message and stack, redacted. */
+export function describeError(error: unknown): Record<string, string> {
+  if (error instanceof Error) {
+    return { name: error.name, message: redact(error.message), stack: redact(error.stack ?? "") };
+  }
+  return { message: redact(String(error)) };
+}

@@ -1,0 +1,409 @@
+/** The generic upload flow: announce, sign, verify, list, download, share, delete. */
+
+import { type FileStatus, file } from "@signet/db";
+import type { HeadObjectResult } from "@signet/signer";
+import { contentDisposition } from "@signet/signer";
+import { TRPCError } from "@trpc/server";
+import { and, desc, eq, inArray, lt, ne, or } from "drizzle-orm";
+import type { AppDeps, Storage } from "../deps.ts";
+import { recordAudit } from "./audit.ts";
+import type { ServiceContext } from "./context.ts";
+import { consumeIssuance, releaseQuota, reserveQuota } from "./limits.ts";
+import { decodeCursor, encodeCursor } from "./pagination.ts";
+import { essence, extensionOf, isActiveContent } from "./validation.ts";
+
+type FileRow = typeof file.$inferSelect;
+
+export interface FileView {
+  id: string;
+  originalFilename: string;
+  contentType: string;
+  size: number;
+  status: FileStatus;
+  checksumSha256: string | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export function toFileView(row: FileRow): FileView {
+  return {
+    id: row.id,
+    originalFilename: row.originalFilename,
+    contentType: row.contentType,
+    size: row.size,
+    status: row.status,
+    checksumSha256: row.checksumSha256,
+    createdAt: row.createdAt.toISOString(),
+    completedAt: row.completedAt ? row.completedAt.toISOString() : null,
+  };
+}
+
+/** Input already validated by the shared zod schemas. */
+export interface CreateUploadInput {
+  filename: string;
+  contentType: string;
+  size: number;
+  checksumSha256?: string | undefined;
+}
+
+export interface CreateUploadResult {
+  fileId: string;
+  key: string;
+  url: string;
+  method: "PUT";
+  headers: Record<string, string>;
+  expiresIn: number;
+  expiresAt: string;
+}
+
+/**
+ * Announces an upload: checks limits, reserves quota, records a pending row and signs one PUT that the storage
+ * will only accept with exactly this size, type, checksum and metadata, and only if the key is new.
+ */
+export async function createUpload(
+  ctx: ServiceContext,
+  input: CreateUploadInput,
+): Promise<CreateUploadResult> {
+  const { db, config, clock, user } = ctx;
+  if (input.size > config.maxFileBytes) {
+    throw new TRPCError({
+      code: "PAYLOAD_TOO_LARGE",
+      message: `size: at most ${config.maxFileBytes} bytes per file (got ${input.size})`,
+    });
+  }
+  await consumeIssuance(db, clock, user.id, config.rateLimitPerMinute);
+  await reserveQuota(db, user.id, input.size, config.userQuotaBytes);
+
+  const fileId = crypto.randomUUID();
+  const ext = extensionOf(input.filename);
+  const key = `u/${user.id}/${fileId}${ext ? `.${ext}` : ""}`;
+  const now = clock();
+  try {
+    const signed = await ctx.signer.presignPut(key, {
+      expiresIn: config.uploadUrlTtl,
+      contentType: input.contentType,
+      contentLength: input.size,
+      ...(input.checksumSha256 ? { checksumSha256: input.checksumSha256 } : {}),
+      metadata: {
+        "original-filename": input.filename,
+        "uploaded-by": user.id,
+        "uploaded-at": now.toISOString(),
+      },
+      ifNoneMatch: "*",
+    });
+    await db.insert(file).values({
+      id: fileId,
+      ownerId: user.id,
+      key,
+      originalFilename: input.filename,
+      contentType: input.contentType,
+      size: input.size,
+      checksumSha256: input.checksumSha256 ?? null,
+      status: "pending",
+      createdAt: now,
+      uploadExpiresAt: signed.expiresAt,
+    });
+    await recordAudit(db, clock, {
+      actorId: user.id,
+      action: "file.upload_url",
+      objectKey: key,
+      fileId,
+      request: ctx.request,
+      detail: { size: input.size, contentType: input.contentType, expiresIn: config.uploadUrlTtl },
+    });
+    return {
+      fileId,
+      key,
+      url: signed.url,
+      method: "PUT",
+      headers: signed.headers,
+      expiresIn: config.uploadUrlTtl,
+      expiresAt: signed.expiresAt.toISOString(),
+    };
+  } catch (error) {
+    await releaseQuota(db, user.id, input.size);
+    throw error;
+  }
+}
+
+async function ownFile(ctx: ServiceContext, fileId: string): Promise<FileRow> {
+  const [row] = await ctx.db
+    .select()
+    .from(file)
+    .where(and(eq(file.id, fileId), eq(file.ownerId, ctx.user.id), ne(file.status, "deleted")));
+  // Someone else's file and no file at all look the same: no existence leak.
+  if (!row) throw new TRPCError({ code: "NOT_FOUND", message: `fileId: no file ${fileId}` });
+  return row;
+}
+
+/**
+ * Moves a row out of `from` atomically; returns the updated row only to the caller that won the transition, so
+ * quota is released and audits are written exactly once.
+ */
+async function transition(
+  deps: Pick<AppDeps, "db">,
+  id: string,
+  from: FileStatus[],
+  set: Partial<FileRow> & { status: FileStatus },
+): Promise<FileRow | undefined> {
+  const [row] = await deps.db
+    .update(file)
+    .set(set)
+    .where(and(eq(file.id, id), inArray(file.status, from)))
+    .returning();
+  return row;
+}
+
+/** The stored object's HEAD, and why it does not match its row (null when it does). */
+export async function inspect(
+  signer: Storage,
+  row: FileRow,
+): Promise<{ head: HeadObjectResult | null; mismatch: string | null }> {
+  const head = await signer.headObject(row.key);
+  const mismatch = !head
+    ? "the object was not uploaded"
+    : head.size !== row.size
+      ? `size is ${head.size} bytes, expected ${row.size}`
+      : head.contentType !== undefined && essence(head.contentType) !== essence(row.contentType)
+        ? `content type is ${head.contentType}, expected ${row.contentType}`
+        : row.checksumSha256 && head.checksumSha256 && head.checksumSha256 !== row.checksumSha256
+          ? "checksum does not match"
+          : null;
+  return { head, mismatch };
+}
+
+type VerifyOutcome = { ok: true; row: FileRow } | { ok: false; row: FileRow; reason: string };
+
+/**
+ * Verifies a pending upload against storage and settles it: `ready`, or `rejected` with the object deleted and
+ * the quota released. Shared by completeUpload and the sweeper.
+ */
+export async function settlePending(
+  deps: Pick<AppDeps, "db" | "signer" | "clock">,
+  row: FileRow,
+): Promise<VerifyOutcome> {
+  const { head, mismatch: reason } = await inspect(deps.signer, row);
+  if (reason === null) {
+    const ready = await transition(deps, row.id, ["pending"], {
+      status: "ready",
+      etag: head?.etag ?? null,
+      completedAt: deps.clock(),
+    });
+    return { ok: true, row: ready ?? row };
+  }
+  await deps.signer.deleteObject(row.key);
+  const rejected = await transition(deps, row.id, ["pending"], {
+    status: "rejected",
+    completedAt: deps.clock(),
+  });
+  if (rejected) await releaseQuota(deps.db, row.ownerId, row.size);
+  return { ok: false, row: rejected ?? row, reason };
+}
+
+/** Verifies the uploaded object (exists, size, type, checksum). Completing twice is harmless. */
+export async function completeUpload(ctx: ServiceContext, fileId: string): Promise<FileView> {
+  const row = await ownFile(ctx, fileId);
+  if (row.status === "ready") return toFileView(row);
+  if (row.status === "rejected") {
+    throw new TRPCError({ code: "BAD_REQUEST", message: "This upload was rejected; start a new upload" });
+  }
+  const outcome = await settlePending(ctx, row);
+  const { db, clock, user } = ctx;
+  if (!outcome.ok) {
+    await recordAudit(db, clock, {
+      actorId: user.id,
+      action: "file.reject",
+      objectKey: row.key,
+      fileId,
+      request: ctx.request,
+      detail: { reason: outcome.reason },
+    });
+    throw new TRPCError({ code: "BAD_REQUEST", message: `Upload rejected: ${outcome.reason}` });
+  }
+  if (outcome.row.status === "ready" && row.status === "pending") {
+    await recordAudit(db, clock, {
+      actorId: user.id,
+      action: "file.complete",
+      objectKey: row.key,
+      fileId,
+      request: ctx.request,
+      detail: { size: row.size },
+    });
+  }
+  return toFileView(outcome.row);
+}
+
+/** Cancels a pending upload: deletes any object that arrived and releases the quota. */
+export async function abortUpload(ctx: ServiceContext, fileId: string): Promise<{ ok: true }> {
+  const row = await ownFile(ctx, fileId);
+  if (row.status === "ready") {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: "fileId: this upload is complete; use files.delete to remove the file",
+    });
+  }
+  if (row.status === "pending") {
+    await ctx.signer.deleteObject(row.key);
+    const done = await transition(ctx, row.id, ["pending"], { status: "deleted", completedAt: ctx.clock() });
+    if (done) {
+      await releaseQuota(ctx.db, row.ownerId, row.size);
+      await recordAudit(ctx.db, ctx.clock, {
+        actorId: ctx.user.id,
+        action: "file.abort",
+        objectKey: row.key,
+        fileId,
+        request: ctx.request,
+      });
+    }
+  }
+  return { ok: true };
+}
+
+/** Deletes the object and marks the row `deleted`. */
+export async function deleteFile(ctx: ServiceContext, fileId: string): Promise<{ ok: true }> {
+  const row = await ownFile(ctx, fileId);
+  await ctx.signer.deleteObject(row.key);
+  const done = await transition(ctx, row.id, ["pending", "ready", "rejected"], { status: "deleted" });
+  if (done) {
+    // Rejected rows already gave their bytes back.
+    if (row.status !== "rejected") await releaseQuota(ctx.db, row.ownerId, row.size);
+    await recordAudit(ctx.db, ctx.clock, {
+      actorId: ctx.user.id,
+      action: "file.delete",
+      objectKey: row.key,
+      fileId,
+      request: ctx.request,
+      detail: { size: row.size },
+    });
+  }
+  return { ok: true };
+}
+
+export async function getFile(ctx: ServiceContext, fileId: string): Promise<FileView> {
+  return toFileView(await ownFile(ctx, fileId));
+}
+
+/** The caller's files, newest first, without deleted ones. */
+export async function listFiles(
+  ctx: ServiceContext,
+  input: { cursor?: string | undefined; limit?: number | undefined },
+): Promise<{ items: FileView[]; nextCursor: string | null }> {
+  const limit = input.limit ?? 50;
+  const after = input.cursor ? decodeCursor(input.cursor) : null;
+  const rows = await ctx.db
+    .select()
+    .from(file)
+    .where(
+      and(
+        eq(file.ownerId, ctx.user.id),
+        ne(file.status, "deleted"),
+        after
+          ? or(lt(file.createdAt, after.at), and(eq(file.createdAt, after.at), lt(file.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(file.createdAt), desc(file.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toFileView),
+    nextCursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+  };
+}
+
+export interface DownloadUrlResult {
+  url: string;
+  filename: string;
+  expiresIn: number;
+  expiresAt: string;
+}
+
+async function signDownload(
+  ctx: ServiceContext,
+  row: FileRow,
+  disposition: "inline" | "attachment",
+  expiresIn: number,
+): Promise<DownloadUrlResult> {
+  // Inline active content would run on the bucket's origin; it is always downloaded instead.
+  const effective = isActiveContent(row.contentType) ? "attachment" : disposition;
+  const signed = await ctx.signer.presignGet(row.key, {
+    expiresIn,
+    responseContentDisposition: contentDisposition(row.originalFilename, effective),
+    responseContentType: row.contentType,
+  });
+  return {
+    url: signed.url,
+    filename: row.originalFilename,
+    expiresIn,
+    expiresAt: new Date(ctx.clock().getTime() + expiresIn * 1000).toISOString(),
+  };
+}
+
+async function readyFile(ctx: ServiceContext, fileId: string): Promise<FileRow> {
+  const row = await ownFile(ctx, fileId);
+  if (row.status !== "ready") {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `fileId: the file is ${row.status}; only completed uploads can be downloaded`,
+    });
+  }
+  return row;
+}
+
+/** A short-lived GET for the owner. The TTL comes from config; callers may ask for less, never more. */
+export async function downloadUrl(
+  ctx: ServiceContext,
+  input: {
+    fileId: string;
+    disposition?: "inline" | "attachment" | undefined;
+    expiresIn?: number | undefined;
+  },
+): Promise<DownloadUrlResult> {
+  const max = ctx.config.downloadUrlTtl;
+  const expiresIn = input.expiresIn ?? max;
+  if (expiresIn > max) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `expiresIn: at most ${max} seconds (got ${expiresIn})`,
+    });
+  }
+  const row = await readyFile(ctx, input.fileId);
+  await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
+  const result = await signDownload(ctx, row, input.disposition ?? "attachment", expiresIn);
+  await recordAudit(ctx.db, ctx.clock, {
+    actorId: ctx.user.id,
+    action: "file.download_url",
+    objectKey: row.key,
+    fileId: row.id,
+    request: ctx.request,
+    detail: { expiresIn, disposition: input.disposition ?? "attachment" },
+  });
+  return result;
+}
+
+/** A longer-lived link to hand to someone else (1 minute .. SHARE_URL_MAX_TTL), always as an attachment. */
+export async function shareUrl(
+  ctx: ServiceContext,
+  input: { fileId: string; expiresIn: number },
+): Promise<DownloadUrlResult> {
+  const max = ctx.config.shareUrlMaxTtl;
+  if (input.expiresIn > max) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `expiresIn: at most ${max} seconds (got ${input.expiresIn})`,
+    });
+  }
+  const row = await readyFile(ctx, input.fileId);
+  await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
+  const result = await signDownload(ctx, row, "attachment", input.expiresIn);
+  await recordAudit(ctx.db, ctx.clock, {
+    actorId: ctx.user.id,
+    action: "file.share",
+    objectKey: row.key,
+    fileId: row.id,
+    request: ctx.request,
+    detail: { expiresIn: input.expiresIn },
+  });
+  return result;
+}

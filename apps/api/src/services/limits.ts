@@ -1,0 +1,79 @@
+/**
+ * Rate-limit and quota state, kept in the database so every API instance shares it. Each operation is a single
+ * SQL statement, which SQLite/libSQL runs atomically: no read-modify-write races between instances.
+ */
+
+import type { Database } from "@signet/db";
+import { rateLimit, userQuota } from "@signet/db";
+import { TRPCError } from "@trpc/server";
+import { sql } from "drizzle-orm";
+import type { Clock } from "../deps.ts";
+
+const WINDOW_MS = 60_000;
+
+/**
+ * Counts one URL issuance for the user in the current minute; TOO_MANY_REQUESTS past the limit.
+ */
+export async function consumeIssuance(db: Database, clock: Clock, userId: string, perMinute: number) {
+  const windowStart = Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
+  const [row] = await db
+    .insert(rateLimit)
+    .values({ key: `issue:${userId}`, windowStart, count: 1 })
+    .onConflictDoUpdate({
+      target: rateLimit.key,
+      set: {
+        count: sql`case when ${rateLimit.windowStart} = excluded.window_start then ${rateLimit.count} + 1 else 1 end`,
+        windowStart: sql`excluded.window_start`,
+      },
+    })
+    .returning({ count: rateLimit.count });
+  if ((row?.count ?? 0) > perMinute) {
+    const retryIn = Math.ceil((windowStart + WINDOW_MS - clock().getTime()) / 1000);
+    throw new TRPCError({
+      code: "TOO_MANY_REQUESTS",
+      message: `Rate limit: at most ${perMinute} signed URLs per minute; try again in ${retryIn} s`,
+    });
+  }
+}
+
+/** Drops counters of finished windows. */
+export async function pruneRateLimits(db: Database, clock: Clock): Promise<void> {
+  const current = Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
+  await db.delete(rateLimit).where(sql`${rateLimit.windowStart} < ${current}`);
+}
+
+/**
+ * Reserves `bytes` of the user's quota, or throws PAYLOAD_TOO_LARGE. The check and the increment are one
+ * conditional UPDATE, so concurrent reservations can never overshoot the limit.
+ */
+export async function reserveQuota(
+  db: Database,
+  userId: string,
+  bytes: number,
+  limit: number,
+): Promise<void> {
+  await db.insert(userQuota).values({ userId, reservedBytes: 0 }).onConflictDoNothing();
+  const updated = await db
+    .update(userQuota)
+    .set({ reservedBytes: sql`${userQuota.reservedBytes} + ${bytes}` })
+    .where(sql`${userQuota.userId} = ${userId} and ${userQuota.reservedBytes} + ${bytes} <= ${limit}`)
+    .returning({ reserved: userQuota.reservedBytes });
+  if (updated.length === 0) {
+    const [row] = await db
+      .select({ reserved: userQuota.reservedBytes })
+      .from(userQuota)
+      .where(sql`${userQuota.userId} = ${userId}`);
+    throw new TRPCError({
+      code: "PAYLOAD_TOO_LARGE",
+      message: `Storage quota exceeded: ${row?.reserved ?? 0} of ${limit} bytes in use, this file needs ${bytes}`,
+    });
+  }
+}
+
+/** Gives reserved bytes back (never below zero). */
+export async function releaseQuota(db: Database, userId: string, bytes: number): Promise<void> {
+  await db
+    .update(userQuota)
+    .set({ reservedBytes: sql`max(0, ${userQuota.reservedBytes} - ${bytes})` })
+    .where(sql`${userQuota.userId} = ${userId}`);
+}

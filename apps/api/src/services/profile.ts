@@ -1,0 +1,320 @@
+/**
+ * The profile and its image. The image lives at one stable key per user (a UUID, assigned once). Browsers upload
+ * to a per-upload staging key; only a verified image is copied over the stable key, so a refused upload never
+ * destroys the previous image.
+ */
+
+import { profileImage, profileImageUpload, user } from "@signet/db";
+import { contentDisposition } from "@signet/signer";
+import { TRPCError } from "@trpc/server";
+import { and, desc, eq, isNull } from "drizzle-orm";
+import { recordAudit } from "./audit.ts";
+import type { ServiceContext } from "./context.ts";
+import { HEAD_BYTES, sniffImage, TAIL_BYTES } from "./image-sniff.ts";
+import { consumeIssuance } from "./limits.ts";
+import { essence, IMAGE_TYPES, type ImageType } from "./validation.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const EXTENSIONS: Record<ImageType, string> = {
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/webp": "webp",
+  "image/gif": "gif",
+  "image/avif": "avif",
+};
+
+export interface ProfileImageUrl {
+  hasImage: true;
+  downloadUrl: string;
+  filename: string;
+  expiresIn: number;
+}
+
+export interface ProfileView {
+  id: string;
+  name: string;
+  email: string;
+  image: { hasImage: boolean; downloadUrl?: string; expiresIn?: number };
+}
+
+async function currentImage(ctx: ServiceContext) {
+  const [row] = await ctx.db
+    .select({ key: user.image, contentType: profileImage.contentType, version: profileImage.version })
+    .from(user)
+    .leftJoin(profileImage, eq(profileImage.userId, user.id))
+    .where(eq(user.id, ctx.user.id));
+  if (!row?.key || !row.contentType || row.version == null || !UUID.test(row.key)) return null;
+  return { key: row.key, contentType: row.contentType as ImageType, version: row.version };
+}
+
+/**
+ * `{ hasImage: false }` or a fresh inline GET for the image. The filename carries the upload's version, so the
+ * URL changes after every completed upload and no cache can show the previous image.
+ */
+export async function imageDownloadUrl(ctx: ServiceContext): Promise<ProfileImageUrl | { hasImage: false }> {
+  const image = await currentImage(ctx);
+  if (!image) return { hasImage: false };
+  await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
+  const expiresIn = ctx.config.profileImageDownloadTtl;
+  const filename = `profile-${image.version}.${EXTENSIONS[image.contentType] ?? "img"}`;
+  const signed = await ctx.signer.presignGet(image.key, {
+    expiresIn,
+    responseContentDisposition: contentDisposition(filename, "inline"),
+    responseContentType: image.contentType,
+  });
+  await recordAudit(ctx.db, ctx.clock, {
+    actorId: ctx.user.id,
+    action: "profile.image_url",
+    objectKey: image.key,
+    request: ctx.request,
+    detail: { expiresIn },
+  });
+  return { hasImage: true, downloadUrl: signed.url, filename, expiresIn };
+}
+
+export async function getProfile(ctx: ServiceContext): Promise<ProfileView> {
+  const [row] = await ctx.db
+    .select({ id: user.id, name: user.name, email: user.email })
+    .from(user)
+    .where(eq(user.id, ctx.user.id));
+  if (!row)
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Your account no longer exists; sign in again" });
+  const image = await imageDownloadUrl(ctx);
+  return {
+    ...row,
+    image: image.hasImage
+      ? { hasImage: true, downloadUrl: image.downloadUrl, expiresIn: image.expiresIn }
+      : image,
+  };
+}
+
+/** Changes the display name; the image is never touched. */
+export async function updateProfile(ctx: ServiceContext, input: { name: string }) {
+  const [row] = await ctx.db
+    .update(user)
+    .set({ name: input.name, updatedAt: ctx.clock() })
+    .where(eq(user.id, ctx.user.id))
+    .returning({ id: user.id, name: user.name, email: user.email });
+  if (!row)
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Your account no longer exists; sign in again" });
+  await recordAudit(ctx.db, ctx.clock, {
+    actorId: ctx.user.id,
+    action: "profile.update",
+    objectKey: `user/${ctx.user.id}`,
+    request: ctx.request,
+    detail: { field: "name" },
+  });
+  return row;
+}
+
+/**
+ * The user's stable image key: assigned by the first call with one conditional UPDATE, so concurrent first
+ * calls all end up with the same key.
+ */
+async function stableImageKey(ctx: ServiceContext): Promise<string> {
+  await ctx.db
+    .update(user)
+    .set({ image: crypto.randomUUID() })
+    .where(and(eq(user.id, ctx.user.id), isNull(user.image)));
+  const [row] = await ctx.db.select({ image: user.image }).from(user).where(eq(user.id, ctx.user.id));
+  if (!row?.image) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your account no longer exists" });
+  return row.image;
+}
+
+export interface CreateImageUploadInput {
+  contentType: string;
+  fileSize: number;
+  originalFilename?: string | undefined;
+  checksumSha256?: string | undefined;
+}
+
+export interface CreateImageUploadResult {
+  presignedUrl: string;
+  method: "PUT";
+  headers: Record<string, string>;
+  key: string;
+  contentType: string;
+  fileSize: number;
+  expiresIn: number;
+  uploadedBy: string;
+  uploadedAt: string;
+  originalFilename: string;
+}
+
+/** Signs a PUT of a new profile image (image types only, ≤ MAX_AVATAR_BYTES) to a fresh staging key. */
+export async function createImageUpload(
+  ctx: ServiceContext,
+  input: CreateImageUploadInput,
+): Promise<CreateImageUploadResult> {
+  const { db, clock, config } = ctx;
+  const type = essence(input.contentType);
+  if (!(IMAGE_TYPES as readonly string[]).includes(type) || type !== input.contentType) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `contentType: must be one of ${IMAGE_TYPES.join(", ")} (got ${input.contentType})`,
+    });
+  }
+  if (input.fileSize > config.maxAvatarBytes) {
+    throw new TRPCError({
+      code: "PAYLOAD_TOO_LARGE",
+      message: `fileSize: a profile image is at most ${config.maxAvatarBytes} bytes (got ${input.fileSize})`,
+    });
+  }
+  await consumeIssuance(db, clock, ctx.user.id, config.rateLimitPerMinute);
+  const key = await stableImageKey(ctx);
+  const uploadId = crypto.randomUUID();
+  const stagingKey = `staging/${ctx.user.id}/${uploadId}`;
+  const now = clock();
+  const originalFilename = input.originalFilename ?? `profile.${EXTENSIONS[type as ImageType]}`;
+  const signed = await ctx.signer.presignPut(stagingKey, {
+    expiresIn: config.uploadUrlTtl,
+    contentType: type,
+    contentLength: input.fileSize,
+    ...(input.checksumSha256 ? { checksumSha256: input.checksumSha256 } : {}),
+    metadata: {
+      "original-filename": originalFilename,
+      "uploaded-by": ctx.user.id,
+      "uploaded-at": now.toISOString(),
+    },
+    ifNoneMatch: "*",
+  });
+  await db.insert(profileImageUpload).values({
+    id: uploadId,
+    userId: ctx.user.id,
+    stagingKey,
+    contentType: type,
+    size: input.fileSize,
+    checksumSha256: input.checksumSha256 ?? null,
+    originalFilename,
+    createdAt: now,
+    expiresAt: signed.expiresAt,
+  });
+  await recordAudit(db, clock, {
+    actorId: ctx.user.id,
+    action: "profile.image_upload_url",
+    objectKey: key,
+    request: ctx.request,
+    detail: { contentType: type, size: input.fileSize },
+  });
+  return {
+    presignedUrl: signed.url,
+    method: "PUT",
+    headers: signed.headers,
+    key,
+    contentType: type,
+    fileSize: input.fileSize,
+    expiresIn: config.uploadUrlTtl,
+    uploadedBy: ctx.user.id,
+    uploadedAt: now.toISOString(),
+    originalFilename,
+  };
+}
+
+type Staged = typeof profileImageUpload.$inferSelect;
+
+/** Why the staged object is not an acceptable image of the announced type, or null. */
+async function refusal(ctx: ServiceContext, staged: Staged): Promise<string | null> {
+  const head = await ctx.signer.headObject(staged.stagingKey);
+  if (!head) return "the image was not uploaded";
+  if (head.size !== staged.size) return `size is ${head.size} bytes, expected ${staged.size}`;
+  if (head.contentType !== undefined && essence(head.contentType) !== staged.contentType) {
+    return `content type is ${head.contentType}, expected ${staged.contentType}`;
+  }
+  if (staged.checksumSha256 && head.checksumSha256 && head.checksumSha256 !== staged.checksumSha256) {
+    return "checksum does not match";
+  }
+  const first = await ctx.signer.getObjectRange(staged.stagingKey, 0, Math.min(HEAD_BYTES, head.size) - 1);
+  const last = await ctx.signer.getObjectRange(
+    staged.stagingKey,
+    Math.max(0, head.size - TAIL_BYTES),
+    head.size - 1,
+  );
+  const actual = sniffImage(first, last, head.size);
+  if (actual === null) return `the file is not a complete PNG, JPEG, WebP, GIF or AVIF image`;
+  if (actual !== staged.contentType) return `the file is ${actual}, not ${staged.contentType}`;
+  return null;
+}
+
+/**
+ * Verifies the latest staged upload (size, type, magic bytes, complete file) and makes it the profile image;
+ * anything else is deleted and refused with BAD_REQUEST, leaving the previous image in place.
+ */
+export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileImageUrl> {
+  const { db, clock } = ctx;
+  const [staged] = await db
+    .select()
+    .from(profileImageUpload)
+    .where(eq(profileImageUpload.userId, ctx.user.id))
+    .orderBy(desc(profileImageUpload.createdAt))
+    .limit(1);
+  if (!staged) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: "No profile image upload in progress; call profile.createImageUpload first",
+    });
+  }
+  const key = await stableImageKey(ctx);
+  const reason = await refusal(ctx, staged);
+  if (reason) {
+    await ctx.signer.deleteObject(staged.stagingKey);
+    await db.delete(profileImageUpload).where(eq(profileImageUpload.id, staged.id));
+    await recordAudit(db, clock, {
+      actorId: ctx.user.id,
+      action: "profile.image_reject",
+      objectKey: key,
+      request: ctx.request,
+      detail: { reason },
+    });
+    throw new TRPCError({ code: "BAD_REQUEST", message: `Profile image refused: ${reason}` });
+  }
+  await ctx.signer.copyObject(staged.stagingKey, key);
+  const head = await ctx.signer.headObject(key);
+  await ctx.signer.deleteObject(staged.stagingKey);
+  await db.delete(profileImageUpload).where(eq(profileImageUpload.id, staged.id));
+  const now = clock();
+  // Strictly increasing per user even when two uploads complete in the same millisecond.
+  const [previous] = await db
+    .select({ version: profileImage.version })
+    .from(profileImage)
+    .where(eq(profileImage.userId, ctx.user.id));
+  const version = Math.max(now.getTime(), (previous?.version ?? 0) + 1);
+  const values = {
+    contentType: staged.contentType,
+    size: staged.size,
+    etag: head?.etag ?? null,
+    version,
+    updatedAt: now,
+  };
+  await db
+    .insert(profileImage)
+    .values({ userId: ctx.user.id, ...values })
+    .onConflictDoUpdate({ target: profileImage.userId, set: values });
+  await recordAudit(db, clock, {
+    actorId: ctx.user.id,
+    action: "profile.image_complete",
+    objectKey: key,
+    request: ctx.request,
+    detail: { contentType: staged.contentType, size: staged.size },
+  });
+  const url = await imageDownloadUrl(ctx);
+  if (!url.hasImage) throw new Error("profile image vanished right after completion");
+  return url;
+}
+
+/** Deletes the image object and clears `user.image`. */
+export async function removeImage(ctx: ServiceContext): Promise<{ hasImage: false }> {
+  const [row] = await ctx.db.select({ image: user.image }).from(user).where(eq(user.id, ctx.user.id));
+  if (row?.image) {
+    await ctx.signer.deleteObject(row.image);
+    await ctx.db.delete(profileImage).where(eq(profileImage.userId, ctx.user.id));
+    await ctx.db.update(user).set({ image: null, updatedAt: ctx.clock() }).where(eq(user.id, ctx.user.id));
+    await recordAudit(ctx.db, ctx.clock, {
+      actorId: ctx.user.id,
+      action: "profile.image_remove",
+      objectKey: row.image,
+      request: ctx.request,
+    });
+  }
+  return { hasImage: false };
+}

@@ -1,0 +1,78 @@
+/** Input rules shared by the tRPC procedures and the REST routes. */
+import { z } from "zod";
+
+// C0, DEL, C1, and the Unicode bidi controls that can disguise an extension ("evil\u202Egnp.exe").
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * A user-supplied filename reduced to something safe to store, put in `x-amz-meta-*` and in a
+ * Content-Disposition: the last path segment, NFC, trimmed. Control characters are refused rather than
+ * silently removed, because a filename carrying CR/LF is an attack, not a typo.
+ */
+export const filenameSchema = z
+  .string({ error: "must be a string" })
+  .max(255, "must be at most 255 characters")
+  .refine((v) => !CONTROL.test(v), "must not contain control characters (CR, LF, NUL, bidi overrides)")
+  .transform((v) => {
+    const base = v.normalize("NFC").split(/[/\\]/).pop() ?? "";
+    return base.trim().replace(/^\.+/, "").trim();
+  })
+  .refine((v) => v.length > 0, "must name a file (empty, '.', '..' or a bare path are not filenames)");
+
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const MIME = new RegExp(`^(${TOKEN})/(${TOKEN})((?:\\s*;\\s*${TOKEN}=(?:${TOKEN}|"[^"\\\\\\r\\n]*"))*)\\s*$`);
+
+/** A MIME type (`type/subtype` with optional parameters), normalized to lower-case type and no spaces. */
+export const contentTypeSchema = z
+  .string({ error: "must be a string" })
+  .max(255, "must be at most 255 characters")
+  .transform((v, ctx) => {
+    const m = MIME.exec(v.trim());
+    if (!m) {
+      ctx.addIssue({ code: "custom", message: 'must be a MIME type such as "image/png" or "text/plain"' });
+      return z.NEVER;
+    }
+    const params = (m[3] ?? "")
+      .split(";")
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => {
+        const eq = p.indexOf("=");
+        return `${p.slice(0, eq).toLowerCase()}=${p.slice(eq + 1)}`;
+      });
+    return [`${m[1]!.toLowerCase()}/${m[2]!.toLowerCase()}`, ...params].join(";");
+  });
+
+/** base64 of exactly 32 bytes, as S3's x-amz-checksum-sha256. */
+export const checksumSchema = z
+  .string({ error: "must be a string" })
+  .regex(/^[A-Za-z0-9+/]{43}=$/, "must be the base64 SHA-256 of the file (44 characters ending in '=')");
+
+/** The bare `type/subtype` of a normalized content type. */
+export function essence(contentType: string): string {
+  return contentType.split(";")[0]!.trim().toLowerCase();
+}
+
+/**
+ * Types a browser would render as active content (script, markup). Served inline from the bucket's origin they
+ * would run there, so they are only ever downloaded as attachments.
+ */
+export function isActiveContent(contentType: string): boolean {
+  const t = essence(contentType);
+  return (
+    /html|xml|javascript|ecmascript|svg/.test(t) ||
+    t === "multipart/x-mixed-replace" ||
+    t === "text/xsl" ||
+    t === "application/wasm"
+  );
+}
+
+/** A short lower-case extension for the object key, or "" when the filename has none worth keeping. */
+export function extensionOf(filename: string): string {
+  const m = /\.([A-Za-z0-9]{1,10})$/.exec(filename);
+  return m ? m[1]!.toLowerCase() : "";
+}
+
+export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif", "image/avif"] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];

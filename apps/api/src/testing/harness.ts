@@ -1,0 +1,185 @@
+/**
+ * Test wiring with real parts only: a libSQL file in a temp dir, a local-s3 endpoint on port 0 with its own temp
+ * dir, the real signer and Better Auth, and one shared adjustable clock for the API, the signer and local-s3.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDb, type Database, migrate } from "@signet/db";
+import { createLocalS3, generateCredentials, type RunningServer } from "@signet/local-s3";
+import { createSigner, type Signer } from "@signet/signer";
+import { createApp, type SignetApp } from "../app.ts";
+import { createAuth } from "../auth.ts";
+import type { AppConfig, AppDeps, LogEntry } from "../deps.ts";
+import { createInnerContext } from "../trpc/init.ts";
+import { createCaller } from "../trpc/root.ts";
+
+export const PUBLIC_URL = "http://localhost:5173";
+export const AUTH_SECRET = "test-secret-that-is-long-enough-0123456789";
+
+export interface Harness extends AsyncDisposable {
+  dir: string;
+  db: Database;
+  signer: Signer;
+  s3: RunningServer;
+  app: SignetApp;
+  deps: AppDeps;
+  logs: LogEntry[];
+  /** Moves the shared clock forward. */
+  advance(seconds: number): void;
+  now(): Date;
+  signUp(email?: string): Promise<TestUser>;
+  /** A tRPC caller acting as the user (inner context, no HTTP). */
+  caller(user: TestUser | null): ReturnType<typeof createCaller>;
+  /** Calls a procedure over HTTP as the SPA (cookie + Origin) or a script (bearer) would. */
+  trpc(path: string, input: unknown, auth: Auth, kind?: "query" | "mutation"): Promise<TrpcResult>;
+}
+
+export interface TestUser {
+  id: string;
+  name: string;
+  email: string;
+  cookie: string;
+  token: string;
+}
+
+export type Auth = { cookie: string; origin?: string | null } | { token: string } | null;
+
+export type TrpcResult =
+  | { ok: true; status: number; data: unknown }
+  | { ok: false; status: number; code: string; message: string };
+
+let counter = 0;
+
+/** Starts everything; dispose with `await using`. */
+export async function createHarness(overrides: Partial<AppConfig> = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), "signet-api-"));
+  let current = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const clock = () => new Date(current.getTime());
+  const db = await createDb({ url: `file:${join(dir, "signet.db")}` });
+  await migrate(db);
+  const credentials = generateCredentials();
+  const s3 = await createLocalS3({ dir: join(dir, "s3"), credentials: [credentials], now: clock }).listen({
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  const signer = createSigner({ endpoint: s3.url, bucket: "signet", ...credentials, now: clock });
+  await signer.createBucket();
+  const auth = createAuth({ db, secret: AUTH_SECRET, publicUrl: PUBLIC_URL });
+  const logs: LogEntry[] = [];
+  const config: AppConfig = {
+    publicUrl: PUBLIC_URL,
+    s3Origin: new URL(s3.url).origin,
+    storage: "local",
+    database: "file",
+    uploadUrlTtl: 600,
+    downloadUrlTtl: 900,
+    profileImageDownloadTtl: 3600,
+    shareUrlMaxTtl: 604800,
+    maxFileBytes: 5 * 1024 ** 3,
+    maxAvatarBytes: 5 * 1024 ** 2,
+    userQuotaBytes: 10 * 1024 ** 3,
+    rateLimitPerMinute: 120,
+    sweepGraceSeconds: 60,
+    ...overrides,
+  };
+  const deps: AppDeps = { db, signer, auth, config, clock, logger: (entry) => logs.push(entry) };
+  const app = createApp(deps);
+
+  async function signUp(email = `user${++counter}-${Date.now()}@example.com`): Promise<TestUser> {
+    const response = await app.request("/api/auth/sign-up/email", {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: PUBLIC_URL },
+      body: JSON.stringify({ email, password: "correct horse battery", name: "Test User" }),
+    });
+    if (response.status !== 200)
+      throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
+    const body = (await response.json()) as { user: { id: string; name: string; email: string } };
+    const token = response.headers.get("set-auth-token");
+    const cookie = response.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    if (!token || !cookie) throw new Error("sign-up returned no token or cookie");
+    return { ...body.user, cookie, token };
+  }
+
+  function caller(user: TestUser | null) {
+    const actor = user ? { id: user.id, name: user.name, email: user.email } : null;
+    return createCaller(createInnerContext(deps, actor, { ip: "127.0.0.1", userAgent: "vitest" }));
+  }
+
+  async function trpc(path: string, input: unknown, who: Auth, kind: "query" | "mutation" = "mutation") {
+    const headers: Record<string, string> = {};
+    if (who && "token" in who) headers.authorization = `Bearer ${who.token}`;
+    if (who && "cookie" in who) {
+      headers.cookie = who.cookie;
+      if (who.origin !== null) headers.origin = who.origin ?? PUBLIC_URL;
+    }
+    const response =
+      kind === "query"
+        ? await app.request(
+            `/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`,
+            { headers },
+          )
+        : await app.request(`/trpc/${path}`, {
+            method: "POST",
+            headers: { ...headers, "content-type": "application/json" },
+            body: input === undefined ? undefined : JSON.stringify(input),
+          });
+    const text = await response.text();
+    let body: { result?: { data: unknown }; error?: { message: string; data?: { code: string } } };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { ok: false as const, status: response.status, code: "NON_JSON", message: text };
+    }
+    if (body.result) return { ok: true as const, status: response.status, data: body.result.data };
+    return {
+      ok: false as const,
+      status: response.status,
+      code: body.error?.data?.code ?? "UNKNOWN",
+      message: body.error?.message ?? text,
+    };
+  }
+
+  return {
+    dir,
+    db,
+    signer,
+    s3,
+    app,
+    deps,
+    logs,
+    advance(seconds) {
+      current = new Date(current.getTime() + seconds * 1000);
+    },
+    now: clock,
+    signUp,
+    caller,
+    trpc,
+    async [Symbol.asyncDispose]() {
+      await s3.close();
+      db.$client.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** base64 SHA-256 of bytes, as x-amz-checksum-sha256. */
+export async function sha256Base64(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  return btoa(String.fromCharCode(...digest));
+}
+
+/** PUTs bytes to a presigned URL exactly as a browser would: every returned header except content-length. */
+export async function browserPut(
+  url: string,
+  headers: Record<string, string>,
+  body: Uint8Array,
+  override: Record<string, string> = {},
+): Promise<Response> {
+  const sent: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (name !== "content-length") sent[name] = value;
+  return fetch(url, { method: "PUT", headers: { ...sent, ...override }, body: body as BodyInit });
+}

@@ -1,0 +1,56 @@
+/**
+ * The one tRPC init: context types, error shape, `router`, `publicProcedure`, `protectedProcedure`.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import { ZodError } from "zod";
+import type { AppDeps } from "../deps.ts";
+import type { Actor, RequestMeta } from "../services/context.ts";
+
+/** The inner context: no HTTP in it, so tests build it directly and use `createCaller`. */
+export interface InnerContext extends AppDeps {
+  user: Actor | null;
+  request: RequestMeta;
+}
+
+/** Builds the inner context from the app's dependencies, the signed-in user (if any) and request metadata. */
+export function createInnerContext(
+  deps: AppDeps,
+  user: Actor | null,
+  request: Partial<RequestMeta> = {},
+): InnerContext {
+  return { ...deps, user, request: { requestId: request.requestId ?? crypto.randomUUID(), ...request } };
+}
+
+/** "field: problem; other: problem", so a BAD_REQUEST names what to fix. */
+export function describeZodError(error: ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join(".") : "input"}: ${issue.message}`)
+    .join("; ");
+}
+
+const t = initTRPC.context<InnerContext>().create({
+  isDev: false,
+  errorFormatter({ shape, error, ctx }) {
+    if (error.cause instanceof ZodError) {
+      return { ...shape, message: describeZodError(error.cause) };
+    }
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      // The details went to the log under this id; the caller gets nothing internal.
+      const id = ctx?.request.requestId;
+      return { ...shape, message: `Internal error${id ? ` (request id ${id})` : ""}` };
+    }
+    return shape;
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure;
+
+/** Requires a signed-in user and narrows `ctx.user`. */
+export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+  if (!ctx.user) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  }
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});

@@ -1,0 +1,17 @@
+import { createCallerFactory, router } from "./init.ts";
+import { auditRouter } from "./routers/audit.ts";
+import { filesRouter } from "./routers/files.ts";
+import { healthRouter } from "./routers/health.ts";
+import { profileRouter } from "./routers/profile.ts";
+
+export const appRouter = router({
+  health: healthRouter,
+  profile: profileRouter,
+  files: filesRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+/** Calls procedures in process with an inner context (tests, CLI). */
+export const createCaller = createCallerFactory(appRouter);
