@@ -133,3 +133,12 @@ describe("useActivity", () => {
     expect(activity.hasMore.value).toBe(false);
   });
 });
+
+describe("describeAction", () => {
+  it("labels the API's audit actions and passes unknown ones through", async () => {
+    const { describeAction } = await import("./useActivity.ts");
+    expect(describeAction("file.share")).toBe("Share link created");
+    expect(describeAction("profile.image_reject")).toBe("Profile picture refused");
+    expect(describeAction("something.new")).toBe("something.new");
+  });
+});

@@ -1,0 +1,36 @@
+import type { AppRouter } from "@signet/api";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import type { AuditApi, FilesApi, ProfileApi, UploadApi } from "./api-types.ts";
+
+/** The one typed tRPC client; same origin, so the session cookie rides along. */
+export const trpc = createTRPCClient<AppRouter>({
+  links: [httpBatchLink({ url: "/trpc" })],
+});
+
+// The adapters below are where the compiler checks the contract: if a procedure's input or output drifts
+// from what the composables expect, this file stops type-checking.
+
+export const uploadApi: UploadApi = {
+  createUpload: (input) => trpc.files.createUpload.mutate(input),
+  completeUpload: (input) => trpc.files.completeUpload.mutate(input),
+  abortUpload: (input) => trpc.files.abortUpload.mutate(input),
+};
+
+export const filesApi: FilesApi = {
+  list: (input) => trpc.files.list.query(input),
+  downloadUrl: (input) => trpc.files.downloadUrl.query(input),
+  shareUrl: (input) => trpc.files.shareUrl.query(input),
+  delete: (input) => trpc.files.delete.mutate(input),
+};
+
+export const profileApi: ProfileApi = {
+  get: () => trpc.profile.get.query(),
+  update: (input) => trpc.profile.update.mutate(input),
+  createImageUpload: (input) => trpc.profile.createImageUpload.mutate(input),
+  completeImageUpload: () => trpc.profile.completeImageUpload.mutate(),
+  removeImage: () => trpc.profile.removeImage.mutate(),
+};
+
+export const auditApi: AuditApi = {
+  list: (input) => trpc.audit.list.query(input),
+};
