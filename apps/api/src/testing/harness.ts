@@ -22,6 +22,7 @@ export interface Harness extends AsyncDisposable {
   db: Database;
   signer: Signer;
   s3: RunningServer;
+  s3Credentials: { accessKeyId: string; secretAccessKey: string };
   app: SignetApp;
   deps: AppDeps;
   logs: LogEntry[];
@@ -148,6 +149,7 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     db,
     signer,
     s3,
+    s3Credentials: credentials,
     app,
     deps,
     logs,

@@ -1,0 +1,354 @@
+import { AwsClient } from "aws4fetch";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  browserPut,
+  createHarness,
+  type Harness,
+  PUBLIC_URL,
+  sha256Base64,
+  type TestUser,
+} from "./testing/harness.ts";
+
+let h: Harness;
+let alice: TestUser;
+let bob: TestUser;
+
+beforeAll(async () => {
+  h = await createHarness({ userQuotaBytes: 1000, maxFileBytes: 800 });
+  [alice, bob] = await Promise.all([h.signUp(), h.signUp()]);
+});
+afterAll(async () => {
+  await h?.[Symbol.asyncDispose]();
+});
+
+type Upload = {
+  fileId: string;
+  key: string;
+  url: string;
+  headers: Record<string, string>;
+  expiresAt: string;
+};
+
+async function announce(user: TestUser, input: Record<string, unknown>): Promise<Upload> {
+  const res = await h.trpc(
+    "files.createUpload",
+    { filename: "a.bin", contentType: "application/octet-stream", ...input },
+    { token: user.token },
+  );
+  if (!res.ok) throw new Error(`createUpload failed: ${res.code} ${res.message}`);
+  return res.data as Upload;
+}
+
+const data = (n: number) => new Uint8Array(n).map((_, i) => i % 251);
+
+describe("authentication and ownership", () => {
+  it("refuses an anonymous caller with UNAUTHORIZED", async () => {
+    const res = await h.trpc("files.list", {}, null, "query");
+    expect(res).toMatchObject({ ok: false, status: 401, code: "UNAUTHORIZED" });
+    const rest = await h.app.request("/api/uploads/pre-signed-url", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ filename: "a.txt", contentType: "text/plain", size: 1 }),
+    });
+    expect(rest.status).toBe(401);
+  });
+
+  it("answers NOT_FOUND for another user's file, whatever the procedure", async () => {
+    const up = await announce(alice, { size: 10 });
+    for (const [path, kind] of [
+      ["files.get", "query"],
+      ["files.completeUpload", "mutation"],
+      ["files.abortUpload", "mutation"],
+      ["files.delete", "mutation"],
+      ["files.downloadUrl", "query"],
+    ] as const) {
+      const res = await h.trpc(path, { fileId: up.fileId }, { token: bob.token }, kind);
+      expect(res, path).toMatchObject({ ok: false, code: "NOT_FOUND" });
+    }
+    await h.trpc("files.abortUpload", { fileId: up.fileId }, { token: alice.token });
+  });
+});
+
+describe("storage enforces what was signed", () => {
+  it("refuses a PUT with a different size", async () => {
+    const up = await announce(alice, { size: 10 });
+    const res = await browserPut(up.url, up.headers, data(11));
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    await h.trpc("files.abortUpload", { fileId: up.fileId }, { token: alice.token });
+  });
+
+  it("refuses a PUT with a different content type", async () => {
+    const up = await announce(alice, { size: 10 });
+    const res = await browserPut(up.url, up.headers, data(10), { "content-type": "text/html" });
+    expect(res.status).toBe(403);
+    await h.trpc("files.abortUpload", { fileId: up.fileId }, { token: alice.token });
+  });
+
+  it("refuses a PUT whose bytes do not match the checksum", async () => {
+    const up = await announce(alice, { size: 10, checksumSha256: await sha256Base64(data(10)) });
+    const other = data(10).map((b) => b ^ 1);
+    const res = await browserPut(up.url, up.headers, other);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("BadDigest");
+    await h.trpc("files.abortUpload", { fileId: up.fileId }, { token: alice.token });
+  });
+
+  it("refuses a PUT after the URL expired", async () => {
+    const up = await announce(alice, { size: 10 });
+    h.advance(601);
+    const res = await browserPut(up.url, up.headers, data(10));
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain("expired");
+    await h.trpc("files.abortUpload", { fileId: up.fileId }, { token: alice.token });
+  });
+});
+
+describe("completion verifies the object", () => {
+  it("rejects when nothing was uploaded, and releases the quota", async () => {
+    const up = await announce(alice, { size: 700 });
+    const res = await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: alice.token });
+    expect(res).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    expect(!res.ok && res.message).toMatch(/not uploaded/);
+    const got = await h.trpc("files.get", { fileId: up.fileId }, { token: alice.token }, "query");
+    expect(got).toMatchObject({ ok: true, data: { status: "rejected" } });
+    // The 700 bytes are free again: another 700-byte upload fits in the 1000-byte quota.
+    const next = await announce(alice, { size: 700 });
+    await h.trpc("files.abortUpload", { fileId: next.fileId }, { token: alice.token });
+  });
+
+  it("rejects a mismatched object and deletes it", async () => {
+    const up = await announce(alice, { size: 10, contentType: "image/png", filename: "x.png" });
+    // Someone holding the bucket's keys writes a different object at the key; completion must not trust it.
+    const aws = new AwsClient({ ...h.s3Credentials, service: "s3", region: "auto" });
+    const wrong = await aws.fetch(`${h.s3.url}/signet/${up.key}`, {
+      method: "PUT",
+      headers: { "content-type": "text/html" },
+      body: "<script>alert(1)</script>",
+      aws: { datetime: amz(h.now()) },
+    });
+    expect(wrong.status).toBe(200);
+    const res = await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: alice.token });
+    expect(res).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    expect(!res.ok && res.message).toMatch(/size is 25 bytes, expected 10/);
+    expect(await h.signer.headObject(up.key)).toBeNull();
+    const again = await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: alice.token });
+    expect(again).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+  });
+
+  it("aborts a pending upload: object gone, row hidden from the list", async () => {
+    const up = await announce(alice, { size: 5 });
+    expect((await browserPut(up.url, up.headers, data(5))).status).toBe(200);
+    expect(await h.trpc("files.abortUpload", { fileId: up.fileId }, { token: alice.token })).toMatchObject({
+      ok: true,
+      data: { ok: true },
+    });
+    expect(await h.signer.headObject(up.key)).toBeNull();
+    const list = await h.trpc("files.list", {}, { token: alice.token }, "query");
+    expect(list.ok && (list.data as { items: { id: string }[] }).items.some((i) => i.id === up.fileId)).toBe(
+      false,
+    );
+  });
+
+  it("deletes a ready file and its object", async () => {
+    const up = await announce(alice, { size: 5 });
+    await browserPut(up.url, up.headers, data(5));
+    await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: alice.token });
+    expect(await h.trpc("files.delete", { fileId: up.fileId }, { token: alice.token })).toMatchObject({
+      ok: true,
+    });
+    expect(await h.signer.headObject(up.key)).toBeNull();
+    const got = await h.trpc("files.get", { fileId: up.fileId }, { token: alice.token }, "query");
+    expect(got).toMatchObject({ ok: false, code: "NOT_FOUND" });
+  });
+});
+
+describe("limits", () => {
+  it("refuses a file over MAX_FILE_BYTES and over the quota with PAYLOAD_TOO_LARGE", async () => {
+    const tooBig = await h.trpc(
+      "files.createUpload",
+      { filename: "a", contentType: "text/plain", size: 801 },
+      { token: bob.token },
+    );
+    expect(tooBig).toMatchObject({ ok: false, code: "PAYLOAD_TOO_LARGE", status: 413 });
+    expect(!tooBig.ok && tooBig.message).toMatch(/^size:/);
+    const first = await announce(bob, { size: 600 });
+    const second = await h.trpc(
+      "files.createUpload",
+      { filename: "a", contentType: "text/plain", size: 600 },
+      { token: bob.token },
+    );
+    expect(second).toMatchObject({ ok: false, code: "PAYLOAD_TOO_LARGE" });
+    expect(!second.ok && second.message).toMatch(/quota/i);
+    await h.trpc("files.abortUpload", { fileId: first.fileId }, { token: bob.token });
+  });
+
+  it("never lets concurrent reservations overshoot the quota", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        h.trpc(
+          "files.createUpload",
+          { filename: "a", contentType: "text/plain", size: 300 },
+          { token: bob.token },
+        ),
+      ),
+    );
+    const ok = results.filter((r) => r.ok);
+    expect(ok).toHaveLength(3);
+    for (const r of ok)
+      await h.trpc("files.abortUpload", { fileId: (r.data as Upload).fileId }, { token: bob.token });
+  });
+});
+
+describe("input validation names the field", () => {
+  async function create(input: Record<string, unknown>) {
+    return h.trpc(
+      "files.createUpload",
+      { filename: "ok.txt", contentType: "text/plain", size: 1, ...input },
+      { token: alice.token },
+    );
+  }
+
+  it.each([
+    [{ size: 0 }, /^size:/],
+    [{ size: -1 }, /^size:/],
+    [{ size: 1e20 }, /^size:/],
+    [{ size: "12" }, /^size:/],
+    [{ size: 1.5 }, /^size:/],
+    [{ contentType: "garbage" }, /^contentType:/],
+    [{ contentType: "text/html\r\nx-evil: 1" }, /^contentType:/],
+    [{ contentType: "" }, /^contentType:/],
+    [{ filename: "a\r\nb.txt" }, /^filename:.*control/],
+    [{ filename: "a\u0000b" }, /^filename:.*control/],
+    [{ filename: "x".repeat(300) }, /^filename:.*255/],
+    [{ filename: "../" }, /^filename:/],
+    [{ checksumSha256: "abc" }, /^checksumSha256:/],
+  ])("refuses %j", async (input, message) => {
+    const res = await create(input);
+    expect(res).toMatchObject({ ok: false, code: "BAD_REQUEST", status: 400 });
+    expect(!res.ok && res.message).toMatch(message);
+  });
+
+  it("keeps only the last path segment of a ../ filename and never lets it reach the key", async () => {
+    const res = await create({ filename: "../../etc/passwd" });
+    expect(res.ok).toBe(true);
+    const up = res.data as Upload;
+    expect(up.key).toBe(`u/${alice.id}/${up.fileId}`);
+    const file = await h.trpc("files.get", { fileId: up.fileId }, { token: alice.token }, "query");
+    expect(file).toMatchObject({ ok: true, data: { originalFilename: "passwd" } });
+    await h.trpc("files.abortUpload", { fileId: up.fileId }, { token: alice.token });
+  });
+
+  it("accepts a parameterised content type and unicode, quotes in the filename, and downloads them safely", async () => {
+    const name = 'naïve "quote" 😀.html';
+    const body = new TextEncoder().encode("<p>hi</p>");
+    const up = await announce(alice, {
+      filename: name,
+      contentType: "Text/HTML; Charset=utf-8",
+      size: body.length,
+    });
+    expect(up.headers["content-type"]).toBe("text/html;charset=utf-8");
+    expect((await browserPut(up.url, up.headers, body)).status).toBe(200);
+    expect(await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: alice.token })).toMatchObject(
+      {
+        ok: true,
+      },
+    );
+    const dl = await h.trpc(
+      "files.downloadUrl",
+      { fileId: up.fileId, disposition: "inline" },
+      { token: alice.token },
+      "query",
+    );
+    expect(dl.ok).toBe(true);
+    const got = await fetch((dl.data as { url: string }).url);
+    const disposition = got.headers.get("content-disposition") ?? "";
+    // HTML never renders inline from the bucket's origin, and the filename cannot break the header.
+    expect(disposition.startsWith("attachment")).toBe(true);
+    expect(disposition).toContain(`filename*=UTF-8''${encodeURIComponent(name).replace(/'/g, "%27")}`);
+    expect(disposition).not.toMatch(/[\r\n]/);
+    await h.trpc("files.delete", { fileId: up.fileId }, { token: alice.token });
+  });
+
+  it("caps download TTLs: downloadUrl at DOWNLOAD_URL_TTL, shareUrl at 60..SHARE_URL_MAX_TTL", async () => {
+    const up = await announce(alice, { size: 3 });
+    await browserPut(up.url, up.headers, data(3));
+    await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: alice.token });
+    const who = { token: alice.token };
+    const tooLong = await h.trpc("files.downloadUrl", { fileId: up.fileId, expiresIn: 901 }, who, "query");
+    expect(tooLong).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    expect(!tooLong.ok && tooLong.message).toMatch(/^expiresIn: at most 900/);
+    const shorter = await h.trpc("files.downloadUrl", { fileId: up.fileId, expiresIn: 30 }, who, "query");
+    expect(shorter).toMatchObject({ ok: true, data: { expiresIn: 30 } });
+    const share = await h.trpc("files.shareUrl", { fileId: up.fileId, expiresIn: 7 * 86400 }, who, "query");
+    expect(share).toMatchObject({ ok: true, data: { expiresIn: 604800 } });
+    expect(await fetch((share.ok && (share.data as { url: string }).url) || "")).toHaveProperty(
+      "status",
+      200,
+    );
+    for (const expiresIn of [59, 604801]) {
+      const bad = await h.trpc("files.shareUrl", { fileId: up.fileId, expiresIn }, who, "query");
+      expect(bad).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    }
+    await h.trpc("files.delete", { fileId: up.fileId }, who);
+  });
+});
+
+describe("the REST route with a bearer token", () => {
+  it("signs an upload through POST /api/uploads/pre-signed-url and completes it", async () => {
+    const body = data(42);
+    const res = await h.app.request("/api/uploads/pre-signed-url", {
+      method: "POST",
+      headers: { authorization: `Bearer ${bob.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ fileName: "data.bin", fileType: "application/octet-stream", fileSize: 42 }),
+    });
+    expect(res.status).toBe(200);
+    const up = (await res.json()) as Upload;
+    expect((await browserPut(up.url, up.headers, body)).status).toBe(200);
+    const done = await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: bob.token });
+    expect(done).toMatchObject({ ok: true, data: { status: "ready", originalFilename: "data.bin" } });
+    const dl = await h.trpc("files.downloadUrl", { fileId: up.fileId }, { token: bob.token }, "query");
+    const got = await fetch((dl.ok && (dl.data as { url: string }).url) || "");
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(body);
+    await h.trpc("files.delete", { fileId: up.fileId }, { token: bob.token });
+  });
+
+  it("answers bad input with 400 naming the field", async () => {
+    const res = await h.app.request("/api/uploads/pre-signed-url", {
+      method: "POST",
+      headers: { authorization: `Bearer ${bob.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ filename: "a", contentType: "text/plain", size: "12" }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^size:/);
+  });
+});
+
+describe("CSRF", () => {
+  it("refuses a cookie-authenticated mutation from another origin, or with no origin at all", async () => {
+    const input = { filename: "a.txt", contentType: "text/plain", size: 1 };
+    const evil = await h.trpc("files.createUpload", input, {
+      cookie: alice.cookie,
+      origin: "https://evil.example",
+    });
+    expect(evil).toMatchObject({ ok: false, status: 403 });
+    const none = await h.trpc("files.createUpload", input, { cookie: alice.cookie, origin: null });
+    expect(none).toMatchObject({ ok: false, status: 403 });
+    const rest = await h.app.request("/api/uploads/pre-signed-url", {
+      method: "POST",
+      headers: { cookie: alice.cookie, origin: "https://evil.example", "content-type": "application/json" },
+      body: JSON.stringify(input),
+    });
+    expect(rest.status).toBe(403);
+    const same = await h.trpc("files.createUpload", input, { cookie: alice.cookie, origin: PUBLIC_URL });
+    expect(same.ok).toBe(true);
+    await h.trpc(
+      "files.abortUpload",
+      { fileId: (same.ok && (same.data as Upload).fileId) || "" },
+      { token: alice.token },
+    );
+  });
+});
+
+function amz(date: Date): string {
+  return date.toISOString().replace(/[:-]|\.\d{3}/g, "");
+}
