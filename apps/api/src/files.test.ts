@@ -4,6 +4,7 @@ import {
   browserPut,
   createHarness,
   type Harness,
+  ok,
   PUBLIC_URL,
   sha256Base64,
   type TestUser,
@@ -230,8 +231,7 @@ describe("input validation names the field", () => {
 
   it("keeps only the last path segment of a ../ filename and never lets it reach the key", async () => {
     const res = await create({ filename: "../../etc/passwd" });
-    expect(res.ok).toBe(true);
-    const up = res.data as Upload;
+    const up = ok<Upload>(res);
     expect(up.key).toBe(`u/${alice.id}/${up.fileId}`);
     const file = await h.trpc("files.get", { fileId: up.fileId }, { token: alice.token }, "query");
     expect(file).toMatchObject({ ok: true, data: { originalFilename: "passwd" } });
@@ -259,8 +259,7 @@ describe("input validation names the field", () => {
       { token: alice.token },
       "query",
     );
-    expect(dl.ok).toBe(true);
-    const got = await fetch((dl.data as { url: string }).url);
+    const got = await fetch(ok<{ url: string }>(dl).url);
     const disposition = got.headers.get("content-disposition") ?? "";
     // HTML never renders inline from the bucket's origin, and the filename cannot break the header.
     expect(disposition.startsWith("attachment")).toBe(true);

@@ -185,3 +185,9 @@ export async function browserPut(
   for (const [name, value] of Object.entries(headers)) if (name !== "content-length") sent[name] = value;
   return fetch(url, { method: "PUT", headers: { ...sent, ...override }, body: body as BodyInit });
 }
+
+/** The data of a successful call; fails the test with the error otherwise. */
+export function ok<T>(result: TrpcResult): T {
+  if (!result.ok) throw new Error(`expected success, got ${result.code}: ${result.message}`);
+  return result.data as T;
+}
