@@ -48,6 +48,7 @@ export function createQueryPresigner(config: QuerySignerConfig): QueryPresigner 
   const scopeSuffix = `/${region}/${service}/aws4_request`;
   const tokenParam = sessionToken ? `&X-Amz-Security-Token=${uriEncode(sessionToken)}` : "";
   const encodedKeyId = uriEncode(accessKeyId);
+  const encodedScopeSuffix = uriEncode(scopeSuffix);
   // Dates change once a day, so one entry is the whole cache. The promise is shared so concurrent first calls
   // derive once; `ready` lets the steady state skip the await.
   let cache: { date: string; key: Promise<SigningKey>; ready?: SigningKey } | undefined;
@@ -90,7 +91,7 @@ export function createQueryPresigner(config: QuerySignerConfig): QueryPresigner 
     const credentialScope = date + scopeSuffix;
     // Parameters below are in code-point order already (`Algorithm` < `Credential` < ... < `SignedHeaders`).
     let query =
-      `X-Amz-Algorithm=${ALGORITHM}&X-Amz-Credential=${encodedKeyId}%2F${date}${uriEncode(scopeSuffix)}` +
+      `X-Amz-Algorithm=${ALGORITHM}&X-Amz-Credential=${encodedKeyId}%2F${date}${encodedScopeSuffix}` +
       `&X-Amz-Date=${input.datetime}&X-Amz-Expires=${input.expiresIn}${tokenParam}` +
       `&X-Amz-SignedHeaders=${signedHeaders.replaceAll(";", "%3B")}`;
     if (input.query && input.query.length > 0) {
