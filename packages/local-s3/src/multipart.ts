@@ -1,0 +1,327 @@
+// Multipart uploads with R2's rules: parts of 5 MiB..5 GiB except the last, all non-trailing parts the same
+// size, at most 10,000 parts, listed in ascending order on completion.
+import { bodyClaims, receiveBody, receiveSmallBody } from "./body.ts";
+import {
+  intParam,
+  MAX_OBJECT_SIZE,
+  type RequestContext,
+  storedHeadersFrom,
+  writePreconditions,
+  xmlResponse,
+} from "./context.ts";
+import { hash, toHex } from "./digest.ts";
+import { S3Error } from "./errors.ts";
+import { compareKeys, type ObjectRecord, type PartRecord, type UploadRecord } from "./store.ts";
+import { childrenNamed, parseXml, type XmlElement, type XmlNode } from "./xml.ts";
+
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MAX_PARTS = 10000;
+
+function noSuchUpload(): S3Error {
+  return new S3Error(
+    "NoSuchUpload",
+    "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+  );
+}
+
+async function requireUpload(ctx: RequestContext, uploadId: string): Promise<UploadRecord> {
+  const upload = await ctx.store.getUpload(ctx.bucket, uploadId);
+  if (!upload || upload.key !== ctx.key) throw noSuchUpload();
+  return upload;
+}
+
+const OWNER: XmlNode[] = [
+  ["ID", "local-s3"],
+  ["DisplayName", "local-s3"],
+];
+
+/** CreateMultipartUpload: records the object headers now; they apply when the upload completes. */
+export async function createMultipartUpload(ctx: RequestContext): Promise<Response> {
+  const algorithm = ctx.request.headers.get("x-amz-checksum-algorithm");
+  if (algorithm !== null && algorithm.toUpperCase() !== "SHA256") {
+    throw new S3Error("NotImplemented", `Checksum algorithm ${algorithm} is not implemented; use SHA256.`, [
+      ["Header", "x-amz-checksum-algorithm"],
+    ]);
+  }
+  const upload = await ctx.store.createUpload(
+    ctx.bucket,
+    ctx.key,
+    storedHeadersFrom(ctx.request),
+    ctx.now().toISOString(),
+  );
+  return xmlResponse("InitiateMultipartUploadResult", [
+    ["Bucket", ctx.bucket],
+    ["Key", ctx.key],
+    ["UploadId", upload.uploadId],
+  ]);
+}
+
+function partNumberOf(ctx: RequestContext): number {
+  const text = ctx.query.get("partNumber") ?? "";
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_PARTS) {
+    throw new S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", [
+      ["ArgumentName", "partNumber"],
+      ["ArgumentValue", text],
+    ]);
+  }
+  return n;
+}
+
+/** UploadPart: same integrity checks as PutObject; re-uploading a part number replaces it. */
+export async function uploadPart(ctx: RequestContext, uploadId: string): Promise<Response> {
+  const partNumber = partNumberOf(ctx);
+  if (ctx.request.headers.has("x-amz-copy-source")) {
+    throw new S3Error("NotImplemented", "UploadPartCopy is not implemented", [
+      ["Header", "x-amz-copy-source"],
+    ]);
+  }
+  const claims = bodyClaims(ctx.request, ctx.auth.payloadHash, true, MAX_OBJECT_SIZE);
+  await requireUpload(ctx, uploadId);
+  const temp = await ctx.store.createTemp(ctx.bucket);
+  let part: PartRecord | undefined;
+  try {
+    const body = await receiveBody(ctx.request, claims, MAX_OBJECT_SIZE, (chunk) => temp.write(chunk));
+    await temp.finish();
+    const fields: Omit<PartRecord, "data"> = {
+      partNumber,
+      size: body.size,
+      etag: `"${toHex(body.md5)}"`,
+      lastModified: ctx.now().toISOString(),
+    };
+    if (body.checksumSha256 !== undefined) fields.checksumSha256 = body.checksumSha256;
+    part = await ctx.store.commitPart(ctx.bucket, uploadId, temp, fields);
+  } catch (error) {
+    await temp.discard();
+    throw error;
+  }
+  if (!part) throw noSuchUpload();
+  const headers = new Headers({ etag: part.etag });
+  if (part.checksumSha256 !== undefined) headers.set("x-amz-checksum-sha256", part.checksumSha256);
+  return new Response(null, { status: 200, headers });
+}
+
+/** ListParts with max-parts / part-number-marker paging. */
+export async function listParts(ctx: RequestContext, uploadId: string): Promise<Response> {
+  await requireUpload(ctx, uploadId);
+  const maxParts = intParam(ctx, "max-parts", 1000, 0, 1000);
+  const marker = intParam(ctx, "part-number-marker", 0, 0, MAX_PARTS);
+  const all = (await ctx.store.listParts(ctx.bucket, uploadId)).filter((p) => p.partNumber > marker);
+  const page = all.slice(0, maxParts);
+  const truncated = all.length > page.length;
+  return xmlResponse("ListPartsResult", [
+    ["Bucket", ctx.bucket],
+    ["Key", ctx.key],
+    ["UploadId", uploadId],
+    ["Initiator", OWNER],
+    ["Owner", OWNER],
+    ["StorageClass", "STANDARD"],
+    ["PartNumberMarker", marker],
+    ["NextPartNumberMarker", page.at(-1)?.partNumber ?? marker],
+    ["MaxParts", maxParts],
+    ["IsTruncated", truncated],
+    ...page.map(
+      (p): XmlNode => [
+        "Part",
+        [
+          ["PartNumber", p.partNumber],
+          ["LastModified", p.lastModified],
+          ["ETag", p.etag],
+          ["Size", p.size],
+          ["ChecksumSHA256", p.checksumSha256],
+        ],
+      ],
+    ),
+  ]);
+}
+
+function malformed(detail: string): S3Error {
+  return new S3Error(
+    "MalformedXML",
+    `The XML you provided was not well-formed or did not validate against our published schema: ${detail}`,
+  );
+}
+
+function parseCompletion(xml: string): { partNumber: number; etag: string }[] {
+  let root: XmlElement;
+  try {
+    root = parseXml(xml);
+  } catch (error) {
+    throw malformed(error instanceof Error ? error.message : "unparseable");
+  }
+  if (root.name.replace(/^.*:/, "") !== "CompleteMultipartUpload")
+    throw malformed("root must be CompleteMultipartUpload");
+  return childrenNamed(root, "Part").map((part) => {
+    const number = childrenNamed(part, "PartNumber")[0]?.text.trim() ?? "";
+    const etag = childrenNamed(part, "ETag")[0]?.text.trim();
+    if (!/^\d+$/.test(number) || etag === undefined)
+      throw malformed("each Part needs a PartNumber and an ETag");
+    return { partNumber: Number(number), etag: etag.replace(/^"|"$/g, "") };
+  });
+}
+
+/**
+ * CompleteMultipartUpload: validates the part list against R2's rules, concatenates the parts into one new
+ * object (committed atomically, with the same conditional-write checks as PutObject) and drops the upload.
+ */
+export async function completeMultipartUpload(ctx: RequestContext, uploadId: string): Promise<Response> {
+  const check = writePreconditions(ctx.request);
+  const listed = parseCompletion(await receiveSmallBody(ctx.request, ctx.auth.payloadHash, 4 << 20));
+  if (listed.length === 0) throw new S3Error("MalformedXML", "You must specify at least one part");
+  if (listed.length > MAX_PARTS) throw new S3Error("InvalidArgument", "Part count must not exceed 10000");
+  const record = await ctx.store.lockUpload(ctx.bucket, uploadId, async () => {
+    const upload = await requireUpload(ctx, uploadId);
+    const stored = new Map((await ctx.store.listParts(ctx.bucket, uploadId)).map((p) => [p.partNumber, p]));
+    const parts: PartRecord[] = [];
+    for (const [index, entry] of listed.entries()) {
+      const previous = listed[index - 1];
+      if (previous && entry.partNumber <= previous.partNumber) {
+        throw new S3Error(
+          "InvalidPartOrder",
+          "The list of parts was not in ascending order. The parts list must be specified in order by part number.",
+        );
+      }
+      const part = stored.get(entry.partNumber);
+      if (!part || part.etag.replace(/"/g, "") !== entry.etag) {
+        throw new S3Error(
+          "InvalidPart",
+          "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+          [
+            ["PartNumber", entry.partNumber],
+            ["ETag", entry.etag],
+          ],
+        );
+      }
+      parts.push(part);
+    }
+    const first = parts[0];
+    for (const [index, part] of parts.entries()) {
+      if (index === parts.length - 1) break;
+      if (part.size < MIN_PART_SIZE) {
+        throw new S3Error(
+          "EntityTooSmall",
+          "Your proposed upload is smaller than the minimum allowed object size.",
+          [
+            ["PartNumber", part.partNumber],
+            ["ProposedSize", part.size],
+            ["MinSizeAllowed", MIN_PART_SIZE],
+          ],
+        );
+      }
+      if (first && part.size !== first.size) {
+        throw new S3Error("InvalidPart", "All non-trailing parts must have the same length.", [
+          ["PartNumber", part.partNumber],
+        ]);
+      }
+    }
+    const size = parts.reduce((n, p) => n + p.size, 0);
+    if (size > MAX_OBJECT_SIZE * 1024)
+      throw new S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+    check?.(await ctx.store.headObject(ctx.bucket, ctx.key));
+    const binaryMd5s = new Uint8Array(parts.length * 16);
+    parts.forEach((p, i) => {
+      binaryMd5s.set(
+        Uint8Array.from(p.etag.replace(/"/g, "").match(/../g) ?? [], (h) => Number.parseInt(h, 16)),
+        i * 16,
+      );
+    });
+    const temp = await ctx.store.createTemp(ctx.bucket);
+    try {
+      await ctx.store.copyInto(
+        temp,
+        parts.map((p) => ({ bucket: ctx.bucket, file: p.data, kind: "part" as const, uploadId })),
+      );
+      await temp.finish();
+      const fields: Omit<ObjectRecord, "data"> = {
+        key: ctx.key,
+        size,
+        etag: `"${toHex(hash("md5", binaryMd5s))}-${parts.length}"`,
+        lastModified: ctx.now().toISOString(),
+        headers: upload.headers,
+      };
+      const committed = await ctx.store.commitObject(ctx.bucket, temp, fields, check);
+      await ctx.store.deleteUpload(ctx.bucket, uploadId);
+      return committed;
+    } catch (error) {
+      await temp.discard();
+      throw error;
+    }
+  });
+  const origin = new URL(ctx.request.url).origin;
+  return xmlResponse("CompleteMultipartUploadResult", [
+    ["Location", `${origin}/${ctx.bucket}/${encodeURIComponent(ctx.key).replace(/%2F/g, "/")}`],
+    ["Bucket", ctx.bucket],
+    ["Key", ctx.key],
+    ["ETag", record.etag],
+  ]);
+}
+
+/** AbortMultipartUpload: drops the upload and its parts. */
+export async function abortMultipartUpload(ctx: RequestContext, uploadId: string): Promise<Response> {
+  await ctx.store.lockUpload(ctx.bucket, uploadId, async () => {
+    await requireUpload(ctx, uploadId);
+    await ctx.store.deleteUpload(ctx.bucket, uploadId);
+  });
+  return new Response(null, { status: 204 });
+}
+
+/** ListMultipartUploads with prefix, delimiter, key-marker / upload-id-marker and max-uploads. */
+export async function listMultipartUploads(ctx: RequestContext): Promise<Response> {
+  const prefix = ctx.query.get("prefix") ?? "";
+  const delimiter = ctx.query.get("delimiter") ?? "";
+  const keyMarker = ctx.query.get("key-marker") ?? "";
+  const uploadIdMarker = ctx.query.get("upload-id-marker") ?? "";
+  const maxUploads = intParam(ctx, "max-uploads", 1000, 0, 1000);
+  const uploads = (await ctx.store.listUploads(ctx.bucket)).filter((u) => {
+    if (!u.key.startsWith(prefix)) return false;
+    if (keyMarker === "") return true;
+    const order = compareKeys(u.key, keyMarker);
+    // With an upload-id-marker, later uploads of the marker key are still to come; without one, the key is done.
+    return order > 0 || (order === 0 && uploadIdMarker !== "" && u.uploadId > uploadIdMarker);
+  });
+  const items: XmlNode[] = [];
+  const prefixes = new Set<string>();
+  let count = 0;
+  let truncated = false;
+  let last: UploadRecord | undefined;
+  for (const upload of uploads) {
+    const rest = upload.key.slice(prefix.length);
+    const cut = delimiter === "" ? -1 : rest.indexOf(delimiter);
+    const common = cut >= 0 ? prefix + rest.slice(0, cut + delimiter.length) : undefined;
+    if (common !== undefined && prefixes.has(common)) continue;
+    if (count >= maxUploads) {
+      truncated = true;
+      break;
+    }
+    count++;
+    last = upload;
+    if (common !== undefined) {
+      prefixes.add(common);
+      continue;
+    }
+    items.push([
+      "Upload",
+      [
+        ["Key", upload.key],
+        ["UploadId", upload.uploadId],
+        ["Initiator", OWNER],
+        ["Owner", OWNER],
+        ["StorageClass", "STANDARD"],
+        ["Initiated", upload.initiated],
+      ],
+    ]);
+  }
+  return xmlResponse("ListMultipartUploadsResult", [
+    ["Bucket", ctx.bucket],
+    ["KeyMarker", keyMarker],
+    ["UploadIdMarker", uploadIdMarker],
+    ["NextKeyMarker", truncated ? last?.key : undefined],
+    ["NextUploadIdMarker", truncated ? last?.uploadId : undefined],
+    ["Delimiter", delimiter || undefined],
+    ["Prefix", prefix],
+    ["MaxUploads", maxUploads],
+    ["IsTruncated", truncated],
+    ...items,
+    ...[...prefixes].map((p): XmlNode => ["CommonPrefixes", [["Prefix", p]]]),
+  ]);
+}

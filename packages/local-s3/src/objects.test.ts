@@ -1,0 +1,369 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Endpoint, outcome, startEndpoint, xmlText } from "./testing.ts";
+
+let ep: Endpoint;
+const md5 = (body: string | Uint8Array) => `"${createHash("md5").update(body).digest("hex")}"`;
+const sha256b64 = (body: string | Uint8Array) => createHash("sha256").update(body).digest("base64");
+
+beforeAll(async () => {
+  ep = await startEndpoint();
+  expect((await ep.aws.fetch(`${ep.url}/objects`, { method: "PUT" })).status).toBe(200);
+});
+afterAll(() => ep.close());
+
+const obj = (key: string) => `${ep.url}/objects/${key}`;
+
+describe("PutObject / GetObject / HeadObject", () => {
+  it("stores the body and headers and returns them with ETag, Last-Modified and Accept-Ranges", async () => {
+    const put = await ep.aws.fetch(obj("docs/hello.txt"), {
+      method: "PUT",
+      body: "hello world",
+      headers: {
+        "content-type": "text/plain; charset=utf-8",
+        "cache-control": "max-age=60",
+        "content-disposition": 'attachment; filename="hello.txt"',
+        "x-amz-meta-owner": "alice",
+      },
+    });
+    expect(put.status).toBe(200);
+    expect(put.headers.get("etag")).toBe(md5("hello world"));
+    expect(put.headers.get("x-amz-request-id")).toMatch(/^[0-9A-F]{16}$/);
+
+    const get = await ep.aws.fetch(obj("docs/hello.txt"));
+    expect(get.status).toBe(200);
+    expect(await get.text()).toBe("hello world");
+    expect(get.headers.get("etag")).toBe(md5("hello world"));
+    expect(get.headers.get("content-length")).toBe("11");
+    expect(get.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect(get.headers.get("cache-control")).toBe("max-age=60");
+    expect(get.headers.get("content-disposition")).toBe('attachment; filename="hello.txt"');
+    expect(get.headers.get("x-amz-meta-owner")).toBe("alice");
+    expect(get.headers.get("accept-ranges")).toBe("bytes");
+    expect(Date.parse(get.headers.get("last-modified") ?? "")).toBeGreaterThan(0);
+
+    const head = await ep.aws.fetch(obj("docs/hello.txt"), { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe("11");
+    expect(head.headers.get("x-amz-meta-owner")).toBe("alice");
+  });
+
+  it("stores an empty object", async () => {
+    expect((await ep.aws.fetch(obj("empty"), { method: "PUT", body: "" })).status).toBe(200);
+    const get = await ep.aws.fetch(obj("empty"));
+    expect(get.status).toBe(200);
+    expect(await get.text()).toBe("");
+    expect(get.headers.get("etag")).toBe(md5(""));
+  });
+
+  it("answers NoSuchKey (404) for a missing key and NoSuchBucket (404) for a missing bucket", async () => {
+    expect(await outcome(await ep.aws.fetch(obj("missing")))).toMatchObject({
+      status: 404,
+      code: "NoSuchKey",
+    });
+    const head = await ep.aws.fetch(obj("missing"), { method: "HEAD" });
+    expect(head.status).toBe(404);
+    expect(await outcome(await ep.aws.fetch(`${ep.url}/no-such-bucket/x`))).toMatchObject({
+      status: 404,
+      code: "NoSuchBucket",
+    });
+  });
+
+  it("returns x-amz-checksum-sha256 only when asked with x-amz-checksum-mode: ENABLED", async () => {
+    const body = "checksummed";
+    const put = await ep.aws.fetch(obj("sum"), {
+      method: "PUT",
+      body,
+      headers: { "x-amz-checksum-sha256": sha256b64(body) },
+    });
+    expect(put.status).toBe(200);
+    expect(put.headers.get("x-amz-checksum-sha256")).toBe(sha256b64(body));
+    const plain = await ep.aws.fetch(obj("sum"), { method: "HEAD" });
+    expect(plain.headers.get("x-amz-checksum-sha256")).toBeNull();
+    const enabled = await ep.aws.fetch(obj("sum"), {
+      method: "HEAD",
+      headers: { "x-amz-checksum-mode": "ENABLED" },
+    });
+    expect(enabled.headers.get("x-amz-checksum-sha256")).toBe(sha256b64(body));
+    const get = await ep.aws.fetch(obj("sum"), { headers: { "x-amz-checksum-mode": "ENABLED" } });
+    expect(get.headers.get("x-amz-checksum-sha256")).toBe(sha256b64(body));
+  });
+
+  it("overwrites an object in place", async () => {
+    await ep.aws.fetch(obj("over"), { method: "PUT", body: "one" });
+    await ep.aws.fetch(obj("over"), { method: "PUT", body: "two!" });
+    expect(await (await ep.aws.fetch(obj("over"))).text()).toBe("two!");
+  });
+});
+
+describe("integrity checks on PUT", () => {
+  it("refuses a body whose SHA-256 differs from x-amz-content-sha256 (XAmzContentSHA256Mismatch)", async () => {
+    const res = await ep.aws.fetch(obj("bad-sha"), {
+      method: "PUT",
+      body: "actual",
+      headers: { "x-amz-content-sha256": createHash("sha256").update("claimed").digest("hex") },
+    });
+    expect(await outcome(res)).toMatchObject({ status: 400, code: "XAmzContentSHA256Mismatch" });
+    expect((await ep.aws.fetch(obj("bad-sha"), { method: "HEAD" })).status).toBe(404);
+  });
+
+  it("refuses a body that does not match x-amz-checksum-sha256 (BadDigest)", async () => {
+    const res = await ep.aws.fetch(obj("bad-sum"), {
+      method: "PUT",
+      body: "actual",
+      headers: { "x-amz-checksum-sha256": sha256b64("claimed") },
+    });
+    expect(await outcome(res)).toMatchObject({ status: 400, code: "BadDigest" });
+    expect((await ep.aws.fetch(obj("bad-sum"), { method: "HEAD" })).status).toBe(404);
+  });
+
+  it("refuses a malformed x-amz-checksum-sha256 (InvalidRequest)", async () => {
+    const res = await ep.aws.fetch(obj("bad-sum"), {
+      method: "PUT",
+      body: "x",
+      headers: { "x-amz-checksum-sha256": "bm90IDMyIGJ5dGVz" },
+    });
+    expect(await outcome(res)).toMatchObject({ status: 400, code: "InvalidRequest" });
+  });
+
+  it("refuses a body that does not match Content-MD5 (BadDigest) and a malformed one (InvalidDigest)", async () => {
+    const wrong = createHash("md5").update("other").digest("base64");
+    expect(
+      await outcome(
+        await ep.aws.fetch(obj("md5"), { method: "PUT", body: "x", headers: { "content-md5": wrong } }),
+      ),
+    ).toMatchObject({ status: 400, code: "BadDigest" });
+    expect(
+      await outcome(
+        await ep.aws.fetch(obj("md5"), { method: "PUT", body: "x", headers: { "content-md5": "nope" } }),
+      ),
+    ).toMatchObject({ status: 400, code: "InvalidDigest" });
+    const right = createHash("md5").update("x").digest("base64");
+    expect(
+      (await ep.aws.fetch(obj("md5"), { method: "PUT", body: "x", headers: { "content-md5": right } }))
+        .status,
+    ).toBe(200);
+  });
+
+  it("refuses a PUT without Content-Length (MissingContentLength, 411)", async () => {
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("chunked"));
+        controller.close();
+      },
+    });
+    const signed = await ep.aws.sign(obj("chunked"), {
+      method: "PUT",
+      headers: { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+    });
+    const res = await fetch(signed.url, {
+      method: "PUT",
+      headers: signed.headers,
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(await outcome(res)).toMatchObject({ status: 411, code: "MissingContentLength" });
+  });
+
+  it("refuses an upload larger than 5 GiB up front (EntityTooLarge)", async () => {
+    const res = await ep.s3.fetch(
+      await ep.aws.sign(obj("huge"), {
+        method: "PUT",
+        headers: { "content-length": String(5 * 1024 ** 3 + 1), "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+      }),
+    );
+    expect(await outcome(res)).toMatchObject({ status: 400, code: "EntityTooLarge" });
+  });
+});
+
+describe("conditional writes", () => {
+  it("If-None-Match: * creates a new key and refuses an existing one with 412", async () => {
+    const first = await ep.aws.fetch(obj("once"), {
+      method: "PUT",
+      body: "1",
+      headers: { "if-none-match": "*" },
+    });
+    expect(first.status).toBe(200);
+    const second = await ep.aws.fetch(obj("once"), {
+      method: "PUT",
+      body: "2",
+      headers: { "if-none-match": "*" },
+    });
+    expect(await outcome(second)).toMatchObject({ status: 412, code: "PreconditionFailed" });
+    expect(await (await ep.aws.fetch(obj("once"))).text()).toBe("1");
+  });
+
+  it("If-Match replaces only the expected version (412 otherwise)", async () => {
+    const put = await ep.aws.fetch(obj("cas"), { method: "PUT", body: "v1" });
+    const etag = put.headers.get("etag") ?? "";
+    const stale = await ep.aws.fetch(obj("cas"), {
+      method: "PUT",
+      body: "v2",
+      headers: { "if-match": md5("zzz") },
+    });
+    expect(await outcome(stale)).toMatchObject({ status: 412, code: "PreconditionFailed" });
+    const fresh = await ep.aws.fetch(obj("cas"), {
+      method: "PUT",
+      body: "v2",
+      headers: { "if-match": etag },
+    });
+    expect(fresh.status).toBe(200);
+    expect(await (await ep.aws.fetch(obj("cas"))).text()).toBe("v2");
+  });
+
+  it("of two concurrent If-None-Match: * PUTs to one new key exactly one succeeds", async () => {
+    const results = await Promise.all(
+      ["a", "b", "c", "d"].map((body) =>
+        ep.aws.fetch(obj("race"), {
+          method: "PUT",
+          body: body.repeat(100_000),
+          headers: { "if-none-match": "*" },
+        }),
+      ),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 412, 412, 412]);
+    const winner = results.find((r) => r.status === 200);
+    const stored = await ep.aws.fetch(obj("race"), { method: "HEAD" });
+    expect(stored.headers.get("etag")).toBe(winner?.headers.get("etag"));
+  });
+});
+
+describe("GetObject ranges, conditionals and overrides", () => {
+  const body = "0123456789";
+  let etag = "";
+  beforeAll(async () => {
+    etag = (await ep.aws.fetch(obj("digits"), { method: "PUT", body })).headers.get("etag") ?? "";
+  });
+
+  it.each([
+    ["bytes=2-5", "2345", "bytes 2-5/10"],
+    ["bytes=7-", "789", "bytes 7-9/10"],
+    ["bytes=-3", "789", "bytes 7-9/10"],
+    ["bytes=8-100", "89", "bytes 8-9/10"],
+  ])("Range %s → 206 %s", async (range, expected, contentRange) => {
+    const res = await ep.aws.fetch(obj("digits"), { headers: { range } });
+    expect(res.status).toBe(206);
+    expect(res.headers.get("content-range")).toBe(contentRange);
+    expect(await res.text()).toBe(expected);
+  });
+
+  it("an unsatisfiable range → 416 InvalidRange", async () => {
+    const res = await ep.aws.fetch(obj("digits"), { headers: { range: "bytes=10-20" } });
+    expect(await outcome(res)).toMatchObject({ status: 416, code: "InvalidRange" });
+  });
+
+  it("If-Match mismatch → 412; If-None-Match match → 304; If-Modified-Since after → 304", async () => {
+    expect((await ep.aws.fetch(obj("digits"), { headers: { "if-match": md5("x") } })).status).toBe(412);
+    expect((await ep.aws.fetch(obj("digits"), { headers: { "if-match": etag } })).status).toBe(200);
+    expect((await ep.aws.fetch(obj("digits"), { headers: { "if-none-match": etag } })).status).toBe(304);
+    const future = new Date(Date.now() + 3600_000).toUTCString();
+    const past = new Date(Date.now() - 3600_000).toUTCString();
+    expect((await ep.aws.fetch(obj("digits"), { headers: { "if-modified-since": future } })).status).toBe(
+      304,
+    );
+    expect((await ep.aws.fetch(obj("digits"), { headers: { "if-modified-since": past } })).status).toBe(200);
+    expect((await ep.aws.fetch(obj("digits"), { headers: { "if-unmodified-since": past } })).status).toBe(
+      412,
+    );
+  });
+
+  it("applies response-content-* overrides of a presigned GET", async () => {
+    const url = new URL(obj("digits"));
+    url.searchParams.set("response-content-disposition", "attachment; filename*=UTF-8''d%C3%A9j%C3%A0.txt");
+    url.searchParams.set("response-content-type", "application/x-digits");
+    url.searchParams.set("response-cache-control", "no-store");
+    url.searchParams.set("X-Amz-Expires", "60");
+    const signed = await ep.aws.sign(url.toString(), { aws: { signQuery: true } });
+    const res = await fetch(signed.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toBe("attachment; filename*=UTF-8''d%C3%A9j%C3%A0.txt");
+    expect(res.headers.get("content-type")).toBe("application/x-digits");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+});
+
+describe("DeleteObject", () => {
+  it("answers 204 and removes the object; 204 again when absent", async () => {
+    await ep.aws.fetch(obj("doomed"), { method: "PUT", body: "x" });
+    expect((await ep.aws.fetch(obj("doomed"), { method: "DELETE" })).status).toBe(204);
+    expect((await ep.aws.fetch(obj("doomed"), { method: "HEAD" })).status).toBe(404);
+    expect((await ep.aws.fetch(obj("doomed"), { method: "DELETE" })).status).toBe(204);
+  });
+});
+
+describe("CopyObject", () => {
+  it("copies body and metadata (COPY) and answers CopyObjectResult", async () => {
+    await ep.aws.fetch(obj("src.txt"), {
+      method: "PUT",
+      body: "copy me",
+      headers: { "content-type": "text/plain", "x-amz-meta-a": "1" },
+    });
+    const res = await ep.aws.fetch(obj("dst.txt"), {
+      method: "PUT",
+      headers: { "x-amz-copy-source": "/objects/src.txt" },
+    });
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(xmlText(text, "ETag")).toBe("&quot;" + md5("copy me").slice(1, -1) + "&quot;");
+    const get = await ep.aws.fetch(obj("dst.txt"));
+    expect(await get.text()).toBe("copy me");
+    expect(get.headers.get("content-type")).toBe("text/plain");
+    expect(get.headers.get("x-amz-meta-a")).toBe("1");
+  });
+
+  it("replaces metadata with REPLACE", async () => {
+    const res = await ep.aws.fetch(obj("dst2.txt"), {
+      method: "PUT",
+      headers: {
+        "x-amz-copy-source": "objects/src.txt",
+        "x-amz-metadata-directive": "REPLACE",
+        "content-type": "image/png",
+        "x-amz-meta-b": "2",
+      },
+    });
+    expect(res.status).toBe(200);
+    const head = await ep.aws.fetch(obj("dst2.txt"), { method: "HEAD" });
+    expect(head.headers.get("content-type")).toBe("image/png");
+    expect(head.headers.get("x-amz-meta-b")).toBe("2");
+    expect(head.headers.get("x-amz-meta-a")).toBeNull();
+  });
+
+  it("honours x-amz-copy-source-if-match (412 on mismatch) and refuses a COPY onto itself", async () => {
+    const mismatch = await ep.aws.fetch(obj("dst3.txt"), {
+      method: "PUT",
+      headers: { "x-amz-copy-source": "/objects/src.txt", "x-amz-copy-source-if-match": md5("other") },
+    });
+    expect(await outcome(mismatch)).toMatchObject({ status: 412, code: "PreconditionFailed" });
+    const match = await ep.aws.fetch(obj("dst3.txt"), {
+      method: "PUT",
+      headers: { "x-amz-copy-source": "/objects/src.txt", "x-amz-copy-source-if-match": md5("copy me") },
+    });
+    expect(match.status).toBe(200);
+    const self = await ep.aws.fetch(obj("src.txt"), {
+      method: "PUT",
+      headers: { "x-amz-copy-source": "/objects/src.txt" },
+    });
+    expect(await outcome(self)).toMatchObject({ status: 400, code: "InvalidRequest" });
+  });
+
+  it("answers NoSuchKey for a missing source", async () => {
+    const res = await ep.aws.fetch(obj("dst4.txt"), {
+      method: "PUT",
+      headers: { "x-amz-copy-source": "/objects/nope" },
+    });
+    expect(await outcome(res)).toMatchObject({ status: 404, code: "NoSuchKey" });
+  });
+});
+
+describe("keys", () => {
+  it("refuses a key over 1024 UTF-8 bytes (KeyTooLongError)", async () => {
+    const res = await ep.aws.fetch(obj("k".repeat(1025)), { method: "PUT", body: "x" });
+    expect(await outcome(res)).toMatchObject({ status: 400, code: "KeyTooLongError" });
+  });
+
+  it("refuses unimplemented sub-resources instead of treating them as object writes", async () => {
+    const res = await ep.aws.fetch(`${obj("x")}?tagging`, { method: "PUT", body: "<Tagging/>" });
+    expect(await outcome(res)).toMatchObject({ status: 501, code: "NotImplemented" });
+  });
+});

@@ -1,0 +1,547 @@
+// All disk access lives here (node:fs is implemented by Node, Bun and Deno). Layout under `dir`:
+//   <bucket>/objects/<sha256(key)>.json          commit record: the object's metadata, naming its data file
+//   <bucket>/objects/<sha256(key)>.<rand>.data   the object's bytes
+//   <bucket>/uploads/<uploadId>/upload.json      an in-progress multipart upload
+//   <bucket>/uploads/<uploadId>/<n>.json|.data   its parts, committed the same way as objects
+//   <bucket>/cors.json                           the bucket's CORS rules
+//   <bucket>/.tmp/                               bodies being written; swept at start-up
+// File names derive only from hashes, validated bucket names and validated upload ids, so no key can name a
+// path outside `dir` or collide with an internal file. A write lands in .tmp, is fsynced, then renamed into place;
+// the JSON record is renamed last, so a reader (or a restart after a crash) sees the old object or the new one.
+import { constants, type Dirent } from "node:fs";
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from "node:fs/promises";
+import { join } from "node:path";
+import { hash, random, toHex } from "./digest.ts";
+
+/** Everything stored about an object besides its bytes. */
+export interface ObjectRecord {
+  key: string;
+  size: number;
+  /** Quoted, as sent in the ETag header. */
+  etag: string;
+  /** ISO-8601 with milliseconds. */
+  lastModified: string;
+  headers: StoredHeaders;
+  checksumSha256?: string;
+  /** Data file name inside the bucket's objects directory. */
+  data: string;
+}
+
+/** Headers S3 stores with an object and returns on GET/HEAD. */
+export interface StoredHeaders {
+  contentType: string;
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+  expires?: string;
+  /** `x-amz-meta-*` without the prefix, names lower-case. */
+  metadata: Record<string, string>;
+}
+
+export interface UploadRecord {
+  uploadId: string;
+  key: string;
+  initiated: string;
+  headers: StoredHeaders;
+}
+
+export interface PartRecord {
+  partNumber: number;
+  size: number;
+  etag: string;
+  lastModified: string;
+  checksumSha256?: string;
+  data: string;
+}
+
+/** A body being written: chunks go to a temp file, nothing is visible until it is committed. */
+export interface TempFile {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flushes, fsyncs and closes; call once before committing. */
+  finish(): Promise<void>;
+  /** Closes and removes the temp file; safe to call at any point, and more than once. */
+  discard(): Promise<void>;
+  readonly path: string;
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const UPLOAD_ID = /^[0-9a-f]{48}$/;
+/** Buffering writes into ~1 MiB batches keeps syscalls few without holding much memory. */
+const WRITE_BATCH = 1 << 20;
+const READ_CHUNK = 1 << 20;
+
+/** True when `name` is a bucket name S3 accepts (3–63 chars, lower-case letters, digits, `.` and `-`). */
+export function isValidBucketName(name: string): boolean {
+  return BUCKET_NAME.test(name) && !name.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
+}
+
+/** True when `id` could be an upload id this store issued; anything else cannot name a directory. */
+export function isValidUploadId(id: string): boolean {
+  return UPLOAD_ID.test(id);
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+}
+
+function randomName(): string {
+  return toHex(random(12));
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as T;
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  // Makes the rename itself durable; not every platform lets a directory be opened, which only costs durability.
+  try {
+    const handle = await open(path, constants.O_RDONLY);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {}
+}
+
+async function entries(path: string): Promise<Dirent[]> {
+  try {
+    return await readdir(path, { withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
+}
+
+/** A disk-backed store rooted at one directory. One process per directory. */
+export class DiskStore {
+  private readonly locks = new Map<string, Promise<void>>();
+
+  constructor(readonly root: string) {}
+
+  /** Creates the root and removes what a crashed writer left behind (temp files, unreferenced data files). */
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    for (const bucket of await this.listBuckets()) {
+      await rm(this.tmpDir(bucket.name), { recursive: true, force: true });
+      await mkdir(this.tmpDir(bucket.name), { recursive: true });
+      await this.sweepOrphans(join(this.bucketDir(bucket.name), "objects"));
+      for (const upload of await entries(join(this.bucketDir(bucket.name), "uploads"))) {
+        await this.sweepOrphans(join(this.bucketDir(bucket.name), "uploads", upload.name));
+      }
+    }
+  }
+
+  private async sweepOrphans(dir: string): Promise<void> {
+    for (const entry of await entries(dir)) {
+      if (!entry.name.endsWith(".data")) continue;
+      const base = entry.name.slice(0, entry.name.indexOf("."));
+      const record = await readJson<{ data: string }>(join(dir, `${base}.json`));
+      if (record?.data !== entry.name) await rm(join(dir, entry.name), { force: true });
+    }
+  }
+
+  private bucketDir(bucket: string): string {
+    return join(this.root, bucket);
+  }
+
+  private tmpDir(bucket: string): string {
+    return join(this.root, bucket, ".tmp");
+  }
+
+  private objectsDir(bucket: string): string {
+    return join(this.root, bucket, "objects");
+  }
+
+  private objectBase(key: string): string {
+    return toHex(hash("sha256", key));
+  }
+
+  private uploadDir(bucket: string, uploadId: string): string {
+    if (!isValidUploadId(uploadId)) throw new Error("invalid upload id");
+    return join(this.root, bucket, "uploads", uploadId);
+  }
+
+  /** Runs `fn` while holding the lock for `name`; callers queue in arrival order. */
+  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(name) ?? Promise.resolve();
+    let release = () => {};
+    const current = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => current);
+    this.locks.set(name, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.locks.get(name) === tail) this.locks.delete(name);
+    }
+  }
+
+  // Buckets
+
+  async bucketExists(bucket: string): Promise<boolean> {
+    try {
+      return (await stat(this.bucketDir(bucket))).isDirectory();
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Creates a bucket; false when it already exists. */
+  async createBucket(bucket: string): Promise<boolean> {
+    return this.withLock(`bucket\n${bucket}`, async () => {
+      if (await this.bucketExists(bucket)) return false;
+      const staging = join(this.root, `.${bucket}.${randomName()}`);
+      for (const sub of ["objects", "uploads", ".tmp"]) await mkdir(join(staging, sub), { recursive: true });
+      await rename(staging, this.bucketDir(bucket));
+      await fsyncDir(this.root);
+      return true;
+    });
+  }
+
+  /** Deletes an empty bucket; false when it still holds objects. */
+  async deleteBucket(bucket: string): Promise<boolean> {
+    return this.withLock(`bucket\n${bucket}`, async () => {
+      if ((await entries(this.objectsDir(bucket))).some((e) => e.name.endsWith(".json"))) return false;
+      await rm(this.bucketDir(bucket), { recursive: true, force: true });
+      return true;
+    });
+  }
+
+  async listBuckets(): Promise<{ name: string; created: string }[]> {
+    const out: { name: string; created: string }[] = [];
+    for (const entry of await entries(this.root)) {
+      if (!entry.isDirectory() || !isValidBucketName(entry.name)) continue;
+      const info = await stat(join(this.root, entry.name));
+      out.push({ name: entry.name, created: info.birthtime.toISOString() });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async getCors(bucket: string): Promise<unknown> {
+    return readJson(join(this.bucketDir(bucket), "cors.json"));
+  }
+
+  async putCors(bucket: string, rules: unknown): Promise<void> {
+    await this.writeJsonAtomic(bucket, join(this.bucketDir(bucket), "cors.json"), rules);
+  }
+
+  async deleteCors(bucket: string): Promise<void> {
+    await rm(join(this.bucketDir(bucket), "cors.json"), { force: true });
+  }
+
+  // Bodies
+
+  /** Opens a temp file in the bucket for a body about to stream in. */
+  async createTemp(bucket: string): Promise<TempFile> {
+    const path = join(this.tmpDir(bucket), randomName());
+    const handle = await open(path, "wx");
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let inflight: Promise<unknown> = Promise.resolve();
+    let closed = false;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const batch = pending;
+      pending = [];
+      pendingBytes = 0;
+      await inflight;
+      // One write in flight while the next batch arrives overlaps network, hashing and disk.
+      inflight = handle.writev(batch);
+    };
+    return {
+      path,
+      write: async (chunk) => {
+        pending.push(chunk);
+        pendingBytes += chunk.byteLength;
+        if (pendingBytes >= WRITE_BATCH) await flush();
+      },
+      finish: async () => {
+        await flush();
+        await inflight;
+        await handle.sync();
+        closed = true;
+        await handle.close();
+      },
+      discard: async () => {
+        if (!closed) {
+          closed = true;
+          await inflight.catch(() => {});
+          await handle.close().catch(() => {});
+        }
+        await rm(path, { force: true });
+      },
+    };
+  }
+
+  private async writeJsonAtomic(bucket: string, path: string, value: unknown): Promise<void> {
+    const tmp = join(this.tmpDir(bucket), `${randomName()}.json`);
+    const handle = await open(tmp, "wx");
+    try {
+      await handle.writeFile(JSON.stringify(value));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  }
+
+  /** Streams bytes [start, end] of a stored file; the handle is closed when the stream ends or is cancelled. */
+  private streamFile(handle: FileHandle, start: number, end: number): ReadableStream<Uint8Array> {
+    let position = start;
+    const close = () => handle.close().catch(() => {});
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const length = Math.min(READ_CHUNK, end + 1 - position);
+        if (length <= 0) {
+          await close();
+          controller.close();
+          return;
+        }
+        const buffer = new Uint8Array(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, position);
+        if (bytesRead === 0) {
+          await close();
+          controller.error(new Error("stored object is shorter than its record"));
+          return;
+        }
+        position += bytesRead;
+        controller.enqueue(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+      },
+      cancel: close,
+    });
+  }
+
+  // Objects
+
+  async headObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    return readJson<ObjectRecord>(join(this.objectsDir(bucket), `${this.objectBase(key)}.json`));
+  }
+
+  /**
+   * Opens an object for reading: its record and a function streaming a byte range. The data file is opened
+   * before returning, so a concurrent overwrite or delete cannot pull it away mid-read.
+   */
+  async openObject(
+    bucket: string,
+    key: string,
+  ): Promise<
+    | {
+        record: ObjectRecord;
+        stream(start: number, end: number): ReadableStream<Uint8Array>;
+        close(): Promise<void>;
+      }
+    | undefined
+  > {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const record = await this.headObject(bucket, key);
+      if (!record) return undefined;
+      let handle: FileHandle;
+      try {
+        handle = await open(join(this.objectsDir(bucket), record.data), "r");
+      } catch (error) {
+        if (isMissing(error)) continue; // replaced between reading the record and opening: read the new one
+        throw error;
+      }
+      return {
+        record,
+        stream: (start, end) => this.streamFile(handle, start, end),
+        close: () => handle.close(),
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * Makes a finished temp file the object `key`. `check` runs under the key's lock with the current record
+   * (conditional writes); when it throws, nothing changes and the temp file is removed.
+   */
+  async commitObject(
+    bucket: string,
+    temp: TempFile,
+    record: Omit<ObjectRecord, "data">,
+    check?: (current: ObjectRecord | undefined) => void,
+  ): Promise<ObjectRecord> {
+    const base = this.objectBase(record.key);
+    return this.withLock(`object\n${bucket}\n${record.key}`, async () => {
+      const current = await this.headObject(bucket, record.key);
+      try {
+        check?.(current);
+      } catch (error) {
+        await temp.discard();
+        throw error;
+      }
+      const full: ObjectRecord = { ...record, data: `${base}.${randomName()}.data` };
+      const dir = this.objectsDir(bucket);
+      await rename(temp.path, join(dir, full.data));
+      await this.writeJsonAtomic(bucket, join(dir, `${base}.json`), full);
+      await fsyncDir(dir);
+      if (current) await rm(join(dir, current.data), { force: true });
+      return full;
+    });
+  }
+
+  /** Removes an object; absent objects are not an error. */
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    const base = this.objectBase(key);
+    await this.withLock(`object\n${bucket}\n${key}`, async () => {
+      const current = await this.headObject(bucket, key);
+      if (!current) return;
+      const dir = this.objectsDir(bucket);
+      await unlink(join(dir, `${base}.json`));
+      await rm(join(dir, current.data), { force: true });
+    });
+  }
+
+  /** Every object record in the bucket, sorted by key in UTF-8 byte order (S3's listing order). */
+  async listObjects(bucket: string): Promise<ObjectRecord[]> {
+    const dir = this.objectsDir(bucket);
+    const records: ObjectRecord[] = [];
+    for (const entry of await entries(dir)) {
+      if (!entry.name.endsWith(".json")) continue;
+      const record = await readJson<ObjectRecord>(join(dir, entry.name));
+      if (record) records.push(record);
+    }
+    return records.sort((a, b) => compareKeys(a.key, b.key));
+  }
+
+  /** Copies stored files (object data or parts) into a new temp file, for CopyObject and multipart completion. */
+  async copyInto(
+    temp: TempFile,
+    sources: { bucket: string; file: string; kind: "object" | "part"; uploadId?: string }[],
+  ): Promise<void> {
+    for (const source of sources) {
+      const dir =
+        source.kind === "object"
+          ? this.objectsDir(source.bucket)
+          : this.uploadDir(source.bucket, source.uploadId ?? "");
+      const handle = await open(join(dir, source.file), "r");
+      try {
+        const size = (await handle.stat()).size;
+        const reader = this.streamFile(handle, 0, size - 1).getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          await temp.write(value);
+        }
+      } finally {
+        await handle.close().catch(() => {});
+      }
+    }
+  }
+
+  // Multipart uploads
+
+  async createUpload(
+    bucket: string,
+    key: string,
+    headers: StoredHeaders,
+    initiated: string,
+  ): Promise<UploadRecord> {
+    const record: UploadRecord = { uploadId: toHex(random(24)), key, initiated, headers };
+    const dir = this.uploadDir(bucket, record.uploadId);
+    await mkdir(dir, { recursive: true });
+    await this.writeJsonAtomic(bucket, join(dir, "upload.json"), record);
+    await fsyncDir(dir);
+    return record;
+  }
+
+  async getUpload(bucket: string, uploadId: string): Promise<UploadRecord | undefined> {
+    if (!isValidUploadId(uploadId)) return undefined;
+    return readJson<UploadRecord>(join(this.uploadDir(bucket, uploadId), "upload.json"));
+  }
+
+  async listUploads(bucket: string): Promise<UploadRecord[]> {
+    const out: UploadRecord[] = [];
+    for (const entry of await entries(join(this.bucketDir(bucket), "uploads"))) {
+      const record = await this.getUpload(bucket, entry.name);
+      if (record) out.push(record);
+    }
+    return out.sort(
+      (a, b) =>
+        compareKeys(a.key, b.key) || (a.initiated < b.initiated ? -1 : a.initiated > b.initiated ? 1 : 0),
+    );
+  }
+
+  /** Stores a part; re-uploading a part number replaces it. Undefined when the upload no longer exists. */
+  async commitPart(
+    bucket: string,
+    uploadId: string,
+    temp: TempFile,
+    record: Omit<PartRecord, "data">,
+  ): Promise<PartRecord | undefined> {
+    const dir = this.uploadDir(bucket, uploadId);
+    const base = `part${String(record.partNumber).padStart(5, "0")}`;
+    return this.withLock(`upload\n${bucket}\n${uploadId}`, async () => {
+      if (!(await this.getUpload(bucket, uploadId))) {
+        await temp.discard();
+        return undefined;
+      }
+      const current = await readJson<PartRecord>(join(dir, `${base}.json`));
+      const full: PartRecord = { ...record, data: `${base}.${randomName()}.data` };
+      await rename(temp.path, join(dir, full.data));
+      await this.writeJsonAtomic(bucket, join(dir, `${base}.json`), full);
+      await fsyncDir(dir);
+      if (current) await rm(join(dir, current.data), { force: true });
+      return full;
+    });
+  }
+
+  async listParts(bucket: string, uploadId: string): Promise<PartRecord[]> {
+    const dir = this.uploadDir(bucket, uploadId);
+    const parts: PartRecord[] = [];
+    for (const entry of await entries(dir)) {
+      if (!/^part\d{5}\.json$/.test(entry.name)) continue;
+      const part = await readJson<PartRecord>(join(dir, entry.name));
+      if (part) parts.push(part);
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  /** Runs `fn` holding the upload's lock (completion and abort must not interleave with part commits). */
+  lockUpload<T>(bucket: string, uploadId: string, fn: () => Promise<T>): Promise<T> {
+    return this.withLock(`upload\n${bucket}\n${uploadId}`, fn);
+  }
+
+  async deleteUpload(bucket: string, uploadId: string): Promise<void> {
+    const dir = this.uploadDir(bucket, uploadId);
+    // Drop the record first so a half-removed upload is simply gone, never half-listed.
+    await rm(join(dir, "upload.json"), { force: true });
+    await rm(dir, { recursive: true, force: true });
+    await rmdir(dir).catch(() => {});
+  }
+}
+
+/** S3 lists keys in UTF-8 binary order, which differs from JS string order for astral characters. */
+export function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
