@@ -36,8 +36,11 @@ export function createAuth({ db, secret, publicUrl }: AuthOptions) {
         },
         update: {
           before: async (user) => {
-            const { image: _ignored, ...rest } = user;
-            return { data: rest };
+            if (!("image" in user)) return;
+            // Better Auth merges the returned data over the original, so the key is overwritten, not omitted.
+            const { image: _ignored, updatedAt: _time, ...rest } = user;
+            if (Object.keys(rest).length === 0) return false;
+            return { data: { ...user, image: undefined } };
           },
         },
       },
