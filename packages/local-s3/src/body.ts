@@ -1,5 +1,6 @@
 // Receives a request body chunk by chunk, hashing as it goes, and checks every integrity claim the request
 // made: Content-Length, x-amz-content-sha256, Content-MD5, x-amz-checksum-sha256 / -sha1.
+import { createCrc } from "./crc.ts";
 import { createHasher, fromBase64, type Hasher, toBase64, toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
 import { UNSIGNED_PAYLOAD } from "./sigv4.ts";
@@ -11,6 +12,8 @@ export interface BodyClaims {
   contentMd5?: string;
   checksumSha256?: string;
   checksumSha1?: string;
+  checksumCrc32?: string;
+  checksumCrc32c?: string;
 }
 
 export interface ReceivedBody {
@@ -20,7 +23,7 @@ export interface ReceivedBody {
   checksumSha256?: string;
 }
 
-const UNSUPPORTED_CHECKSUMS = ["x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme"];
+const UNSUPPORTED_CHECKSUMS = ["x-amz-checksum-crc64nvme"];
 
 /**
  * Reads and validates the integrity headers of a request carrying a body.
@@ -79,6 +82,16 @@ export function bodyClaims(
       throw new S3Error("InvalidRequest", "Value for x-amz-checksum-sha1 header is invalid.");
     claims.checksumSha1 = sha1;
   }
+  for (const [header, field] of [
+    ["x-amz-checksum-crc32", "checksumCrc32"],
+    ["x-amz-checksum-crc32c", "checksumCrc32c"],
+  ] as const) {
+    const value = request.headers.get(header);
+    if (value === null) continue;
+    if (fromBase64(value)?.length !== 4)
+      throw new S3Error("InvalidRequest", `Value for ${header} header is invalid.`);
+    claims[field] = value;
+  }
   return claims;
 }
 
@@ -96,6 +109,8 @@ export async function receiveBody(
   const needSha256 = claims.payloadHash !== UNSIGNED_PAYLOAD || claims.checksumSha256 !== undefined;
   const sha256: Hasher | undefined = needSha256 ? createHasher("sha256") : undefined;
   const sha1: Hasher | undefined = claims.checksumSha1 !== undefined ? createHasher("sha1") : undefined;
+  const crc32 = claims.checksumCrc32 !== undefined ? createCrc("crc32") : undefined;
+  const crc32c = claims.checksumCrc32c !== undefined ? createCrc("crc32c") : undefined;
   const limit = claims.contentLength ?? maxSize;
   let size = 0;
   if (request.body) {
@@ -116,6 +131,8 @@ export async function receiveBody(
         md5.update(value);
         sha256?.update(value);
         sha1?.update(value);
+        crc32?.update(value);
+        crc32c?.update(value);
         await sink(value);
       }
     } finally {
@@ -155,6 +172,12 @@ export async function receiveBody(
   }
   if (claims.checksumSha1 !== undefined && sha1 && toBase64(sha1.digest()) !== claims.checksumSha1) {
     throw new S3Error("BadDigest", "The SHA1 you specified did not match the calculated checksum.");
+  }
+  if (crc32 && toBase64(crc32.digest()) !== claims.checksumCrc32) {
+    throw new S3Error("BadDigest", "The CRC32 you specified did not match the calculated checksum.");
+  }
+  if (crc32c && toBase64(crc32c.digest()) !== claims.checksumCrc32c) {
+    throw new S3Error("BadDigest", "The CRC32C you specified did not match the calculated checksum.");
   }
   const received: ReceivedBody = { size, md5: md5Digest };
   if (claims.checksumSha256 !== undefined) received.checksumSha256 = claims.checksumSha256;
