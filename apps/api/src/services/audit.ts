@@ -3,6 +3,7 @@ import { auditEvent } from "@signet/db";
 import { and, desc, eq, lt, or } from "drizzle-orm";
 import type { Clock } from "../deps.ts";
 import type { RequestMeta } from "./context.ts";
+import { uuidv7 } from "./ids.ts";
 import { decodeCursor, encodeCursor } from "./pagination.ts";
 
 export type AuditAction =
@@ -45,9 +46,10 @@ function scrub(detail: AuditInput["detail"]): Record<string, unknown> {
 
 /** Appends one event to the audit trail. */
 export async function recordAudit(db: Database, clock: Clock, input: AuditInput): Promise<void> {
+  const at = clock();
   await db.insert(auditEvent).values({
-    id: crypto.randomUUID(),
-    at: clock(),
+    id: uuidv7(at),
+    at,
     actorId: input.actorId,
     action: input.action,
     objectKey: input.objectKey,

@@ -8,6 +8,7 @@ import { and, desc, eq, inArray, lt, ne, or } from "drizzle-orm";
 import type { AppDeps, Storage } from "../deps.ts";
 import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
+import { uuidv7 } from "./ids.ts";
 import { consumeIssuance, releaseQuota, reserveQuota } from "./limits.ts";
 import { decodeCursor, encodeCursor } from "./pagination.ts";
 import { essence, extensionOf, isActiveContent } from "./validation.ts";
@@ -74,10 +75,10 @@ export async function createUpload(
   await consumeIssuance(db, clock, user.id, config.rateLimitPerMinute);
   await reserveQuota(db, user.id, input.size, config.userQuotaBytes);
 
-  const fileId = crypto.randomUUID();
+  const now = clock();
+  const fileId = uuidv7(now);
   const ext = extensionOf(input.filename);
   const key = `u/${user.id}/${fileId}${ext ? `.${ext}` : ""}`;
-  const now = clock();
   try {
     const signed = await ctx.signer.presignPut(key, {
       expiresIn: config.uploadUrlTtl,

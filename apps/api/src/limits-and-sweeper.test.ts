@@ -1,0 +1,125 @@
+import { file, userQuota } from "@signet/db";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sweep } from "./services/sweeper.ts";
+import { browserPut, createHarness, type Harness, ok, type TestUser } from "./testing/harness.ts";
+
+let h: Harness;
+let u: TestUser;
+
+beforeAll(async () => {
+  h = await createHarness({ rateLimitPerMinute: 3, userQuotaBytes: 100 });
+  u = await h.signUp();
+});
+afterAll(async () => {
+  await h?.[Symbol.asyncDispose]();
+});
+
+type Upload = { fileId: string; key: string; url: string; headers: Record<string, string> };
+const announce = (size: number) =>
+  h.trpc(
+    "files.createUpload",
+    { filename: "a.bin", contentType: "application/octet-stream", size },
+    { token: u.token },
+  );
+
+async function reserved(userId: string) {
+  const [row] = await h.db.select().from(userQuota).where(eq(userQuota.userId, userId));
+  return row?.reservedBytes ?? 0;
+}
+
+describe("rate limit", () => {
+  it("allows RATE_LIMIT_PER_MINUTE URL issuances per user per minute, then TOO_MANY_REQUESTS", async () => {
+    h.advance(60 - ((h.now().getTime() / 1000) % 60));
+    const other = await h.signUp();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        ok<Upload>(
+          await h.trpc(
+            "files.createUpload",
+            { filename: "a", contentType: "text/plain", size: 1 },
+            { token: other.token },
+          ),
+        ).fileId,
+      );
+    const fourth = await h.trpc(
+      "files.createUpload",
+      { filename: "a", contentType: "text/plain", size: 1 },
+      { token: other.token },
+    );
+    expect(fourth).toMatchObject({ ok: false, code: "TOO_MANY_REQUESTS", status: 429 });
+    // Download, share and profile image URLs count too.
+    const img = await h.trpc(
+      "profile.createImageUpload",
+      { contentType: "image/png", fileSize: 10 },
+      { token: other.token },
+    );
+    expect(img).toMatchObject({ ok: false, code: "TOO_MANY_REQUESTS" });
+    // Another user has their own budget; the next minute starts afresh.
+    expect(
+      (
+        await h.trpc(
+          "files.createUpload",
+          { filename: "a", contentType: "text/plain", size: 1 },
+          { token: u.token },
+        )
+      ).ok,
+    ).toBe(true);
+    h.advance(60);
+    expect(
+      (
+        await h.trpc(
+          "files.createUpload",
+          { filename: "a", contentType: "text/plain", size: 1 },
+          { token: other.token },
+        )
+      ).ok,
+    ).toBe(true);
+  });
+});
+
+describe("sweeper", () => {
+  it("resolves expired pending uploads: verified ones become ready, the rest are rejected and their quota released", async () => {
+    const deps = { ...h.deps, config: { sweepGraceSeconds: 60 } };
+    // Settle what earlier tests left pending, so the quota arithmetic below is about these two uploads only.
+    h.advance(700);
+    await sweep(deps);
+    const before = await reserved(u.id);
+    const arrived = ok<Upload>(await announce(10));
+    const missing = ok<Upload>(await announce(20));
+    expect((await browserPut(arrived.url, arrived.headers, new Uint8Array(10))).status).toBe(200);
+    expect(await reserved(u.id)).toBe(before + 30);
+
+    // Not yet: the URLs are still valid.
+    expect(await sweep(deps)).toMatchObject({ ready: 0, rejected: 0 });
+    h.advance(600 + 61);
+    const result = await sweep(deps);
+    expect(result).toMatchObject({ ready: 1, rejected: 1 });
+
+    const [a] = await h.db.select().from(file).where(eq(file.id, arrived.fileId));
+    const [m] = await h.db.select().from(file).where(eq(file.id, missing.fileId));
+    expect(a?.status).toBe("ready");
+    expect(m?.status).toBe("rejected");
+    expect(await reserved(u.id)).toBe(before + 10);
+    // A second pass has nothing left to do.
+    expect(await sweep(deps)).toMatchObject({ ready: 0, rejected: 0 });
+  });
+
+  it("deletes abandoned profile image staging objects", async () => {
+    h.advance(60);
+    const signed = ok<{ presignedUrl: string; headers: Record<string, string> }>(
+      await h.trpc(
+        "profile.createImageUpload",
+        { contentType: "image/png", fileSize: 4 },
+        { token: u.token },
+      ),
+    );
+    expect((await browserPut(signed.presignedUrl, signed.headers, new Uint8Array(4))).status).toBe(200);
+    const key = decodeURIComponent(new URL(signed.presignedUrl).pathname.replace(/^\/signet\//, ""));
+    expect(await h.signer.headObject(key)).not.toBeNull();
+    h.advance(600 + 61);
+    expect((await sweep({ ...h.deps, config: { sweepGraceSeconds: 60 } })).stagingRemoved).toBe(1);
+    expect(await h.signer.headObject(key)).toBeNull();
+  });
+});
