@@ -20,11 +20,11 @@ export function formatSpeed(bytesPerSecond: number): string {
 }
 
 /** Date and time in the user's locale; the ISO string itself when it cannot be parsed. */
-export function formatDateTime(iso: string | null, locale?: string): string {
+export function formatDateTime(iso: string | null, locale?: string, withSeconds = false): string {
   if (!iso) return "–";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" });
+  return date.toLocaleString(locale, { dateStyle: "medium", timeStyle: withSeconds ? "medium" : "short" });
 }
 
 /** Up to two initials for an avatar placeholder ("Ada Lovelace" → "AL", "ada@x.io" → "A"). */

@@ -1,0 +1,365 @@
+/**
+ * The SPA in a real Chromium against the real API and its embedded S3 endpoint, started on free ports.
+ * One user's story, step by step; each step builds on the previous one, so they run in order.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiEntryExists, type RunningApi, startApi, webDir } from "./harness.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = join(webDir, "test-artifacts");
+const MiB = 1024 * 1024;
+const USER = {
+  name: "Ada Tester",
+  email: `ada-${process.pid}@example.com`,
+  password: "correct horse battery",
+};
+
+let api: RunningApi;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let fixtures: string;
+const files = { notes: "", photo: "", big: "", avatar1: "", avatar2: "", fake: "" };
+
+/** Bytes no one will mistake for another file: a xorshift stream, so a truncated or shifted copy differs. */
+function patternedBytes(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+    out[i + 1] = (x >>> 8) & 0xff;
+    out[i + 2] = (x >>> 16) & 0xff;
+    out[i + 3] = (x >>> 24) & 0xff;
+  }
+  return out;
+}
+
+/** A real PNG or JPEG of the given size and colour, encoded by the browser's own canvas. */
+async function canvasImage(on: Page, type: "image/png" | "image/jpeg", color: string, size: number) {
+  const dataUrl = await on.evaluate(
+    ([mime, fill, side]) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = side;
+      canvas.height = side;
+      const g = canvas.getContext("2d")!;
+      g.fillStyle = fill;
+      g.fillRect(0, 0, side, side);
+      g.fillStyle = "#fff";
+      g.fillRect(side / 4, side / 4, side / 2, side / 2);
+      return canvas.toDataURL(mime, 0.9);
+    },
+    [type, color, size] as const,
+  );
+  return Buffer.from(dataUrl.slice(dataUrl.indexOf(",") + 1), "base64");
+}
+
+async function screenshot(name: string, target: Page = page) {
+  await target.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Natural width of a loaded <img>, or 0 while it is still loading or broken. */
+async function loadedWidth(image: Locator): Promise<number> {
+  return image.evaluate((el) => {
+    const img = el as HTMLImageElement;
+    return img.complete ? img.naturalWidth : 0;
+  });
+}
+
+async function expectImageWidth(image: Locator, width: number) {
+  await expect.poll(() => loadedWidth(image), { timeout: 15_000 }).toBe(width);
+}
+
+function fileRow(name: string): Locator {
+  return page
+    .getByRole("list", { name: "Files" })
+    .getByRole("listitem")
+    .filter({
+      has: page.getByRole("heading", { name, exact: true }),
+    });
+}
+
+describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    fixtures = await mkdtemp(join(tmpdir(), "signet-web-fixtures-"));
+    api = await startApi();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: api.url });
+    page = await context.newPage();
+
+    await page.goto("about:blank");
+    const write = async (name: string, bytes: Uint8Array) => {
+      const path = join(fixtures, name);
+      await writeFile(path, bytes);
+      return path;
+    };
+    files.avatar1 = await write("avatar-red.png", await canvasImage(page, "image/png", "#d92d20", 64));
+    files.avatar2 = await write("avatar-blue.jpg", await canvasImage(page, "image/jpeg", "#1570ef", 80));
+    files.photo = await write("photo.jpg", await canvasImage(page, "image/jpeg", "#12b76a", 200));
+    files.notes = await write("notes.txt", new TextEncoder().encode("Signet end-to-end notes\nline two\n"));
+    files.big = await write("big.bin", patternedBytes(20 * MiB, 42));
+    files.fake = await write(
+      "fake.png",
+      new TextEncoder().encode("this is plain text wearing a .png name\n"),
+    );
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    const code = await api?.stop();
+    if (fixtures) await rm(fixtures, { recursive: true, force: true });
+    // A graceful shutdown is part of the contract the SPA's `pnpm start` relies on.
+    expect(code).toBe(0);
+  });
+
+  it("signs up, with field-level validation first", async () => {
+    await page.goto(`${api.url}/files`);
+    // Signed-out visitors are sent to sign in.
+    await expect.poll(() => new URL(page.url()).pathname).toBe("/sign-in");
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.getByRole("heading", { name: "Create your account" }).waitFor();
+
+    await page.getByLabel("Email").fill("not-an-email");
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByText("Name is required.").waitFor();
+    await page.getByText("Enter an email address like name@example.com.").waitFor();
+    await page.getByText("Password must be at least 8 characters.").waitFor();
+    expect(await page.getByLabel("Email").getAttribute("aria-invalid")).toBe("true");
+    await screenshot("01-sign-up-validation");
+
+    await page.getByLabel("Name").fill(USER.name);
+    await page.getByLabel("Email").fill(USER.email);
+    await page.getByLabel("Password").fill(USER.password);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+    await page.getByText("No files yet.").waitFor();
+    await screenshot("02-files-empty");
+  });
+
+  it("uploads an avatar that shows without a reload, then replaces it", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Profile" }).click();
+    await page.getByRole("heading", { name: "Profile", level: 1 }).waitFor();
+    await page.getByRole("img", { name: `Initials of ${USER.name}` }).waitFor();
+
+    await page.getByLabel("Choose image").setInputFiles(files.avatar1);
+    await expectImageWidth(page.getByRole("img", { name: "Preview of the new profile picture" }), 64);
+    await page.getByRole("button", { name: "Upload picture" }).click();
+    await page.getByText("Profile picture updated.").waitFor();
+    const avatar = page.getByRole("img", { name: `Profile picture of ${USER.name}` });
+    await expectImageWidth(avatar, 64);
+    const firstSrc = await avatar.getAttribute("src");
+    expect(new URL(firstSrc!).origin).not.toBe(api.url);
+
+    await page.getByLabel("Choose image").setInputFiles(files.avatar2);
+    await page.getByRole("button", { name: "Upload picture" }).click();
+    await page.getByText("Profile picture updated.").waitFor();
+    await expectImageWidth(avatar, 80);
+    expect(await avatar.getAttribute("src")).not.toBe(firstSrc);
+    await screenshot("03-profile-avatar");
+  });
+
+  it("uploads three files at once, including 20 MiB, with the progress bar moving", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Files" }).click();
+    await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+    // Record every value the progress bars take, from inside the page, so no intermediate state is missed.
+    await page.evaluate(() => {
+      const seen: Record<string, number[]> = {};
+      (window as unknown as { __progress: typeof seen }).__progress = seen;
+      const record = () => {
+        for (const bar of document.querySelectorAll("progress")) {
+          const key = bar.getAttribute("aria-label") ?? bar.getAttribute("aria-labelledby") ?? "?";
+          if (!seen[key]) seen[key] = [];
+          const values = seen[key];
+          if (values.at(-1) !== bar.value) values.push(bar.value);
+        }
+      };
+      new MutationObserver(record).observe(document.body, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        characterData: true,
+      });
+    });
+    // Slow the link down so a local 20 MiB upload takes long enough to watch.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 10 * MiB,
+    });
+
+    await page.getByLabel("Choose files").setInputFiles([files.notes, files.photo, files.big]);
+    const bigBar = page.getByRole("progressbar", { name: "Upload progress for big.bin" });
+    await bigBar.waitFor();
+    for (const name of ["notes.txt", "photo.jpg", "big.bin"]) {
+      await page
+        .getByRole("list", { name: "Uploads" })
+        .getByRole("listitem")
+        .filter({ hasText: name })
+        .getByText("Uploaded", { exact: true })
+        .waitFor({ timeout: 90_000 });
+    }
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    const seen = await page.evaluate(
+      () => (window as unknown as { __progress: Record<string, number[]> }).__progress,
+    );
+    const big = seen["Upload progress for big.bin"] ?? [];
+    const total = seen["total-progress-label"] ?? [];
+    const intermediate = big.filter((v) => v > 0 && v < 100);
+    expect(intermediate.length, `big.bin progress values: ${big.join(",")}`).toBeGreaterThanOrEqual(3);
+    expect(big.at(-1)).toBe(100);
+    for (let i = 1; i < total.length; i++) expect(total[i]!).toBeGreaterThanOrEqual(total[i - 1]!);
+    expect(total.at(-1)).toBe(100);
+
+    for (const [name, size, type] of [
+      ["big.bin", "20 MB", "application/octet-stream"],
+      ["notes.txt", "", "text/plain"],
+      ["photo.jpg", "", "image/jpeg"],
+    ] as const) {
+      const row = fileRow(name);
+      await row.getByText("ready", { exact: true }).waitFor();
+      await row.getByText(type, { exact: true }).waitFor();
+      if (size) await row.getByText(size, { exact: true }).waitFor();
+    }
+    await screenshot("04-files-uploaded");
+  });
+
+  it("downloads a file with exactly the bytes that were uploaded", async () => {
+    const downloading = page.waitForEvent("download");
+    await fileRow("big.bin").getByRole("button", { name: "Download big.bin" }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe("big.bin");
+    const saved = await readFile((await download.path())!);
+    const original = await readFile(files.big);
+    expect(saved.length).toBe(original.length);
+    expect(saved.equals(original)).toBe(true);
+  });
+
+  it("copies a share link with the chosen expiry that works in a fresh context without cookies", async () => {
+    const row = fileRow("notes.txt");
+    await row.getByLabel("Share link expiry for notes.txt").selectOption({ label: "1 hour" });
+    await row.getByRole("button", { name: "Copy share link for notes.txt" }).click();
+    await row.getByText(/Anyone with it can download this file until/).waitFor();
+    const link = await row.getByRole("textbox", { name: "Share link for notes.txt" }).inputValue();
+    expect(new URL(link).searchParams.get("X-Amz-Expires")).toBe("3600");
+    const clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch(() => null);
+    if (clipboard !== null) expect(clipboard).toBe(link);
+
+    const stranger = await browser.newContext({ acceptDownloads: true });
+    try {
+      expect(await stranger.cookies()).toEqual([]);
+      const strangerPage = await stranger.newPage();
+      const downloading = strangerPage.waitForEvent("download");
+      // An attachment response aborts the navigation itself; the download event is what matters.
+      await strangerPage.goto(link).catch(() => {});
+      const download = await downloading;
+      expect(download.suggestedFilename()).toBe("notes.txt");
+      expect(await readFile((await download.path())!)).toEqual(await readFile(files.notes));
+    } finally {
+      await stranger.close();
+    }
+  });
+
+  it("deletes a file after confirmation", async () => {
+    await fileRow("photo.jpg").getByRole("button", { name: "Delete photo.jpg" }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete photo.jpg?" });
+    await dialog.waitFor();
+    await screenshot("05-delete-confirm");
+    await dialog.getByRole("button", { name: "Delete file" }).click();
+    await fileRow("photo.jpg").waitFor({ state: "detached" });
+    // Still gone after a reload: the server deleted it, not just the page.
+    await page.reload();
+    await fileRow("notes.txt").waitFor();
+    expect(await fileRow("photo.jpg").count()).toBe(0);
+    expect(await fileRow("big.bin").count()).toBe(1);
+  });
+
+  it("refuses a fake PNG avatar with a message and keeps the current one", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Profile" }).click();
+    const avatar = page.getByRole("img", { name: `Profile picture of ${USER.name}` });
+    await expectImageWidth(avatar, 80);
+    await page.getByLabel("Choose image").setInputFiles(files.fake);
+    await page.getByRole("button", { name: "Upload picture" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    // The server's reason (magic bytes do not match an image type) is what the user sees.
+    expect(await alert.textContent()).toMatch(/PNG/);
+    await expectImageWidth(avatar, 80);
+    await screenshot("06-profile-fake-png-refused");
+  });
+
+  it("renames the user without losing the avatar", async () => {
+    const renamed = "Ada Renamed";
+    await page.getByLabel("Name").fill(renamed);
+    await page.getByRole("button", { name: "Save name" }).click();
+    await page.getByText("Name saved.").waitFor();
+    await expectImageWidth(page.getByRole("img", { name: `Profile picture of ${renamed}` }), 80);
+    // The header follows without a reload.
+    await page.getByRole("banner").getByText(renamed).waitFor();
+    await page.reload();
+    await expectImageWidth(page.getByRole("img", { name: `Profile picture of ${renamed}` }), 80);
+    expect(await page.getByLabel("Name").inputValue()).toBe(renamed);
+  });
+
+  it("lists the user's activity, newest first", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
+    const list = page.getByRole("list", { name: "Activity" });
+    await list.waitFor();
+    await list.getByText("Share link created").waitFor();
+    await list.getByText("File deleted").first().waitFor();
+    const times = await list
+      .locator("time")
+      .evaluateAll((els) => els.map((el) => el.getAttribute("datetime")!));
+    const sorted = [...times].sort().reverse();
+    expect(times).toEqual(sorted);
+    await screenshot("07-activity");
+  });
+
+  it("works at 360 px wide", async () => {
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Files" }).click();
+    await fileRow("notes.txt").waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot("08-files-360px");
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("signs out", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in to Signet" }).waitFor();
+    await screenshot("09-signed-out");
+    await page.goto(`${api.url}/profile`);
+    await page.getByRole("heading", { name: "Sign in to Signet" }).waitFor();
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Starts the real Signet API (with its embedded local-s3) as a child process on free ports, exactly as a user
+ * would with `pnpm start`, and stops it with SIGTERM.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const repoRoot = resolve(webDir, "../..");
+const apiDir = join(repoRoot, "apps/api");
+const entry = process.env.SIGNET_E2E_ENTRY ?? join(apiDir, "src/entry/node.ts");
+const tsx = join(repoRoot, "node_modules/.bin/tsx");
+
+/** False until apps/api ships its Node entry; the browser suite waits for it instead of failing. */
+export const apiEntryExists = existsSync(entry);
+
+export interface RunningApi {
+  url: string;
+  dataDir: string;
+  /** Everything the process printed, for failure reports (the API redacts secrets itself). */
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Spawns the API's Node entry and resolves once it prints `signet listening on <url>`. */
+export async function startApi(options: { timeoutMs?: number; env?: Record<string, string> } = {}) {
+  const distIndex = join(webDir, "dist/index.html");
+  if (!existsSync(distIndex)) {
+    throw new Error(`SPA not built: ${distIndex} is missing. Run \`pnpm --filter @signet/web build\` first.`);
+  }
+  if (!existsSync(entry)) throw new Error(`API entry not found at ${entry}`);
+  const dataDir = await mkdtemp(join(tmpdir(), "signet-web-e2e-"));
+  const child: ChildProcess = spawn(tsx, [entry], {
+    cwd: apiDir,
+    env: {
+      ...process.env,
+      PORT: "0",
+      LOCAL_S3_PORT: "0",
+      DATA_DIR: dataDir,
+      WEB_DIST_DIR: join(webDir, "dist"),
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`API did not report readiness within ${options.timeoutMs ?? 60_000} ms:\n${log}`)),
+      options.timeoutMs ?? 60_000,
+    );
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      const match = /^signet listening on (\S+)$/m.exec(log);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]!);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`API exited with code ${code} before it was ready:\n${log}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    output: () => log,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      const forced = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const code = await exited;
+      clearTimeout(forced);
+      await rm(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  } satisfies RunningApi;
+}
