@@ -81,6 +81,15 @@ export interface Presigner {
   ): Promise<PresignedRequest<"PUT">>;
 }
 
+/** Runs a presign body, turning a thrown SignerInputError into a rejected promise like any other failure. */
+function settle<T>(body: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(body());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 const NO_HEADERS: ReadonlyArray<readonly [string, string]> = [];
 
 function checkOptions(options: unknown): asserts options is Record<string, unknown> {
@@ -96,13 +105,14 @@ export function createPresigner(config: ResolvedOptions): Presigner {
   let lastSecond = Number.NaN;
   let lastAmzDate = "";
 
-  async function presign<M extends PresignedMethod>(
+  // Synchronous in the steady state (see QueryPresigner); the public methods wrap the result in one promise.
+  function presign<M extends PresignedMethod>(
     method: M,
     key: string,
     expiresIn: number,
     headers: ReadonlyArray<readonly [string, string]>,
     query?: ReadonlyArray<readonly [string, string]>,
-  ): Promise<PresignedRequest<M>> {
+  ): PresignedRequest<M> | Promise<PresignedRequest<M>> {
     const encodedKey = encodeKey(key);
     const second = Math.floor(config.now().getTime() / 1000);
     // Many URLs are signed within one second; the formatted date is reused rather than rebuilt.
@@ -110,7 +120,7 @@ export function createPresigner(config: ResolvedOptions): Presigner {
       lastSecond = second;
       lastAmzDate = amzDate(new Date(second * 1000));
     }
-    const search = await presignQuery({
+    const search = presignQuery({
       method,
       host: config.host,
       path: `/${config.bucket}/${encodedKey}`,
@@ -121,12 +131,11 @@ export function createPresigner(config: ResolvedOptions): Presigner {
     });
     const sent: Record<string, string> = {};
     for (const [name, value] of headers) sent[name] = value;
-    return {
-      url: `${base}${encodedKey}?${search}`,
-      method,
-      headers: sent,
-      expiresAt: new Date((second + expiresIn) * 1000),
-    };
+    const url = `${base}${encodedKey}?`;
+    const expiresAt = new Date((second + expiresIn) * 1000);
+    return typeof search === "string"
+      ? { url: url + search, method, headers: sent, expiresAt }
+      : search.then((s) => ({ url: url + s, method, headers: sent, expiresAt }));
   }
 
   function responseOverrides(options: PresignGetOptions): [string, string][] {
@@ -148,59 +157,78 @@ export function createPresigner(config: ResolvedOptions): Presigner {
   }
 
   return {
-    async presignPut(key, options) {
-      checkOptions(options);
-      const expiresIn = checkExpiresIn(options.expiresIn);
-      const headers: [string, string][] = [
-        ["content-length", String(checkContentLength(options.contentLength))],
-        ["content-type", checkContentType(options.contentType)],
-      ];
-      if (options.cacheControl !== undefined) {
-        headers.push(["cache-control", checkHeaderValue(options.cacheControl, "cacheControl")]);
-      }
-      if (options.ifMatch !== undefined)
-        headers.push(["if-match", checkHeaderValue(options.ifMatch, "ifMatch")]);
-      if (options.ifNoneMatch !== undefined) {
-        if (options.ifNoneMatch !== "*") throw new SignerInputError("ifNoneMatch", "must be '*' when given");
-        headers.push(["if-none-match", "*"]);
-      }
-      if (options.checksumSha256 !== undefined) {
-        headers.push(["x-amz-checksum-sha256", checkChecksumSha256(options.checksumSha256)]);
-      }
-      if (options.metadata !== undefined) headers.push(...metadataHeaders(options.metadata));
-      return presign("PUT", key, expiresIn, headers);
+    presignPut(key, options) {
+      return settle(() => {
+        checkOptions(options);
+        const expiresIn = checkExpiresIn(options.expiresIn);
+        const headers: [string, string][] = [
+          ["content-length", String(checkContentLength(options.contentLength))],
+          ["content-type", checkContentType(options.contentType)],
+        ];
+        if (options.cacheControl !== undefined) {
+          headers.push(["cache-control", checkHeaderValue(options.cacheControl, "cacheControl")]);
+        }
+        if (options.ifMatch !== undefined) {
+          headers.push(["if-match", checkHeaderValue(options.ifMatch, "ifMatch")]);
+        }
+        if (options.ifNoneMatch !== undefined) {
+          if (options.ifNoneMatch !== "*") {
+            throw new SignerInputError("ifNoneMatch", "must be '*' when given");
+          }
+          headers.push(["if-none-match", "*"]);
+        }
+        if (options.checksumSha256 !== undefined) {
+          headers.push(["x-amz-checksum-sha256", checkChecksumSha256(options.checksumSha256)]);
+        }
+        if (options.metadata !== undefined) headers.push(...metadataHeaders(options.metadata));
+        return presign("PUT", key, expiresIn, headers);
+      });
     },
 
-    async presignGet(key, options) {
-      checkOptions(options);
-      return presign("GET", key, checkExpiresIn(options.expiresIn), NO_HEADERS, responseOverrides(options));
+    presignGet(key, options) {
+      return settle(() => {
+        checkOptions(options);
+        return presign("GET", key, checkExpiresIn(options.expiresIn), NO_HEADERS, responseOverrides(options));
+      });
     },
 
-    async presignHead(key, options) {
-      checkOptions(options);
-      return presign("HEAD", key, checkExpiresIn(options.expiresIn), NO_HEADERS, responseOverrides(options));
+    presignHead(key, options) {
+      return settle(() => {
+        checkOptions(options);
+        return presign(
+          "HEAD",
+          key,
+          checkExpiresIn(options.expiresIn),
+          NO_HEADERS,
+          responseOverrides(options),
+        );
+      });
     },
 
-    async presignDelete(key, options) {
-      checkOptions(options);
-      return presign("DELETE", key, checkExpiresIn(options.expiresIn), NO_HEADERS);
+    presignDelete(key, options) {
+      return settle(() => {
+        checkOptions(options);
+        return presign("DELETE", key, checkExpiresIn(options.expiresIn), NO_HEADERS);
+      });
     },
 
-    async presignUploadPart(key, uploadId, partNumber, options) {
-      checkOptions(options);
-      const expiresIn = checkExpiresIn(options.expiresIn);
-      const query: [string, string][] = [
-        ["partNumber", String(checkInteger(partNumber, "partNumber", 1, 10_000))],
-        ["uploadId", checkOpaque(uploadId, "uploadId")],
-      ];
-      const headers: [string, string][] = [];
-      if (options.contentLength !== undefined) {
-        headers.push(["content-length", String(checkContentLength(options.contentLength))]);
-      }
-      if (options.checksumSha256 !== undefined) {
-        headers.push(["x-amz-checksum-sha256", checkChecksumSha256(options.checksumSha256)]);
-      }
-      return presign("PUT", key, expiresIn, headers, query);
+    presignUploadPart(key, uploadId, partNumber, options) {
+      return settle(() => {
+        checkOptions(options);
+        const expiresIn = checkExpiresIn(options.expiresIn);
+        const query: [string, string][] = [
+          ["partNumber", String(checkInteger(partNumber, "partNumber", 1, 10_000))],
+          ["uploadId", checkOpaque(uploadId, "uploadId")],
+        ];
+        const headers: [string, string][] = [];
+        if (options.contentLength !== undefined) {
+          headers.push(["content-length", String(checkContentLength(options.contentLength))]);
+        }
+        if (options.checksumSha256 !== undefined) {
+          headers.push(["x-amz-checksum-sha256", checkChecksumSha256(options.checksumSha256)]);
+        }
+        return presign("PUT", key, expiresIn, headers, query);
+      });
     },
   };
 }

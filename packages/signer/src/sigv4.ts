@@ -30,8 +30,11 @@ export interface QueryPresignInput {
   payloadHash?: string | undefined;
 }
 
-/** Signs requests in the query string; returns the complete query string (signature last). */
-export type QueryPresigner = (input: QueryPresignInput) => Promise<string>;
+/**
+ * Signs requests in the query string; returns the complete query string (signature last). Synchronous once the
+ * day's signing key exists and node:crypto is in use, so the hot path allocates no promises.
+ */
+export type QueryPresigner = (input: QueryPresignInput) => string | Promise<string>;
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
 const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
@@ -53,7 +56,7 @@ export function createQueryPresigner(config: QuerySignerConfig): QueryPresigner 
   // derive once; `ready` lets the steady state skip the await.
   let cache: { date: string; key: Promise<SigningKey>; ready?: SigningKey } | undefined;
 
-  return async function presignQuery(input) {
+  return function presignQuery(input) {
     const date = input.datetime.slice(0, 8);
     if (cache?.date !== date) {
       const entry: NonNullable<typeof cache> = {
@@ -70,8 +73,11 @@ export function createQueryPresigner(config: QuerySignerConfig): QueryPresigner 
       );
       cache = entry;
     }
-    const key = cache.ready ?? (await cache.key);
+    return cache.ready ? signWith(cache.ready, input) : cache.key.then((key) => signWith(key, input));
+  };
 
+  function signWith(key: SigningKey, input: QueryPresignInput): string | Promise<string> {
+    const date = input.datetime.slice(0, 8);
     let canonicalHeaders = "";
     let signedHeaders = "";
     const headers = input.headers
@@ -108,9 +114,10 @@ export function createQueryPresigner(config: QuerySignerConfig): QueryPresigner 
       (input.payloadHash ?? UNSIGNED_PAYLOAD);
     const prefix = `${ALGORITHM}\n${input.datetime}\n${credentialScope}\n`;
     const signed = key.sign(prefix, canonicalRequest);
-    const signature = typeof signed === "string" ? signed : await signed;
-    return `${query}&X-Amz-Signature=${signature}`;
-  };
+    return typeof signed === "string"
+      ? `${query}&X-Amz-Signature=${signed}`
+      : signed.then((signature) => `${query}&X-Amz-Signature=${signature}`);
+  }
 }
 
 /** `YYYYMMDDTHHMMSSZ` for a Date (SigV4's X-Amz-Date format). */
