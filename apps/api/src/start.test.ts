@@ -1,0 +1,174 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveNode } from "./entry/node-serve.ts";
+import { startSignet } from "./start.ts";
+import { png } from "./testing/images.ts";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "signet-start-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const apiRoot = fileURLToPath(new URL("..", import.meta.url));
+
+/** Resolves with the first stdout line matching `pattern`; rejects if the process exits first. */
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let buffer = "";
+    let stderr = "";
+    child.stderr?.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.stdout?.on("data", (chunk) => {
+      buffer += chunk;
+      for (const line of buffer.split("\n")) {
+        const m = pattern.exec(line);
+        if (m) resolve(m);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`exited with ${code} before ready: ${stderr}`)));
+  });
+}
+
+describe("the Node entry", () => {
+  it("starts with no configuration but DATA_DIR and free ports, serves a whole upload, and exits 0 on SIGTERM", async () => {
+    const dataDir = join(dir, "entry");
+    const child = spawn(process.execPath, ["--import", "tsx", "src/entry/node.ts"], {
+      cwd: apiRoot,
+      env: {
+        PATH: process.env.PATH,
+        DATA_DIR: dataDir,
+        PORT: "0",
+        LOCAL_S3_PORT: "0",
+        WEB_DIST_DIR: join(dir, "no-dist"),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const [, publicUrl] = await waitForLine(child, /^signet listening on (http:\/\/localhost:\d+)$/);
+      const base = publicUrl!;
+      expect(await (await fetch(`${base}/trpc/health`)).json()).toEqual({
+        result: { data: { ok: true, storage: "local", database: "file" } },
+      });
+      expect(await (await fetch(`${base}/`)).text()).toContain("run pnpm build");
+
+      const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: base },
+        body: JSON.stringify({ email: "start@example.com", password: "correct horse battery", name: "S" }),
+      });
+      const token = signUp.headers.get("set-auth-token");
+      expect(token).toBeTruthy();
+      const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      const created = await fetch(`${base}/trpc/profile.createImageUpload`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ contentType: "image/png", fileSize: png().length }),
+      });
+      const up = (
+        (await created.json()) as {
+          result: { data: { presignedUrl: string; headers: Record<string, string> } };
+        }
+      ).result.data;
+
+      // The browser's preflight to the bucket passes the CORS rule start-up applied.
+      const names = Object.keys(up.headers).filter((n) => n !== "content-length");
+      const preflight = await fetch(up.presignedUrl, {
+        method: "OPTIONS",
+        headers: {
+          origin: base,
+          "access-control-request-method": "PUT",
+          "access-control-request-headers": names.join(","),
+        },
+      });
+      expect(preflight.status).toBe(200);
+      expect(preflight.headers.get("access-control-allow-origin")).toBe(base);
+
+      const { "content-length": _, ...sent } = up.headers;
+      const put = await fetch(up.presignedUrl, {
+        method: "PUT",
+        headers: { ...sent, origin: base },
+        body: png(),
+      });
+      expect(put.status).toBe(200);
+      expect(put.headers.get("access-control-expose-headers")?.toLowerCase()).toContain("etag");
+      const done = await fetch(`${base}/trpc/profile.completeImageUpload`, { method: "POST", headers: auth });
+      expect(done.status).toBe(200);
+
+      const secrets = join(dataDir, "dev-secrets.json");
+      expect((await stat(secrets)).mode & 0o077).toBe(0);
+      expect(JSON.parse(await readFile(secrets, "utf8"))).toHaveProperty("betterAuthSecret");
+      expect((await stat(join(dataDir, "signet.db"))).isFile()).toBe(true);
+
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("stops with a message naming the variable on bad configuration", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/entry/node.ts"], {
+      cwd: apiRoot,
+      env: { PATH: process.env.PATH, DATA_DIR: join(dir, "bad"), UPLOAD_URL_TTL: "forever" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^signet: UPLOAD_URL_TTL:/);
+  });
+});
+
+describe("startSignet", () => {
+  it("reuses the generated secrets and data on restart", async () => {
+    const env = { DATA_DIR: join(dir, "restart"), PORT: "0", LOCAL_S3_PORT: "0", HOST: "127.0.0.1" };
+    const lines: string[] = [];
+    const first = await startSignet({
+      env,
+      serve: serveNode,
+      print: (l) => lines.push(l),
+      logger: () => {},
+      sweepIntervalMs: 0,
+    });
+    const signUp = await fetch(`${first.publicUrl}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: first.publicUrl },
+      body: JSON.stringify({ email: "again@example.com", password: "correct horse battery", name: "A" }),
+    });
+    const token = signUp.headers.get("set-auth-token");
+    await first.close();
+    const secrets = await readFile(join(env.DATA_DIR, "dev-secrets.json"), "utf8");
+
+    const second = await startSignet({
+      env,
+      serve: serveNode,
+      print: (l) => lines.push(l),
+      logger: () => {},
+      sweepIntervalMs: 0,
+    });
+    try {
+      expect(await readFile(join(env.DATA_DIR, "dev-secrets.json"), "utf8")).toBe(secrets);
+      // The session token signed by the first run is still valid: same secret, same database.
+      const me = await fetch(`${second.publicUrl}/trpc/profile.get`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(me.status).toBe(200);
+      expect(lines.filter((l) => l.startsWith("signet listening on "))).toHaveLength(2);
+      expect(lines.filter((l) => l.startsWith("local-s3 listening on "))).toHaveLength(2);
+    } finally {
+      await second.close();
+    }
+  });
+});

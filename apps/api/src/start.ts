@@ -1,0 +1,244 @@
+/**
+ * Start-up shared by every runtime: configuration, dev secrets, database, storage (the embedded local-s3 or a
+ * real bucket), the app, the sweeper. The runtime seam is `serve`, passed in by each entry file.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createDb, type Database, isFileDatabaseUrl, migrate } from "@signet/db";
+import { createLocalS3, generateCredentials } from "@signet/local-s3";
+import { createSigner, type Signer } from "@signet/signer";
+import { createApp } from "./app.ts";
+import { createAuth } from "./auth.ts";
+import type { AppConfig, Logger } from "./deps.ts";
+import { jsonLogger } from "./deps.ts";
+import { type Config, parseEnv, readEnv } from "./env.ts";
+import { redactingLogger } from "./http/redact.ts";
+import { sweep } from "./services/sweeper.ts";
+
+/** Serves a fetch handler on a port (0 = any free port); the only runtime-specific piece. */
+export type Serve = (
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: { port: number; hostname: string },
+) => Promise<{ port: number; close(): Promise<void> }>;
+
+export interface StartOptions {
+  /** Raw environment variables; defaults to the process environment. */
+  env?: Record<string, string | undefined>;
+  serve: Serve;
+  /** Where the "listening" lines go; defaults to stdout. */
+  print?: (line: string) => void;
+  logger?: Logger;
+  /** How often the sweeper runs, in ms (default one minute; 0 disables it). */
+  sweepIntervalMs?: number;
+}
+
+export interface RunningSignet {
+  publicUrl: string;
+  port: number;
+  s3Endpoint: string;
+  close(): Promise<void>;
+}
+
+/** Secrets generated on first start when the environment gives none, kept under DATA_DIR. */
+interface DevSecrets {
+  betterAuthSecret: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+const SWEEP_GRACE_SECONDS = 300;
+
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (c) =>
+    c === "+" ? "-" : c === "/" ? "_" : "",
+  );
+}
+
+/** Reads `DATA_DIR/dev-secrets.json`, creating it (owner-only) on first start. */
+export async function loadDevSecrets(dataDir: string): Promise<DevSecrets> {
+  const path = join(dataDir, "dev-secrets.json");
+  try {
+    const stored = JSON.parse(await readFile(path, "utf8")) as Partial<DevSecrets>;
+    if (stored.betterAuthSecret && stored.accessKeyId && stored.secretAccessKey) return stored as DevSecrets;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT")
+      throw new Error(`${path}: unreadable dev secrets file`);
+  }
+  const secrets: DevSecrets = { betterAuthSecret: randomSecret(), ...generateCredentials() };
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(path, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
+}
+
+/** Opens (creating the directory of a file database) and migrates the database. */
+export async function openDatabase(config: Config): Promise<Database> {
+  if (isFileDatabaseUrl(config.databaseUrl)) {
+    const path = config.databaseUrl.slice("file:".length);
+    if (path && !path.startsWith(":memory:")) {
+      const fsPath = path.startsWith("//") ? fileURLToPath(config.databaseUrl) : path;
+      await mkdir(dirname(fsPath), { recursive: true });
+    }
+  }
+  const db = await createDb({
+    url: config.databaseUrl,
+    ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
+  });
+  await migrate(db);
+  return db;
+}
+
+function urlHost(hostname: string): string {
+  if (hostname === "0.0.0.0" || hostname === "::") return "localhost";
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
+}
+
+/** The headers the SPA's PUT sends (all signed), which the bucket's CORS rule must allow by name. */
+export const UPLOAD_CORS_HEADERS = [
+  "content-type",
+  "if-none-match",
+  "x-amz-checksum-sha256",
+  "x-amz-meta-original-filename",
+  "x-amz-meta-uploaded-by",
+  "x-amz-meta-uploaded-at",
+];
+
+/** The storage the app signs for: a real bucket as configured, or the embedded local-s3 started here. */
+export async function startStorage(
+  config: Config,
+  serve: Serve,
+  dev: () => Promise<DevSecrets>,
+): Promise<{ signer: Signer; endpoint: string; local: boolean; close(): Promise<void> }> {
+  if (config.s3.endpoint) {
+    const signer = createSigner({
+      endpoint: config.s3.endpoint,
+      bucket: config.s3.bucket,
+      region: config.s3.region,
+      accessKeyId: config.s3.accessKeyId!,
+      secretAccessKey: config.s3.secretAccessKey!,
+    });
+    return { signer, endpoint: config.s3.endpoint, local: false, close: async () => {} };
+  }
+  const secrets = await dev();
+  const credentials = {
+    accessKeyId: config.s3.accessKeyId ?? secrets.accessKeyId,
+    secretAccessKey: config.s3.secretAccessKey ?? secrets.secretAccessKey,
+  };
+  await mkdir(config.localS3.dir, { recursive: true });
+  const localS3 = createLocalS3({
+    dir: config.localS3.dir,
+    credentials: [credentials],
+    region: config.s3.region,
+  });
+  const server = await serve(localS3.fetch, { port: config.localS3.port, hostname: config.host });
+  const endpoint = `http://${urlHost(config.host)}:${server.port}`;
+  const signer = createSigner({
+    endpoint,
+    bucket: config.s3.bucket,
+    region: config.s3.region,
+    ...credentials,
+  });
+  await signer.createBucket();
+  return { signer, endpoint, local: true, close: () => server.close() };
+}
+
+/** Starts Signet: migrate, storage, bind the API, build the app, sweep periodically. */
+export async function startSignet(options: StartOptions): Promise<RunningSignet> {
+  const config = options.env ? parseEnv(options.env) : readEnv();
+  const print = options.print ?? ((line: string) => console.log(line));
+  const logger = redactingLogger(options.logger ?? jsonLogger);
+  let secrets: Promise<DevSecrets> | undefined;
+  const dev = () => {
+    secrets ??= loadDevSecrets(config.dataDir);
+    return secrets;
+  };
+
+  const db = await openDatabase(config);
+  const closers: (() => Promise<void>)[] = [async () => db.$client.close()];
+  try {
+    const storage = await startStorage(config, options.serve, dev);
+    closers.unshift(storage.close);
+    if (storage.local) print(`local-s3 listening on ${storage.endpoint}`);
+
+    // Bind first: with PORT=0 and no PUBLIC_URL the public URL depends on the port we get.
+    let handler: ((request: Request) => Response | Promise<Response>) | undefined;
+    const api = await options.serve(
+      (request) => (handler ? handler(request) : new Response("Starting", { status: 503 })),
+      { port: config.port, hostname: config.host },
+    );
+    closers.unshift(api.close);
+    const publicUrl = config.publicUrl ?? `http://localhost:${api.port}`;
+
+    if (storage.local) {
+      await storage.signer.putBucketCors([
+        {
+          allowedOrigins: [publicUrl],
+          allowedMethods: ["GET", "HEAD", "PUT"],
+          allowedHeaders: UPLOAD_CORS_HEADERS,
+          exposeHeaders: ["ETag"],
+          maxAgeSeconds: 3600,
+        },
+      ]);
+    }
+
+    const appConfig: AppConfig = {
+      publicUrl,
+      s3Origin: new URL(storage.endpoint).origin,
+      storage: storage.local ? "local" : "s3",
+      database: isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote",
+      webDistDir: config.webDistDir,
+      uploadUrlTtl: config.uploadUrlTtl,
+      downloadUrlTtl: config.downloadUrlTtl,
+      profileImageDownloadTtl: config.profileImageDownloadTtl,
+      shareUrlMaxTtl: config.shareUrlMaxTtl,
+      maxFileBytes: config.maxFileBytes,
+      maxAvatarBytes: config.maxAvatarBytes,
+      userQuotaBytes: config.userQuotaBytes,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      sweepGraceSeconds: SWEEP_GRACE_SECONDS,
+    };
+    const secret = config.betterAuthSecret ?? (await dev()).betterAuthSecret;
+    const auth = createAuth({ db, secret, publicUrl });
+    const clock = () => new Date();
+    const deps = { db, signer: storage.signer, auth, config: appConfig, clock, logger };
+    handler = createApp(deps).fetch;
+
+    const interval = options.sweepIntervalMs ?? 60_000;
+    if (interval > 0) {
+      let running = false;
+      const timer = setInterval(async () => {
+        if (running) return;
+        running = true;
+        try {
+          const result = await sweep(deps);
+          if (result.ready + result.rejected + result.stagingRemoved > 0) {
+            logger({ level: "info", msg: "sweep", ...result });
+          }
+        } catch (error) {
+          logger({ level: "warn", msg: "sweep failed", error: String(error) });
+        } finally {
+          running = false;
+        }
+      }, interval);
+      // Never keep the process alive just for the sweeper.
+      (timer as { unref?: () => void }).unref?.();
+      closers.unshift(async () => clearInterval(timer));
+    }
+
+    print(`signet listening on ${publicUrl}`);
+    return {
+      publicUrl,
+      port: api.port,
+      s3Endpoint: storage.endpoint,
+      close: async () => {
+        for (const close of closers.splice(0)) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.splice(0)) await close().catch(() => {});
+    throw error;
+  }
+}
+
+export { SWEEP_GRACE_SECONDS };
