@@ -39,7 +39,11 @@ export interface PresignPutOptions extends PresignOptions {
   contentLength: number;
   /** Base64 SHA-256 of the body; the storage rejects any other body. */
   checksumSha256?: string | undefined;
-  /** User metadata (`x-amz-meta-<name>`); see `metadataHeaders` for the encoding of non-ASCII values. */
+  /**
+   * User metadata, sent as `x-amz-meta-<name>`. Names match `[a-z0-9-]+`; values have no control characters;
+   * names plus values total at most 8 KiB. A value containing non-ASCII characters or leading/trailing
+   * whitespace is sent (and stored) as `encodeURIComponent(value)`: read it back with `decodeURIComponent`.
+   */
   metadata?: Record<string, string> | undefined;
   /** `"*"`: only create, never overwrite. */
   ifNoneMatch?: "*" | undefined;
@@ -147,7 +151,8 @@ export function createPresigner(config: ResolvedOptions): Presigner {
     if (responseContentDisposition !== undefined) {
       query.push([
         "response-content-disposition",
-        checkHeaderValue(responseContentDisposition, "responseContentDisposition"),
+        // Room for filename* of a long non-Latin name: every UTF-8 byte becomes three characters.
+        checkHeaderValue(responseContentDisposition, "responseContentDisposition", 4096),
       ]);
     }
     if (responseContentType !== undefined) {

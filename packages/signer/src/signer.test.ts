@@ -1,6 +1,12 @@
 import { AwsClient } from "aws4fetch";
 import { describe, expect, it } from "vitest";
-import { createSigner, type PresignedRequest, r2Endpoint, SignerInputError } from "./index.ts";
+import {
+  contentDisposition,
+  createSigner,
+  type PresignedRequest,
+  r2Endpoint,
+  SignerInputError,
+} from "./index.ts";
 
 const NOW = new Date("2026-03-14T15:09:26.535Z");
 const CREDENTIALS = {
@@ -250,6 +256,16 @@ describe("presignGet, presignHead, presignDelete, presignUploadPart", () => {
     expect(url.searchParams.get("response-content-type")).toBe("application/pdf");
     expect(request.url).toContain("response-content-disposition=attachment%3B%20filename%3D%22f.pdf%22");
     expect(request.expiresAt).toEqual(new Date("2026-03-14T15:24:26Z"));
+  });
+
+  it("carries a Content-Disposition for a long non-Latin filename", async () => {
+    const disposition = contentDisposition(`${"報告書".repeat(60)}.pdf`, "attachment");
+    const request = await signerAt().presignGet("f.pdf", {
+      expiresIn: 60,
+      responseContentDisposition: disposition,
+    });
+    expect(new URL(request.url).searchParams.get("response-content-disposition")).toBe(disposition);
+    expect(signatureOf(request)).toBe(await oracleSignature(request));
   });
 
   it("reject bad overrides, part numbers and upload ids by name", async () => {

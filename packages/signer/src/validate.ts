@@ -64,9 +64,9 @@ export function checkContentType(value: unknown, field = "contentType"): string 
  * A header value that a browser can send unchanged and S3 signs as-is: non-empty visible ASCII (spaces allowed,
  * no leading or trailing space, no control characters).
  */
-export function checkHeaderValue(value: unknown, field: string): string {
-  if (typeof value !== "string" || value.length === 0 || value.length > 1024) {
-    throw new SignerInputError(field, "must be a non-empty string of at most 1024 characters");
+export function checkHeaderValue(value: unknown, field: string, maxLength = 1024): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > maxLength) {
+    throw new SignerInputError(field, `must be a non-empty string of at most ${maxLength} characters`);
   }
   if (!VISIBLE_ASCII.test(value) || value.trim() !== value) {
     throw new SignerInputError(
