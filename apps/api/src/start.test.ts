@@ -95,7 +95,7 @@ describe("the Node entry", () => {
       const put = await fetch(up.presignedUrl, {
         method: "PUT",
         headers: { ...sent, origin: base },
-        body: png(),
+        body: png() as BodyInit,
       });
       expect(put.status).toBe(200);
       expect(put.headers.get("access-control-expose-headers")?.toLowerCase()).toContain("etag");
