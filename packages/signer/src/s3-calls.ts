@@ -153,6 +153,21 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
     throw s3ErrorFrom(await response.text(), response.status, response.headers.get("x-amz-request-id"));
   }
 
+  // For idempotent removals a 404 about the thing being removed is success; a missing bucket is not.
+  async function okOrAbsent(response: Response, absentCode: string): Promise<void> {
+    if (response.ok) {
+      await response.body?.cancel();
+      return;
+    }
+    const error = s3ErrorFrom(
+      await response.text(),
+      response.status,
+      response.headers.get("x-amz-request-id"),
+    );
+    if (response.status === 404 && (error.code === absentCode || error.code === "NotFound")) return;
+    throw error;
+  }
+
   // Success bodies of CopyObject and CompleteMultipartUpload may still be an <Error> (S3 sends 200 before it
   // knows the outcome), so those bodies are checked too.
   async function okXml(response: Response): Promise<string> {
@@ -204,9 +219,7 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
     },
 
     async deleteObject(key) {
-      const response = await send("DELETE", objectPath(key));
-      if (!response.ok && response.status !== 404) await fail(response);
-      await response.body?.cancel();
+      await okOrAbsent(await send("DELETE", objectPath(key)), "NoSuchKey");
     },
 
     async copyObject(sourceKey, destKey, options = {}) {
@@ -300,9 +313,7 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
 
     async abortMultipartUpload(key, uploadId) {
       checkOpaque(uploadId, "uploadId");
-      const response = await send("DELETE", objectPath(key), { uploadId });
-      if (!response.ok && response.status !== 404) await fail(response);
-      await response.body?.cancel();
+      await okOrAbsent(await send("DELETE", objectPath(key), { uploadId }), "NoSuchUpload");
     },
 
     async listObjects(prefix, continuationToken) {

@@ -135,17 +135,19 @@ describe("getObjectRange", () => {
 });
 
 describe("deleteObject", () => {
-  it("succeeds for present and absent keys, throws for denied ones", async () => {
+  it("succeeds for present and absent keys, throws for denied ones and a missing bucket", async () => {
     const { signer, seen } = await serve(({ path }) =>
-      path.endsWith("/denied")
-        ? { status: 403, headers: XML_HEADERS, body: errorBody("AccessDenied", "Access Denied") }
-        : path.endsWith("/gone")
-          ? {
-              status: 404,
-              headers: XML_HEADERS,
-              body: errorBody("NoSuchKey", "The specified key does not exist."),
-            }
-          : { status: 204 },
+      path.endsWith("/no-bucket")
+        ? { status: 404, body: errorBody("NoSuchBucket", "The specified bucket does not exist") }
+        : path.endsWith("/denied")
+          ? { status: 403, headers: XML_HEADERS, body: errorBody("AccessDenied", "Access Denied") }
+          : path.endsWith("/gone")
+            ? {
+                status: 404,
+                headers: XML_HEADERS,
+                body: errorBody("NoSuchKey", "The specified key does not exist."),
+              }
+            : { status: 204 },
     );
     await expect(signer.deleteObject("present")).resolves.toBeUndefined();
     await expect(signer.deleteObject("gone")).resolves.toBeUndefined();
@@ -157,7 +159,11 @@ describe("deleteObject", () => {
       message: "Access Denied",
       requestId: "4442587FB7D0A2F9",
     });
-    expect(seen.map((r) => r.method)).toEqual(["DELETE", "DELETE", "DELETE"]);
+    await expect(signer.deleteObject("no-bucket")).rejects.toMatchObject({
+      code: "NoSuchBucket",
+      status: 404,
+    });
+    expect(seen.map((r) => r.method)).toEqual(["DELETE", "DELETE", "DELETE", "DELETE"]);
   });
 });
 
