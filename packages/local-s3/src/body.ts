@@ -117,7 +117,10 @@ export async function receiveBody(
     const reader = request.body.getReader();
     try {
       for (;;) {
-        const { done, value } = await reader.read();
+        const { done, value } = await reader.read().catch(() => {
+          // The client went away mid-body: nothing to answer, but it must not read as a server fault.
+          throw new S3Error("IncompleteBody", "The request body ended before Content-Length bytes arrived.");
+        });
         if (done) break;
         size += value.byteLength;
         if (size > limit) {

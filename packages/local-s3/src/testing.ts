@@ -74,7 +74,7 @@ export async function outcome(
 }
 
 /** Deterministic pseudo-random bytes (xorshift), so large bodies are reproducible without storing them. */
-export function bytes(size: number, seed = 1): Uint8Array {
+export function bytes(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < size; i++) {
