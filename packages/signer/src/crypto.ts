@@ -91,6 +91,16 @@ async function webSigningKey(
   };
 }
 
+/**
+ * Base64 MD5 for `Content-MD5`, which S3 has long required on bucket-configuration writes (PutBucketCors) and
+ * every S3-compatible store accepts. Web Crypto has no MD5, so without node:crypto this answers undefined and
+ * the caller uses a SHA-256 checksum header instead.
+ */
+export async function md5Base64(data: string): Promise<string | undefined> {
+  const node = await loadNodeCrypto();
+  return node?.createHash("md5").update(data).digest("base64");
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** Lower-case hex of a byte buffer. */

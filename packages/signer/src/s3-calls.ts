@@ -1,4 +1,5 @@
 import { AwsClient } from "aws4fetch";
+import { md5Base64 } from "./crypto.ts";
 import { encodeKey, uriEncode } from "./encode.ts";
 import { SignerInputError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -340,8 +341,10 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
 
     async putBucketCors(rules) {
       const body = corsXml(rules);
-      const checksum = await sha256Base64(body);
-      const headers = { "content-type": "application/xml", "x-amz-checksum-sha256": checksum };
+      const md5 = await md5Base64(body);
+      const headers: Record<string, string> = { "content-type": "application/xml" };
+      if (md5) headers["content-md5"] = md5;
+      else headers["x-amz-checksum-sha256"] = await sha256Base64(body);
       const response = await send("PUT", bucketPath, { cors: "" }, headers, body);
       if (!response.ok) await fail(response);
       await response.body?.cancel();
