@@ -351,3 +351,38 @@ describe("CSRF", () => {
 function amz(date: Date): string {
   return date.toISOString().replace(/[:-]|\.\d{3}/g, "");
 }
+
+describe("listing", () => {
+  it("pages files and audit events newest first with an opaque cursor, hiding deleted files", async () => {
+    const carol = await h.signUp();
+    const who = { token: carol.token };
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await announce(carol, { size: 1, filename: `f${i}.txt` })).fileId);
+    await h.trpc("files.abortUpload", { fileId: ids[2] }, who);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: { id: string; status: string }[]; nextCursor: string | null } = ok(
+        await h.trpc("files.list", { limit: 2, ...(cursor ? { cursor } : {}) }, who, "query"),
+      );
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([ids[4], ids[3], ids[1], ids[0]]);
+
+    const audit = ok<{
+      items: { action: string; fileId: string | null; at: string }[];
+      nextCursor: string | null;
+    }>(await h.trpc("audit.list", { limit: 3 }, who, "query"));
+    expect(audit.items.map((a) => [a.action, a.fileId])).toEqual([
+      ["file.abort", ids[2]],
+      ["file.upload_url", ids[4]],
+      ["file.upload_url", ids[3]],
+    ]);
+    expect(audit.nextCursor).not.toBeNull();
+    const bad = await h.trpc("files.list", { cursor: "not-a-cursor!" }, who, "query");
+    expect(bad).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+  });
+});
