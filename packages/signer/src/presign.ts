@@ -166,13 +166,15 @@ export function createPresigner(config: ResolvedOptions): Presigner {
       return settle(() => {
         checkOptions(options);
         const expiresIn = checkExpiresIn(options.expiresIn);
-        const headers: [string, string][] = [
-          ["content-length", String(checkContentLength(options.contentLength))],
-          ["content-type", checkContentType(options.contentType)],
-        ];
+        // Pushed in code-point order, which is the canonical order, so the signer need not sort them.
+        const headers: [string, string][] = [];
         if (options.cacheControl !== undefined) {
           headers.push(["cache-control", checkHeaderValue(options.cacheControl, "cacheControl")]);
         }
+        headers.push(
+          ["content-length", String(checkContentLength(options.contentLength))],
+          ["content-type", checkContentType(options.contentType)],
+        );
         if (options.ifMatch !== undefined) {
           headers.push(["if-match", checkHeaderValue(options.ifMatch, "ifMatch")]);
         }

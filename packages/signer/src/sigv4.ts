@@ -80,18 +80,21 @@ export function createQueryPresigner(config: QuerySignerConfig): QueryPresigner 
     const date = input.datetime.slice(0, 8);
     let canonicalHeaders = "";
     let signedHeaders = "";
-    const headers = input.headers
-      ? [...input.headers, ["host", input.host] as const].sort(byName)
-      : undefined;
-    if (headers) {
-      for (const [name, raw] of headers) {
-        const value = NEEDS_COLLAPSE.test(raw) ? raw.trim().replace(/\s+/g, " ") : raw;
-        canonicalHeaders += `${name}:${value}\n`;
-        signedHeaders += signedHeaders ? `;${name}` : name;
+    let hostDone = false;
+    for (const [name, raw] of sortedHeaders(input.headers)) {
+      // Emitting host in its sorted place avoids copying and re-sorting the caller's (usually sorted) list.
+      if (!hostDone && name > "host") {
+        canonicalHeaders += `host:${input.host}\n`;
+        signedHeaders += signedHeaders ? ";host" : "host";
+        hostDone = true;
       }
-    } else {
-      canonicalHeaders = `host:${input.host}\n`;
-      signedHeaders = "host";
+      const value = NEEDS_COLLAPSE.test(raw) ? raw.trim().replace(/\s+/g, " ") : raw;
+      canonicalHeaders += `${name}:${value}\n`;
+      signedHeaders += signedHeaders ? `;${name}` : name;
+    }
+    if (!hostDone) {
+      canonicalHeaders += `host:${input.host}\n`;
+      signedHeaders += signedHeaders ? ";host" : "host";
     }
 
     const credentialScope = date + scopeSuffix;
@@ -118,6 +121,18 @@ export function createQueryPresigner(config: QuerySignerConfig): QueryPresigner 
       ? `${query}&X-Amz-Signature=${signed}`
       : signed.then((signature) => `${query}&X-Amz-Signature=${signature}`);
   }
+}
+
+const NONE: ReadonlyArray<readonly [string, string]> = [];
+
+function sortedHeaders(
+  headers: ReadonlyArray<readonly [string, string]> | undefined,
+): ReadonlyArray<readonly [string, string]> {
+  if (!headers) return NONE;
+  for (let i = 1; i < headers.length; i++) {
+    if (byName(headers[i - 1]!, headers[i]!) > 0) return [...headers].sort(byName);
+  }
+  return headers;
 }
 
 /** `YYYYMMDDTHHMMSSZ` for a Date (SigV4's X-Amz-Date format). */
