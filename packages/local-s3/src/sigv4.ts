@@ -347,7 +347,12 @@ function verify(
     }
   }
   let payloadHash = UNSIGNED_PAYLOAD;
-  const contentSha = request.headers.get("x-amz-content-sha256");
+  // Presigners may carry the payload hash in the query (the AWS SDK sends X-Amz-Content-Sha256=UNSIGNED-PAYLOAD).
+  const contentSha =
+    request.headers.get("x-amz-content-sha256") ??
+    (parsed.form === "query"
+      ? (target.query.find(([name]) => name === "X-Amz-Content-Sha256")?.[1] ?? null)
+      : null);
   if (parsed.form === "header" && contentSha === null) {
     throw new S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256");
   }
