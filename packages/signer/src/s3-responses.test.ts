@@ -4,8 +4,9 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSigner, S3Error, type Signer } from "./index.ts";
 
-// The S3 calls against a real HTTP server answering the way S3 documents it (until @signet/local-s3 can
-// serve these, see s3-calls.test.ts). Each test scripts the responses and checks what the signer sent.
+// The S3 calls against a real HTTP server answering the way S3 documents it, including answers a healthy
+// endpoint rarely gives (an <Error> inside a 200, truncated listings, bodiless errors). s3-calls.test.ts runs
+// the same calls against @signet/local-s3. Each test scripts the responses and checks what the signer sent.
 
 interface Seen {
   method: string;
