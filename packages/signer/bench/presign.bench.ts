@@ -169,10 +169,11 @@ if (CHILD) {
   const section = `## @signet/signer
 
 presignPut rate for one upload URL (key with a space, content-type, content-length, if-none-match,
-x-amz-checksum-sha256, one metadata header, 600 s), one process, sequential awaits, after warm-up; the
-implementations take turns for 5 rounds of 0.3 s each and each reports its best round (the machine is shared). aws4fetch gets the identical URL, headers and time (\`signQuery\`, \`allHeaders\`) and the bench
-checks both produce the same signature first; the AWS SDK presigner gets the same PutObject inputs. Ratios are
-against aws4fetch measured in the same process. Run: \`pnpm --filter @signet/signer bench\`.
+x-amz-checksum-sha256, one metadata header, 600 s), one process, sequential awaits, after warm-up. The
+implementations take turns for 5 rounds of 0.3 s and each reports its best round (the machine is shared).
+aws4fetch gets the identical URL, headers and time (\`signQuery\`, \`allHeaders\`) and the bench checks both
+produce the same signature first; the AWS SDK presigner gets the same PutObject inputs. Ratios are against
+aws4fetch measured in the same process. Run: \`pnpm --filter @signet/signer bench\`.
 
 - Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC
 - Machine: ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores (shared), ${os.platform()} ${os.arch()}
