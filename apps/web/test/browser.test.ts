@@ -85,6 +85,20 @@ function fileRow(name: string): Locator {
     });
 }
 
+// The steps share one browser session; once one fails the rest would only time out one by one.
+let broken: string | null = null;
+function step(name: string, run: () => Promise<void>) {
+  it(name, async () => {
+    if (broken) throw new Error(`not run: the step "${broken}" failed`);
+    try {
+      await run();
+    } catch (error) {
+      broken = name;
+      throw error;
+    }
+  });
+}
+
 describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
@@ -134,7 +148,7 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
     expect(code).toBe(0);
   });
 
-  it("signs up, with field-level validation first", async () => {
+  step("signs up, with field-level validation first", async () => {
     await page.goto(`${api.url}/files`);
     // Signed-out visitors are sent to sign in.
     await expect.poll(() => new URL(page.url()).pathname).toBe("/sign-in");
@@ -159,7 +173,7 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
     await screenshot("02-files-empty");
   });
 
-  it("uploads an avatar that shows without a reload, then replaces it", async () => {
+  step("uploads an avatar that shows without a reload, then replaces it", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Profile" }).click();
     await page.getByRole("heading", { name: "Profile", level: 1 }).waitFor();
     await page.getByRole("img", { name: `Initials of ${USER.name}` }).waitFor();
@@ -181,7 +195,7 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
     await screenshot("03-profile-avatar");
   });
 
-  it("uploads three files at once, including 20 MiB, with the progress bar moving", async () => {
+  step("uploads three files at once, including 20 MiB, with the progress bar moving", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Files" }).click();
     await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
     // Record every value the progress bars take, from inside the page, so no intermediate state is missed.
@@ -230,6 +244,7 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
       downloadThroughput: -1,
       uploadThroughput: -1,
     });
+    await cdp.detach();
     const seen = await page.evaluate(
       () => (window as unknown as { __progress: Record<string, number[]> }).__progress,
     );
@@ -254,7 +269,53 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
     await screenshot("04-files-uploaded");
   });
 
-  it("downloads a file with exactly the bytes that were uploaded", async () => {
+  step("accepts files dropped on the drop zone, and can cancel and retry an upload", async () => {
+    // A real drop: a DataTransfer holding a File, dispatched on the zone the way the browser does.
+    const transfer = await page.evaluateHandle(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["dropped by drag and drop\n"], "dropped.txt", { type: "text/plain" }));
+      return data;
+    });
+    const zone = page.getByTestId("dropzone");
+    await zone.dispatchEvent("dragenter", { dataTransfer: transfer });
+    await zone.dispatchEvent("drop", { dataTransfer: transfer });
+    await fileRow("dropped.txt").getByText("ready", { exact: true }).waitFor();
+
+    // A slow link keeps the upload in flight long enough to cancel it.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 256 * 1024,
+    });
+    await page.getByLabel("Choose files").setInputFiles({
+      name: "slow.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from(patternedBytes(2 * MiB, 7)),
+    });
+    const item = page
+      .getByRole("list", { name: "Uploads" })
+      .getByRole("listitem")
+      .filter({ hasText: "slow.bin" });
+    await item.getByText("Uploading", { exact: true }).waitFor();
+    await item.getByRole("button", { name: "Cancel upload of slow.bin" }).click();
+    await item.getByText("Cancelled", { exact: true }).waitFor();
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await item.getByRole("button", { name: "Retry upload of slow.bin" }).click();
+    await item.getByText("Uploaded", { exact: true }).waitFor();
+    await fileRow("slow.bin").getByText("ready", { exact: true }).waitFor();
+
+    await cdp.detach();
+  });
+
+  step("downloads a file with exactly the bytes that were uploaded", async () => {
     const downloading = page.waitForEvent("download");
     await fileRow("big.bin").getByRole("button", { name: "Download big.bin" }).click();
     const download = await downloading;
@@ -265,32 +326,35 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
     expect(saved.equals(original)).toBe(true);
   });
 
-  it("copies a share link with the chosen expiry that works in a fresh context without cookies", async () => {
-    const row = fileRow("notes.txt");
-    await row.getByLabel("Share link expiry for notes.txt").selectOption({ label: "1 hour" });
-    await row.getByRole("button", { name: "Copy share link for notes.txt" }).click();
-    await row.getByText(/Anyone with it can download this file until/).waitFor();
-    const link = await row.getByRole("textbox", { name: "Share link for notes.txt" }).inputValue();
-    expect(new URL(link).searchParams.get("X-Amz-Expires")).toBe("3600");
-    const clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch(() => null);
-    if (clipboard !== null) expect(clipboard).toBe(link);
+  step(
+    "copies a share link with the chosen expiry that works in a fresh context without cookies",
+    async () => {
+      const row = fileRow("notes.txt");
+      await row.getByLabel("Share link expiry for notes.txt").selectOption({ label: "Valid for 1 hour" });
+      await row.getByRole("button", { name: "Copy share link for notes.txt" }).click();
+      await row.getByText(/Anyone with it can download this file until/).waitFor();
+      const link = await row.getByRole("textbox", { name: "Share link for notes.txt" }).inputValue();
+      expect(new URL(link).searchParams.get("X-Amz-Expires")).toBe("3600");
+      const clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch(() => null);
+      if (clipboard !== null) expect(clipboard).toBe(link);
 
-    const stranger = await browser.newContext({ acceptDownloads: true });
-    try {
-      expect(await stranger.cookies()).toEqual([]);
-      const strangerPage = await stranger.newPage();
-      const downloading = strangerPage.waitForEvent("download");
-      // An attachment response aborts the navigation itself; the download event is what matters.
-      await strangerPage.goto(link).catch(() => {});
-      const download = await downloading;
-      expect(download.suggestedFilename()).toBe("notes.txt");
-      expect(await readFile((await download.path())!)).toEqual(await readFile(files.notes));
-    } finally {
-      await stranger.close();
-    }
-  });
+      const stranger = await browser.newContext({ acceptDownloads: true });
+      try {
+        expect(await stranger.cookies()).toEqual([]);
+        const strangerPage = await stranger.newPage();
+        const downloading = strangerPage.waitForEvent("download");
+        // An attachment response aborts the navigation itself; the download event is what matters.
+        await strangerPage.goto(link).catch(() => {});
+        const download = await downloading;
+        expect(download.suggestedFilename()).toBe("notes.txt");
+        expect(await readFile((await download.path())!)).toEqual(await readFile(files.notes));
+      } finally {
+        await stranger.close();
+      }
+    },
+  );
 
-  it("deletes a file after confirmation", async () => {
+  step("deletes a file after confirmation", async () => {
     await fileRow("photo.jpg").getByRole("button", { name: "Delete photo.jpg" }).click();
     const dialog = page.getByRole("dialog", { name: "Delete photo.jpg?" });
     await dialog.waitFor();
@@ -302,9 +366,11 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
     await fileRow("notes.txt").waitFor();
     expect(await fileRow("photo.jpg").count()).toBe(0);
     expect(await fileRow("big.bin").count()).toBe(1);
+    // The cancelled attempt was aborted on the server too, so only the retried upload is listed.
+    expect(await fileRow("slow.bin").count()).toBe(1);
   });
 
-  it("refuses a fake PNG avatar with a message and keeps the current one", async () => {
+  step("refuses a fake PNG avatar with a message and keeps the current one", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Profile" }).click();
     const avatar = page.getByRole("img", { name: `Profile picture of ${USER.name}` });
     await expectImageWidth(avatar, 80);
@@ -318,7 +384,7 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
     await screenshot("06-profile-fake-png-refused");
   });
 
-  it("renames the user without losing the avatar", async () => {
+  step("renames the user without losing the avatar", async () => {
     const renamed = "Ada Renamed";
     await page.getByLabel("Name").fill(renamed);
     await page.getByRole("button", { name: "Save name" }).click();
@@ -331,7 +397,7 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
     expect(await page.getByLabel("Name").inputValue()).toBe(renamed);
   });
 
-  it("lists the user's activity, newest first", async () => {
+  step("lists the user's activity, newest first", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
     const list = page.getByRole("list", { name: "Activity" });
     await list.waitFor();
@@ -345,7 +411,7 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
     await screenshot("07-activity");
   });
 
-  it("works at 360 px wide", async () => {
+  step("works at 360 px wide", async () => {
     await page.setViewportSize({ width: 360, height: 780 });
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Files" }).click();
     await fileRow("notes.txt").waitFor();
@@ -355,7 +421,7 @@ describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it("signs out", async () => {
+  step("signs out", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in to Signet" }).waitFor();
     await screenshot("09-signed-out");
