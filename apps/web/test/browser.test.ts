@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiEntryExists, type RunningApi, startApi, webDir } from "./harness.ts";
+import { type RunningApi, startApi, webDir } from "./harness.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(webDir, "test-artifacts");
@@ -99,7 +99,7 @@ function step(name: string, run: () => Promise<void>) {
   });
 }
 
-describe.skipIf(!apiEntryExists)("Signet SPA in Chromium", () => {
+describe("Signet SPA in Chromium", () => {
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     fixtures = await mkdtemp(join(tmpdir(), "signet-web-fixtures-"));

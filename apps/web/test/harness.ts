@@ -12,11 +12,8 @@ import { fileURLToPath } from "node:url";
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = resolve(webDir, "../..");
 const apiDir = join(repoRoot, "apps/api");
-const entry = process.env.SIGNET_E2E_ENTRY ?? join(apiDir, "src/entry/node.ts");
+const entry = join(apiDir, "src/entry/node.ts");
 const tsx = join(repoRoot, "node_modules/.bin/tsx");
-
-/** False until apps/api ships its Node entry; the browser suite waits for it instead of failing. */
-export const apiEntryExists = existsSync(entry);
 
 export interface RunningApi {
   url: string;
