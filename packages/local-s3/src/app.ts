@@ -104,8 +104,8 @@ export function createS3App(options: LocalS3Options): {
     if (typeof c?.accessKeyId !== "string" || !/^[A-Za-z0-9]{3,128}$/.test(c.accessKeyId)) {
       throw new TypeError(`createLocalS3: credentials[${i}].accessKeyId must be 3-128 letters or digits`);
     }
-    if (typeof c.secretAccessKey !== "string" || c.secretAccessKey.length < 8) {
-      throw new TypeError(`createLocalS3: credentials[${i}].secretAccessKey must be at least 8 characters`);
+    if (typeof c.secretAccessKey !== "string" || c.secretAccessKey === "") {
+      throw new TypeError(`createLocalS3: credentials[${i}].secretAccessKey must be a non-empty string`);
     }
     secrets.set(c.accessKeyId, c.secretAccessKey);
   }

@@ -1,6 +1,9 @@
 // The Node seam: serves a fetch handler over node:http. Bun and Deno entries can serve `fetch` natively.
+
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { attachBodySource } from "./body.ts";
 
 export interface ListenOptions {
   /** 0 picks a free port. */
@@ -24,7 +27,14 @@ export function listenNode(
 ): Promise<RunningServer> {
   const hostname = options.hostname ?? "127.0.0.1";
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port: options.port, hostname }, (info: AddressInfo) => {
+    const handler = (request: Request, env: unknown) => {
+      // Reading the socket stream directly skips the Web-stream wrapper around the request body.
+      const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
+      if (incoming && request.method !== "GET" && request.method !== "HEAD")
+        attachBodySource(request, incoming);
+      return fetch(request);
+    };
+    const server = serve({ fetch: handler, port: options.port, hostname }, (info: AddressInfo) => {
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
       const close = () =>
         new Promise<void>((done, fail) => {

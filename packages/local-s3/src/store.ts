@@ -8,6 +8,8 @@
 // File names derive only from hashes, validated bucket names and validated upload ids, so no key can name a
 // path outside `dir` or collide with an internal file. A write lands in .tmp, is fsynced, then renamed into place;
 // the JSON record is renamed last, so a reader (or a restart after a crash) sees the old object or the new one.
+
+import { Buffer } from "node:buffer";
 import { constants, type Dirent } from "node:fs";
 import {
   type FileHandle,
@@ -81,6 +83,7 @@ const UPLOAD_ID = /^[0-9a-f]{48}$/;
 /** Buffering writes into ~1 MiB batches keeps syscalls few without holding much memory. */
 const WRITE_BATCH = 1 << 20;
 const READ_CHUNK = 1 << 20;
+const MAX_INFLIGHT_WRITES = 4;
 
 /** True when `name` is a bucket name S3 accepts (3–63 chars, lower-case letters, digits, `.` and `-`). */
 export function isValidBucketName(name: string): boolean {
@@ -259,17 +262,24 @@ export class DiskStore {
     const handle = await open(path, "wx");
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
-    let inflight: Promise<unknown> = Promise.resolve();
+    let position = 0;
+    // Positional writes may run concurrently on the thread pool; a few MiB in flight keeps the disk busy
+    // while the next batch arrives and is hashed, and bounds memory whatever the object size.
+    const inflight: Promise<unknown>[] = [];
     let closed = false;
     const flush = async () => {
       if (pendingBytes === 0) return;
       const batch = pending;
+      const at = position;
+      position += pendingBytes;
       pending = [];
       pendingBytes = 0;
-      await inflight;
-      // One write in flight while the next batch arrives overlaps network, hashing and disk.
-      inflight = handle.writev(batch);
+      const write = handle.writev(batch, at);
+      write.catch(() => {}); // observed when settled; this only keeps a failure from going unhandled meanwhile
+      inflight.push(write);
+      if (inflight.length >= MAX_INFLIGHT_WRITES) await inflight.shift();
     };
+    const settle = () => Promise.all(inflight.splice(0));
     return {
       path,
       write: async (chunk) => {
@@ -279,7 +289,7 @@ export class DiskStore {
       },
       finish: async () => {
         await flush();
-        await inflight;
+        await settle();
         await handle.sync();
         closed = true;
         await handle.close();
@@ -287,7 +297,7 @@ export class DiskStore {
       discard: async () => {
         if (!closed) {
           closed = true;
-          await inflight.catch(() => {});
+          await settle().catch(() => {});
           await handle.close().catch(() => {});
         }
         await rm(path, { force: true });
@@ -319,7 +329,8 @@ export class DiskStore {
           controller.close();
           return;
         }
-        const buffer = new Uint8Array(length);
+        // Not zero-filled: every byte handed on is one just read from disk.
+        const buffer = Buffer.allocUnsafe(length);
         const { bytesRead } = await handle.read(buffer, 0, length, position);
         if (bytesRead === 0) {
           await close();

@@ -1,0 +1,210 @@
+// `pnpm --filter @signet/local-s3 bench [-- --size-mib 1024]`: PUT and GET of one large object through presigned
+// URLs against local-s3 and s3rver, next to a raw Node stream write/read of the same bytes in the same
+// directory, plus each server's peak RSS growth. Writes the "## @signet/local-s3" section of BENCHMARKS.md.
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { AwsClient } from "aws4fetch";
+import { BENCH_CREDS } from "./shared.ts";
+
+const MiB = 1024 * 1024;
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== "--"),
+  options: { "size-mib": { type: "string", default: "1024" }, dir: { type: "string" } },
+});
+const sizeMiB = Number(values["size-mib"]);
+if (!Number.isInteger(sizeMiB) || sizeMiB < 1)
+  throw new Error(`--size-mib must be a positive integer, got ${values["size-mib"]}`);
+const SIZE = sizeMiB * MiB;
+const CHUNK = randomBytes(MiB);
+const root = await mkdtemp(join(values.dir ?? tmpdir(), "local-s3-bench-"));
+const aws = new AwsClient({ ...BENCH_CREDS, service: "s3", region: "us-east-1", retries: 0 });
+
+function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** Writes SIZE bytes (the same 1 MiB chunk repeated) into a writable, honouring backpressure. */
+async function pump(write: (chunk: Buffer) => boolean, waitDrain: () => Promise<void>): Promise<void> {
+  for (let sent = 0; sent < SIZE; sent += MiB) if (!write(CHUNK)) await waitDrain();
+}
+
+async function rawWrite(path: string, fsync: boolean): Promise<number> {
+  const start = process.hrtime.bigint();
+  const handle = await open(path, "w");
+  const stream = createWriteStream("", { fd: handle.fd, autoClose: false, highWaterMark: MiB });
+  await pump(
+    (c) => stream.write(c),
+    () => new Promise((r) => stream.once("drain", r)),
+  );
+  await new Promise<void>((resolve, reject) =>
+    stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+  if (fsync) await handle.sync();
+  await handle.close();
+  return seconds(start);
+}
+
+async function drain(stream: Readable): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of stream) bytes += (chunk as Buffer).length;
+  return bytes;
+}
+
+async function rawRead(path: string): Promise<number> {
+  const start = process.hrtime.bigint();
+  const bytes = await drain(createReadStream(path, { highWaterMark: MiB }));
+  if (bytes !== SIZE) throw new Error(`raw read returned ${bytes} bytes`);
+  return seconds(start);
+}
+
+async function presign(url: string, method: string): Promise<URL> {
+  return new URL((await aws.sign(`${url}?X-Amz-Expires=3600`, { method, aws: { signQuery: true } })).url);
+}
+
+async function httpPut(url: URL): Promise<number> {
+  const start = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    const req = request(url, { method: "PUT", headers: { "content-length": String(SIZE) } }, (res) => {
+      res.resume();
+      res.on("end", () =>
+        res.statusCode === 200 ? resolve() : reject(new Error(`PUT answered ${res.statusCode}`)),
+      );
+    });
+    req.on("error", reject);
+    pump(
+      (c) => req.write(c),
+      () => new Promise((r) => req.once("drain", r)),
+    ).then(() => req.end(), reject);
+  });
+  return seconds(start);
+}
+
+async function httpGet(url: URL): Promise<number> {
+  const start = process.hrtime.bigint();
+  const bytes = await new Promise<number>((resolve, reject) => {
+    request(url, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`GET answered ${res.statusCode}`));
+      drain(res).then(resolve, reject);
+    })
+      .on("error", reject)
+      .end();
+  });
+  if (bytes !== SIZE) throw new Error(`GET returned ${bytes} bytes`);
+  return seconds(start);
+}
+
+/** Linux /proc memory figures of a process, in bytes. */
+async function memory(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = (name: string) =>
+    Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) * 1024;
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+}
+
+async function startServer(kind: "local-s3" | "s3rver", dir: string) {
+  const child: ChildProcessByStdio<null, Readable, null> = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("./server.ts", import.meta.url)), kind, dir],
+    { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.once("data", (d: Buffer) => resolve(d.toString().trim()));
+    child.once("exit", (code) => reject(new Error(`${kind} exited with ${code}`)));
+  });
+  return { child, url };
+}
+
+async function measureServer(kind: "local-s3" | "s3rver") {
+  const dir = join(root, kind);
+  const { child, url } = await startServer(kind, dir);
+  const pid = child.pid ?? 0;
+  try {
+    if (kind === "local-s3") await aws.fetch(`${url}/bench`, { method: "PUT" });
+    // Warm up (JIT, first-request allocations) with a small object, then take the baseline.
+    const warm = await aws.fetch(`${url}/bench/warm`, { method: "PUT", body: CHUNK });
+    if (warm.status !== 200) throw new Error(`${kind} warm-up PUT answered ${warm.status}`);
+    await (await aws.fetch(`${url}/bench/warm`)).arrayBuffer();
+    const before = await memory(pid);
+    // Reset the peak so start-up allocations do not count as growth.
+    await writeFile(`/proc/${pid}/clear_refs`, "5").catch(() => {});
+    const put = await httpPut(await presign(`${url}/bench/big.bin`, "PUT"));
+    const get = await httpGet(await presign(`${url}/bench/big.bin`, "GET"));
+    const after = await memory(pid);
+    return { put, get, rssGrowth: Math.max(0, after.peak - before.rss), baseline: before.rss };
+  } finally {
+    child.kill("SIGTERM");
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const mbps = (s: number) => SIZE / MiB / s;
+const fmt = (n: number) => n.toFixed(0);
+
+console.log(`bench: ${sizeMiB} MiB in ${root}`);
+const rawPath = join(root, "raw.bin");
+const rawWriteNoSync = await rawWrite(rawPath, false);
+await rm(rawPath);
+const rawWriteSync = await rawWrite(rawPath, true);
+const rawReadS = await rawRead(rawPath);
+await rm(rawPath);
+console.log("raw done");
+const local = await measureServer("local-s3");
+console.log("local-s3 done");
+const peer = await measureServer("s3rver");
+console.log("s3rver done");
+await rm(root, { recursive: true, force: true });
+
+const rows = [
+  ["raw Node stream write (no fsync)", mbps(rawWriteNoSync), "", ""],
+  ["raw Node stream write + fsync", mbps(rawWriteSync), "", ""],
+  ["raw Node stream read", "", mbps(rawReadS), ""],
+  ["@signet/local-s3 (presigned PUT / GET)", mbps(local.put), mbps(local.get), local.rssGrowth],
+  ["s3rver 3.7.1 (presigned PUT / GET)", mbps(peer.put), mbps(peer.get), peer.rssGrowth],
+] as const;
+const cell = (v: number | string) => (typeof v === "number" ? fmt(v) : v);
+const mib = (v: number | string) => (typeof v === "number" ? `${(v / MiB).toFixed(1)}` : v);
+const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)} %`;
+const section = `## @signet/local-s3
+
+PUT then GET of one ${sizeMiB} MiB object (a random 1 MiB chunk repeated) through presigned URLs over HTTP on
+127.0.0.1, each server in its own Node process, next to a raw Node stream write/read of the same bytes in the
+same directory (${values.dir ?? "os.tmpdir()"}). local-s3's PUT streams to a temp file, hashes MD5 for the ETag,
+fsyncs and renames; the raw write is shown with and without the fsync. Reads come from the page cache for every
+row alike. RSS growth = the server's peak resident set during PUT+GET minus its resident set after a warm-up
+(Linux /proc VmHWM after clear_refs). Run: \`pnpm --filter @signet/local-s3 bench -- --size-mib ${sizeMiB}\`.
+
+- Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC
+- Machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores (shared), ${process.platform} ${process.arch}
+- Runtime: Node ${process.version}; object size ${sizeMiB} MiB
+
+| row | PUT MiB/s | GET MiB/s | peak RSS growth MiB |
+|---|---:|---:|---:|
+${rows.map(([name, put, get, rss]) => `| ${name} | ${cell(put)} | ${cell(get)} | ${mib(rss)} |`).join("\n")}
+
+| target | result |
+|---|---|
+| PUT ≥ 50 % of raw disk write | ${pct(mbps(local.put), mbps(rawWriteSync))} of write + fsync, ${pct(mbps(local.put), mbps(rawWriteNoSync))} of write without fsync |
+| GET ≥ 70 % of raw disk read | ${pct(mbps(local.get), mbps(rawReadS))} |
+| ≥ 2× s3rver | PUT ${(mbps(local.put) / mbps(peer.put)).toFixed(1)}×, GET ${(mbps(local.get) / mbps(peer.get)).toFixed(1)}× |
+| RSS growth < 64 MiB | ${mib(local.rssGrowth)} MiB |
+`;
+console.log(section);
+
+const file = fileURLToPath(new URL("../../../BENCHMARKS.md", import.meta.url));
+const current = await readFile(file, "utf8").catch(() => "# Benchmarks\n");
+const start = current.indexOf("## @signet/local-s3");
+let next: string;
+if (start < 0) next = `${current.trimEnd()}\n\n${section}`;
+else {
+  const end = current.indexOf("\n## ", start + 1);
+  next = `${current.slice(0, start)}${section}${end < 0 ? "" : current.slice(end)}`;
+}
+await writeFile(file, next.endsWith("\n") ? next : `${next}\n`);
