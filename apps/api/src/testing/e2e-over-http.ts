@@ -1,0 +1,160 @@
+/**
+ * One end-to-end suite over plain HTTP, run against a Signet started as a separate process (any runtime). It acts
+ * as a script would: bearer token, JSON tRPC calls, and `fetch` straight to the presigned URLs.
+ */
+import { expect } from "vitest";
+import { png } from "./images.ts";
+
+type Json = Record<string, unknown>;
+
+export interface Client {
+  baseUrl: string;
+  token: string;
+  call<T = Json>(path: string, input?: unknown, kind?: "query" | "mutation"): Promise<T>;
+}
+
+/** Signs a fresh user up and returns a client holding their bearer token. */
+export async function signUp(baseUrl: string): Promise<Client> {
+  const email = `runtime-${crypto.randomUUID()}@example.com`;
+  const response = await fetch(`${baseUrl}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: baseUrl },
+    body: JSON.stringify({ email, password: "correct horse battery staple", name: "Runtime Tester" }),
+  });
+  expect(response.status).toBe(200);
+  const token = response.headers.get("set-auth-token");
+  expect(token).toBeTruthy();
+  return {
+    baseUrl,
+    token: token!,
+    async call<T>(path: string, input?: unknown, kind: "query" | "mutation" = "mutation"): Promise<T> {
+      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      const url = `${baseUrl}/trpc/${path}`;
+      const res =
+        kind === "query"
+          ? await fetch(
+              input === undefined ? url : `${url}?input=${encodeURIComponent(JSON.stringify(input))}`,
+              {
+                headers,
+              },
+            )
+          : await fetch(url, { method: "POST", headers, body: JSON.stringify(input ?? null) });
+      const body = (await res.json()) as { result?: { data: T }; error?: { message: string } };
+      if (!res.ok || !body.result) throw new Error(`${path}: ${res.status} ${body.error?.message ?? ""}`);
+      return body.result.data;
+    },
+  };
+}
+
+/** PUTs bytes with exactly the headers the API returned (less content-length, which fetch derives). */
+export async function put(
+  url: string,
+  headers: Record<string, string>,
+  bytes: Uint8Array,
+): Promise<Response> {
+  const { "content-length": _length, ...rest } = headers;
+  return fetch(url, { method: "PUT", headers: rest, body: bytes });
+}
+
+async function sha256Base64(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return btoa(String.fromCharCode(...digest));
+}
+
+async function bytesOf(response: Response): Promise<Uint8Array> {
+  expect(response.status).toBe(200);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** Generic upload: create, PUT, complete, list, download and compare bytes. */
+export async function genericUpload(client: Client): Promise<void> {
+  const bytes = new Uint8Array(256 * 1024);
+  // getRandomValues fills at most 64 KiB per call.
+  for (let offset = 0; offset < bytes.length; offset += 65536) {
+    crypto.getRandomValues(bytes.subarray(offset, offset + 65536));
+  }
+  const upload = await client.call<{ fileId: string; url: string; headers: Record<string, string> }>(
+    "files.createUpload",
+    {
+      filename: "report 2026 ü.bin",
+      contentType: "application/octet-stream",
+      size: bytes.length,
+      checksumSha256: await sha256Base64(bytes),
+    },
+  );
+  const stored = await put(upload.url, upload.headers, bytes);
+  expect(stored.status).toBe(200);
+  const file = await client.call<{ status: string; size: number }>("files.completeUpload", {
+    fileId: upload.fileId,
+  });
+  expect(file).toMatchObject({ status: "ready", size: bytes.length });
+  const list = await client.call<{ items: { id: string }[] }>("files.list", {}, "query");
+  expect(list.items.map((item) => item.id)).toContain(upload.fileId);
+  const download = await client.call<{ url: string; filename: string }>(
+    "files.downloadUrl",
+    { fileId: upload.fileId },
+    "query",
+  );
+  expect(download.filename).toBe("report 2026 ü.bin");
+  expect(await bytesOf(await fetch(download.url))).toEqual(bytes);
+}
+
+/** Profile image: upload, overwrite (same key, new URL), download the new bytes. */
+export async function profileImage(client: Client): Promise<void> {
+  const keys: string[] = [];
+  const urls: string[] = [];
+  for (const seed of [1, 2]) {
+    const image = png(seed);
+    const upload = await client.call<{ presignedUrl: string; headers: Record<string, string>; key: string }>(
+      "profile.createImageUpload",
+      { contentType: "image/png", fileSize: image.length },
+    );
+    keys.push(upload.key);
+    expect((await put(upload.presignedUrl, upload.headers, image)).status).toBe(200);
+    await client.call("profile.completeImageUpload");
+    const current = await client.call<{ hasImage: boolean; downloadUrl: string }>(
+      "profile.imageDownloadUrl",
+      undefined,
+      "query",
+    );
+    expect(current.hasImage).toBe(true);
+    urls.push(current.downloadUrl);
+    expect(await bytesOf(await fetch(current.downloadUrl))).toEqual(image);
+  }
+  expect(keys[0]).toBe(keys[1]);
+  expect(urls[0]).not.toBe(urls[1]);
+}
+
+/** A presigned URL with one character of its signature changed is refused by the storage. */
+export async function tamperedSignature(client: Client): Promise<void> {
+  const bytes = new TextEncoder().encode("tamper me");
+  const upload = await client.call<{ url: string; headers: Record<string, string> }>("files.createUpload", {
+    filename: "t.txt",
+    contentType: "text/plain",
+    size: bytes.length,
+  });
+  const url = new URL(upload.url);
+  const signature = url.searchParams.get("X-Amz-Signature")!;
+  url.searchParams.set("X-Amz-Signature", `${signature[0] === "0" ? "1" : "0"}${signature.slice(1)}`);
+  const response = await put(url.toString(), upload.headers, bytes);
+  expect(response.status).toBe(403);
+  expect(await response.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
+}
+
+/** A URL past its expiry is refused. The server's clock is real here, so this waits out a 1 s URL. */
+export async function expiredUrl(client: Client): Promise<void> {
+  const files = await client.call<{ items: { id: string; status: string }[] }>("files.list", {}, "query");
+  const ready = files.items.find((item) => item.status === "ready");
+  expect(ready).toBeDefined();
+  const download = await client.call<{ url: string }>(
+    "files.downloadUrl",
+    { fileId: ready!.id, expiresIn: 1 },
+    "query",
+  );
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const response = await fetch(download.url);
+  expect(response.status).toBe(403);
+  const body = await response.text();
+  expect(body).toContain("<Code>AccessDenied</Code>");
+  expect(body).toContain("Request has expired");
+}
