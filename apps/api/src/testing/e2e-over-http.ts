@@ -53,11 +53,11 @@ export async function put(
   bytes: Uint8Array,
 ): Promise<Response> {
   const { "content-length": _length, ...rest } = headers;
-  return fetch(url, { method: "PUT", headers: rest, body: bytes });
+  return fetch(url, { method: "PUT", headers: rest, body: new Uint8Array(bytes) });
 }
 
 async function sha256Base64(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
   return btoa(String.fromCharCode(...digest));
 }
 
