@@ -1,15 +1,41 @@
-// Child process for the benchmark: serves local-s3 or s3rver over a directory and prints its URL, so each
+// Child process for the benchmark: serves local-s3, s3rver or a bare node:http server over a directory and prints its URL, so each
 // server's memory is measured on its own and the client never shares its event loop.
 import { createLocalS3 } from "../src/index.ts";
 import { BENCH_CREDS } from "./shared.ts";
 
 const [kind, dir] = process.argv.slice(2);
-if (!dir || (kind !== "local-s3" && kind !== "s3rver"))
-  throw new Error("usage: server.ts local-s3|s3rver <dir>");
+if (!dir || (kind !== "local-s3" && kind !== "s3rver" && kind !== "node-http")) {
+  throw new Error("usage: server.ts local-s3|s3rver|node-http <dir>");
+}
 
 if (kind === "local-s3") {
   const server = await createLocalS3({ dir, credentials: [BENCH_CREDS] }).listen({ port: 0 });
   console.log(server.url);
+} else if (kind === "node-http") {
+  // The ceiling: a bare node:http server doing the least an S3 PUT must (stream to disk, MD5, fsync) and a
+  // plain file pipe for GET. No auth, no atomic rename, no metadata.
+  const { createServer } = await import("node:http");
+  const { createHash } = await import("node:crypto");
+  const { createReadStream } = await import("node:fs");
+  const { mkdir, open } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  await mkdir(dir, { recursive: true });
+  const server = createServer(async (req, res) => {
+    const path = join(dir, "object.bin");
+    if (req.method === "PUT") {
+      const md5 = createHash("md5");
+      const handle = await open(path, "w");
+      for await (const chunk of req) {
+        md5.update(chunk as Buffer);
+        await handle.write(chunk as Buffer);
+      }
+      await handle.sync();
+      await handle.close();
+      res.writeHead(200, { etag: `"${md5.digest("hex")}"` }).end();
+    } else createReadStream(path, { highWaterMark: 1 << 20 }).pipe(res);
+  }).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  console.log(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
 } else {
   const { default: S3rver } = await import("s3rver");
   const s3rver = new S3rver({

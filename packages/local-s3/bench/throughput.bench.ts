@@ -17,12 +17,19 @@ import { BENCH_CREDS } from "./shared.ts";
 const MiB = 1024 * 1024;
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
-  options: { "size-mib": { type: "string", default: "1024" }, dir: { type: "string" } },
+  options: {
+    "size-mib": { type: "string", default: "1024" },
+    rounds: { type: "string", default: "2" },
+    dir: { type: "string" },
+  },
 });
 const sizeMiB = Number(values["size-mib"]);
 if (!Number.isInteger(sizeMiB) || sizeMiB < 1)
   throw new Error(`--size-mib must be a positive integer, got ${values["size-mib"]}`);
 const SIZE = sizeMiB * MiB;
+const ROUNDS = Number(values.rounds);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
+  throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
 const CHUNK = randomBytes(MiB);
 const root = await mkdtemp(join(values.dir ?? tmpdir(), "local-s3-bench-"));
 const aws = new AwsClient({ ...BENCH_CREDS, service: "s3", region: "us-east-1", retries: 0 });
@@ -109,7 +116,9 @@ async function memory(pid: number): Promise<{ rss: number; peak: number }> {
   return { rss: kb("VmRSS"), peak: kb("VmHWM") };
 }
 
-async function startServer(kind: "local-s3" | "s3rver", dir: string) {
+type Kind = "local-s3" | "s3rver" | "node-http";
+
+async function startServer(kind: Kind, dir: string) {
   const child: ChildProcessByStdio<null, Readable, null> = spawn(
     process.execPath,
     ["--import", "tsx", fileURLToPath(new URL("./server.ts", import.meta.url)), kind, dir],
@@ -122,7 +131,7 @@ async function startServer(kind: "local-s3" | "s3rver", dir: string) {
   return { child, url };
 }
 
-async function measureServer(kind: "local-s3" | "s3rver") {
+async function measureServer(kind: Kind) {
   const dir = join(root, kind);
   const { child, url } = await startServer(kind, dir);
   const pid = child.pid ?? 0;
@@ -135,8 +144,13 @@ async function measureServer(kind: "local-s3" | "s3rver") {
     const before = await memory(pid);
     // Reset the peak so start-up allocations do not count as growth.
     await writeFile(`/proc/${pid}/clear_refs`, "5").catch(() => {});
-    const put = await httpPut(await presign(`${url}/bench/big.bin`, "PUT"));
-    const get = await httpGet(await presign(`${url}/bench/big.bin`, "GET"));
+    let put = Number.POSITIVE_INFINITY;
+    let get = Number.POSITIVE_INFINITY;
+    // Best of a few rounds: the machine is shared, and the best round is the one least disturbed by others.
+    for (let round = 0; round < ROUNDS; round++) {
+      put = Math.min(put, await httpPut(await presign(`${url}/bench/big.bin`, "PUT")));
+      get = Math.min(get, await httpGet(await presign(`${url}/bench/big.bin`, "GET")));
+    }
     const after = await memory(pid);
     return { put, get, rssGrowth: Math.max(0, after.peak - before.rss), baseline: before.rss };
   } finally {
@@ -150,12 +164,19 @@ const fmt = (n: number) => n.toFixed(0);
 
 console.log(`bench: ${sizeMiB} MiB in ${root}`);
 const rawPath = join(root, "raw.bin");
-const rawWriteNoSync = await rawWrite(rawPath, false);
-await rm(rawPath);
-const rawWriteSync = await rawWrite(rawPath, true);
-const rawReadS = await rawRead(rawPath);
-await rm(rawPath);
+let rawWriteNoSync = Number.POSITIVE_INFINITY;
+let rawWriteSync = Number.POSITIVE_INFINITY;
+let rawReadS = Number.POSITIVE_INFINITY;
+for (let round = 0; round < ROUNDS; round++) {
+  rawWriteNoSync = Math.min(rawWriteNoSync, await rawWrite(rawPath, false));
+  await rm(rawPath);
+  rawWriteSync = Math.min(rawWriteSync, await rawWrite(rawPath, true));
+  rawReadS = Math.min(rawReadS, await rawRead(rawPath));
+  await rm(rawPath);
+}
 console.log("raw done");
+const ceiling = await measureServer("node-http");
+console.log("node:http ceiling done");
 const local = await measureServer("local-s3");
 console.log("local-s3 done");
 const peer = await measureServer("s3rver");
@@ -166,6 +187,12 @@ const rows = [
   ["raw Node stream write (no fsync)", mbps(rawWriteNoSync), "", ""],
   ["raw Node stream write + fsync", mbps(rawWriteSync), "", ""],
   ["raw Node stream read", "", mbps(rawReadS), ""],
+  [
+    "bare node:http server (stream + MD5 + fsync / file pipe)",
+    mbps(ceiling.put),
+    mbps(ceiling.get),
+    ceiling.rssGrowth,
+  ],
   ["@signet/local-s3 (presigned PUT / GET)", mbps(local.put), mbps(local.get), local.rssGrowth],
   ["s3rver 3.7.1 (presigned PUT / GET)", mbps(peer.put), mbps(peer.get), peer.rssGrowth],
 ] as const;
@@ -175,11 +202,13 @@ const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)} %`;
 const section = `## @signet/local-s3
 
 PUT then GET of one ${sizeMiB} MiB object (a random 1 MiB chunk repeated) through presigned URLs over HTTP on
-127.0.0.1, each server in its own Node process, next to a raw Node stream write/read of the same bytes in the
-same directory (${values.dir ?? "os.tmpdir()"}). local-s3's PUT streams to a temp file, hashes MD5 for the ETag,
-fsyncs and renames; the raw write is shown with and without the fsync. Reads come from the page cache for every
-row alike. RSS growth = the server's peak resident set during PUT+GET minus its resident set after a warm-up
-(Linux /proc VmHWM after clear_refs). Run: \`pnpm --filter @signet/local-s3 bench -- --size-mib ${sizeMiB}\`.
+127.0.0.1 (client: node:http in the bench process), each server in its own Node process, next to a raw Node
+stream write/read of the same bytes in the same directory (${values.dir ?? "os.tmpdir()"}). local-s3's PUT streams
+to a temp file, hashes MD5 for the ETag, fsyncs and renames; the raw write is shown with and without the fsync.
+A bare node:http server doing only stream + MD5 + fsync (PUT) and a file pipe (GET) shows what Node's HTTP
+stack allows on this machine. Reads come from the page cache for every row alike. Best of ${ROUNDS} rounds per row.
+RSS growth = the server's peak resident set during the rounds minus its resident set after a warm-up (Linux
+/proc VmHWM after clear_refs). Run: \`pnpm --filter @signet/local-s3 bench -- --size-mib ${sizeMiB} --rounds ${ROUNDS}\`.
 
 - Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC
 - Machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores (shared), ${process.platform} ${process.arch}
@@ -191,8 +220,8 @@ ${rows.map(([name, put, get, rss]) => `| ${name} | ${cell(put)} | ${cell(get)} |
 
 | target | result |
 |---|---|
-| PUT ≥ 50 % of raw disk write | ${pct(mbps(local.put), mbps(rawWriteSync))} of write + fsync, ${pct(mbps(local.put), mbps(rawWriteNoSync))} of write without fsync |
-| GET ≥ 70 % of raw disk read | ${pct(mbps(local.get), mbps(rawReadS))} |
+| PUT ≥ 50 % of raw disk write | ${pct(mbps(local.put), mbps(rawWriteSync))} of write + fsync, ${pct(mbps(local.put), mbps(rawWriteNoSync))} of write without fsync (bare node:http + MD5: ${pct(mbps(ceiling.put), mbps(rawWriteSync))}) |
+| GET ≥ 70 % of raw disk read | ${pct(mbps(local.get), mbps(rawReadS))} (the bare node:http file pipe reaches ${pct(mbps(ceiling.get), mbps(rawReadS))}) |
 | ≥ 2× s3rver | PUT ${(mbps(local.put) / mbps(peer.put)).toFixed(1)}×, GET ${(mbps(local.get) / mbps(peer.get)).toFixed(1)}× |
 | RSS growth < 64 MiB | ${mib(local.rssGrowth)} MiB |
 `;
