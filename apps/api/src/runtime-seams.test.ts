@@ -1,0 +1,80 @@
+/**
+ * Core code runs unchanged on Node, Bun and Deno, so runtime-specific imports are confined to a few named seam
+ * files. Adding one anywhere else fails here: move it behind a seam (or name the new seam below, on purpose).
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const sourceDirs = ["apps/api/src", "packages/signer/src", "packages/db/src", "packages/local-s3/src"];
+
+/** Things that tie code to one runtime's server or process model. */
+const RUNTIME_SPECIFIC = /^(node:.*|bun(:.*)?|@hono\/node-server.*|(Bun|Deno) global)$/;
+
+/**
+ * The seams: each file (or folder, ending in `/`) and exactly what it may use. The `node:` modules named outside
+ * the entries are ones Node, Bun and Deno all implement.
+ */
+const SEAMS: Record<string, RegExp> = {
+  "apps/api/src/entry/": /.*/,
+  "apps/api/src/start.ts": /^node:(fs\/promises|path|url)$/,
+  "apps/api/src/env.ts": /^node:(url|path)$/,
+  "apps/api/src/http/static.ts": /^node:(fs\/promises|path)$/,
+  "packages/db/src/migrate.ts": /^node:(url|path)$/,
+  "packages/db/src/migrate-cli.ts": /^node:(url|path|process)$/,
+  "packages/signer/src/crypto.ts": /^node:crypto$/,
+  "packages/local-s3/src/store.ts": /^node:(buffer|fs|fs\/promises|path)$/,
+  "packages/local-s3/src/digest.ts": /^node:(buffer|crypto)$/,
+  "packages/local-s3/src/node.ts": /^(@hono\/node-server|node:(http|net))$/,
+  "packages/local-s3/src/cli.ts": /^node:(util|process|path|fs\/promises)$/,
+};
+
+const isTestCode = (path: string) => path.endsWith(".test.ts") || path.includes("/testing");
+
+/** Runtime-specific things a source text uses: imported modules and the Bun/Deno globals. */
+function runtimeSpecificUses(text: string): string[] {
+  const uses = new Set<string>();
+  for (const match of text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)) {
+    if (RUNTIME_SPECIFIC.test(match[1]!)) uses.add(match[1]!);
+  }
+  for (const match of text.matchAll(/\b(Bun|Deno)\.[a-zA-Z]/g)) uses.add(`${match[1]} global`);
+  return [...uses];
+}
+
+function allowed(path: string, use: string): boolean {
+  const seam = Object.entries(SEAMS).find(([at]) => path === at || (at.endsWith("/") && path.startsWith(at)));
+  return seam ? seam[1].test(use) : false;
+}
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(join(root, dir), { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile() && /\.(ts|vue)$/.test(entry.name))
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .filter((path) => !isTestCode(path));
+}
+
+describe("runtime seams", () => {
+  it("recognises the runtime-specific uses it guards against", () => {
+    const sample = `import { serve } from "@hono/node-server";\nimport fs from "node:fs";\nDeno.serve();\n`;
+    expect(runtimeSpecificUses(sample).sort()).toEqual(["@hono/node-server", "Deno global", "node:fs"]);
+    expect(allowed("packages/signer/src/keys.ts", "node:crypto")).toBe(false);
+    expect(allowed("apps/api/src/start.ts", "node:http")).toBe(false);
+    expect(allowed("packages/signer/src/crypto.ts", "node:crypto")).toBe(true);
+  });
+
+  it("keeps every runtime-specific import of the core packages inside a named seam", async () => {
+    const offenders: string[] = [];
+    for (const dir of sourceDirs) {
+      for (const path of await sourceFiles(dir)) {
+        const text = await readFile(join(root, path), "utf8");
+        for (const use of runtimeSpecificUses(text)) {
+          if (!allowed(path, use)) offenders.push(`${path}: ${use}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
