@@ -11,9 +11,18 @@ import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
 import { consumeIssuance, releaseQuota, reserveQuota } from "./limits.ts";
 import { decodeCursor, encodeCursor } from "./pagination.ts";
+import { presigning } from "./signing.ts";
 import { essence, extensionOf, isActiveContent } from "./validation.ts";
 
 type FileRow = typeof file.$inferSelect;
+
+/** Which input field a signer option came from. */
+const UPLOAD_FIELDS = {
+  contentType: "contentType",
+  contentLength: "size",
+  checksumSha256: "checksumSha256",
+  metadata: "filename",
+};
 
 export interface FileView {
   id: string;
@@ -80,18 +89,20 @@ export async function createUpload(
   const ext = extensionOf(input.filename);
   const key = `u/${user.id}/${fileId}${ext ? `.${ext}` : ""}`;
   try {
-    const signed = await ctx.signer.presignPut(key, {
-      expiresIn: config.uploadUrlTtl,
-      contentType: input.contentType,
-      contentLength: input.size,
-      ...(input.checksumSha256 ? { checksumSha256: input.checksumSha256 } : {}),
-      metadata: {
-        "original-filename": input.filename,
-        "uploaded-by": user.id,
-        "uploaded-at": now.toISOString(),
-      },
-      ifNoneMatch: "*",
-    });
+    const signed = await presigning(UPLOAD_FIELDS, () =>
+      ctx.signer.presignPut(key, {
+        expiresIn: config.uploadUrlTtl,
+        contentType: input.contentType,
+        contentLength: input.size,
+        ...(input.checksumSha256 ? { checksumSha256: input.checksumSha256 } : {}),
+        metadata: {
+          "original-filename": input.filename,
+          "uploaded-by": user.id,
+          "uploaded-at": now.toISOString(),
+        },
+        ifNoneMatch: "*",
+      }),
+    );
     await db.insert(file).values({
       id: fileId,
       ownerId: user.id,

@@ -12,6 +12,7 @@ import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { HEAD_BYTES, sniffImage, TAIL_BYTES } from "./image-sniff.ts";
 import { consumeIssuance } from "./limits.ts";
+import { presigning } from "./signing.ts";
 import { essence, IMAGE_TYPES, type ImageType } from "./validation.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -167,18 +168,27 @@ export async function createImageUpload(
   const stagingKey = `staging/${ctx.user.id}/${uploadId}`;
   const now = clock();
   const originalFilename = input.originalFilename ?? `profile.${EXTENSIONS[type as ImageType]}`;
-  const signed = await ctx.signer.presignPut(stagingKey, {
-    expiresIn: config.uploadUrlTtl,
-    contentType: type,
-    contentLength: input.fileSize,
-    ...(input.checksumSha256 ? { checksumSha256: input.checksumSha256 } : {}),
-    metadata: {
-      "original-filename": originalFilename,
-      "uploaded-by": ctx.user.id,
-      "uploaded-at": now.toISOString(),
+  const signed = await presigning(
+    {
+      contentType: "contentType",
+      contentLength: "fileSize",
+      checksumSha256: "checksumSha256",
+      metadata: "originalFilename",
     },
-    ifNoneMatch: "*",
-  });
+    () =>
+      ctx.signer.presignPut(stagingKey, {
+        expiresIn: config.uploadUrlTtl,
+        contentType: type,
+        contentLength: input.fileSize,
+        ...(input.checksumSha256 ? { checksumSha256: input.checksumSha256 } : {}),
+        metadata: {
+          "original-filename": originalFilename,
+          "uploaded-by": ctx.user.id,
+          "uploaded-at": now.toISOString(),
+        },
+        ifNoneMatch: "*",
+      }),
+  );
   await db.insert(profileImageUpload).values({
     id: uploadId,
     userId: ctx.user.id,
