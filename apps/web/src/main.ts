@@ -1,10 +1,21 @@
 import { createApp } from "vue";
 import App from "./App.vue";
+import { setUnauthorizedHandler } from "./lib/api.ts";
+import { forgetSession } from "./lib/auth.ts";
 import { createAppRouter } from "./router.ts";
 import { appStateKey, createAppState } from "./state.ts";
 import "./styles.css";
 
 const app = createApp(App);
-app.provide(appStateKey, createAppState());
-app.use(createAppRouter());
+const state = createAppState();
+const router = createAppRouter();
+setUnauthorizedHandler(() => {
+  const here = router.currentRoute.value;
+  if (here.meta.guest) return;
+  state.reset();
+  forgetSession();
+  void router.push({ name: "sign-in", query: { redirect: here.fullPath } });
+});
+app.provide(appStateKey, state);
+app.use(router);
 app.mount("#app");

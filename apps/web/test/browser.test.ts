@@ -421,6 +421,26 @@ describe("Signet SPA in Chromium", () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  step("sends the user to sign in when the session ends, and back after signing in", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
+    await page.getByRole("list", { name: "Activity" }).waitFor();
+    // The session disappears behind the page's back (as on expiry); the next API call notices.
+    await context.clearCookies();
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.getByRole("heading", { name: "Sign in to Signet" }).waitFor();
+    expect(new URL(page.url()).searchParams.get("redirect")).toBe("/activity");
+
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("Email is required.").waitFor();
+    await page.getByLabel("Email").fill(USER.email);
+    await page.getByLabel("Password").fill("wrong password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").getByText("That email and password do not match an account.").waitFor();
+    await page.getByLabel("Password").fill(USER.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Activity", level: 1 }).waitFor();
+  });
+
   step("signs out", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in to Signet" }).waitFor();

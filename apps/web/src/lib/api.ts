@@ -2,9 +2,27 @@ import type { AppRouter } from "@signet/api";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import type { AuditApi, FilesApi, ProfileApi, UploadApi } from "./api-types.ts";
 
+let onUnauthorized: () => void = () => {};
+
+/** Registers what to do when the server says the session is gone (the app sends the user to sign in). */
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
 /** The one typed tRPC client; same origin, so the session cookie rides along. */
 export const trpc = createTRPCClient<AppRouter>({
-  links: [httpBatchLink({ url: "/trpc" })],
+  links: [
+    httpBatchLink({
+      url: "/trpc",
+      // A session can end while the page is open (expiry, sign-out in another tab); every call then fails
+      // the same way, so it is handled once here rather than in each page.
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (response.status === 401) onUnauthorized();
+        return response;
+      },
+    }),
+  ],
 });
 
 // The adapters below are where the compiler checks the contract: if a procedure's input or output drifts
