@@ -207,6 +207,11 @@ describe("header form", () => {
     });
   });
 
+  it("refuses a session token, which no key here can have (400 InvalidToken)", async () => {
+    const url = await presign("/auth/hello.txt?X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLE");
+    expect(await outcome(await fetch(url))).toMatchObject({ status: 400, code: "InvalidToken" });
+  });
+
   it("refuses a request with both an Authorization header and query signature", async () => {
     const url = await presign("/auth/hello.txt");
     const signed = await headerSigned("/auth/hello.txt");

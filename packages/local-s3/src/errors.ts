@@ -46,6 +46,8 @@ export type S3ErrorCode = keyof typeof ERROR_STATUS;
 /** An S3 protocol error; thrown anywhere in request handling and rendered once as S3's XML error body. */
 export class S3Error extends Error {
   readonly status: number;
+  /** Response headers S3 sends with this answer (e.g. ETag on a 304). */
+  headers: Record<string, string> = {};
   constructor(
     readonly code: S3ErrorCode,
     message: string,
@@ -60,7 +62,7 @@ export class S3Error extends Error {
 
 /** Renders an S3 error document; HEAD and 304 answers carry no body, exactly as S3 sends them. */
 export function errorResponse(error: S3Error, resource: string, requestId: string, method: string): Response {
-  const headers = new Headers({ "x-amz-request-id": requestId });
+  const headers = new Headers({ ...error.headers, "x-amz-request-id": requestId });
   if (method === "HEAD" || error.status === 304) return new Response(null, { status: error.status, headers });
   headers.set("content-type", "application/xml");
   const body = xmlDocument(

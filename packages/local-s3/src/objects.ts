@@ -62,11 +62,17 @@ function checkReadConditions(request: Request, record: ObjectRecord): void {
     const since = httpDate(request.headers.get("if-unmodified-since"));
     if (since !== undefined && modified > since) throw preconditionFailed("If-Unmodified-Since");
   }
+  const notModified = () => {
+    const error = new S3Error("NotModified", "Not Modified");
+    // A 304 still tells the cache which version it holds.
+    error.headers = { etag: record.etag, "last-modified": new Date(record.lastModified).toUTCString() };
+    return error;
+  };
   if (ifNoneMatch !== null) {
-    if (etagMatches(ifNoneMatch, record.etag)) throw new S3Error("NotModified", "Not Modified");
+    if (etagMatches(ifNoneMatch, record.etag)) throw notModified();
   } else {
     const since = httpDate(request.headers.get("if-modified-since"));
-    if (since !== undefined && modified <= since) throw new S3Error("NotModified", "Not Modified");
+    if (since !== undefined && modified <= since) throw notModified();
   }
 }
 

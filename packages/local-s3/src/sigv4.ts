@@ -149,6 +149,13 @@ export function authenticate(request: Request, target: Target, config: AuthConfi
       "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
     );
   }
+  // Only long-term keys exist here; a session token could never be valid, so refuse it rather than ignore it.
+  if (
+    request.headers.has("x-amz-security-token") ||
+    target.query.some(([name]) => name === "X-Amz-Security-Token")
+  ) {
+    throw new S3Error("InvalidToken", "The provided token is malformed or otherwise invalid.");
+  }
   if (hasQueryAuth) return verify(request, target, config, parseQueryAuth(target, config));
   if (authorization !== null)
     return verify(request, target, config, parseHeaderAuth(request, authorization, config));
