@@ -24,6 +24,8 @@ let context: BrowserContext;
 let page: Page;
 let fixtures: string;
 const files = { notes: "", photo: "", big: "", avatar1: "", avatar2: "", fake: "" };
+/** Uncaught exceptions and CSP violations seen in the app's page; expected failures are plain console noise. */
+const pageProblems: string[] = [];
 
 /** Bytes no one will mistake for another file: a xorshift stream, so a truncated or shifted copy differs. */
 function patternedBytes(size: number, seed: number): Uint8Array {
@@ -121,6 +123,10 @@ describe("Signet SPA in Chromium", () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: api.url });
     page = await context.newPage();
+    page.on("pageerror", (error) => pageProblems.push(`uncaught: ${error.message}`));
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) pageProblems.push(`csp: ${message.text()}`);
+    });
 
     await page.goto("about:blank");
     const write = async (name: string, bytes: Uint8Array) => {
@@ -447,5 +453,7 @@ describe("Signet SPA in Chromium", () => {
     await screenshot("09-signed-out");
     await page.goto(`${api.url}/profile`);
     await page.getByRole("heading", { name: "Sign in to Signet" }).waitFor();
+    // The whole story ran under the API's Content-Security-Policy without a violation or a crash.
+    expect(pageProblems).toEqual([]);
   });
 });
