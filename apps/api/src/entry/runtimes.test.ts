@@ -7,12 +7,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createSigner } from "@signet/signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Client,
   expiredUrl,
   genericUpload,
   profileImage,
+  put,
   signUp,
   tamperedSignature,
 } from "../testing/e2e-over-http.ts";
@@ -23,10 +25,11 @@ const rootModules = resolve(apiDir, "../../node_modules");
 // The real binaries, not node_modules/.bin shims: those are sh scripts that do not exec, so a signal sent to
 // the child would stop the shell and orphan the runtime.
 const runtimes = [
-  { name: "node", command: process.execPath, args: ["--import", "tsx", "src/entry/node.ts"] },
-  { name: "bun", command: join(rootModules, "bun/bin/bun.exe"), args: ["src/entry/bun.ts"] },
-  { name: "deno", command: join(rootModules, "deno/deno"), args: ["run", "-A", "src/entry/deno.ts"] },
+  { name: "node", command: process.execPath, run: ["--import", "tsx"], entry: "src/entry/node.ts" },
+  { name: "bun", command: join(rootModules, "bun/bin/bun.exe"), run: [], entry: "src/entry/bun.ts" },
+  { name: "deno", command: join(rootModules, "deno/deno"), run: ["run", "-A"], entry: "src/entry/deno.ts" },
 ];
+const localS3Cli = resolve(apiDir, "../../packages/local-s3/src/cli.ts");
 
 interface Spawned {
   child: ChildProcess;
@@ -35,8 +38,8 @@ interface Spawned {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns an entry and resolves once it prints `signet listening on <url>`. */
-async function start(command: string, args: string[], dataDir: string): Promise<Spawned> {
+/** Spawns a program and resolves once its output matches `ready` (group 1 is the URL). */
+async function start(command: string, args: string[], dataDir: string, ready: RegExp): Promise<Spawned> {
   const child = spawn(command, args, {
     cwd: apiDir,
     env: { ...process.env, PORT: "0", LOCAL_S3_PORT: "0", DATA_DIR: dataDir, NO_COLOR: "1" },
@@ -49,7 +52,7 @@ async function start(command: string, args: string[], dataDir: string): Promise<
   const url = await new Promise<string>((done, fail) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /signet listening on (\S+)/.exec(output);
+      const match = ready.exec(output);
       if (match) done(match[1]!);
     };
     child.stdout!.on("data", onData);
@@ -61,14 +64,14 @@ async function start(command: string, args: string[], dataDir: string): Promise<
   return { child, url, output: () => output, exited };
 }
 
-describe.each(runtimes)("$name entry", ({ command, args }) => {
+describe.each(runtimes)("$name entry", ({ command, run, entry }) => {
   let dataDir: string;
   let server: Spawned;
   let client: Client;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "signet-runtime-"));
-    server = await start(command, args, dataDir);
+    server = await start(command, [...run, entry], dataDir, /signet listening on (\S+)/);
     client = await signUp(server.url);
   }, 90_000);
 
@@ -93,4 +96,34 @@ describe.each(runtimes)("$name entry", ({ command, args }) => {
     const { code, signal } = await server.exited;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
   });
+});
+
+describe.each(runtimes)("local-s3 alone on $name", ({ command, run }) => {
+  it("starts from its CLI, accepts a signed PUT and serves the bytes back", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "signet-local-s3-"));
+    const credentials = {
+      accessKeyId: "AKIARUNTIMETEST00001",
+      secretAccessKey: "runtime-test-secret-key-0123456789abcdef",
+    };
+    const args = [...run, localS3Cli, "--port", "0", "--dir", dataDir];
+    args.push("--access-key-id", credentials.accessKeyId, "--secret-access-key", credentials.secretAccessKey);
+    const s3 = await start(command, args, dataDir, /endpoint:\s+(\S+)/);
+    try {
+      const signer = createSigner({ endpoint: s3.url, bucket: "alone", ...credentials });
+      await signer.createBucket();
+      const bytes = new TextEncoder().encode(`stored by local-s3 on ${command}`);
+      const upload = await signer.presignPut("dir/hello world.txt", {
+        expiresIn: 60,
+        contentType: "text/plain",
+        contentLength: bytes.length,
+      });
+      expect((await put(upload.url, upload.headers, bytes)).status).toBe(200);
+      const download = await signer.presignGet("dir/hello world.txt", { expiresIn: 60 });
+      expect(new Uint8Array(await (await fetch(download.url)).arrayBuffer())).toEqual(bytes);
+    } finally {
+      s3.child.kill("SIGTERM");
+      await s3.exited;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
