@@ -102,9 +102,15 @@ export const file = sqliteTable(
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     uploadExpiresAt: integer("upload_expires_at", { mode: "timestamp_ms" }).notNull(),
     completedAt: integer("completed_at", { mode: "timestamp_ms" }),
+    /**
+     * Set when a row leaves `pending` while its upload URL could still be used: after this time the sweeper
+     * deletes the key once more, so a PUT that raced the abort leaves no orphan object.
+     */
+    purgeAfter: integer("purge_after", { mode: "timestamp_ms" }),
   },
   (t) => [
     uniqueIndex("file_key_unique").on(t.key),
+    index("file_purge_after_idx").on(t.purgeAfter),
     index("file_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
     index("file_status_expires_idx").on(t.status, t.uploadExpiresAt),
   ],
