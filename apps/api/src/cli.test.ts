@@ -63,6 +63,6 @@ describe("signet CLI", () => {
     const lines: string[] = [];
     const later = () => new Date(Date.now() + 3600_000);
     expect(await runCli(["sweep"], { env, out: (l) => lines.push(l), clock: later })).toBe(0);
-    expect(lines).toEqual(["swept: 1 ready, 0 rejected, 0 staging objects removed"]);
+    expect(lines).toEqual(["swept: 1 ready, 0 rejected, 0 staging objects removed, 0 purged"]);
   });
 });

@@ -49,7 +49,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
         config: { sweepGraceSeconds: SWEEP_GRACE_SECONDS },
       });
       out(
-        `swept: ${result.ready} ready, ${result.rejected} rejected, ${result.stagingRemoved} staging objects removed`,
+        `swept: ${result.ready} ready, ${result.rejected} rejected, ${result.stagingRemoved} staging objects removed, ${result.purged} purged`,
       );
       return 0;
     } finally {

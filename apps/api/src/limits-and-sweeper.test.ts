@@ -123,3 +123,20 @@ describe("sweeper", () => {
     expect(await h.signer.headObject(key)).toBeNull();
   });
 });
+
+describe("sweeper purge", () => {
+  it("deletes an object PUT after its upload was aborted, once the URL is dead", async () => {
+    h.advance(60);
+    const up = ok<Upload>(await announce(6));
+    ok(await h.trpc("files.abortUpload", { fileId: up.fileId }, { token: u.token }));
+    // The URL is still valid: a PUT racing the abort lands after the delete.
+    expect((await browserPut(up.url, up.headers, new Uint8Array(6))).status).toBe(200);
+    expect(await h.signer.headObject(up.key)).not.toBeNull();
+    const deps = { ...h.deps, config: { sweepGraceSeconds: 60 } };
+    expect((await sweep(deps)).purged).toBe(0);
+    h.advance(600 + 61);
+    expect((await sweep(deps)).purged).toBe(1);
+    expect(await h.signer.headObject(up.key)).toBeNull();
+    expect((await sweep(deps)).purged).toBe(0);
+  });
+});

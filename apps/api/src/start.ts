@@ -212,7 +212,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
         running = true;
         try {
           const result = await sweep(deps);
-          if (result.ready + result.rejected + result.stagingRemoved > 0) {
+          if (result.ready + result.rejected + result.stagingRemoved + result.purged > 0) {
             logger({ level: "info", msg: "sweep", ...result });
           }
         } catch (error) {

@@ -166,6 +166,11 @@ async function transition(
   return row;
 }
 
+/** When a row leaving `pending` now must have its key deleted once more (null: its URL is already dead). */
+function purgeAfterFor(row: FileRow, now: Date): Date | null {
+  return row.uploadExpiresAt.getTime() > now.getTime() ? row.uploadExpiresAt : null;
+}
+
 /** The stored object's HEAD, and why it does not match its row (null when it does). */
 export async function inspect(
   signer: Storage,
@@ -204,9 +209,11 @@ export async function settlePending(
     return { ok: true, row: ready ?? row };
   }
   await deps.signer.deleteObject(row.key);
+  const now = deps.clock();
   const rejected = await transition(deps, row.id, ["pending"], {
     status: "rejected",
-    completedAt: deps.clock(),
+    completedAt: now,
+    purgeAfter: purgeAfterFor(row, now),
   });
   if (rejected) await releaseQuota(deps.db, row.ownerId, row.size);
   return { ok: false, row: rejected ?? row, reason };
@@ -256,7 +263,12 @@ export async function abortUpload(ctx: ServiceContext, fileId: string): Promise<
   }
   if (row.status === "pending") {
     await ctx.signer.deleteObject(row.key);
-    const done = await transition(ctx, row.id, ["pending"], { status: "deleted", completedAt: ctx.clock() });
+    const now = ctx.clock();
+    const done = await transition(ctx, row.id, ["pending"], {
+      status: "deleted",
+      completedAt: now,
+      purgeAfter: purgeAfterFor(row, now),
+    });
     if (done) {
       await releaseQuota(ctx.db, row.ownerId, row.size);
       await recordAudit(ctx.db, ctx.clock, {
@@ -275,7 +287,10 @@ export async function abortUpload(ctx: ServiceContext, fileId: string): Promise<
 export async function deleteFile(ctx: ServiceContext, fileId: string): Promise<{ ok: true }> {
   const row = await ownFile(ctx, fileId);
   await ctx.signer.deleteObject(row.key);
-  const done = await transition(ctx, row.id, ["pending", "ready", "rejected"], { status: "deleted" });
+  const done = await transition(ctx, row.id, ["pending", "ready", "rejected"], {
+    status: "deleted",
+    ...(row.status === "pending" ? { purgeAfter: purgeAfterFor(row, ctx.clock()) } : {}),
+  });
   if (done) {
     // Rejected rows already gave their bytes back.
     if (row.status !== "rejected") await releaseQuota(ctx.db, row.ownerId, row.size);

@@ -4,7 +4,7 @@
  * rejected and the quota released. Abandoned profile image staging objects are deleted.
  */
 import { file, profileImageUpload } from "@signet/db";
-import { and, eq, lt } from "drizzle-orm";
+import { and, eq, isNotNull, lt } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { recordAudit } from "./audit.ts";
 import { settlePending } from "./files.ts";
@@ -14,6 +14,8 @@ export interface SweepResult {
   ready: number;
   rejected: number;
   stagingRemoved: number;
+  /** Keys of aborted or refused uploads deleted again after their URL died (a racing PUT may have landed). */
+  purged: number;
 }
 
 /** One pass of the sweeper. Safe to run concurrently on several instances: every transition is conditional. */
@@ -24,7 +26,7 @@ export async function sweep(
   const { db, clock } = deps;
   const cutoff = new Date(clock().getTime() - deps.config.sweepGraceSeconds * 1000);
   const limit = options.batchSize ?? 100;
-  const result: SweepResult = { ready: 0, rejected: 0, stagingRemoved: 0 };
+  const result: SweepResult = { ready: 0, rejected: 0, stagingRemoved: 0, purged: 0 };
 
   const stale = await db
     .select()
@@ -66,6 +68,21 @@ export async function sweep(
         uploadId: row.id,
         error: String(error),
       });
+    }
+  }
+
+  const purgeable = await db
+    .select({ id: file.id, key: file.key })
+    .from(file)
+    .where(and(isNotNull(file.purgeAfter), lt(file.purgeAfter, cutoff)))
+    .limit(limit);
+  for (const row of purgeable) {
+    try {
+      await deps.signer.deleteObject(row.key);
+      await db.update(file).set({ purgeAfter: null }).where(eq(file.id, row.id));
+      result.purged++;
+    } catch (error) {
+      deps.logger({ level: "warn", msg: "sweep failed to purge", fileId: row.id, error: String(error) });
     }
   }
 
