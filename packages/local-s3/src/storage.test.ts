@@ -147,6 +147,59 @@ describe("crafted keys", () => {
   });
 });
 
+describe("two instances over one directory", () => {
+  it("a second instance's start-up sweep leaves the first one's upload in progress alone", async () => {
+    const dir = join(root, "shared");
+    const first = await startEndpoint({ dir });
+    try {
+      await first.aws.fetch(`${first.url}/shared`, { method: "PUT" });
+      const total = 2 * MiB;
+      const signed = await first.aws.sign(`${first.url}/shared/slow.bin`, {
+        method: "PUT",
+        headers: { "content-length": String(total), "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+      });
+      const target = new URL(signed.url);
+      let status = 0;
+      const done = new Promise<void>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            method: "PUT",
+            headers: Object.fromEntries(signed.headers),
+          },
+          (res) => {
+            status = res.statusCode ?? 0;
+            res.resume();
+            res.on("end", resolve);
+          },
+        );
+        req.on("error", reject);
+        req.write(bytes(MiB, 5));
+        const tmp = join(dir, "shared", ".tmp");
+        (async () => {
+          while ((await readdir(tmp)).length === 0) await new Promise((r) => setTimeout(r, 10));
+          const second = await startEndpoint({ dir });
+          // Any request runs the second instance's start-up sweep.
+          expect((await second.aws.fetch(`${second.url}/shared`, { method: "HEAD" })).status).toBe(200);
+          await second.close();
+          req.end(bytes(MiB, 6));
+        })().catch(reject);
+      });
+      await done;
+      expect(status).toBe(200);
+      expect(
+        (await first.aws.fetch(`${first.url}/shared/slow.bin`, { method: "HEAD" })).headers.get(
+          "content-length",
+        ),
+      ).toBe(String(total));
+    } finally {
+      await first.close();
+    }
+  });
+});
+
 describe("a killed writer", () => {
   it("leaves no object and no visible temp file when the process dies mid-PUT", async () => {
     const dir = join(root, "killed");

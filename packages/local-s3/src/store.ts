@@ -4,7 +4,7 @@
 //   <bucket>/uploads/<uploadId>/upload.json      an in-progress multipart upload
 //   <bucket>/uploads/<uploadId>/<n>.json|.data   its parts, committed the same way as objects
 //   <bucket>/cors.json                           the bucket's CORS rules
-//   <bucket>/.tmp/                               bodies being written; swept at start-up
+//   <bucket>/.tmp/<pid>.<rand>                   bodies being written; a dead pid's are swept at start-up
 // File names derive only from hashes, validated bucket names and validated upload ids, so no key can name a
 // path outside `dir` or collide with an internal file. A write lands in .tmp, is fsynced, then renamed into place;
 // the JSON record is renamed last, so a reader (or a restart after a crash) sees the old object or the new one.
@@ -24,6 +24,7 @@ import {
   unlink,
 } from "node:fs/promises";
 import { join } from "node:path";
+import process from "node:process";
 import { hash, random, toHex } from "./digest.ts";
 
 /** Everything stored about an object besides its bytes. */
@@ -84,6 +85,7 @@ const UPLOAD_ID = /^[0-9a-f]{48}$/;
 const WRITE_BATCH = 1 << 20;
 const READ_CHUNK = 1 << 20;
 const MAX_INFLIGHT_WRITES = 4;
+const ORPHAN_AGE_MS = 60 * 60 * 1000;
 
 /** True when `name` is a bucket name S3 accepts (3–63 chars, lower-case letters, digits, `.` and `-`). */
 export function isValidBucketName(name: string): boolean {
@@ -101,6 +103,22 @@ function isMissing(error: unknown): boolean {
 
 function randomName(): string {
   return toHex(random(12));
+}
+
+/** Temp files carry the writer's pid so a start-up sweep can tell a crashed writer's leftovers from live ones. */
+function tempName(): string {
+  return `${process.pid}.${randomName()}`;
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {
@@ -143,8 +161,8 @@ export class DiskStore {
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     for (const bucket of await this.listBuckets()) {
-      await rm(this.tmpDir(bucket.name), { recursive: true, force: true });
       await mkdir(this.tmpDir(bucket.name), { recursive: true });
+      await this.sweepTemp(this.tmpDir(bucket.name));
       await this.sweepOrphans(join(this.bucketDir(bucket.name), "objects"));
       for (const upload of await entries(join(this.bucketDir(bucket.name), "uploads"))) {
         await this.sweepOrphans(join(this.bucketDir(bucket.name), "uploads", upload.name));
@@ -152,12 +170,27 @@ export class DiskStore {
     }
   }
 
+  /** Removes temp files whose writing process is gone; another live instance's uploads are left alone. */
+  private async sweepTemp(dir: string): Promise<void> {
+    for (const entry of await entries(dir)) {
+      const pid = Number(entry.name.slice(0, entry.name.indexOf(".")));
+      if (pid === process.pid || isAlive(pid)) continue;
+      await rm(join(dir, entry.name), { force: true, recursive: true });
+    }
+  }
+
+  /**
+   * Removes data files no record points to (left by a crash between rename and commit). Only old ones: a
+   * young one may belong to a commit in progress in another instance over the same directory.
+   */
   private async sweepOrphans(dir: string): Promise<void> {
     for (const entry of await entries(dir)) {
       if (!entry.name.endsWith(".data")) continue;
       const base = entry.name.slice(0, entry.name.indexOf("."));
       const record = await readJson<{ data: string }>(join(dir, `${base}.json`));
-      if (record?.data !== entry.name) await rm(join(dir, entry.name), { force: true });
+      if (record?.data === entry.name) continue;
+      const info = await stat(join(dir, entry.name)).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await rm(join(dir, entry.name), { force: true });
     }
   }
 
@@ -258,7 +291,7 @@ export class DiskStore {
 
   /** Opens a temp file in the bucket for a body about to stream in. */
   async createTemp(bucket: string): Promise<TempFile> {
-    const path = join(this.tmpDir(bucket), randomName());
+    const path = join(this.tmpDir(bucket), tempName());
     const handle = await open(path, "wx");
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
@@ -306,7 +339,7 @@ export class DiskStore {
   }
 
   private async writeJsonAtomic(bucket: string, path: string, value: unknown): Promise<void> {
-    const tmp = join(this.tmpDir(bucket), `${randomName()}.json`);
+    const tmp = join(this.tmpDir(bucket), `${tempName()}.json`);
     const handle = await open(tmp, "wx");
     try {
       await handle.writeFile(JSON.stringify(value));
