@@ -301,4 +301,14 @@ describe("useUpload", () => {
     h.upload.dismiss(added[0]!.id);
     expect(h.upload.items.value.map((i) => i.file.name)).toEqual(["b", "c"]);
   });
+
+  it("refuses an empty file locally without asking the server", async () => {
+    const h = harness();
+    const [empty, full] = h.upload.add([fileOf("empty.txt", 0), fileOf("full.txt", 5)]);
+    await settle();
+    expect(empty!.phase).toBe("error");
+    expect(empty!.error).toMatch(/empty/);
+    expect(h.calls.some((c) => c.includes("empty.txt"))).toBe(false);
+    expect(full!.phase).toBe("uploading");
+  });
 });

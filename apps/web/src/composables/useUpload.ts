@@ -179,6 +179,13 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     rt.controller = controller;
     rt.pendingFileId = null;
     const current = () => rt.attempt === attempt && !controller.signal.aborted;
+    if (item.file.size === 0) {
+      // Storage has nothing to verify in an empty object, and the API refuses them; say so without a round trip.
+      item.error = "This file is empty, so there is nothing to upload.";
+      setPhase(item, "error");
+      schedule();
+      return;
+    }
     try {
       if (rt.checksum === null) {
         setPhase(item, "hashing");
