@@ -263,6 +263,7 @@ describe("input validation names the field", () => {
     const disposition = got.headers.get("content-disposition") ?? "";
     // HTML never renders inline from the bucket's origin, and the filename cannot break the header.
     expect(disposition.startsWith("attachment")).toBe(true);
+    expect(got.headers.get("content-type")).toBe("application/octet-stream");
     expect(disposition).toContain(`filename*=UTF-8''${encodeURIComponent(name).replace(/'/g, "%27")}`);
     expect(disposition).not.toMatch(/[\r\n]/);
     await h.trpc("files.delete", { fileId: up.fileId }, { token: alice.token });
@@ -384,5 +385,34 @@ describe("listing", () => {
     expect(audit.nextCursor).not.toBeNull();
     const bad = await h.trpc("files.list", { cursor: "not-a-cursor!" }, who, "query");
     expect(bad).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+  });
+});
+
+describe("download disposition", () => {
+  it("honours inline for a harmless type and forces attachment for SVG", async () => {
+    const dave = await h.signUp();
+    const who = { token: dave.token };
+    const results: Record<string, { disposition: string; type: string | null }> = {};
+    for (const [filename, contentType] of [
+      ["photo.png", "image/png"],
+      ["logo.svg", "image/svg+xml"],
+    ] as const) {
+      const up = await announce(dave, { filename, contentType, size: 4 });
+      await browserPut(up.url, up.headers, data(4));
+      ok(await h.trpc("files.completeUpload", { fileId: up.fileId }, who));
+      const dl = ok<{ url: string }>(
+        await h.trpc("files.downloadUrl", { fileId: up.fileId, disposition: "inline" }, who, "query"),
+      );
+      const res = await fetch(dl.url);
+      results[contentType] = {
+        disposition: res.headers.get("content-disposition") ?? "",
+        type: res.headers.get("content-type"),
+      };
+      await res.body?.cancel();
+    }
+    expect(results["image/png"]?.disposition).toMatch(/^inline; filename="photo\.png"/);
+    expect(results["image/png"]?.type).toBe("image/png");
+    expect(results["image/svg+xml"]?.disposition).toMatch(/^attachment/);
+    expect(results["image/svg+xml"]?.type).toBe("application/octet-stream");
   });
 });

@@ -352,12 +352,13 @@ async function signDownload(
   disposition: "inline" | "attachment",
   expiresIn: number,
 ): Promise<DownloadUrlResult> {
-  // Inline active content would run on the bucket's origin; it is always downloaded instead.
-  const effective = isActiveContent(row.contentType) ? "attachment" : disposition;
+  // Inline active content would run on the bucket's origin: it is always an attachment, and served as opaque
+  // bytes so that a client ignoring the disposition still has nothing to render.
+  const active = isActiveContent(row.contentType);
   const signed = await ctx.signer.presignGet(row.key, {
     expiresIn,
-    responseContentDisposition: contentDisposition(row.originalFilename, effective),
-    responseContentType: row.contentType,
+    responseContentDisposition: contentDisposition(row.originalFilename, active ? "attachment" : disposition),
+    responseContentType: active ? "application/octet-stream" : row.contentType,
   });
   return {
     url: signed.url,
