@@ -236,6 +236,13 @@ describe("Signet SPA in Chromium", () => {
     await page.getByLabel("Choose files").setInputFiles([files.notes, files.photo, files.big]);
     const bigBar = page.getByRole("progressbar", { name: "Upload progress for big.bin" });
     await bigBar.waitFor();
+    // While it runs, the row shows percent, bytes and speed.
+    await page
+      .getByRole("list", { name: "Uploads" })
+      .getByRole("listitem")
+      .filter({ hasText: "big.bin" })
+      .getByText(/^\d+% · [\d.]+ (B|KB|MB) of 20 MB · [\d.]+ (KB|MB)\/s$/)
+      .waitFor();
     for (const name of ["notes.txt", "photo.jpg", "big.bin"]) {
       await page
         .getByRole("list", { name: "Uploads" })
@@ -401,6 +408,15 @@ describe("Signet SPA in Chromium", () => {
     await page.reload();
     await expectImageWidth(page.getByRole("img", { name: `Profile picture of ${renamed}` }), 80);
     expect(await page.getByLabel("Name").inputValue()).toBe(renamed);
+  });
+
+  step("removes the avatar and falls back to initials", async () => {
+    await page.getByRole("button", { name: "Remove picture" }).click();
+    await page.getByText("Profile picture removed.").waitFor();
+    await page.getByRole("img", { name: "Initials of Ada Renamed" }).waitFor();
+    expect(await page.getByRole("img", { name: "Initials of Ada Renamed" }).textContent()).toContain("AR");
+    await page.reload();
+    await page.getByRole("img", { name: "Initials of Ada Renamed" }).waitFor();
   });
 
   step("lists the user's activity, newest first", async () => {
