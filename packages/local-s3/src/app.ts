@@ -1,6 +1,7 @@
 // The S3 endpoint as a Hono app: parses the path-style target, answers CORS preflights, authenticates
 // everything else, dispatches to the operation and renders errors as S3 XML. Web standards only.
 import { Hono } from "hono";
+import { receiveSmallBody } from "./body.ts";
 import {
   createBucket,
   deleteBucket,
@@ -172,6 +173,12 @@ export function createS3App(options: LocalS3Options): {
       setCors: (b, rules) => corsCache.set(b, rules),
     };
     const respond = (response: Response) => ({ response, bucket, resource });
+    const takesBody =
+      (method === "PUT" && !(key !== "" && request.headers.has("x-amz-copy-source"))) ||
+      (method === "POST" && query.has("uploadId"));
+    // Operations without a payload still have their payload hash checked (it must be the empty body's), as S3
+    // does; reading the (empty) body is how that check runs.
+    if (!takesBody) await receiveSmallBody(request, auth.payloadHash, 1 << 20);
 
     if (bucket === "") {
       if (method === "GET") return respond(await listBuckets(ctx));

@@ -207,6 +207,15 @@ describe("header form", () => {
     });
   });
 
+  it("checks the payload hash of a request without a body too (XAmzContentSHA256Mismatch)", async () => {
+    const claimed = createHash("sha256").update("not empty").digest("hex");
+    const signed = await headerSigned("/auth/hello.txt", { headers: { "x-amz-content-sha256": claimed } });
+    expect(await outcome(await fetch(signed))).toMatchObject({
+      status: 400,
+      code: "XAmzContentSHA256Mismatch",
+    });
+  });
+
   it("refuses a session token, which no key here can have (400 InvalidToken)", async () => {
     const url = await presign("/auth/hello.txt?X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLE");
     expect(await outcome(await fetch(url))).toMatchObject({ status: 400, code: "InvalidToken" });
