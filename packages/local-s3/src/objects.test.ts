@@ -307,7 +307,7 @@ describe("CopyObject", () => {
     });
     const text = await res.text();
     expect(res.status).toBe(200);
-    expect(xmlText(text, "ETag")).toBe("&quot;" + md5("copy me").slice(1, -1) + "&quot;");
+    expect(xmlText(text, "ETag")).toBe(`&quot;${md5("copy me").slice(1, -1)}&quot;`);
     const get = await ep.aws.fetch(obj("dst.txt"));
     expect(await get.text()).toBe("copy me");
     expect(get.headers.get("content-type")).toBe("text/plain");
