@@ -27,6 +27,9 @@ export function createAuth({ db, secret, publicUrl }: AuthOptions) {
     emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128 },
     plugins: [bearer()],
     telemetry: { enabled: false },
+    // Better Auth skips its origin (CSRF) check when it detects a test runner; stating it keeps the check on
+    // everywhere, so the tests exercise what production runs.
+    advanced: { disableOriginCheck: false },
     databaseHooks: {
       user: {
         // `user.image` is the profile image's object key and only the profile service assigns it; a client

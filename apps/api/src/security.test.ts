@@ -63,6 +63,17 @@ describe("HTTP hardening", () => {
     });
   });
 
+  it("leaves Better Auth's own POSTs to its origin check, which refuses a foreign origin", async () => {
+    const res = await h.app.request("/api/auth/update-user", {
+      method: "POST",
+      headers: { cookie: u.cookie, origin: "https://evil.example", "content-type": "application/json" },
+      body: JSON.stringify({ name: "Hijacked" }),
+    });
+    expect(res.status).toBe(403);
+    const me = ok<{ name: string }>(await h.trpc("profile.get", undefined, { token: u.token }, "query"));
+    expect(me.name).not.toBe("Hijacked");
+  });
+
   it("refuses JSON bodies over 64 KiB with 413", async () => {
     const res = await h.app.request("/trpc/files.createUpload", {
       method: "POST",
