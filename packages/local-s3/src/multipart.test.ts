@@ -136,6 +136,23 @@ describe("multipart rules", () => {
     });
   });
 
+  it("refuses a last part larger than the others (R2's rule, InvalidPart)", async () => {
+    const id = await create("bigtail.bin");
+    const a = (await part("bigtail.bin", id, 1, p1)).headers.get("etag") ?? "";
+    const b = (await part("bigtail.bin", id, 2, bytes(5 * MiB + 1, 5))).headers.get("etag") ?? "";
+    expect(
+      await outcome(
+        await complete("bigtail.bin", id, [
+          [1, a],
+          [2, b],
+        ]),
+      ),
+    ).toMatchObject({
+      status: 400,
+      code: "InvalidPart",
+    });
+  });
+
   it("refuses an unknown part or a wrong ETag (InvalidPart) and descending order (InvalidPartOrder)", async () => {
     const id = await create("order.bin");
     const a = (await part("order.bin", id, 1, bytes(10, 1))).headers.get("etag") ?? "";

@@ -1,5 +1,5 @@
 // Multipart uploads with R2's rules: parts of 5 MiB..5 GiB except the last, all non-trailing parts the same
-// size, at most 10,000 parts, listed in ascending order on completion.
+// size and the last one no larger, at most 10,000 parts, listed in ascending order on completion.
 import { bodyClaims, receiveBody, receiveSmallBody } from "./body.ts";
 import {
   intParam,
@@ -213,6 +213,13 @@ export async function completeMultipartUpload(ctx: RequestContext, uploadId: str
           ["PartNumber", part.partNumber],
         ]);
       }
+    }
+    // R2 (developers.cloudflare.com/r2/objects/multipart-objects): the last part may be smaller, never larger.
+    const last = parts.at(-1);
+    if (first && last && parts.length > 1 && last.size > first.size) {
+      throw new S3Error("InvalidPart", "The last part must be the same size as the other parts or smaller.", [
+        ["PartNumber", last.partNumber],
+      ]);
     }
     const size = parts.reduce((n, p) => n + p.size, 0);
     if (size > MAX_OBJECT_SIZE * 1024)
