@@ -461,11 +461,14 @@ export class DiskStore {
   /** Every object record in the bucket, sorted by key in UTF-8 byte order (S3's listing order). */
   async listObjects(bucket: string): Promise<ObjectRecord[]> {
     const dir = this.objectsDir(bucket);
+    const names = (await entries(dir)).filter((e) => e.name.endsWith(".json")).map((e) => e.name);
     const records: ObjectRecord[] = [];
-    for (const entry of await entries(dir)) {
-      if (!entry.name.endsWith(".json")) continue;
-      const record = await readJson<ObjectRecord>(join(dir, entry.name));
-      if (record) records.push(record);
+    // A few reads in flight at once: listing cost is dominated by per-file latency, not bandwidth.
+    for (let i = 0; i < names.length; i += 32) {
+      const batch = await Promise.all(
+        names.slice(i, i + 32).map((name) => readJson<ObjectRecord>(join(dir, name))),
+      );
+      for (const record of batch) if (record) records.push(record);
     }
     return records.sort((a, b) => compareKeys(a.key, b.key));
   }
@@ -577,15 +580,22 @@ export class DiskStore {
   }
 }
 
-/** S3 lists keys in UTF-8 binary order, which differs from JS string order for astral characters. */
+/**
+ * S3 lists keys in UTF-8 byte order, which is code point order. JS compares UTF-16 code units, which differs
+ * only where a surrogate (a code point above U+FFFF) meets a unit in U+E000..U+FFFF: the surrogate sorts last.
+ */
 export function compareKeys(a: string, b: string): number {
   if (a === b) return 0;
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  const n = Math.min(x.length, y.length);
+  const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d;
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate && !ySurrogate && y >= 0xe000) return 1;
+    if (ySurrogate && !xSurrogate && x >= 0xe000) return -1;
+    return x - y;
   }
-  return x.length - y.length;
+  return a.length - b.length;
 }
