@@ -39,6 +39,16 @@ describe("createDb", () => {
     expect(Number(busy.rows[0]?.[0])).toBeGreaterThanOrEqual(1000);
   });
 
+  it("opens libsql: and http(s): URLs without touching the file pragmas", async () => {
+    // Nothing listens on port 9: creating the client is lazy, the first query is what fails.
+    const remote = await createDb({ url: "http://127.0.0.1:9", authToken: "token" });
+    await expect(remote.select().from(user)).rejects.toThrow();
+    remote.$client.close();
+    const libsql = await createDb({ url: "libsql://127.0.0.1:9?tls=0" });
+    expect(libsql.$client.protocol).not.toBe("file");
+    libsql.$client.close();
+  });
+
   it("refuses an unsupported URL naming the problem", async () => {
     await expect(createDb({ url: "postgres://x" })).rejects.toThrow(/url must start with/);
     await expect(createDb({ url: "" })).rejects.toThrow(/url is required/);
