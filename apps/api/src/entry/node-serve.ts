@@ -3,6 +3,9 @@ import type { AddressInfo } from "node:net";
 import { serve as honoServe } from "@hono/node-server";
 import type { Serve } from "../start.ts";
 
+/** How long close() lets in-flight requests finish before cutting their connections. */
+const DRAIN_MS = 5000;
+
 export const serveNode: Serve = (fetch, { port, hostname }) =>
   new Promise((resolve, reject) => {
     const server = honoServe({ fetch, port, hostname }, (info: AddressInfo) => {
@@ -10,9 +13,15 @@ export const serveNode: Serve = (fetch, { port, hostname }) =>
         port: info.port,
         close: () =>
           new Promise<void>((done) => {
-            server.close(() => done());
-            // Idle keep-alive sockets would otherwise hold close() open.
-            if ("closeAllConnections" in server) server.closeAllConnections();
+            const force = setTimeout(() => {
+              if ("closeAllConnections" in server) server.closeAllConnections();
+            }, DRAIN_MS);
+            server.close(() => {
+              clearTimeout(force);
+              done();
+            });
+            // Idle keep-alive sockets would otherwise hold close() open; busy ones finish their request first.
+            if ("closeIdleConnections" in server) server.closeIdleConnections();
           }),
       });
     });
