@@ -6,6 +6,7 @@ import type { Serve } from "../start.ts";
 /** How long close() lets in-flight requests finish before cutting their connections. */
 const DRAIN_MS = 5000;
 
+/** `Serve` for Node: binds with @hono/node-server; port 0 picks a free port. */
 export const serveNode: Serve = (fetch, { port, hostname }) =>
   new Promise((resolve, reject) => {
     const server = honoServe({ fetch, port, hostname }, (info: AddressInfo) => {

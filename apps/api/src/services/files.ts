@@ -35,6 +35,7 @@ export interface FileView {
   completedAt: string | null;
 }
 
+/** The public shape of a file row (ISO timestamps, no key or owner). */
 export function toFileView(row: FileRow): FileView {
   return {
     id: row.id,
@@ -306,6 +307,7 @@ export async function deleteFile(ctx: ServiceContext, fileId: string): Promise<{
   return { ok: true };
 }
 
+/** One of the caller's files; NOT_FOUND for anyone else's. */
 export async function getFile(ctx: ServiceContext, fileId: string): Promise<FileView> {
   return toFileView(await ownFile(ctx, fileId));
 }

@@ -6,10 +6,12 @@ export interface CursorPosition {
   id: string;
 }
 
+/** The cursor that continues after `position`. */
 export function encodeCursor(position: CursorPosition): string {
   return btoa(`${position.at.getTime()}:${position.id}`).replace(/=+$/, "");
 }
 
+/** Reads a cursor from `encodeCursor`; BAD_REQUEST naming `cursor` for anything else. */
 export function decodeCursor(cursor: string): CursorPosition {
   let text: string;
   try {

@@ -74,6 +74,7 @@ export async function imageDownloadUrl(ctx: ServiceContext): Promise<ProfileImag
   return { hasImage: true, downloadUrl: signed.url, filename, expiresIn };
 }
 
+/** The caller's profile with a fresh image URL when there is an image. */
 export async function getProfile(ctx: ServiceContext): Promise<ProfileView> {
   const [row] = await ctx.db
     .select({ id: user.id, name: user.name, email: user.email })

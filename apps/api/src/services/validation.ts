@@ -74,5 +74,6 @@ export function extensionOf(filename: string): string {
   return m ? m[1]!.toLowerCase() : "";
 }
 
+/** The types a profile image may have: raster formats a browser shows and never runs. */
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif", "image/avif"] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
