@@ -258,6 +258,7 @@ describe("Signet SPA in Chromium", () => {
       uploadThroughput: -1,
     });
     await cdp.detach();
+    await page.getByText("3 files uploaded", { exact: true }).waitFor();
     const seen = await page.evaluate(
       () => (window as unknown as { __progress: Record<string, number[]> }).__progress,
     );
@@ -326,6 +327,44 @@ describe("Signet SPA in Chromium", () => {
     await fileRow("slow.bin").getByText("ready", { exact: true }).waitFor();
 
     await cdp.detach();
+  });
+
+  step("a body corrupted in transit is refused by the storage, explained, and retried", async () => {
+    // Fault injection on the wire only: one PUT's body has a byte flipped on its way to the real local-s3,
+    // which must then refuse it because the signed x-amz-checksum-sha256 no longer matches.
+    let corrupted = 0;
+    await page.route("**/*", async (route) => {
+      const request = route.request();
+      if (request.method() !== "PUT" || corrupted > 0) return route.fallback();
+      const body = request.postDataBuffer();
+      if (!body || body.length === 0) return route.fallback();
+      corrupted++;
+      const tampered = Buffer.from(body);
+      tampered[0] = tampered[0]! ^ 0xff;
+      await route.continue({ postData: tampered });
+    });
+    try {
+      await page.getByLabel("Choose files").setInputFiles({
+        name: "tampered.txt",
+        mimeType: "text/plain",
+        buffer: Buffer.from("bytes that will be damaged on the way\n"),
+      });
+      const item = page
+        .getByRole("list", { name: "Uploads" })
+        .getByRole("listitem")
+        .filter({ hasText: "tampered.txt" });
+      const alert = item.getByRole("alert");
+      await alert.waitFor();
+      expect(await alert.textContent()).toMatch(/do not match the file's checksum.*\[BadDigest\]/);
+      await page.getByText("0 files uploaded, 1 failed — see below to retry").waitFor();
+      await screenshot("04b-upload-refused-by-storage");
+      expect(corrupted).toBe(1);
+      await item.getByRole("button", { name: "Retry upload of tampered.txt" }).click();
+      await item.getByText("Uploaded", { exact: true }).waitFor();
+      await fileRow("tampered.txt").getByText("ready", { exact: true }).waitFor();
+    } finally {
+      await page.unroute("**/*");
+    }
   });
 
   step("downloads a file with exactly the bytes that were uploaded", async () => {
