@@ -416,3 +416,23 @@ describe("download disposition", () => {
     expect(results["image/svg+xml"]?.type).toBe("application/octet-stream");
   });
 });
+
+describe("completion races", () => {
+  it("settles concurrent completions once: both see ready, one audit event, abort then refused", async () => {
+    const erin = await h.signUp();
+    const who = { token: erin.token };
+    const up = await announce(erin, { size: 8 });
+    await browserPut(up.url, up.headers, data(8));
+    const results = await Promise.all([
+      h.trpc("files.completeUpload", { fileId: up.fileId }, who),
+      h.trpc("files.completeUpload", { fileId: up.fileId }, who),
+      h.trpc("files.completeUpload", { fileId: up.fileId }, who),
+    ]);
+    for (const r of results) expect(r).toMatchObject({ ok: true, data: { status: "ready" } });
+    const audit = ok<{ items: { action: string }[] }>(await h.trpc("audit.list", {}, who, "query"));
+    expect(audit.items.filter((a) => a.action === "file.complete")).toHaveLength(1);
+    const abort = await h.trpc("files.abortUpload", { fileId: up.fileId }, who);
+    expect(abort).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    expect(!abort.ok && abort.message).toMatch(/files\.delete/);
+  });
+});

@@ -190,11 +190,19 @@ export async function inspect(
   return { head, mismatch };
 }
 
-type VerifyOutcome = { ok: true; row: FileRow } | { ok: false; row: FileRow; reason: string };
+/** `won`: this call made the transition (so it alone audits); `row` is the row as it now stands. */
+type VerifyOutcome =
+  | { ok: true; won: boolean; row: FileRow }
+  | { ok: false; won: boolean; row: FileRow; reason: string };
+
+async function current(deps: Pick<AppDeps, "db">, row: FileRow): Promise<FileRow> {
+  const [now] = await deps.db.select().from(file).where(eq(file.id, row.id));
+  return now ?? row;
+}
 
 /**
  * Verifies a pending upload against storage and settles it: `ready`, or `rejected` with the object deleted and
- * the quota released. Shared by completeUpload and the sweeper.
+ * the quota released. Shared by completeUpload and the sweeper; concurrent callers settle it exactly once.
  */
 export async function settlePending(
   deps: Pick<AppDeps, "db" | "signer" | "clock">,
@@ -207,7 +215,7 @@ export async function settlePending(
       etag: head?.etag ?? null,
       completedAt: deps.clock(),
     });
-    return { ok: true, row: ready ?? row };
+    return { ok: true, won: ready !== undefined, row: ready ?? (await current(deps, row)) };
   }
   await deps.signer.deleteObject(row.key);
   const now = deps.clock();
@@ -217,7 +225,7 @@ export async function settlePending(
     purgeAfter: purgeAfterFor(row, now),
   });
   if (rejected) await releaseQuota(deps.db, row.ownerId, row.size);
-  return { ok: false, row: rejected ?? row, reason };
+  return { ok: false, won: rejected !== undefined, row: rejected ?? (await current(deps, row)), reason };
 }
 
 /** Verifies the uploaded object (exists, size, type, checksum). Completing twice is harmless. */
@@ -230,17 +238,23 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
   const outcome = await settlePending(ctx, row);
   const { db, clock, user } = ctx;
   if (!outcome.ok) {
-    await recordAudit(db, clock, {
-      actorId: user.id,
-      action: "file.reject",
-      objectKey: row.key,
-      fileId,
-      request: ctx.request,
-      detail: { reason: outcome.reason },
-    });
+    if (outcome.won) {
+      await recordAudit(db, clock, {
+        actorId: user.id,
+        action: "file.reject",
+        objectKey: row.key,
+        fileId,
+        request: ctx.request,
+        detail: { reason: outcome.reason },
+      });
+    }
     throw new TRPCError({ code: "BAD_REQUEST", message: `Upload rejected: ${outcome.reason}` });
   }
-  if (outcome.row.status === "ready" && row.status === "pending") {
+  if (outcome.row.status !== "ready") {
+    // Someone else settled it differently in the meantime (aborted or deleted it).
+    throw new TRPCError({ code: "BAD_REQUEST", message: `fileId: the upload is ${outcome.row.status}` });
+  }
+  if (outcome.won) {
     await recordAudit(db, clock, {
       actorId: user.id,
       action: "file.complete",

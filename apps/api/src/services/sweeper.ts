@@ -36,7 +36,7 @@ export async function sweep(
   for (const row of stale) {
     try {
       const outcome = await settlePending(deps, row);
-      if (outcome.row.status === "pending") continue;
+      if (!outcome.won) continue;
       if (outcome.ok) result.ready++;
       else result.rejected++;
       await recordAudit(db, clock, {
