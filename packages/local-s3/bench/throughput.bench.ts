@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -160,6 +160,7 @@ async function measureServer(kind: Kind) {
 }
 
 const mbps = (s: number) => SIZE / MiB / s;
+const loadBefore = loadavg()[0] ?? 0;
 const fmt = (n: number) => n.toFixed(0);
 
 console.log(`bench: ${sizeMiB} MiB in ${root}`);
@@ -211,7 +212,9 @@ RSS growth = the server's peak resident set during the rounds minus its resident
 /proc VmHWM after clear_refs). Run: \`pnpm --filter @signet/local-s3 bench -- --size-mib ${sizeMiB} --rounds ${ROUNDS}\`.
 
 - Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC
-- Machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores (shared), ${process.platform} ${process.arch}
+- Machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores (shared), ${process.platform} ${process.arch};
+  1-minute load average ${loadBefore.toFixed(1)} at the start and ${(loadavg()[0] ?? 0).toFixed(1)} at the end (other work on the
+  machine moves these numbers by up to 2× between runs)
 - Runtime: Node ${process.version}; object size ${sizeMiB} MiB
 
 | row | PUT MiB/s | GET MiB/s | peak RSS growth MiB |
