@@ -187,3 +187,28 @@ describe("profile image", () => {
     expect((await bytesAt(got.downloadUrl)).bytes).toEqual(png());
   });
 });
+
+describe("profile image completion race", () => {
+  it("lets exactly one of concurrent completions of one upload finish it; the others are refused, never a 500", async () => {
+    const u = await h.signUp();
+    const signed = ok<ImageUpload>(
+      await h.trpc(
+        "profile.createImageUpload",
+        { contentType: "image/png", fileSize: png(3).length },
+        { token: u.token },
+      ),
+    );
+    expect((await browserPut(signed.presignedUrl, signed.headers, png(3))).status).toBe(200);
+    const results = await Promise.all(
+      [1, 2, 3].map(() => h.trpc("profile.completeImageUpload", undefined, { token: u.token })),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    // Depending on timing a loser sees the upload claimed (CONFLICT) or already gone (BAD_REQUEST).
+    const refused = results.filter((r) => !r.ok && (r.code === "CONFLICT" || r.code === "BAD_REQUEST"));
+    expect(refused).toHaveLength(2);
+    const url = ok<ImageUrl>(
+      await h.trpc("profile.imageDownloadUrl", undefined, { token: u.token }, "query"),
+    );
+    expect((await bytesAt(url.downloadUrl)).bytes).toEqual(png(3));
+  });
+});

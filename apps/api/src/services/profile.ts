@@ -265,11 +265,22 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
       message: "No profile image upload in progress; call profile.createImageUpload first",
     });
   }
+  // Claim the staged upload: of concurrent completions only one verifies and copies it.
+  const claimed = await db
+    .delete(profileImageUpload)
+    .where(eq(profileImageUpload.id, staged.id))
+    .returning({ id: profileImageUpload.id });
+  if (claimed.length === 0) {
+    throw new TRPCError({
+      code: "CONFLICT",
+      message:
+        "This profile image upload is already being completed; ask profile.imageDownloadUrl for the result",
+    });
+  }
   const key = await stableImageKey(ctx);
   const reason = await refusal(ctx, staged);
   if (reason) {
     await ctx.signer.deleteObject(staged.stagingKey);
-    await db.delete(profileImageUpload).where(eq(profileImageUpload.id, staged.id));
     await recordAudit(db, clock, {
       actorId: ctx.user.id,
       action: "profile.image_reject",
@@ -282,7 +293,6 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
   await ctx.signer.copyObject(staged.stagingKey, key);
   const head = await ctx.signer.headObject(key);
   await ctx.signer.deleteObject(staged.stagingKey);
-  await db.delete(profileImageUpload).where(eq(profileImageUpload.id, staged.id));
   const now = clock();
   // Strictly increasing per user even when two uploads complete in the same millisecond.
   const [previous] = await db
