@@ -25,13 +25,13 @@ const SEAMS: Record<string, RegExp> = {
   "packages/db/src/migrate.ts": /^node:(url|path)$/,
   "packages/db/src/migrate-cli.ts": /^node:(url|path|process)$/,
   "packages/signer/src/crypto.ts": /^node:crypto$/,
-  "packages/local-s3/src/store.ts": /^node:(buffer|fs|fs\/promises|path)$/,
+  "packages/local-s3/src/store.ts": /^node:(buffer|fs|fs\/promises|path|process)$/,
   "packages/local-s3/src/digest.ts": /^node:(buffer|crypto)$/,
   "packages/local-s3/src/node.ts": /^(@hono\/node-server|node:(http|net))$/,
   "packages/local-s3/src/cli.ts": /^node:(util|process|path|fs\/promises)$/,
 };
 
-const isTestCode = (path: string) => path.endsWith(".test.ts") || path.includes("/testing");
+const isTestCode = (path: string) => path.endsWith(".test.ts") || /\/(testing|fixtures)\//.test(path);
 
 /** Runtime-specific things a source text uses: imported modules and the Bun/Deno globals. */
 function runtimeSpecificUses(text: string): string[] {
