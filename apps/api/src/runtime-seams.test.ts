@@ -31,7 +31,7 @@ const SEAMS: Record<string, RegExp> = {
   "packages/local-s3/src/cli.ts": /^node:(util|process|path|fs\/promises)$/,
 };
 
-const isTestCode = (path: string) => path.endsWith(".test.ts") || /\/(testing|fixtures)\//.test(path);
+const isTestCode = (path: string) => path.endsWith(".test.ts") || /\/(testing|fixtures)(\/|\.ts$)/.test(path);
 
 /** Runtime-specific things a source text uses: imported modules and the Bun/Deno globals. */
 function runtimeSpecificUses(text: string): string[] {
