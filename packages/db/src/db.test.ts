@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createDb, type Database, file, migrate, user } from "./index.ts";
+import { createDb, type Database, file, migrate, migrationsFolder, user } from "./index.ts";
 
 /** The database's own message: Drizzle wraps it as the cause of a "Failed query" error. */
 async function failure(query: PromiseLike<unknown>): Promise<string> {
@@ -79,6 +79,20 @@ describe("migrate", () => {
     }
     const applied = await db.$client.execute("SELECT count(*) FROM __drizzle_migrations");
     expect(Number(applied.rows[0]?.[0])).toBeGreaterThan(0);
+  });
+
+  it("lets several instances start against one fresh database at once", async () => {
+    // Each instance has its own connection; all of them find no migrations applied and race to apply them.
+    const url = `file:${join(dir, "shared.db")}`;
+    const instances = await Promise.all(Array.from({ length: 4 }, () => createDb({ url })));
+    try {
+      await Promise.all(instances.map((instance) => migrate(instance)));
+      const applied = await instances[0]!.$client.execute("SELECT hash FROM __drizzle_migrations");
+      const journal = JSON.parse(await readFile(join(migrationsFolder, "meta", "_journal.json"), "utf8"));
+      expect(applied.rows).toHaveLength(journal.entries.length);
+    } finally {
+      for (const instance of instances) instance.$client.close();
+    }
   });
 
   it("works from another working directory", async () => {
