@@ -13,7 +13,6 @@ export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = resolve(webDir, "../..");
 const apiDir = join(repoRoot, "apps/api");
 const entry = join(apiDir, "src/entry/node.ts");
-const tsx = join(repoRoot, "node_modules/.bin/tsx");
 
 export interface RunningApi {
   url: string;
@@ -31,7 +30,8 @@ export async function startApi(options: { timeoutMs?: number; env?: Record<strin
   }
   if (!existsSync(entry)) throw new Error(`API entry not found at ${entry}`);
   const dataDir = await mkdtemp(join(tmpdir(), "signet-web-e2e-"));
-  const child: ChildProcess = spawn(tsx, [entry], {
+  // tsx is the API's own dependency, resolved from its directory; the root has none in a fresh install.
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: apiDir,
     env: {
       ...process.env,
