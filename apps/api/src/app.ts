@@ -12,6 +12,7 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { ZodError, type z } from "zod";
 import type { AppDeps } from "./deps.ts";
+import { CLIENT_IP_HEADER, clientIp } from "./http/client-ip.ts";
 import { describeError, redactingLogger } from "./http/redact.ts";
 import { spaHandler } from "./http/static.ts";
 import type { Actor, ServiceContext } from "./services/context.ts";
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps) {
     // A bearer request is authenticated by its token alone: ignoring its cookies is what makes exempting it from
     // the Origin check safe (a browser cannot attach an Authorization header cross-site without CORS consent).
     const lookup = new Headers(headers);
+    lookup.delete(CLIENT_IP_HEADER);
     if (bearerToken(headers)) lookup.delete("cookie");
     else lookup.delete("authorization");
     const session = await auth.api.getSession({ headers: lookup });
@@ -63,12 +65,20 @@ export function createApp(deps: AppDeps) {
   }
 
   function requestMeta(c: Context<Env>) {
-    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
     return {
       requestId: c.get("requestId"),
-      ip: forwarded || undefined,
+      ip: clientIp(c.req.raw, c.env, config.trustProxy === true),
       userAgent: c.req.header("user-agent"),
     };
+  }
+
+  /** The request as Better Auth sees it: the client address decided here, never a client-sent claim. */
+  function forAuth(c: Context<Env>): Request {
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete(CLIENT_IP_HEADER);
+    const ip = requestMeta(c).ip;
+    if (ip) headers.set(CLIENT_IP_HEADER, ip);
+    return new Request(c.req.raw, { headers });
   }
 
   // Request id and one log line per request.
@@ -172,7 +182,7 @@ export function createApp(deps: AppDeps) {
     return next();
   });
 
-  app.on(["GET", "POST"], "/api/auth/*", (c) => auth.handler(c.req.raw));
+  app.on(["GET", "POST"], "/api/auth/*", (c) => auth.handler(forAuth(c)));
 
   app.all("/trpc/*", async (c) => {
     const actor = await resolveActor(c.req.raw.headers);

@@ -3,6 +3,7 @@ import * as schema from "@signet/db/schema";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { bearer } from "better-auth/plugins";
+import { CLIENT_IP_HEADER } from "./http/client-ip.ts";
 
 export interface AuthOptions {
   db: Database;
@@ -29,7 +30,12 @@ export function createAuth({ db, secret, publicUrl }: AuthOptions) {
     telemetry: { enabled: false },
     // Better Auth skips its origin (CSRF) check when it detects a test runner; stating it keeps the check on
     // everywhere, so the tests exercise what production runs.
-    advanced: { disableOriginCheck: false },
+    advanced: {
+      disableOriginCheck: false,
+      // The app puts the client address it decided on (socket, or X-Forwarded-For under TRUST_PROXY) in this
+      // header and drops any client-sent copy; Better Auth's default, X-Forwarded-For, is anyone's to forge.
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+    },
     databaseHooks: {
       user: {
         // `user.image` is the profile image's object key and only the profile service assigns it; a client

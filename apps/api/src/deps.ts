@@ -41,6 +41,11 @@ export interface AppConfig {
   maxAvatarBytes: number;
   userQuotaBytes: number;
   rateLimitPerMinute: number;
+  /**
+   * Believe X-Forwarded-For (a proxy in front of Signet sets it). Otherwise the audit trail and Better Auth use
+   * the socket's address when the runtime gives it, and nothing a client could forge.
+   */
+  trustProxy?: boolean;
   /** How long after an upload URL expires the sweeper waits before resolving the upload. */
   sweepGraceSeconds: number;
 }

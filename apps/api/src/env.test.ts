@@ -74,4 +74,11 @@ describe("parseEnv", () => {
     expect(() => parseEnv(env)).toThrow(ConfigError);
     expect(() => parseEnv(env)).toThrow(message);
   });
+
+  it("trusts X-Forwarded-For only when TRUST_PROXY says so", () => {
+    expect(parseEnv({}).trustProxy).toBe(false);
+    expect(parseEnv({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(parseEnv({ TRUST_PROXY: "0" }).trustProxy).toBe(false);
+    expect(() => parseEnv({ TRUST_PROXY: "yes please" })).toThrow(/^TRUST_PROXY: /);
+  });
 });

@@ -35,6 +35,8 @@ export interface Config {
   maxAvatarBytes: number;
   userQuotaBytes: number;
   rateLimitPerMinute: number;
+  /** Whether X-Forwarded-For was set by a proxy in front of Signet (TRUST_PROXY=true) and may be believed. */
+  trustProxy: boolean;
 }
 
 /** A configuration error naming the variable, shown to the operator at start-up. */
@@ -47,6 +49,11 @@ type Source = Record<string, string | undefined>;
 const ttl = z.coerce.number().int("must be a whole number of seconds").min(1).max(604800);
 const port = z.coerce.number().int("must be an integer").min(0).max(65535);
 const bytes = z.coerce.number().int("must be a whole number of bytes").min(1).max(Number.MAX_SAFE_INTEGER);
+const flag = z
+  .string()
+  .transform((v) => v.toLowerCase())
+  .pipe(z.enum(["true", "false", "1", "0"], { error: 'must be "true" or "false"' }))
+  .transform((v) => v === "true" || v === "1");
 const url = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 
 function pick(source: Source, ...names: string[]): [string, string] | undefined {
@@ -158,6 +165,7 @@ export function parseEnv(source: Source): Config {
     maxAvatarBytes: optional(source, bytes, 5 * MiB, "MAX_AVATAR_BYTES"),
     userQuotaBytes: optional(source, bytes, 10 * GiB, "USER_QUOTA_BYTES"),
     rateLimitPerMinute: optional(source, z.coerce.number().int().min(1), 120, "RATE_LIMIT_PER_MINUTE"),
+    trustProxy: optional(source, flag, false, "TRUST_PROXY"),
   };
 }
 

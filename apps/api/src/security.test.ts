@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { auditEvent } from "@signet/db";
+import { auditEvent, session } from "@signet/db";
 import { createSigner } from "@signet/signer";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "./app.ts";
 import {
@@ -111,6 +112,47 @@ describe("HTTP hardening", () => {
     expect(body.error.message).toBe(`Internal error (request id ${requestId})`);
     expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|stack|at /);
     expect(logs).toContainEqual(expect.objectContaining({ level: "error", id: requestId }));
+  });
+});
+
+describe("client address", () => {
+  async function signUpAndUpload(trustProxy: boolean) {
+    const app = createApp({ ...h.deps, config: { ...h.deps.config, trustProxy } });
+    const forwarded = { "x-forwarded-for": "198.51.100.1, 203.0.113.7", "x-signet-client-ip": "192.0.2.66" };
+    const signUp = await app.request("/api/auth/sign-up/email", {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: PUBLIC_URL, ...forwarded },
+      body: JSON.stringify({
+        email: `ip-${trustProxy}-${Date.now()}@example.com`,
+        password: "correct horse battery",
+        name: "IP",
+      }),
+    });
+    expect(signUp.status).toBe(200);
+    const token = signUp.headers.get("set-auth-token");
+    const res = await app.request("/api/uploads/pre-signed-url", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...forwarded },
+      body: JSON.stringify({ filename: "ip.txt", contentType: "text/plain", size: 3 }),
+    });
+    const { fileId } = (await res.json()) as { fileId: string };
+    const [event] = await h.db.select().from(auditEvent).where(eq(auditEvent.fileId, fileId));
+    const userId = ((await signUp.json()) as { user: { id: string } }).user.id;
+    const [row] = await h.db.select().from(session).where(eq(session.userId, userId));
+    return { auditIp: event?.ip, sessionIp: row?.ipAddress };
+  }
+
+  it("ignores X-Forwarded-For (and a forged internal header) unless TRUST_PROXY says a proxy set it", async () => {
+    const untrusted = await signUpAndUpload(false);
+    // app.request has no socket, so there is no address to record at all.
+    expect(untrusted.auditIp).toBeNull();
+    expect(untrusted.sessionIp).not.toMatch(/198\.51\.100\.1|203\.0\.113\.7|192\.0\.2\.66/);
+  });
+
+  it("records the address the trusted proxy appended (the last X-Forwarded-For hop)", async () => {
+    const trusted = await signUpAndUpload(true);
+    expect(trusted.auditIp).toBe("203.0.113.7");
+    expect(trusted.sessionIp).toBe("203.0.113.7");
   });
 });
 

@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { auditEvent, createDb } from "@signet/db";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveNode } from "./entry/node-serve.ts";
 import { startSignet } from "./start.ts";
@@ -169,6 +171,40 @@ describe("startSignet", () => {
       expect(lines.filter((l) => l.startsWith("local-s3 listening on "))).toHaveLength(2);
     } finally {
       await second.close();
+    }
+  });
+
+  it("records the socket's address in the audit trail, not a client's X-Forwarded-For", async () => {
+    const env = { DATA_DIR: join(dir, "socket-ip"), PORT: "0", LOCAL_S3_PORT: "0", HOST: "127.0.0.1" };
+    const signet = await startSignet({
+      env,
+      serve: serveNode,
+      print: () => {},
+      logger: () => {},
+      sweepIntervalMs: 0,
+    });
+    const db = await createDb({ url: `file:${join(env.DATA_DIR, "signet.db")}` });
+    try {
+      const signUp = await fetch(`${signet.publicUrl}/api/auth/sign-up/email`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: signet.publicUrl },
+        body: JSON.stringify({ email: "socket@example.com", password: "correct horse battery", name: "S" }),
+      });
+      const res = await fetch(`${signet.publicUrl}/api/uploads/pre-signed-url`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${signUp.headers.get("set-auth-token")}`,
+          "content-type": "application/json",
+          "x-forwarded-for": "203.0.113.7",
+        },
+        body: JSON.stringify({ filename: "a.txt", contentType: "text/plain", size: 1 }),
+      });
+      const { fileId } = (await res.json()) as { fileId: string };
+      const [event] = await db.select().from(auditEvent).where(eq(auditEvent.fileId, fileId));
+      expect(event?.ip).toBe("127.0.0.1");
+    } finally {
+      db.$client.close();
+      await signet.close();
     }
   });
 });

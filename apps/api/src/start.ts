@@ -18,7 +18,8 @@ import { sweep } from "./services/sweeper.ts";
 
 /** Serves a fetch handler on a port (0 = any free port); the only runtime-specific piece. */
 export type Serve = (
-  fetch: (request: Request) => Response | Promise<Response>,
+  /** `env` is whatever the runtime passes beside the request (Node: `{ incoming }`, Bun: the server). */
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>,
   options: { port: number; hostname: string },
 ) => Promise<{ port: number; close(): Promise<void> }>;
 
@@ -162,9 +163,9 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
     if (storage.local) print(`local-s3 listening on ${storage.endpoint}`);
 
     // Bind first: with PORT=0 and no PUBLIC_URL the public URL depends on the port we get.
-    let handler: ((request: Request) => Response | Promise<Response>) | undefined;
+    let handler: ((request: Request, env?: unknown) => Response | Promise<Response>) | undefined;
     const api = await options.serve(
-      (request) => (handler ? handler(request) : new Response("Starting", { status: 503 })),
+      (request, env) => (handler ? handler(request, env) : new Response("Starting", { status: 503 })),
       { port: config.port, hostname: config.host },
     );
     closers.unshift(api.close);
@@ -196,6 +197,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       maxAvatarBytes: config.maxAvatarBytes,
       userQuotaBytes: config.userQuotaBytes,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      trustProxy: config.trustProxy,
       sweepGraceSeconds: SWEEP_GRACE_SECONDS,
     };
     const secret = config.betterAuthSecret ?? (await dev()).betterAuthSecret;

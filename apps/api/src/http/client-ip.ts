@@ -1,0 +1,51 @@
+/**
+ * Who is on the other end of a request, for the audit trail and Better Auth. X-Forwarded-For is only believed
+ * when the operator says a proxy sets it (TRUST_PROXY=true); any client can send the header otherwise.
+ */
+
+/** The header Signet sets for Better Auth after deciding the address; a client's copy is always dropped. */
+export const CLIENT_IP_HEADER = "x-signet-client-ip";
+
+const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/i;
+
+function normalize(address: string | undefined | null): string | undefined {
+  if (!address) return undefined;
+  const bare = address.trim().replace(/^\[(.*)\]$/, "$1");
+  // A dual-stack socket reports IPv4 peers as IPv4-mapped IPv6.
+  const v4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare);
+  const ip = v4 ? v4[1]! : bare;
+  return ip.length <= 45 && IP.test(ip) ? ip : undefined;
+}
+
+/**
+ * The peer address when the runtime hands it to the fetch handler beside the request: @hono/node-server passes
+ * `{ incoming }` (the node:http request), Bun's serve passes its server (`requestIP`). The Deno entry passes
+ * nothing, so there it is unknown.
+ */
+export function socketAddress(request: Request, env: unknown): string | undefined {
+  if (typeof env !== "object" || env === null) return undefined;
+  const node = (env as { incoming?: { socket?: { remoteAddress?: string } } }).incoming;
+  if (node?.socket) return normalize(node.socket.remoteAddress);
+  const bun = env as { requestIP?: (request: Request) => { address?: string } | null };
+  if (typeof bun.requestIP === "function") {
+    try {
+      return normalize(bun.requestIP(request)?.address);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The client's address: with a trusted proxy, the last X-Forwarded-For entry (the address the proxy itself
+ * saw and appended; entries left of it came from the client and prove nothing); otherwise the socket's peer.
+ */
+export function clientIp(request: Request, env: unknown, trustProxy: boolean): string | undefined {
+  if (trustProxy) {
+    const hops = (request.headers.get("x-forwarded-for") ?? "").split(",");
+    const forwarded = normalize(hops[hops.length - 1]);
+    if (forwarded) return forwarded;
+  }
+  return socketAddress(request, env);
+}
