@@ -21,7 +21,8 @@ function server(ids: string[]) {
   const rows = ids.map((id) => fileView(id));
   const calls: string[] = [];
   const api: FilesApi = {
-    async list({ cursor, limit = 50 }) {
+    async list(input) {
+      const { cursor, limit = 50 } = input ?? {};
       const start = cursor ? Number(cursor) : 0;
       const items = rows.slice(start, start + limit);
       return { items, nextCursor: start + limit < rows.length ? String(start + limit) : null };
@@ -120,7 +121,8 @@ describe("useActivity", () => {
     const activity = useActivity({
       pageSize: 2,
       api: {
-        async list({ cursor, limit = 50 }) {
+        async list(input) {
+          const { cursor, limit = 50 } = input ?? {};
           const start = cursor ? Number(cursor) : 0;
           const end = start + limit;
           return { items: events.slice(start, end), nextCursor: end < events.length ? String(end) : null };

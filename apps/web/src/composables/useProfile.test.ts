@@ -20,7 +20,7 @@ function server() {
     },
     async update({ name }) {
       state.profile.name = name;
-      return { ok: true };
+      return { id: state.profile.id, name, email: state.profile.email };
     },
     async createImageUpload(input) {
       const ticket: ImageUploadTicket = {
@@ -31,6 +31,9 @@ function server() {
         contentType: input.contentType,
         fileSize: input.fileSize,
         expiresIn: 600,
+        uploadedBy: state.profile.id,
+        uploadedAt: "2026-01-01T00:00:00.000Z",
+        originalFilename: input.originalFilename ?? "avatar",
       };
       return ticket;
     },
@@ -44,7 +47,12 @@ function server() {
       }
       state.stored = bytes;
       state.version++;
-      const image = { hasImage: true, downloadUrl: `https://s3/avatar?v=${state.version}`, expiresIn: 3600 };
+      const image = {
+        hasImage: true as const,
+        downloadUrl: `https://s3/avatar?v=${state.version}`,
+        filename: "avatar.png",
+        expiresIn: 3600,
+      };
       state.profile.image = image;
       return image;
     },

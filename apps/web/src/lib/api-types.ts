@@ -1,111 +1,45 @@
 /**
- * The shapes the SPA relies on, written down from the cross-package contract. The composables depend on these
- * small interfaces instead of the tRPC client so that tests can hand them a fake transport; `api.ts` adapts the
- * real typed client to them, and the compiler checks that adaptation against `AppRouter`.
+ * The API shapes the SPA relies on, derived from `AppRouter` so they cannot drift from the server: a renamed
+ * field or a changed output is a type error here and in every composable that reads it, not a blank cell at
+ * runtime. The composables depend on the small `*Api` seams below instead of the tRPC client so that tests can
+ * hand them an in-memory server; `api.ts` binds the real client to them.
  */
+import type { AppRouter } from "@signet/api";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 
-export type FileStatus = "pending" | "ready" | "rejected" | "deleted";
+type Inputs = inferRouterInputs<AppRouter>;
+type Outputs = inferRouterOutputs<AppRouter>;
+type Domain = keyof Outputs & keyof Inputs;
 
-export interface FileView {
-  id: string;
-  originalFilename: string;
-  contentType: string;
-  size: number;
-  status: FileStatus;
-  checksumSha256: string | null;
-  createdAt: string;
-  completedAt: string | null;
-}
+/** One procedure as a plain async function, which is all a composable needs to call and a test needs to fake. */
+type Procedure<D extends Domain, P extends keyof Outputs[D] & keyof Inputs[D]> = (
+  input: Inputs[D][P],
+) => Promise<Outputs[D][P]>;
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+/** The named procedures of one router, with the router's own input and output types. */
+type Procedures<D extends Domain, P extends keyof Outputs[D] & keyof Inputs[D]> = {
+  [K in P]: Procedure<D, K>;
+};
 
-export interface UploadTicket {
-  fileId: string;
-  key: string;
-  url: string;
-  method: "PUT";
-  headers: Record<string, string>;
-  expiresIn: number;
-  expiresAt: string;
-}
-
-export interface SignedDownload {
-  url: string;
-  filename: string;
-  expiresIn: number;
-  expiresAt: string;
-}
-
-export interface AuditEvent {
-  id: string;
-  at: string;
-  action: string;
-  objectKey: string;
-  fileId: string | null;
-  detail: Record<string, unknown>;
-}
-
-export interface ProfileImage {
-  hasImage: boolean;
-  downloadUrl?: string;
-  expiresIn?: number;
-}
-
-export interface Profile {
-  id: string;
-  name: string;
-  email: string;
-  image: ProfileImage;
-}
-
-export interface ImageUploadTicket {
-  presignedUrl: string;
-  method: "PUT";
-  headers: Record<string, string>;
-  key: string;
-  contentType: string;
-  fileSize: number;
-  expiresIn: number;
-}
+export type FileView = Outputs["files"]["get"];
+export type FileStatus = FileView["status"];
+export type UploadTicket = Outputs["files"]["createUpload"];
+export type SignedDownload = Outputs["files"]["downloadUrl"];
+export type AuditEvent = Outputs["audit"]["list"]["items"][number];
+export type Profile = Outputs["profile"]["get"];
+export type ImageUploadTicket = Outputs["profile"]["createImageUpload"];
 
 /** What `useUpload` needs from the server. */
-export interface UploadApi {
-  createUpload(input: {
-    filename: string;
-    contentType: string;
-    size: number;
-    checksumSha256?: string;
-  }): Promise<UploadTicket>;
-  completeUpload(input: { fileId: string }): Promise<FileView>;
-  abortUpload(input: { fileId: string }): Promise<unknown>;
-}
+export type UploadApi = Procedures<"files", "createUpload" | "completeUpload" | "abortUpload">;
 
 /** What `useFiles` needs from the server. */
-export interface FilesApi {
-  list(input: { cursor?: string; limit?: number }): Promise<Page<FileView>>;
-  downloadUrl(input: { fileId: string; disposition?: "inline" | "attachment" }): Promise<SignedDownload>;
-  shareUrl(input: { fileId: string; expiresIn: number }): Promise<SignedDownload>;
-  delete(input: { fileId: string }): Promise<unknown>;
-}
+export type FilesApi = Procedures<"files", "list" | "downloadUrl" | "shareUrl" | "delete">;
 
 /** What `useProfile` needs from the server. */
-export interface ProfileApi {
-  get(): Promise<Profile>;
-  update(input: { name: string }): Promise<unknown>;
-  createImageUpload(input: {
-    contentType: string;
-    fileSize: number;
-    originalFilename?: string;
-    checksumSha256?: string;
-  }): Promise<ImageUploadTicket>;
-  completeImageUpload(): Promise<ProfileImage>;
-  removeImage(): Promise<unknown>;
-}
+export type ProfileApi = Procedures<
+  "profile",
+  "get" | "update" | "createImageUpload" | "completeImageUpload" | "removeImage"
+>;
 
 /** What `useActivity` needs from the server. */
-export interface AuditApi {
-  list(input: { cursor?: string; limit?: number }): Promise<Page<AuditEvent>>;
-}
+export type AuditApi = Procedures<"audit", "list">;
