@@ -117,6 +117,23 @@ describe("the Node entry", () => {
     }
   });
 
+  it("under pnpm dev (src/dev.ts) trusts Vite's origin, http://localhost:5173, when PUBLIC_URL is unset", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/dev.ts"], {
+      cwd: apiRoot,
+      env: { PATH: process.env.PATH, DATA_DIR: join(dir, "dev"), PORT: "0", LOCAL_S3_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const [, url] = await waitForLine(child, /^signet listening on (\S+)$/);
+      expect(url).toBe("http://localhost:5173");
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
   it("stops with a message naming the variable on bad configuration", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/entry/node.ts"], {
       cwd: apiRoot,
