@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweep } from "./services/sweeper.ts";
 import { browserPut, createHarness, type Harness, ok, type TestUser } from "./testing/harness.ts";
+import { png } from "./testing/images.ts";
 
 let h: Harness;
 let u: TestUser;
@@ -76,6 +77,34 @@ describe("rate limit", () => {
         )
       ).ok,
     ).toBe(true);
+  });
+});
+
+describe("rate limit and the profile image", () => {
+  it("never refuses a completed image upload, and profile.get still loads over the limit", async () => {
+    h.advance(60 - ((h.now().getTime() / 1000) % 60));
+    const v = await h.signUp();
+    const who = { token: v.token };
+    const signed = ok<{ presignedUrl: string; headers: Record<string, string> }>(
+      await h.trpc("profile.createImageUpload", { contentType: "image/png", fileSize: png().length }, who),
+    );
+    expect((await browserPut(signed.presignedUrl, signed.headers, png())).status).toBe(200);
+    // Spend the rest of the minute's budget (3) between signing and completing.
+    for (let i = 0; i < 2; i++) {
+      ok(await h.trpc("files.createUpload", { filename: "a", contentType: "text/plain", size: 1 }, who));
+    }
+    const done = ok<{ hasImage: boolean; downloadUrl: string }>(
+      await h.trpc("profile.completeImageUpload", undefined, who),
+    );
+    expect(done.hasImage).toBe(true);
+    expect((await fetch(done.downloadUrl)).status).toBe(200);
+
+    const me = ok<{ image: { hasImage: boolean; downloadUrl?: string } }>(
+      await h.trpc("profile.get", undefined, who, "query"),
+    );
+    expect(me.image).toEqual({ hasImage: true });
+    const url = await h.trpc("profile.imageDownloadUrl", undefined, who, "query");
+    expect(url).toMatchObject({ ok: false, code: "TOO_MANY_REQUESTS" });
   });
 });
 

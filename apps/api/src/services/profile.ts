@@ -49,14 +49,10 @@ async function currentImage(ctx: ServiceContext) {
   return { key: row.key, contentType: row.contentType as ImageType, version: row.version };
 }
 
-/**
- * `{ hasImage: false }` or a fresh inline GET for the image. The filename carries the upload's version, so the
- * URL changes after every completed upload and no cache can show the previous image.
- */
-export async function imageDownloadUrl(ctx: ServiceContext): Promise<ProfileImageUrl | { hasImage: false }> {
-  const image = await currentImage(ctx);
-  if (!image) return { hasImage: false };
-  await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
+type CurrentImage = NonNullable<Awaited<ReturnType<typeof currentImage>>>;
+
+/** Signs and audits an inline GET of the image; the caller decides whether it counts against the rate limit. */
+async function signImageUrl(ctx: ServiceContext, image: CurrentImage): Promise<ProfileImageUrl> {
   const expiresIn = ctx.config.profileImageDownloadTtl;
   const filename = `profile-${image.version}.${EXTENSIONS[image.contentType] ?? "img"}`;
   const signed = await ctx.signer.presignGet(image.key, {
@@ -74,6 +70,17 @@ export async function imageDownloadUrl(ctx: ServiceContext): Promise<ProfileImag
   return { hasImage: true, downloadUrl: signed.url, filename, expiresIn };
 }
 
+/**
+ * `{ hasImage: false }` or a fresh inline GET for the image. The filename carries the upload's version, so the
+ * URL changes after every completed upload and no cache can show the previous image.
+ */
+export async function imageDownloadUrl(ctx: ServiceContext): Promise<ProfileImageUrl | { hasImage: false }> {
+  const image = await currentImage(ctx);
+  if (!image) return { hasImage: false };
+  await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
+  return signImageUrl(ctx, image);
+}
+
 /** The caller's profile with a fresh image URL when there is an image. */
 export async function getProfile(ctx: ServiceContext): Promise<ProfileView> {
   const [row] = await ctx.db
@@ -82,13 +89,20 @@ export async function getProfile(ctx: ServiceContext): Promise<ProfileView> {
     .where(eq(user.id, ctx.user.id));
   if (!row)
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Your account no longer exists; sign in again" });
-  const image = await imageDownloadUrl(ctx);
-  return {
-    ...row,
-    image: image.hasImage
-      ? { hasImage: true, downloadUrl: image.downloadUrl, expiresIn: image.expiresIn }
-      : image,
-  };
+  const current = await currentImage(ctx);
+  if (!current) return { ...row, image: { hasImage: false } };
+  try {
+    await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
+  } catch (error) {
+    // Over the rate limit the profile still loads: it says there is an image, just without a fresh URL
+    // (`downloadUrl` is optional for exactly this), instead of failing the whole page with 429.
+    if (error instanceof TRPCError && error.code === "TOO_MANY_REQUESTS") {
+      return { ...row, image: { hasImage: true } };
+    }
+    throw error;
+  }
+  const image = await signImageUrl(ctx, current);
+  return { ...row, image: { hasImage: true, downloadUrl: image.downloadUrl, expiresIn: image.expiresIn } };
 }
 
 /** Changes the display name; the image is never touched. */
@@ -318,9 +332,11 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
     request: ctx.request,
     detail: { contentType: staged.contentType, size: staged.size },
   });
-  const url = await imageDownloadUrl(ctx);
-  if (!url.hasImage) throw new Error("profile image vanished right after completion");
-  return url;
+  // Not counted against the rate limit: the upload URL already was, and the new image is stored by now, so a
+  // TOO_MANY_REQUESTS here would report a failure for an upload that succeeded.
+  const image = await currentImage(ctx);
+  if (!image) throw new Error("profile image vanished right after completion");
+  return signImageUrl(ctx, image);
 }
 
 /** Deletes the image object and clears `user.image`. */
