@@ -1,5 +1,8 @@
+import { file } from "@signet/db";
 import { AwsClient } from "aws4fetch";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Storage } from "./deps.ts";
 import {
   browserPut,
   createHarness,
@@ -9,6 +12,8 @@ import {
   sha256Base64,
   type TestUser,
 } from "./testing/harness.ts";
+import { createInnerContext } from "./trpc/init.ts";
+import { createCaller } from "./trpc/root.ts";
 
 let h: Harness;
 let alice: TestUser;
@@ -434,5 +439,65 @@ describe("completion races", () => {
     const abort = await h.trpc("files.abortUpload", { fileId: up.fileId }, who);
     expect(abort).toMatchObject({ ok: false, code: "BAD_REQUEST" });
     expect(!abort.ok && abort.message).toMatch(/files\.delete/);
+  });
+
+  it("never leaves a file ready without its object when an abort or delete races the completion", async () => {
+    const frank = await h.signUp();
+    const actor = { id: frank.id, name: frank.name, email: frank.email };
+    /** The real signer, holding `method`'s result until released, so two calls can be interleaved exactly. */
+    function paused(method: "headObject" | "deleteObject") {
+      let reached!: () => void;
+      let release!: () => void;
+      const atPause = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const signer: Storage = {
+        presignPut: (...a) => h.signer.presignPut(...a),
+        presignGet: (...a) => h.signer.presignGet(...a),
+        headObject: (...a) => h.signer.headObject(...a),
+        getObjectRange: (...a) => h.signer.getObjectRange(...a),
+        copyObject: (...a) => h.signer.copyObject(...a),
+        deleteObject: (...a) => h.signer.deleteObject(...a),
+      };
+      const real = signer[method] as (key: string) => Promise<unknown>;
+      (signer as Record<string, unknown>)[method] = async (key: string) => {
+        const result = await real(key);
+        reached();
+        await gate;
+        return result;
+      };
+      const caller = createCaller(createInnerContext({ ...h.deps, signer }, actor));
+      return { caller, atPause, release };
+    }
+
+    for (const cancel of ["abortUpload", "delete"] as const) {
+      const up = await announce(frank, { size: 8 });
+      await browserPut(up.url, up.headers, data(8));
+      // Completion sees the object, then the cancel deletes it, then the completion records its verdict.
+      const completer = paused("headObject");
+      const canceller = paused("deleteObject");
+      const completing = completer.caller.files
+        .completeUpload({ fileId: up.fileId })
+        .catch((e: unknown) => e);
+      await completer.atPause;
+      const cancelling = canceller.caller.files[cancel]({ fileId: up.fileId }).catch((e: unknown) => e);
+      await canceller.atPause;
+      completer.release();
+      const completed = await completing;
+      canceller.release();
+      await cancelling;
+
+      const [row] = await h.db.select().from(file).where(eq(file.id, up.fileId));
+      const object = await h.signer.headObject(up.key);
+      expect({ cancel, status: row?.status, object: object !== null }).toEqual({
+        cancel,
+        status: "deleted",
+        object: false,
+      });
+      expect(completed).toMatchObject({ code: "BAD_REQUEST" });
+    }
   });
 });

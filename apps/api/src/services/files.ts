@@ -267,58 +267,91 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
   return toFileView(outcome.row);
 }
 
+/**
+ * Deletes a row's object after the row already left `pending`/`ready`. The row goes first so that a completion
+ * verifying the object concurrently cannot mark it ready after the object is gone. If storage fails here, the
+ * key is left to the sweeper (purgeAfter) rather than failing a deletion the database already recorded.
+ */
+async function removeObject(ctx: ServiceContext, row: FileRow, purgeAfter: Date | null): Promise<void> {
+  try {
+    await ctx.signer.deleteObject(row.key);
+  } catch (error) {
+    await ctx.db
+      .update(file)
+      .set({ purgeAfter: purgeAfter ?? ctx.clock() })
+      .where(eq(file.id, row.id));
+    ctx.logger({
+      level: "warn",
+      msg: "object delete failed; the sweeper retries",
+      id: ctx.request.requestId,
+      fileId: row.id,
+      error: String(error),
+    });
+  }
+}
+
+const COMPLETE_USE_DELETE = "fileId: this upload is complete; use files.delete to remove the file";
+
 /** Cancels a pending upload: deletes any object that arrived and releases the quota. */
 export async function abortUpload(ctx: ServiceContext, fileId: string): Promise<{ ok: true }> {
   const row = await ownFile(ctx, fileId);
-  if (row.status === "ready") {
-    throw new TRPCError({
-      code: "BAD_REQUEST",
-      message: "fileId: this upload is complete; use files.delete to remove the file",
-    });
-  }
+  if (row.status === "ready") throw new TRPCError({ code: "BAD_REQUEST", message: COMPLETE_USE_DELETE });
   if (row.status === "pending") {
-    await ctx.signer.deleteObject(row.key);
     const now = ctx.clock();
     const done = await transition(ctx, row.id, ["pending"], {
       status: "deleted",
       completedAt: now,
       purgeAfter: purgeAfterFor(row, now),
     });
-    if (done) {
-      await releaseQuota(ctx.db, row.ownerId, row.size);
-      await recordAudit(ctx.db, ctx.clock, {
-        actorId: ctx.user.id,
-        action: "file.abort",
-        objectKey: row.key,
-        fileId,
-        request: ctx.request,
-      });
+    if (!done) {
+      // A completion won the race: the file is kept, and saying "aborted" would be a lie.
+      const after = await current(ctx, row);
+      if (after.status === "ready")
+        throw new TRPCError({ code: "BAD_REQUEST", message: COMPLETE_USE_DELETE });
+      return { ok: true };
     }
+    await releaseQuota(ctx.db, row.ownerId, row.size);
+    await removeObject(ctx, row, done.purgeAfter);
+    await recordAudit(ctx.db, ctx.clock, {
+      actorId: ctx.user.id,
+      action: "file.abort",
+      objectKey: row.key,
+      fileId,
+      request: ctx.request,
+    });
   }
   return { ok: true };
 }
 
 /** Deletes the object and marks the row `deleted`. */
 export async function deleteFile(ctx: ServiceContext, fileId: string): Promise<{ ok: true }> {
-  const row = await ownFile(ctx, fileId);
-  await ctx.signer.deleteObject(row.key);
-  const done = await transition(ctx, row.id, ["pending", "ready", "rejected"], {
-    status: "deleted",
-    ...(row.status === "pending" ? { purgeAfter: purgeAfterFor(row, ctx.clock()) } : {}),
-  });
-  if (done) {
-    // Rejected rows already gave their bytes back.
-    if (row.status !== "rejected") await releaseQuota(ctx.db, row.ownerId, row.size);
-    await recordAudit(ctx.db, ctx.clock, {
-      actorId: ctx.user.id,
-      action: "file.delete",
-      objectKey: row.key,
-      fileId,
-      request: ctx.request,
-      detail: { size: row.size },
+  let row = await ownFile(ctx, fileId);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    // Only from the status just read: whether quota is still held depends on it (rejected rows gave it back).
+    const done = await transition(ctx, row.id, [row.status], {
+      status: "deleted",
+      ...(row.status === "pending" ? { purgeAfter: purgeAfterFor(row, ctx.clock()) } : {}),
     });
+    if (done) {
+      if (row.status !== "rejected") await releaseQuota(ctx.db, row.ownerId, row.size);
+      await removeObject(ctx, row, done.purgeAfter);
+      await recordAudit(ctx.db, ctx.clock, {
+        actorId: ctx.user.id,
+        action: "file.delete",
+        objectKey: row.key,
+        fileId,
+        request: ctx.request,
+        detail: { size: row.size },
+      });
+      return { ok: true };
+    }
+    // Settled by someone else in between (completed, rejected, or deleted: then NOT_FOUND like any deleted file).
+    row = await ownFile(ctx, fileId);
   }
-  return { ok: true };
+  throw new TRPCError({
+    code: "CONFLICT",
+    message: "fileId: the file kept changing while deleting; try again",
+  });
 }
 
 /** One of the caller's files; NOT_FOUND for anyone else's. */
