@@ -63,7 +63,8 @@ async function canvasImage(on: Page, type: "image/png" | "image/jpeg", color: st
 }
 
 async function screenshot(name: string, target: Page = page) {
-  await target.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  // Transitions finished, so a bar is captured at the value the page holds rather than mid-animation.
+  await target.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, animations: "disabled" });
 }
 
 /** Natural width of a loaded <img>, or 0 while it is still loading or broken. */
@@ -87,18 +88,36 @@ function fileRow(name: string): Locator {
     });
 }
 
-// The steps share one browser session; once one fails the rest would only time out one by one.
-let broken: string | null = null;
+// The steps share one browser session; once one fails the rest would only time out one by one. A step counts as
+// failed until it returns: one cut off by Vitest's timeout never reaches a catch block, and its still-running body
+// would otherwise race the next step on the same page.
+let unfinished: string | null = null;
 function step(name: string, run: () => Promise<void>) {
   it(name, async () => {
-    if (broken) throw new Error(`not run: the step "${broken}" failed`);
+    if (unfinished) throw new Error(`not run: the step "${unfinished}" failed or did not finish`);
+    unfinished = name;
     try {
       await run();
     } catch (error) {
-      broken = name;
+      await reportFailure(name);
       throw error;
     }
+    unfinished = null;
   });
+}
+
+/** What a failed step leaves behind for whoever reads the CI log: the page as it was, its alerts, the API's output. */
+async function reportFailure(name: string) {
+  const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+  await screenshot(`failed-${slug}`).catch(() => {});
+  const alerts = await page
+    .getByRole("alert")
+    .allTextContents()
+    .catch(() => []);
+  console.error(
+    `step "${name}" failed at ${page.url()}\nalerts on the page: ${JSON.stringify(alerts)}\n` +
+      `API output (last 40 lines):\n${api.output().split("\n").slice(-40).join("\n")}`,
+  );
 }
 
 describe("Signet SPA in Chromium", () => {
@@ -295,38 +314,54 @@ describe("Signet SPA in Chromium", () => {
     await zone.dispatchEvent("drop", { dataTransfer: transfer });
     await fileRow("dropped.txt").getByText("ready", { exact: true }).waitFor();
 
-    // A slow link keeps the upload in flight long enough to cancel it.
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("Network.enable");
-    await cdp.send("Network.emulateNetworkConditions", {
-      offline: false,
-      latency: 0,
-      downloadThroughput: -1,
-      uploadThroughput: 256 * 1024,
+    // The first PUT is held at the network layer until the test has cancelled it, so the upload is in flight
+    // for exactly as long as the test needs. (A throttled link only gave a few seconds' window, which a loaded
+    // machine can miss: the upload then finished and the Cancel button vanished under the click.)
+    let holding = true;
+    let release = () => {};
+    const released = new Promise<void>((resolveRelease) => {
+      release = resolveRelease;
     });
-    await page.getByLabel("Choose files").setInputFiles({
-      name: "slow.bin",
-      mimeType: "application/octet-stream",
-      buffer: Buffer.from(patternedBytes(2 * MiB, 7)),
+    await page.route("**/*", async (route) => {
+      if (!holding || route.request().method() !== "PUT") return route.fallback();
+      holding = false;
+      await released;
+      // The page has aborted the request by now; there is nothing left to answer.
+      await route.abort().catch(() => {});
     });
-    const item = page
-      .getByRole("list", { name: "Uploads" })
-      .getByRole("listitem")
-      .filter({ hasText: "slow.bin" });
-    await item.getByText("Uploading", { exact: true }).waitFor();
-    await item.getByRole("button", { name: "Cancel upload of slow.bin" }).click();
-    await item.getByText("Cancelled", { exact: true }).waitFor();
-    await cdp.send("Network.emulateNetworkConditions", {
-      offline: false,
-      latency: 0,
-      downloadThroughput: -1,
-      uploadThroughput: -1,
-    });
-    await item.getByRole("button", { name: "Retry upload of slow.bin" }).click();
-    await item.getByText("Uploaded", { exact: true }).waitFor();
-    await fileRow("slow.bin").getByText("ready", { exact: true }).waitFor();
+    try {
+      const putSent = page.waitForRequest((request) => request.method() === "PUT");
+      await page.getByLabel("Choose files").setInputFiles({
+        name: "slow.bin",
+        mimeType: "application/octet-stream",
+        buffer: Buffer.from(patternedBytes(256 * 1024, 7)),
+      });
+      const item = page
+        .getByRole("list", { name: "Uploads" })
+        .getByRole("listitem")
+        .filter({ hasText: "slow.bin" });
+      const put = await putSent;
+      await item.getByText("Uploading", { exact: true }).waitFor();
 
-    await cdp.detach();
+      const putCancelled = page.waitForEvent("requestfailed", (request) => request === put);
+      const reservationReleased = page.waitForResponse((response) =>
+        response.url().includes("files.abortUpload"),
+      );
+      await item.getByRole("button", { name: "Cancel upload of slow.bin" }).click();
+      await item.getByText("Cancelled", { exact: true }).waitFor();
+      // The browser really dropped the PUT, and the server released what it reserved for it (the delete step
+      // below relies on that: the cancelled attempt must not linger as a pending file).
+      await putCancelled;
+      expect((await reservationReleased).ok()).toBe(true);
+      release();
+
+      await item.getByRole("button", { name: "Retry upload of slow.bin" }).click();
+      await item.getByText("Uploaded", { exact: true }).waitFor();
+      await fileRow("slow.bin").getByText("ready", { exact: true }).waitFor();
+    } finally {
+      release();
+      await page.unroute("**/*");
+    }
   });
 
   step("a body corrupted in transit is refused by the storage, explained, and retried", async () => {

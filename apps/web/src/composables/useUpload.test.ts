@@ -226,6 +226,29 @@ describe("useUpload", () => {
     expect(h.calls.filter((c) => c.startsWith("abort"))).toEqual(["abort f1"]);
   });
 
+  it("a PUT cancelled mid-flight and retried starts from zero with a fresh URL; only the retry is verified", async () => {
+    const h = harness();
+    const [item] = h.upload.add([fileOf("slow.bin", 1000)]);
+    await settle();
+    h.puts[0]!.request.onProgress!(400, 1000);
+    expect(item!.percent).toBe(40);
+    h.upload.cancel(item!.id);
+    expect(h.puts[0]!.request.signal!.aborted).toBe(true);
+    // Progress the browser had queued before the abort must not move the cancelled row.
+    h.puts[0]!.request.onProgress!(600, 1000);
+    expect(item).toMatchObject({ phase: "cancelled", loaded: 400 });
+
+    h.upload.retry(item!.id);
+    await settle();
+    expect(item).toMatchObject({ phase: "uploading", loaded: 0, percent: 0, error: null });
+    expect(h.puts[1]!.request.url).toContain("/f2?");
+    await h.answer(1, 200, [1000]);
+    await h.upload.whenIdle();
+    expect(item!.phase).toBe("done");
+    expect(h.calls.filter((c) => !c.startsWith("create"))).toEqual(["abort f1", "complete f2"]);
+    expect(h.uploaded.map((f) => f.id)).toEqual(["f2"]);
+  });
+
   it("a queued file can be cancelled before it starts and retried later", async () => {
     const h = harness({ concurrency: 1 });
     const [, queued] = h.upload.add([fileOf("a.bin", 10), fileOf("b.bin", 10)]);
