@@ -7,7 +7,7 @@ import { auditEvent, createDb } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveNode } from "./entry/node-serve.ts";
-import { startSignet } from "./start.ts";
+import { loadDevSecrets, startSignet } from "./start.ts";
 import { png } from "./testing/images.ts";
 
 let dir: string;
@@ -134,6 +134,28 @@ describe("the Node entry", () => {
     }
   });
 
+  it("exits 0 on a SIGTERM sent the moment the ready line appears", async () => {
+    // Supervisors and test runners signal as soon as they read the line; the handlers must already be in place.
+    const runs = Array.from({ length: 3 }, async (_, i) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "src/entry/node.ts"], {
+        cwd: apiRoot,
+        env: { PATH: process.env.PATH, DATA_DIR: join(dir, `quick-${i}`), PORT: "0", LOCAL_S3_PORT: "0" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      try {
+        await waitForLine(child, /^signet listening on /);
+        const exited = new Promise((resolve) =>
+          child.once("exit", (code, signal) => resolve({ code, signal })),
+        );
+        child.kill("SIGTERM");
+        return await exited;
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      }
+    });
+    for (const result of await Promise.all(runs)) expect(result).toEqual({ code: 0, signal: null });
+  });
+
   it("stops with a message naming the variable on bad configuration", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/entry/node.ts"], {
       cwd: apiRoot,
@@ -223,5 +245,13 @@ describe("startSignet", () => {
       db.$client.close();
       await signet.close();
     }
+  });
+
+  it("generates one set of dev secrets when several starts race on a fresh DATA_DIR", async () => {
+    const dataDir = join(dir, "secrets-race");
+    const all = await Promise.all(Array.from({ length: 5 }, () => loadDevSecrets(dataDir)));
+    const stored = JSON.parse(await readFile(join(dataDir, "dev-secrets.json"), "utf8"));
+    for (const secrets of all) expect(secrets).toEqual(stored);
+    expect((await stat(join(dataDir, "dev-secrets.json"))).mode & 0o077).toBe(0);
   });
 });

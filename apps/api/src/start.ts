@@ -2,7 +2,7 @@
  * Start-up shared by every runtime: configuration, dev secrets, database, storage (the embedded local-s3 or a
  * real bucket), the app, the sweeper. The runtime seam is `serve`, passed in by each entry file.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDb, type Database, isFileDatabaseUrl, migrate } from "@signet/db";
@@ -57,20 +57,41 @@ function randomSecret(): string {
   );
 }
 
-/** Reads `DATA_DIR/dev-secrets.json`, creating it (owner-only) on first start. */
-export async function loadDevSecrets(dataDir: string): Promise<DevSecrets> {
-  const path = join(dataDir, "dev-secrets.json");
+async function readDevSecrets(path: string): Promise<DevSecrets | null> {
   try {
     const stored = JSON.parse(await readFile(path, "utf8")) as Partial<DevSecrets>;
     if (stored.betterAuthSecret && stored.accessKeyId && stored.secretAccessKey) return stored as DevSecrets;
+    throw new Error("incomplete");
   } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT")
-      throw new Error(`${path}: unreadable dev secrets file`);
+    if ((error as { code?: string }).code === "ENOENT") return null;
+    throw new Error(`${path}: unreadable dev secrets file`);
   }
+}
+
+/**
+ * Reads `DATA_DIR/dev-secrets.json`, creating it (owner-only) on first start. Creation is a complete temp file
+ * hard-linked into place, which fails if the file exists: of several starts racing on a fresh data directory,
+ * one writes the secrets and the others read exactly those (never a half-written file, never a second set).
+ */
+export async function loadDevSecrets(dataDir: string): Promise<DevSecrets> {
+  const path = join(dataDir, "dev-secrets.json");
+  const existing = await readDevSecrets(path);
+  if (existing) return existing;
   const secrets: DevSecrets = { betterAuthSecret: randomSecret(), ...generateCredentials() };
   await mkdir(dataDir, { recursive: true });
-  await writeFile(path, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
-  return secrets;
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  await writeFile(temp, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  try {
+    await link(temp, path);
+    return secrets;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EEXIST") throw error;
+    const winner = await readDevSecrets(path);
+    if (!winner) throw error;
+    return winner;
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
 }
 
 /** Opens (creating the directory of a file database) and migrates the database. */

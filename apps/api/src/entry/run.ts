@@ -7,17 +7,25 @@ import { type Serve, startSignet } from "../start.ts";
 
 /** Starts Signet with the runtime's `serve`; exits 0 after a graceful stop on SIGTERM/SIGINT, 1 on a failed start. */
 export async function run(serve: Serve): Promise<void> {
+  // The handlers go in before start-up: the "listening" line is printed inside startSignet, and a supervisor
+  // that signals as soon as it reads it must get the graceful stop, not the default kill.
+  const starting = startSignet({ serve });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await (await starting).close();
+    } catch {
+      // A failed start is reported (exit 1) below.
+      return;
+    }
+    process.exit(0);
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
   try {
-    const signet = await startSignet({ serve });
-    let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
-      await signet.close();
-      process.exit(0);
-    };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    await starting;
   } catch (error) {
     console.error(
       error instanceof ConfigError
