@@ -262,6 +262,7 @@ describe("Signet SPA in Chromium", () => {
       .filter({ hasText: "big.bin" })
       .getByText(/^\d+% · [\d.]+ (B|KB|MB) of 20 MB · [\d.]+ (KB|MB)\/s$/)
       .waitFor();
+    await screenshot("04a-files-uploading");
     for (const name of ["notes.txt", "photo.jpg", "big.bin"]) {
       await page
         .getByRole("list", { name: "Uploads" })
@@ -391,7 +392,7 @@ describe("Signet SPA in Chromium", () => {
       const alert = item.getByRole("alert");
       await alert.waitFor();
       expect(await alert.textContent()).toMatch(/do not match the file's checksum.*\[BadDigest\]/);
-      await page.getByText("0 files uploaded, 1 failed — see below to retry").waitFor();
+      await page.getByText("1 upload failed — use Retry on the row below", { exact: true }).waitFor();
       await screenshot("04b-upload-refused-by-storage");
       expect(corrupted).toBe(1);
       await item.getByRole("button", { name: "Retry upload of tampered.txt" }).click();
@@ -514,6 +515,12 @@ describe("Signet SPA in Chromium", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot("08-files-360px");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Profile" }).click();
+    await page.getByRole("img", { name: "Initials of Ada Renamed" }).waitFor();
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
+    await screenshot("08b-profile-360px");
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 

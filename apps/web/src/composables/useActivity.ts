@@ -1,6 +1,7 @@
 import { type ComputedRef, computed, type Ref, ref } from "vue";
 import type { AuditApi, AuditEvent } from "../lib/api-types.ts";
 import { describeApiError } from "../lib/errors.ts";
+import { formatBytes, formatDuration } from "../lib/format.ts";
 
 export interface UseActivityReturn {
   /** The caller's audit events, newest first. */
@@ -67,4 +68,35 @@ const ACTION_LABELS: Record<string, string> = {
 /** A readable label for an audit action; unknown actions are shown as recorded. */
 export function describeAction(action: string): string {
   return ACTION_LABELS[action] ?? action;
+}
+
+/**
+ * What an event was about, in the user's words: the profile, the file's name when the caller knows it, else the
+ * storage key (the only name a deleted file still has).
+ */
+export function describeSubject(
+  event: Pick<AuditEvent, "action" | "objectKey" | "fileId">,
+  fileName: (fileId: string) => string | undefined = () => undefined,
+): string {
+  if (event.action === "profile.update") return "Your profile";
+  if (event.action.startsWith("profile.")) return "Your profile picture";
+  return (event.fileId && fileName(event.fileId)) || event.objectKey;
+}
+
+/** An event's detail as a short line: sizes in bytes units, lifetimes in words, unknown fields as recorded. */
+export function describeDetail(detail: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(detail)) {
+    if (value === null || value === undefined || typeof value === "object") continue;
+    if (key === "size" && typeof value === "number") parts.push(formatBytes(value));
+    else if (key === "contentType") parts.push(String(value));
+    else if (key === "expiresIn" && typeof value === "number")
+      parts.push(`link valid ${formatDuration(value)}`);
+    else if (key === "disposition")
+      parts.push(value === "inline" ? "opens in the browser" : "downloads as a file");
+    else if (key === "reason") parts.push(String(value));
+    else if (key === "field") parts.push(`changed: ${String(value)}`);
+    else parts.push(`${key}: ${String(value)}`);
+  }
+  return parts.join(" · ");
 }

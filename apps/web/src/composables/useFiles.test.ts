@@ -136,6 +136,37 @@ describe("useActivity", () => {
   });
 });
 
+describe("activity wording", () => {
+  it("names the subject by file name or profile, falling back to the key", async () => {
+    const { describeSubject } = await import("./useActivity.ts");
+    const names = new Map([["f1", "notes.txt"]]);
+    const lookup = (id: string) => names.get(id);
+    expect(describeSubject({ action: "file.share", objectKey: "u/1/a.txt", fileId: "f1" }, lookup)).toBe(
+      "notes.txt",
+    );
+    expect(describeSubject({ action: "file.delete", objectKey: "u/1/b.txt", fileId: "gone" }, lookup)).toBe(
+      "u/1/b.txt",
+    );
+    expect(describeSubject({ action: "profile.image_complete", objectKey: "uuid", fileId: null })).toBe(
+      "Your profile picture",
+    );
+    expect(describeSubject({ action: "profile.update", objectKey: "user/1", fileId: null })).toBe(
+      "Your profile",
+    );
+  });
+
+  it("writes details in units people read", async () => {
+    const { describeDetail } = await import("./useActivity.ts");
+    expect(describeDetail({ size: 20 * 1024 * 1024, contentType: "application/pdf", expiresIn: 600 })).toBe(
+      "20 MB · application/pdf · link valid 10 minutes",
+    );
+    expect(describeDetail({ expiresIn: 900, disposition: "attachment" })).toBe(
+      "link valid 15 minutes · downloads as a file",
+    );
+    expect(describeDetail({ field: "name", nested: { x: 1 }, extra: 3 })).toBe("changed: name · extra: 3");
+  });
+});
+
 describe("describeAction", () => {
   it("labels the API's audit actions and passes unknown ones through", async () => {
     const { describeAction } = await import("./useActivity.ts");

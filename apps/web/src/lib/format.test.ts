@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDateTime, formatSpeed, initialsOf } from "./format.ts";
+import { formatBytes, formatDateTime, formatDuration, formatSpeed, initialsOf } from "./format.ts";
 import { headersToSend } from "./transport.ts";
 
 describe("format", () => {
@@ -22,6 +22,14 @@ describe("format", () => {
     expect(formatDateTime(null)).toBe("–");
     expect(formatDateTime("nope")).toBe("nope");
     expect(formatDateTime("2026-03-04T05:06:00.000Z", "en-GB")).toMatch(/2026/);
+  });
+
+  it("writes lifetimes in the largest whole unit", () => {
+    expect(formatDuration(60)).toBe("1 minute");
+    expect(formatDuration(600)).toBe("10 minutes");
+    expect(formatDuration(3600)).toBe("1 hour");
+    expect(formatDuration(604_800)).toBe("7 days");
+    expect(formatDuration(90)).toBe("90 s");
   });
 
   it("derives initials", () => {

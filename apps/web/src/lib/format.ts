@@ -27,6 +27,23 @@ export function formatDateTime(iso: string | null, locale?: string, withSeconds 
   return date.toLocaleString(locale, { dateStyle: "medium", timeStyle: withSeconds ? "medium" : "short" });
 }
 
+const DURATION_UNITS: readonly [seconds: number, one: string, many: string][] = [
+  [86_400, "day", "days"],
+  [3600, "hour", "hours"],
+  [60, "minute", "minutes"],
+];
+
+/** A whole lifetime in words (600 → "10 minutes", 604800 → "7 days"); odd values fall back to seconds. */
+export function formatDuration(seconds: number): string {
+  for (const [size, one, many] of DURATION_UNITS) {
+    if (seconds >= size && seconds % size === 0) {
+      const n = seconds / size;
+      return `${n} ${n === 1 ? one : many}`;
+    }
+  }
+  return `${seconds} s`;
+}
+
 /** Up to two initials for an avatar placeholder ("Ada Lovelace" → "AL", "ada@x.io" → "A"). */
 export function initialsOf(name: string, email = ""): string {
   const words = name.trim().split(/\s+/).filter(Boolean);

@@ -1,0 +1,47 @@
+import type { UploadItem, UploadTotals } from "../composables/useUpload.ts";
+import { formatBytes, formatSpeed } from "./format.ts";
+
+const PHASE_LABELS: Record<UploadItem["phase"], string> = {
+  queued: "Waiting",
+  hashing: "Computing checksum",
+  signing: "Requesting upload link",
+  uploading: "Uploading",
+  verifying: "Verifying",
+  done: "Uploaded",
+  error: "Failed",
+  cancelled: "Cancelled",
+};
+
+type ItemView = Pick<UploadItem, "phase" | "hashed" | "loaded" | "total" | "percent" | "speed">;
+
+/** The badge of an upload row. */
+export function phaseLabel(item: ItemView): string {
+  if (item.phase === "hashing" && item.total > 0) {
+    return `${PHASE_LABELS.hashing} ${Math.floor((item.hashed / item.total) * 100)}%`;
+  }
+  return PHASE_LABELS[item.phase];
+}
+
+/**
+ * The line under an upload's bar: percent, bytes and (while sending) speed. A failed or cancelled upload says
+ * where it stopped, because "100%" beside "Failed" reads as a contradiction.
+ */
+export function progressLabel(item: ItemView): string {
+  const bytes = `${formatBytes(item.loaded)} of ${formatBytes(item.total)}`;
+  if (item.phase === "error" || item.phase === "cancelled") return `Stopped at ${item.percent}% · ${bytes}`;
+  const speed = item.phase === "uploading" ? formatSpeed(item.speed) : "";
+  return [`${item.percent}%`, bytes, speed].filter(Boolean).join(" · ");
+}
+
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The sentence announced when a batch finishes. It never says "0 files uploaded": the rows above may well show
+ * earlier uploads as done, and only what needs the user's attention is worth a number.
+ */
+export function batchOutcome(totals: Pick<UploadTotals, "done" | "failed">): string {
+  const { done, failed } = totals;
+  if (failed === 0) return done === 0 ? "" : `${count(done, "file", "files")} uploaded`;
+  const failures = `${count(failed, "upload", "uploads")} failed — use Retry on the ${failed === 1 ? "row" : "rows"} below`;
+  return done === 0 ? failures : `${count(done, "file", "files")} uploaded, ${failures}`;
+}
