@@ -89,6 +89,11 @@ export function createApp(deps: AppDeps) {
     const started = performance.now();
     await next();
     c.res.headers.set("x-request-id", requestId);
+    // API answers carry signed URLs and account data: no cache, shared or private, may keep them.
+    const path = c.req.path;
+    if ((path.startsWith("/trpc/") || path.startsWith("/api/")) && !c.res.headers.has("cache-control")) {
+      c.res.headers.set("cache-control", "no-store");
+    }
     logger({
       level: "info",
       msg: "request",

@@ -75,6 +75,28 @@ describe("HTTP hardening", () => {
     expect(me.name).not.toBe("Hijacked");
   });
 
+  it("lets no cache keep an API answer carrying a signed URL", async () => {
+    const up = ok<Upload>(
+      await h.trpc(
+        "files.createUpload",
+        { filename: "c.txt", contentType: "text/plain", size: 1 },
+        { token: u.token },
+      ),
+    );
+    await browserPut(up.url, up.headers, new Uint8Array([1]));
+    ok(await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: u.token }));
+    const input = encodeURIComponent(JSON.stringify({ fileId: up.fileId }));
+    const get = await h.app.request(`/trpc/files.downloadUrl?input=${input}`, {
+      headers: { cookie: u.cookie },
+    });
+    expect(get.status).toBe(200);
+    expect(get.headers.get("cache-control")).toBe("no-store");
+    const rest = await h.app.request("/api/user/profile/image", {
+      headers: { authorization: `Bearer ${u.token}` },
+    });
+    expect(rest.headers.get("cache-control")).toBe("no-store");
+  });
+
   it("refuses JSON bodies over 64 KiB with 413", async () => {
     const res = await h.app.request("/trpc/files.createUpload", {
       method: "POST",
@@ -153,6 +175,24 @@ describe("client address", () => {
     const trusted = await signUpAndUpload(true);
     expect(trusted.auditIp).toBe("203.0.113.7");
     expect(trusted.sessionIp).toBe("203.0.113.7");
+  });
+});
+
+describe("audit user agent", () => {
+  it("keeps a signature a client put in its User-Agent out of the audit trail", async () => {
+    const res = await h.app.request("/api/uploads/pre-signed-url", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${u.token}`,
+        "content-type": "application/json",
+        "user-agent": "bot (+https://x.example/a?X-Amz-Signature=deadbeefcafe) Bearer abcdefghijkl",
+      },
+      body: JSON.stringify({ filename: "ua.txt", contentType: "text/plain", size: 1 }),
+    });
+    const { fileId } = (await res.json()) as { fileId: string };
+    const [event] = await h.db.select().from(auditEvent).where(eq(auditEvent.fileId, fileId));
+    expect(event?.userAgent).toMatch(/^bot /);
+    expect(event?.userAgent).not.toMatch(/deadbeefcafe|abcdefghijkl/);
   });
 });
 

@@ -2,6 +2,7 @@ import type { Database } from "@signet/db";
 import { auditEvent } from "@signet/db";
 import { and, desc, eq, lt, or } from "drizzle-orm";
 import type { Clock } from "../deps.ts";
+import { redact } from "../http/redact.ts";
 import type { RequestMeta } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
 import { decodeCursor, encodeCursor } from "./pagination.ts";
@@ -55,7 +56,8 @@ export async function recordAudit(db: Database, clock: Clock, input: AuditInput)
     objectKey: input.objectKey,
     fileId: input.fileId ?? null,
     ip: input.request?.ip?.slice(0, 64) ?? null,
-    userAgent: input.request?.userAgent?.slice(0, 256) ?? null,
+    // The user agent is whatever the client sent; a URL with a signature in it stays out of the trail.
+    userAgent: input.request?.userAgent ? redact(input.request.userAgent).slice(0, 256) : null,
     detail: scrub(input.detail),
   });
 }
