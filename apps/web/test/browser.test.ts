@@ -521,6 +521,17 @@ describe("Signet SPA in Chromium", () => {
       await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
     ).toBeLessThanOrEqual(0);
     await screenshot("08b-profile-360px");
+    // The same pages in the dark scheme, for contrast review.
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Files" }).click();
+    await fileRow("notes.txt").waitFor();
+    await fileRow("notes.txt").getByRole("button", { name: "Delete notes.txt" }).click();
+    await page.getByRole("dialog", { name: "Delete notes.txt?" }).waitFor();
+    await screenshot("08c-files-dark");
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("dialog").waitFor({ state: "hidden" });
+    await page.emulateMedia({ colorScheme: null });
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
@@ -547,6 +558,12 @@ describe("Signet SPA in Chromium", () => {
   step("signs out", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in to Signet" }).waitFor();
+    // Keyboard focus on the submit button, so the artifact shows the focus ring.
+    await page.getByLabel("Password").focus();
+    await page.keyboard.press("Tab");
+    expect(
+      await page.getByRole("button", { name: "Sign in" }).evaluate((el) => el.matches(":focus-visible")),
+    ).toBe(true);
     await screenshot("09-signed-out");
     await page.goto(`${api.url}/profile`);
     await page.getByRole("heading", { name: "Sign in to Signet" }).waitFor();
