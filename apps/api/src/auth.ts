@@ -3,7 +3,9 @@ import * as schema from "@signet/db/schema";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { bearer } from "better-auth/plugins";
+import type { Clock } from "./deps.ts";
 import { CLIENT_IP_HEADER } from "./http/client-ip.ts";
+import { recordAudit } from "./services/audit.ts";
 
 export interface AuthOptions {
   db: Database;
@@ -11,13 +13,15 @@ export interface AuthOptions {
   secret: string;
   /** The SPA's origin; the only origin Better Auth trusts. */
   publicUrl: string;
+  /** Time for the audit events written on Better Auth's behalf. */
+  clock?: Clock;
 }
 
 /**
  * Better Auth: email + password, the session cookie for the SPA and bearer tokens (the `set-auth-token` response
  * header) for scripts, stored through Drizzle in Signet's database. Telemetry is off.
  */
-export function createAuth({ db, secret, publicUrl }: AuthOptions) {
+export function createAuth({ db, secret, publicUrl, clock = () => new Date() }: AuthOptions) {
   return betterAuth({
     appName: "Signet",
     baseURL: publicUrl,
@@ -44,6 +48,22 @@ export function createAuth({ db, secret, publicUrl }: AuthOptions) {
           before: async (user) => ({ data: { ...user, image: null } }),
         },
         update: {
+          // Better Auth's update-user changes the profile without passing profile.update: audit it the same way.
+          after: async (user, context) => {
+            if (!context) return;
+            const headers = context.headers;
+            await recordAudit(db, clock, {
+              actorId: user.id,
+              action: "profile.update",
+              objectKey: `user/${user.id}`,
+              request: {
+                requestId: crypto.randomUUID(),
+                ip: headers?.get(CLIENT_IP_HEADER) ?? undefined,
+                userAgent: headers?.get("user-agent") ?? undefined,
+              },
+              detail: { via: String(context.path ?? "better-auth") },
+            });
+          },
           before: async (user) => {
             if (!("image" in user)) return;
             // Better Auth merges the returned data over the original, so the key is overwritten, not omitted.

@@ -165,6 +165,31 @@ describe("profile image", () => {
     expect(created?.image).toBeNull();
   });
 
+  it("audits a name change made through Better Auth's update-user like profile.update", async () => {
+    const u = await h.signUp();
+    await h.app.request("/api/auth/sign-in/email", {
+      method: "POST",
+      headers: { origin: PUBLIC_URL, "content-type": "application/json" },
+      body: JSON.stringify({ email: u.email, password: "correct horse battery" }),
+    });
+    // Signing up and in are not profile changes.
+    expect(
+      ok<{ items: unknown[] }>(await h.trpc("audit.list", {}, { token: u.token }, "query")).items,
+    ).toEqual([]);
+    const res = await h.app.request("/api/auth/update-user", {
+      method: "POST",
+      headers: { cookie: u.cookie, origin: PUBLIC_URL, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Renamed Elsewhere" }),
+    });
+    expect(res.status).toBe(200);
+    const audit = ok<{ items: { action: string; objectKey: string }[] }>(
+      await h.trpc("audit.list", {}, { token: u.token }, "query"),
+    );
+    expect(audit.items).toContainEqual(
+      expect.objectContaining({ action: "profile.update", objectKey: `user/${u.id}` }),
+    );
+  });
+
   it("works through the REST routes with a bearer token", async () => {
     const u = await h.signUp();
     const auth = { authorization: `Bearer ${u.token}` };

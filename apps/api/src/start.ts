@@ -222,8 +222,8 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       sweepGraceSeconds: SWEEP_GRACE_SECONDS,
     };
     const secret = config.betterAuthSecret ?? (await dev()).betterAuthSecret;
-    const auth = createAuth({ db, secret, publicUrl });
     const clock = () => new Date();
+    const auth = createAuth({ db, secret, publicUrl, clock });
     const deps = { db, signer: storage.signer, auth, config: appConfig, clock, logger };
     handler = createApp(deps).fetch;
 
