@@ -1,7 +1,7 @@
 import { AwsClient } from "aws4fetch";
 import { md5Base64 } from "./crypto.ts";
 import { encodeKey, uriEncode } from "./encode.ts";
-import { SignerInputError } from "./errors.ts";
+import { type S3Error, SignerInputError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { amzDate } from "./sigv4.ts";
 import {
@@ -150,8 +150,13 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
     });
   }
 
+  /** The S3Error a failed response carries (its XML body, status and request id). */
+  async function errorOf(response: Response): Promise<S3Error> {
+    return s3ErrorFrom(await response.text(), response.status, response.headers.get("x-amz-request-id"));
+  }
+
   async function fail(response: Response): Promise<never> {
-    throw s3ErrorFrom(await response.text(), response.status, response.headers.get("x-amz-request-id"));
+    throw await errorOf(response);
   }
 
   // For idempotent removals a 404 about the thing being removed is success; a missing bucket is not.
@@ -160,11 +165,7 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
       await response.body?.cancel();
       return;
     }
-    const error = s3ErrorFrom(
-      await response.text(),
-      response.status,
-      response.headers.get("x-amz-request-id"),
-    );
+    const error = await errorOf(response);
     if (response.status === 404 && (error.code === absentCode || error.code === "NotFound")) return;
     throw error;
   }
@@ -353,7 +354,7 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
     async getBucketCors() {
       const response = await send("GET", bucketPath, { cors: "" });
       if (response.status === 404) {
-        const error = s3ErrorFrom(await response.text(), 404, response.headers.get("x-amz-request-id"));
+        const error = await errorOf(response);
         if (error.code === "NoSuchCORSConfiguration") return [];
         throw error;
       }
@@ -384,11 +385,7 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
         await response.body?.cancel();
         return;
       }
-      const error = s3ErrorFrom(
-        await response.text(),
-        response.status,
-        response.headers.get("x-amz-request-id"),
-      );
+      const error = await errorOf(response);
       if (error.code !== "BucketAlreadyOwnedByYou") throw error;
     },
   };
