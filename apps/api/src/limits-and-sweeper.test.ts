@@ -168,4 +168,18 @@ describe("sweeper purge", () => {
     expect(await h.signer.headObject(up.key)).toBeNull();
     expect((await sweep(deps)).purged).toBe(0);
   });
+
+  it("deletes an object PUT again with a still-valid URL after its completed file was deleted", async () => {
+    h.advance(60);
+    const up = ok<Upload>(await announce(7));
+    expect((await browserPut(up.url, up.headers, new Uint8Array(7))).status).toBe(200);
+    ok(await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: u.token }));
+    ok(await h.trpc("files.delete", { fileId: up.fileId }, { token: u.token }));
+    // The object is gone, so If-None-Match: * lets the replayed PUT store it again, outside any quota.
+    expect((await browserPut(up.url, up.headers, new Uint8Array(7))).status).toBe(200);
+    const deps = { ...h.deps, config: { sweepGraceSeconds: 60 } };
+    h.advance(600 + 61);
+    expect((await sweep(deps)).purged).toBe(1);
+    expect(await h.signer.headObject(up.key)).toBeNull();
+  });
 });

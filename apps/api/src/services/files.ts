@@ -328,9 +328,12 @@ export async function deleteFile(ctx: ServiceContext, fileId: string): Promise<{
   let row = await ownFile(ctx, fileId);
   for (let attempt = 0; attempt < 3; attempt++) {
     // Only from the status just read: whether quota is still held depends on it (rejected rows gave it back).
+    // While the upload URL lives, anyone holding it can PUT the key again once the object is gone (If-None-Match
+    // only refuses an existing object), so the sweeper deletes the key once more after the URL dies. A rejected
+    // row already carries that date from its rejection.
     const done = await transition(ctx, row.id, [row.status], {
       status: "deleted",
-      ...(row.status === "pending" ? { purgeAfter: purgeAfterFor(row, ctx.clock()) } : {}),
+      ...(row.status === "rejected" ? {} : { purgeAfter: purgeAfterFor(row, ctx.clock()) }),
     });
     if (done) {
       if (row.status !== "rejected") await releaseQuota(ctx.db, row.ownerId, row.size);
