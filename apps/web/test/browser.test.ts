@@ -176,7 +176,8 @@ describe("Signet SPA in Chromium", () => {
   step("signs up, with field-level validation first", async () => {
     await page.goto(`${api.url}/files`);
     // Signed-out visitors are sent to sign in.
-    await expect.poll(() => new URL(page.url()).pathname).toBe("/sign-in");
+    // waitForURL rather than expect.poll, whose 1 s default a loaded machine can exceed before the guard redirects.
+    await page.waitForURL((url) => url.pathname === "/sign-in");
     await page.getByRole("link", { name: "Create an account" }).click();
     await page.getByRole("heading", { name: "Create your account" }).waitFor();
 
