@@ -6,6 +6,7 @@
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -145,14 +146,10 @@ export function createApp(deps: AppDeps) {
       bodyLimit({
         maxSize: JSON_BODY_LIMIT,
         onError: (c) =>
-          c.json(
-            {
-              error: {
-                code: "PAYLOAD_TOO_LARGE",
-                message: `Request body over ${JSON_BODY_LIMIT} bytes; files go straight to storage, not through the API`,
-              },
-            },
-            413,
+          refuse(
+            c,
+            "PAYLOAD_TOO_LARGE",
+            `Request body over ${JSON_BODY_LIMIT} bytes; files go straight to storage, not through the API`,
           ),
       }),
     );
@@ -173,15 +170,10 @@ export function createApp(deps: AppDeps) {
     }
     const origin = originOf(c.req.header("origin")) ?? originOf(c.req.header("referer"));
     if (origin !== config.publicUrl) {
-      return c.json(
-        {
-          error: {
-            code: "FORBIDDEN",
-            message:
-              "Cross-origin request refused: cookie-authenticated changes must come from the Signet web app",
-          },
-        },
-        403,
+      return refuse(
+        c,
+        "FORBIDDEN",
+        "Cross-origin request refused: cookie-authenticated changes must come from the Signet web app",
       );
     }
     return next();
@@ -307,4 +299,23 @@ function withAliases(body: unknown, aliases: Record<string, string[]>): unknown 
     if (name) b[to] = b[name];
   }
   return b;
+}
+
+/**
+ * An error answered before tRPC or a REST route runs. Under /trpc it takes tRPC's own error envelope (one per
+ * call of a batch), so a tRPC client reads the code like any other TRPCError; elsewhere the REST routes' shape.
+ */
+function refuse(c: Context, code: TRPC_ERROR_CODE_KEY, message: string): Response {
+  const httpStatus = getHTTPStatusCodeFromError(new TRPCError({ code })) as 400;
+  if (!c.req.path.startsWith("/trpc/")) return c.json({ error: { code, message } }, httpStatus);
+  let paths: string[];
+  try {
+    paths = decodeURIComponent(c.req.path.slice("/trpc/".length)).split(",");
+  } catch {
+    paths = [c.req.path.slice("/trpc/".length)];
+  }
+  const envelope = (path: string) => ({
+    error: { message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus, path } },
+  });
+  return c.json(c.req.query("batch") ? paths.map(envelope) : envelope(paths[0] ?? ""), httpStatus);
 }

@@ -335,9 +335,20 @@ describe("CSRF", () => {
       cookie: alice.cookie,
       origin: "https://evil.example",
     });
-    expect(evil).toMatchObject({ ok: false, status: 403 });
+    // In tRPC's own error envelope, so a tRPC client sees a TRPCError with code FORBIDDEN.
+    expect(evil).toMatchObject({ ok: false, status: 403, code: "FORBIDDEN" });
     const none = await h.trpc("files.createUpload", input, { cookie: alice.cookie, origin: null });
-    expect(none).toMatchObject({ ok: false, status: 403 });
+    expect(none).toMatchObject({ ok: false, status: 403, code: "FORBIDDEN" });
+    const batch = await h.app.request("/trpc/files.createUpload,profile.update?batch=1", {
+      method: "POST",
+      headers: { cookie: alice.cookie, origin: "https://evil.example", "content-type": "application/json" },
+      body: JSON.stringify({ 0: input, 1: { name: "Mallory" } }),
+    });
+    expect(batch.status).toBe(403);
+    expect(await batch.json()).toMatchObject([
+      { error: { data: { code: "FORBIDDEN", path: "files.createUpload" } } },
+      { error: { data: { code: "FORBIDDEN", path: "profile.update" } } },
+    ]);
     const rest = await h.app.request("/api/uploads/pre-signed-url", {
       method: "POST",
       headers: { cookie: alice.cookie, origin: "https://evil.example", "content-type": "application/json" },

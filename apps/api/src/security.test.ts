@@ -104,6 +104,12 @@ describe("HTTP hardening", () => {
       body: JSON.stringify({ filename: "x".repeat(70 * 1024), contentType: "text/plain", size: 1 }),
     });
     expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({
+      error: {
+        code: expect.any(Number),
+        data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413, path: "files.createUpload" },
+      },
+    });
   });
 
   it("logs an unexpected error with a request id and answers without internals", async () => {
