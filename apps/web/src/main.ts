@@ -12,7 +12,7 @@ const router = createAppRouter();
 setUnauthorizedHandler(() => {
   const here = router.currentRoute.value;
   if (here.meta.guest) return;
-  state.reset();
+  void state.reset();
   forgetSession();
   void router.push({ name: "sign-in", query: { redirect: here.fullPath } });
 });

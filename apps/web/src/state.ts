@@ -9,8 +9,8 @@ import { xhrPut } from "./lib/xhr-put.ts";
 export interface AppState {
   files: UseFilesReturn;
   uploads: UseUploadReturn;
-  /** Cancels running uploads and forgets the previous user's files. */
-  reset(): void;
+  /** Cancels running uploads (resolving once the server has released them) and forgets the user's files. */
+  reset(): Promise<void>;
 }
 
 export const appStateKey: InjectionKey<AppState> = Symbol("signet-app-state");
@@ -27,10 +27,10 @@ export function createAppState(): AppState {
   return {
     files,
     uploads,
-    reset() {
-      for (const item of uploads.items.value) uploads.cancel(item.id);
-      for (const item of [...uploads.items.value]) uploads.dismiss(item.id);
+    async reset() {
       files.files.value = [];
+      await uploads.cancelAll();
+      for (const item of [...uploads.items.value]) uploads.dismiss(item.id);
     },
   };
 }

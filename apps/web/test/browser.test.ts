@@ -88,6 +88,35 @@ function fileRow(name: string): Locator {
     });
 }
 
+/**
+ * Holds the page's next PUT at the network layer until `release()`, so an upload stays in flight for exactly as
+ * long as a step needs, however slow the machine is. (A throttled link only gives a few seconds' window, which a
+ * loaded machine can miss: the upload then finishes and the Cancel button vanishes under the click.)
+ */
+async function holdNextPut() {
+  let holding = true;
+  let letGo = () => {};
+  const released = new Promise<void>((resolveRelease) => {
+    letGo = resolveRelease;
+  });
+  const sent = page.waitForRequest((request) => request.method() === "PUT");
+  sent.catch(() => {}); // a step that fails earlier must not leave an unhandled rejection behind
+  await page.route("**/*", async (route) => {
+    if (!holding || route.request().method() !== "PUT") return route.fallback();
+    holding = false;
+    await released;
+    // The page has aborted the request by now; there is nothing left to answer.
+    await route.abort().catch(() => {});
+  });
+  return {
+    sent,
+    async release() {
+      letGo();
+      await page.unroute("**/*");
+    },
+  };
+}
+
 // The steps share one browser session; once one fails the rest would only time out one by one. A step counts as
 // failed until it returns: one cut off by Vitest's timeout never reaches a catch block, and its still-running body
 // would otherwise race the next step on the same page.
@@ -316,23 +345,8 @@ describe("Signet SPA in Chromium", () => {
     await zone.dispatchEvent("drop", { dataTransfer: transfer });
     await fileRow("dropped.txt").getByText("ready", { exact: true }).waitFor();
 
-    // The first PUT is held at the network layer until the test has cancelled it, so the upload is in flight
-    // for exactly as long as the test needs. (A throttled link only gave a few seconds' window, which a loaded
-    // machine can miss: the upload then finished and the Cancel button vanished under the click.)
-    let holding = true;
-    let release = () => {};
-    const released = new Promise<void>((resolveRelease) => {
-      release = resolveRelease;
-    });
-    await page.route("**/*", async (route) => {
-      if (!holding || route.request().method() !== "PUT") return route.fallback();
-      holding = false;
-      await released;
-      // The page has aborted the request by now; there is nothing left to answer.
-      await route.abort().catch(() => {});
-    });
+    const held = await holdNextPut();
     try {
-      const putSent = page.waitForRequest((request) => request.method() === "PUT");
       await page.getByLabel("Choose files").setInputFiles({
         name: "slow.bin",
         mimeType: "application/octet-stream",
@@ -342,7 +356,7 @@ describe("Signet SPA in Chromium", () => {
         .getByRole("list", { name: "Uploads" })
         .getByRole("listitem")
         .filter({ hasText: "slow.bin" });
-      const put = await putSent;
+      const put = await held.sent;
       await item.getByText("Uploading", { exact: true }).waitFor();
 
       const putCancelled = page.waitForEvent("requestfailed", (request) => request === put);
@@ -355,14 +369,13 @@ describe("Signet SPA in Chromium", () => {
       // below relies on that: the cancelled attempt must not linger as a pending file).
       await putCancelled;
       expect((await reservationReleased).ok()).toBe(true);
-      release();
+      await held.release();
 
       await item.getByRole("button", { name: "Retry upload of slow.bin" }).click();
       await item.getByText("Uploaded", { exact: true }).waitFor();
       await fileRow("slow.bin").getByText("ready", { exact: true }).waitFor();
     } finally {
-      release();
-      await page.unroute("**/*");
+      await held.release();
     }
   });
 
@@ -556,8 +569,31 @@ describe("Signet SPA in Chromium", () => {
     await page.getByRole("heading", { name: "Activity", level: 1 }).waitFor();
   });
 
-  step("signs out", async () => {
-    await page.getByRole("button", { name: "Sign out" }).click();
+  step("signs out, releasing an upload still in flight while the session lasts", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Files" }).click();
+    const held = await holdNextPut();
+    try {
+      await page.getByLabel("Choose files").setInputFiles({
+        name: "unfinished.bin",
+        mimeType: "application/octet-stream",
+        buffer: Buffer.from(patternedBytes(64 * 1024, 9)),
+      });
+      await held.sent;
+      await page
+        .getByRole("list", { name: "Uploads" })
+        .getByRole("listitem")
+        .filter({ hasText: "unfinished.bin" })
+        .getByText("Uploading", { exact: true })
+        .waitFor();
+      const reservationReleased = page.waitForResponse((response) =>
+        response.url().includes("files.abortUpload"),
+      );
+      await page.getByRole("button", { name: "Sign out" }).click();
+      // Answered with the session still valid: released, not refused as UNAUTHORIZED.
+      expect((await reservationReleased).status()).toBe(200);
+    } finally {
+      await held.release();
+    }
     await page.getByRole("heading", { name: "Sign in to Signet" }).waitFor();
     // Keyboard focus on the submit button, so the artifact shows the focus ring.
     await page.getByLabel("Password").focus();

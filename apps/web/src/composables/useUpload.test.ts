@@ -249,6 +249,49 @@ describe("useUpload", () => {
     expect(h.uploaded.map((f) => f.id)).toEqual(["f2"]);
   });
 
+  it("cancelAll resolves only once every reservation is released, including a URL still being signed", async () => {
+    const signing = deferred<UploadTicket>();
+    const releases: Deferred<{ ok: true }>[] = [];
+    const released: string[] = [];
+    const api: UploadApi = {
+      createUpload: () => signing.promise,
+      completeUpload: () => Promise.reject(new Error("a cancelled upload is never verified")),
+      abortUpload: ({ fileId }) => {
+        released.push(fileId);
+        const answer = deferred<{ ok: true }>();
+        releases.push(answer);
+        return answer.promise;
+      },
+    };
+    const upload = useUpload({ api, hash: hashBlob, put: () => new Promise(() => {}) });
+    const [item] = upload.add([fileOf("a.bin", 10)]);
+    for (let i = 0; i < 20 && item!.phase !== "signing"; i++) await Promise.resolve();
+    expect(item!.phase).toBe("signing");
+
+    let finished = false;
+    const cancelled = upload.cancelAll().then(() => {
+      finished = true;
+    });
+    expect(item!.phase).toBe("cancelled");
+    await settle();
+    expect(finished).toBe(false);
+    signing.resolve({
+      fileId: "f1",
+      key: "u/1/f1",
+      url: "https://bucket.example/f1",
+      method: "PUT",
+      headers: {},
+      expiresIn: 600,
+      expiresAt: "2026-01-01T00:10:00.000Z",
+    });
+    await settle();
+    expect(released).toEqual(["f1"]);
+    expect(finished).toBe(false);
+    releases[0]!.resolve({ ok: true });
+    await cancelled;
+    expect(finished).toBe(true);
+  });
+
   it("a queued file can be cancelled before it starts and retried later", async () => {
     const h = harness({ concurrency: 1 });
     const [, queued] = h.upload.add([fileOf("a.bin", 10), fileOf("b.bin", 10)]);

@@ -69,6 +69,11 @@ export interface UseUploadReturn {
   dismiss(id: string): void;
   /** Resolves when nothing is queued or running. */
   whenIdle(): Promise<void>;
+  /**
+   * Cancels every queued or running upload and resolves once the server has answered each release (or failed
+   * to): call it before ending the session, or the releases arrive without one.
+   */
+  cancelAll(): Promise<void>;
 }
 
 const ACTIVE: ReadonlySet<UploadPhase> = new Set(["hashing", "signing", "uploading", "verifying"]);
@@ -156,9 +161,21 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     }
   }
 
+  // Server calls that may still create or release a reservation; `cancelAll` waits for them.
+  const inFlight = new Set<Promise<unknown>>();
+
+  function track(call: Promise<unknown>) {
+    const settled = call.then(
+      () => {},
+      () => {},
+    );
+    inFlight.add(settled);
+    void settled.then(() => inFlight.delete(settled));
+  }
+
   function abortQuietly(fileId: string) {
     // Best effort: if this fails the server's own expiry releases the quota later.
-    api.abortUpload({ fileId }).catch(() => {});
+    track(api.abortUpload({ fileId }));
   }
 
   function recordProgress(item: UploadItem, rt: Runtime, loaded: number) {
@@ -200,12 +217,14 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
         rt.checksum = checksum;
       }
       setPhase(item, "signing");
-      const ticket = await api.createUpload({
+      const signing = api.createUpload({
         filename: item.file.name,
         contentType: item.file.type || "application/octet-stream",
         size: item.file.size,
         checksumSha256: rt.checksum,
       });
+      track(signing);
+      const ticket = await signing;
       if (!current()) {
         abortQuietly(ticket.fileId);
         return;
@@ -263,6 +282,19 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     return item && rt ? [item, rt] : null;
   }
 
+  function cancel(id: string) {
+    const found = find(id);
+    if (!found) return;
+    const [item, rt] = found;
+    if (!canCancel(item)) return;
+    rt.controller?.abort();
+    if (rt.pendingFileId) abortQuietly(rt.pendingFileId);
+    rt.pendingFileId = null;
+    item.error = null;
+    setPhase(item, "cancelled");
+    schedule();
+  }
+
   return {
     items,
     totals,
@@ -299,18 +331,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
       schedule();
       return added;
     },
-    cancel(id) {
-      const found = find(id);
-      if (!found) return;
-      const [item, rt] = found;
-      if (!canCancel(item)) return;
-      rt.controller?.abort();
-      if (rt.pendingFileId) abortQuietly(rt.pendingFileId);
-      rt.pendingFileId = null;
-      item.error = null;
-      setPhase(item, "cancelled");
-      schedule();
-    },
+    cancel,
     retry(id) {
       const found = find(id);
       if (!found) return;
@@ -328,6 +349,11 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
       if (!found || found[0].phase === "queued" || ACTIVE.has(found[0].phase)) return;
       items.value = items.value.filter((item) => item.id !== id);
       runtime.delete(id);
+    },
+    async cancelAll() {
+      for (const item of items.value) cancel(item.id);
+      // A URL still being signed is released when it arrives, which adds a call; drain until nothing is left.
+      while (inFlight.size > 0) await Promise.all(inFlight);
     },
     whenIdle() {
       if (!isBusy()) return Promise.resolve();
