@@ -134,6 +134,11 @@ export const profileImageUpload = sqliteTable(
     originalFilename: text("original_filename").notNull(),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    /**
+     * Set by the one completion that verifies this upload. The row stays until its URL has expired, so the
+     * sweeper deletes the staging key once more then: a replayed PUT to a still-valid URL leaves no orphan.
+     */
+    claimedAt: integer("claimed_at", { mode: "timestamp_ms" }),
   },
   (t) => [
     index("profile_image_upload_user_idx").on(t.userId, t.createdAt),

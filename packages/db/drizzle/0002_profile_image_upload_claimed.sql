@@ -1,0 +1,1 @@
+ALTER TABLE `profile_image_upload` ADD `claimed_at` integer;
