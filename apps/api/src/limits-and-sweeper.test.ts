@@ -182,4 +182,26 @@ describe("sweeper purge", () => {
     expect((await sweep(deps)).purged).toBe(1);
     expect(await h.signer.headObject(up.key)).toBeNull();
   });
+
+  it("deletes a profile image staging object PUT again after the upload was completed", async () => {
+    h.advance(60);
+    const signed = ok<{ presignedUrl: string; headers: Record<string, string> }>(
+      await h.trpc(
+        "profile.createImageUpload",
+        { contentType: "image/png", fileSize: png(7).length },
+        { token: u.token },
+      ),
+    );
+    expect((await browserPut(signed.presignedUrl, signed.headers, png(7))).status).toBe(200);
+    ok(await h.trpc("profile.completeImageUpload", undefined, { token: u.token }));
+    const again = await h.trpc("profile.completeImageUpload", undefined, { token: u.token });
+    expect(again).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    // The staging object was moved away, so the still-valid URL can store it again.
+    expect((await browserPut(signed.presignedUrl, signed.headers, png(7))).status).toBe(200);
+    const stagingKey = decodeURIComponent(new URL(signed.presignedUrl).pathname.replace(/^\/signet\//, ""));
+    expect(await h.signer.headObject(stagingKey)).not.toBeNull();
+    h.advance(600 + 61);
+    await sweep({ ...h.deps, config: { sweepGraceSeconds: 60 } });
+    expect(await h.signer.headObject(stagingKey)).toBeNull();
+  });
 });

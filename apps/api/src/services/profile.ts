@@ -273,16 +273,19 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
     .where(eq(profileImageUpload.userId, ctx.user.id))
     .orderBy(desc(profileImageUpload.createdAt))
     .limit(1);
-  if (!staged) {
+  // Only the latest signed upload counts; once claimed, completing again has nothing to complete.
+  if (!staged || staged.claimedAt) {
     throw new TRPCError({
       code: "BAD_REQUEST",
       message: "No profile image upload in progress; call profile.createImageUpload first",
     });
   }
-  // Claim the staged upload: of concurrent completions only one verifies and copies it.
+  // Claim the staged upload: of concurrent completions only one verifies and copies it. The row itself stays
+  // until its URL expires, for the sweeper to delete the staging key once more (a replayed PUT lands there).
   const claimed = await db
-    .delete(profileImageUpload)
-    .where(eq(profileImageUpload.id, staged.id))
+    .update(profileImageUpload)
+    .set({ claimedAt: clock() })
+    .where(and(eq(profileImageUpload.id, staged.id), isNull(profileImageUpload.claimedAt)))
     .returning({ id: profileImageUpload.id });
   if (claimed.length === 0) {
     throw new TRPCError({
