@@ -509,6 +509,9 @@ describe("Signet SPA in Chromium", () => {
   });
 
   step("lists the user's activity, newest first", async () => {
+    // An unknown address says so, and a signed-in user keeps the navigation to get back.
+    await page.goto(`${api.url}/no-such-page`);
+    await page.getByRole("heading", { name: "Page not found" }).waitFor();
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
     const list = page.getByRole("list", { name: "Activity" });
     await list.waitFor();
