@@ -1,8 +1,11 @@
 import { user } from "@signet/db";
+import { createSigner } from "@signet/signer";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserPut, createHarness, type Harness, ok, PUBLIC_URL, type TestUser } from "./testing/harness.ts";
 import { html, jpeg, png, svg, truncatedPng } from "./testing/images.ts";
+import { createInnerContext } from "./trpc/init.ts";
+import { createCaller } from "./trpc/root.ts";
 
 let h: Harness;
 
@@ -235,5 +238,26 @@ describe("profile image completion race", () => {
       await h.trpc("profile.imageDownloadUrl", undefined, { token: u.token }, "query"),
     );
     expect((await bytesAt(url.downloadUrl)).bytes).toEqual(png(3));
+  });
+
+  it("lets the same upload be completed again after storage failed mid-completion", async () => {
+    const u = await h.signUp();
+    const signed = ok<ImageUpload>(
+      await h.trpc(
+        "profile.createImageUpload",
+        { contentType: "image/png", fileSize: png(5).length },
+        { token: u.token },
+      ),
+    );
+    expect((await browserPut(signed.presignedUrl, signed.headers, png(5))).status).toBe(200);
+    // The real signer pointed at a port nobody listens on: storage is down during the first attempt.
+    const down = createSigner({ endpoint: "http://127.0.0.1:9", bucket: "signet", ...h.s3Credentials });
+    const actor = { id: u.id, name: u.name, email: u.email };
+    const broken = createCaller(createInnerContext({ ...h.deps, signer: down }, actor));
+    await expect(broken.profile.completeImageUpload()).rejects.toMatchObject({
+      code: "INTERNAL_SERVER_ERROR",
+    });
+    const done = ok<ImageUrl>(await h.trpc("profile.completeImageUpload", undefined, { token: u.token }));
+    expect((await bytesAt(done.downloadUrl)).bytes).toEqual(png(5));
   });
 });

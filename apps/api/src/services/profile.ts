@@ -295,7 +295,15 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
     });
   }
   const key = await stableImageKey(ctx);
-  const reason = await refusal(ctx, staged);
+  let reason: string | null;
+  try {
+    reason = await refusal(ctx, staged);
+    if (!reason) await ctx.signer.copyObject(staged.stagingKey, key);
+  } catch (error) {
+    // Storage failed before anything changed: hand the claim back so the same upload can be completed again.
+    await db.update(profileImageUpload).set({ claimedAt: null }).where(eq(profileImageUpload.id, staged.id));
+    throw error;
+  }
   if (reason) {
     await ctx.signer.deleteObject(staged.stagingKey);
     await recordAudit(db, clock, {
@@ -307,9 +315,16 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
     });
     throw new TRPCError({ code: "BAD_REQUEST", message: `Profile image refused: ${reason}` });
   }
-  await ctx.signer.copyObject(staged.stagingKey, key);
   const head = await ctx.signer.headObject(key);
-  await ctx.signer.deleteObject(staged.stagingKey);
+  await ctx.signer.deleteObject(staged.stagingKey).catch((error: unknown) => {
+    // The image is already in place; the sweeper deletes the staging key with its row once the URL expires.
+    ctx.logger({
+      level: "warn",
+      msg: "staging delete failed; the sweeper retries",
+      id: ctx.request.requestId,
+      error: String(error),
+    });
+  });
   const now = clock();
   // Strictly increasing per user even when two uploads complete in the same millisecond.
   const [previous] = await db
