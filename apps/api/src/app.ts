@@ -226,6 +226,9 @@ export function createApp(deps: AppDeps) {
           } catch {
             throw new TRPCError({ code: "BAD_REQUEST", message: "body: must be a JSON object" });
           }
+          if (typeof input !== "object" || input === null || Array.isArray(input)) {
+            throw new TRPCError({ code: "BAD_REQUEST", message: "body: must be a JSON object" });
+          }
           input = schema.parse(withAliases(input, aliases));
         }
         return c.json((await run(serviceContext(c, actor), input as z.output<S>)) as object);

@@ -325,6 +325,17 @@ describe("the REST route with a bearer token", () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^size:/);
+    for (const body of ["[1]", "null", '"text"', "{not json"]) {
+      const bad = await h.app.request("/api/uploads/pre-signed-url", {
+        method: "POST",
+        headers: { authorization: `Bearer ${bob.token}`, "content-type": "application/json" },
+        body,
+      });
+      expect(bad.status, body).toBe(400);
+      expect(await bad.json(), body).toEqual({
+        error: { code: "BAD_REQUEST", message: "body: must be a JSON object" },
+      });
+    }
   });
 });
 
