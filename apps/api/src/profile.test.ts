@@ -2,6 +2,7 @@ import { user } from "@signet/db";
 import { createSigner } from "@signet/signer";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Storage } from "./deps.ts";
 import { browserPut, createHarness, type Harness, ok, PUBLIC_URL, type TestUser } from "./testing/harness.ts";
 import { html, jpeg, png, svg, truncatedPng } from "./testing/images.ts";
 import { createInnerContext } from "./trpc/init.ts";
@@ -259,5 +260,61 @@ describe("profile image completion race", () => {
     });
     const done = ok<ImageUrl>(await h.trpc("profile.completeImageUpload", undefined, { token: u.token }));
     expect((await bytesAt(done.downloadUrl)).bytes).toEqual(png(5));
+  });
+
+  it("answers CONFLICT, not a 500, when removeImage runs while an upload completes", async () => {
+    const u = await h.signUp();
+    const actor = { id: u.id, name: u.name, email: u.email };
+    const signed = ok<ImageUpload>(
+      await h.trpc(
+        "profile.createImageUpload",
+        { contentType: "image/png", fileSize: png(6).length },
+        { token: u.token },
+      ),
+    );
+    expect((await browserPut(signed.presignedUrl, signed.headers, png(6))).status).toBe(200);
+    // The real signer, pausing on the HEAD of the stable key that follows the copy.
+    let reached!: () => void;
+    let release!: () => void;
+    const atPause = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const signer: Storage = {
+      presignPut: (...a) => h.signer.presignPut(...a),
+      presignGet: (...a) => h.signer.presignGet(...a),
+      getObjectRange: (...a) => h.signer.getObjectRange(...a),
+      copyObject: (...a) => h.signer.copyObject(...a),
+      deleteObject: (...a) => h.signer.deleteObject(...a),
+      headObject: async (key) => {
+        const head = await h.signer.headObject(key);
+        if (key === signed.key) {
+          reached();
+          await gate;
+        }
+        return head;
+      },
+    };
+    const completing = createCaller(createInnerContext({ ...h.deps, signer }, actor))
+      .profile.completeImageUpload()
+      .catch((e: unknown) => e);
+    await atPause;
+    ok(await h.trpc("profile.removeImage", undefined, { token: u.token }));
+    release();
+    expect(await completing).toMatchObject({ code: "CONFLICT" });
+    expect(await h.signer.headObject(signed.key)).toBeNull();
+    // A new upload signed but not completed yet shows no image (no stale record pointing at its new key).
+    ok(
+      await h.trpc(
+        "profile.createImageUpload",
+        { contentType: "image/png", fileSize: png(6).length },
+        { token: u.token },
+      ),
+    );
+    expect(ok(await h.trpc("profile.imageDownloadUrl", undefined, { token: u.token }, "query"))).toEqual({
+      hasImage: false,
+    });
   });
 });

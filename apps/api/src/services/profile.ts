@@ -353,7 +353,16 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
   // Not counted against the rate limit: the upload URL already was, and the new image is stored by now, so a
   // TOO_MANY_REQUESTS here would report a failure for an upload that succeeded.
   const image = await currentImage(ctx);
-  if (!image) throw new Error("profile image vanished right after completion");
+  if (!image) {
+    // profile.removeImage ran while this upload was being completed, and removal is the later word: the key is
+    // no longer the user's (a new upload gets a new one), so what was copied there and recorded goes too.
+    await ctx.signer.deleteObject(key);
+    await db.delete(profileImage).where(eq(profileImage.userId, ctx.user.id));
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: "The profile image was removed while this upload completed; upload it again to use it",
+    });
+  }
   return signImageUrl(ctx, image);
 }
 
