@@ -108,6 +108,31 @@ describe("rate limit and the profile image", () => {
   });
 });
 
+describe("quota when signing fails", () => {
+  it("gives the bytes back exactly once and leaves no phantom pending upload", async () => {
+    const w = await h.signUp();
+    // A real database failure after the row is written: the audit insert is refused.
+    await h.db.$client.execute(
+      "CREATE TRIGGER audit_down BEFORE INSERT ON audit_event WHEN NEW.actor_id = '" +
+        w.id +
+        "' BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END",
+    );
+    try {
+      const failed = await h.trpc(
+        "files.createUpload",
+        { filename: "a", contentType: "text/plain", size: 5 },
+        { token: w.token },
+      );
+      expect(failed).toMatchObject({ ok: false, code: "INTERNAL_SERVER_ERROR" });
+    } finally {
+      await h.db.$client.execute("DROP TRIGGER audit_down");
+    }
+    expect(await reserved(w.id)).toBe(0);
+    const rows = await h.db.select().from(file).where(eq(file.ownerId, w.id));
+    expect(rows).toEqual([]);
+  });
+});
+
 describe("sweeper", () => {
   it("resolves expired pending uploads: verified ones become ready, the rest are rejected and their quota released", async () => {
     const deps = { ...h.deps, config: { sweepGraceSeconds: 60 } };

@@ -89,6 +89,7 @@ export async function createUpload(
   const fileId = uuidv7(now);
   const ext = extensionOf(input.filename);
   const key = `u/${user.id}/${fileId}${ext ? `.${ext}` : ""}`;
+  let inserted = false;
   try {
     const signed = await presigning(UPLOAD_FIELDS, () =>
       ctx.signer.presignPut(key, {
@@ -116,6 +117,7 @@ export async function createUpload(
       createdAt: now,
       uploadExpiresAt: signed.expiresAt,
     });
+    inserted = true;
     await recordAudit(db, clock, {
       actorId: user.id,
       action: "file.upload_url",
@@ -134,6 +136,9 @@ export async function createUpload(
       expiresAt: signed.expiresAt.toISOString(),
     };
   } catch (error) {
+    // The URL never reached the caller, so nothing can arrive: the row goes too, or the sweeper would later
+    // reject it and release these bytes a second time.
+    if (inserted) await db.delete(file).where(and(eq(file.id, fileId), eq(file.status, "pending")));
     await releaseQuota(db, user.id, input.size);
     throw error;
   }
