@@ -80,6 +80,21 @@ describe("rate limit", () => {
   });
 });
 
+describe("rate limit and quota", () => {
+  it("does not count an upload refused for quota as an issued URL", async () => {
+    h.advance(60 - ((h.now().getTime() / 1000) % 60));
+    const x = await h.signUp();
+    const create = (size: number) =>
+      h.trpc("files.createUpload", { filename: "a", contentType: "text/plain", size }, { token: x.token });
+    for (let i = 0; i < 3; i++) {
+      expect(await create(1000)).toMatchObject({ ok: false, code: "PAYLOAD_TOO_LARGE" });
+    }
+    // Three refusals issued nothing, so the minute's three issuances are all still there.
+    for (let i = 0; i < 3; i++) expect((await create(1)).ok).toBe(true);
+    expect(await create(1)).toMatchObject({ ok: false, code: "TOO_MANY_REQUESTS" });
+  });
+});
+
 describe("rate limit and the profile image", () => {
   it("never refuses a completed image upload, and profile.get still loads over the limit", async () => {
     h.advance(60 - ((h.now().getTime() / 1000) % 60));

@@ -9,7 +9,7 @@ import type { AppDeps, Storage } from "../deps.ts";
 import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
-import { consumeIssuance, releaseQuota, reserveQuota } from "./limits.ts";
+import { consumeIssuance, refundIssuance, releaseQuota, reserveQuota } from "./limits.ts";
 import { decodeCursor, encodeCursor } from "./pagination.ts";
 import { presigning } from "./signing.ts";
 import { essence, extensionOf, isActiveContent } from "./validation.ts";
@@ -83,7 +83,12 @@ export async function createUpload(
     });
   }
   await consumeIssuance(db, clock, user.id, config.rateLimitPerMinute);
-  await reserveQuota(db, user.id, input.size, config.userQuotaBytes);
+  try {
+    await reserveQuota(db, user.id, input.size, config.userQuotaBytes);
+  } catch (error) {
+    await refundIssuance(db, clock, user.id);
+    throw error;
+  }
 
   const now = clock();
   const fileId = uuidv7(now);

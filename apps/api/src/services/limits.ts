@@ -36,6 +36,18 @@ export async function consumeIssuance(db: Database, clock: Clock, userId: string
   }
 }
 
+/**
+ * Takes back one issuance counted by `consumeIssuance` in the same window, for a request that ended up issuing
+ * nothing (e.g. refused for quota): only URLs actually issued count against the limit.
+ */
+export async function refundIssuance(db: Database, clock: Clock, userId: string): Promise<void> {
+  const windowStart = Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
+  await db
+    .update(rateLimit)
+    .set({ count: sql`max(0, ${rateLimit.count} - 1)` })
+    .where(sql`${rateLimit.key} = ${`issue:${userId}`} and ${rateLimit.windowStart} = ${windowStart}`);
+}
+
 /** Drops counters of finished windows. */
 export async function pruneRateLimits(db: Database, clock: Clock): Promise<void> {
   const current = Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
