@@ -4,6 +4,8 @@ import { checksumSchema, contentTypeSchema, filenameSchema } from "../services/v
 
 const positiveBytes = z
   .number({ error: "must be a number of bytes" })
+  // Checked first and alone: 1e20 is a whole number, just not one a byte count can be.
+  .max(Number.MAX_SAFE_INTEGER, { error: "is larger than any file can be", abort: true })
   .int("must be a whole number of bytes")
   .min(1, "must be at least 1 byte");
 
