@@ -213,39 +213,51 @@ describe("startSignet", () => {
     }
   });
 
-  it("records the socket's address in the audit trail, not a client's X-Forwarded-For", async () => {
-    const env = { DATA_DIR: join(dir, "socket-ip"), PORT: "0", LOCAL_S3_PORT: "0", HOST: "127.0.0.1" };
-    const signet = await startSignet({
-      env,
-      serve: serveNode,
-      print: () => {},
-      logger: () => {},
-      sweepIntervalMs: 0,
-    });
-    const db = await createDb({ url: `file:${join(env.DATA_DIR, "signet.db")}` });
-    try {
-      const signUp = await fetch(`${signet.publicUrl}/api/auth/sign-up/email`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: signet.publicUrl },
-        body: JSON.stringify({ email: "socket@example.com", password: "correct horse battery", name: "S" }),
+  it.each([
+    ["", "127.0.0.1"],
+    ["true", "203.0.113.7"],
+  ])(
+    "records the socket's address, or with TRUST_PROXY=%j the proxy's X-Forwarded-For hop",
+    async (trust, ip) => {
+      const env = {
+        DATA_DIR: join(dir, `socket-ip-${trust || "off"}`),
+        PORT: "0",
+        LOCAL_S3_PORT: "0",
+        HOST: "127.0.0.1",
+        TRUST_PROXY: trust,
+      };
+      const signet = await startSignet({
+        env,
+        serve: serveNode,
+        print: () => {},
+        logger: () => {},
+        sweepIntervalMs: 0,
       });
-      const res = await fetch(`${signet.publicUrl}/api/uploads/pre-signed-url`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${signUp.headers.get("set-auth-token")}`,
-          "content-type": "application/json",
-          "x-forwarded-for": "203.0.113.7",
-        },
-        body: JSON.stringify({ filename: "a.txt", contentType: "text/plain", size: 1 }),
-      });
-      const { fileId } = (await res.json()) as { fileId: string };
-      const [event] = await db.select().from(auditEvent).where(eq(auditEvent.fileId, fileId));
-      expect(event?.ip).toBe("127.0.0.1");
-    } finally {
-      db.$client.close();
-      await signet.close();
-    }
-  });
+      const db = await createDb({ url: `file:${join(env.DATA_DIR, "signet.db")}` });
+      try {
+        const signUp = await fetch(`${signet.publicUrl}/api/auth/sign-up/email`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: signet.publicUrl },
+          body: JSON.stringify({ email: "socket@example.com", password: "correct horse battery", name: "S" }),
+        });
+        const res = await fetch(`${signet.publicUrl}/api/uploads/pre-signed-url`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${signUp.headers.get("set-auth-token")}`,
+            "content-type": "application/json",
+            "x-forwarded-for": "203.0.113.7",
+          },
+          body: JSON.stringify({ filename: "a.txt", contentType: "text/plain", size: 1 }),
+        });
+        const { fileId } = (await res.json()) as { fileId: string };
+        const [event] = await db.select().from(auditEvent).where(eq(auditEvent.fileId, fileId));
+        expect(event?.ip).toBe(ip);
+      } finally {
+        db.$client.close();
+        await signet.close();
+      }
+    },
+  );
 
   it("generates one set of dev secrets when several starts race on a fresh DATA_DIR", async () => {
     const dataDir = join(dir, "secrets-race");
