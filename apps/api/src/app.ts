@@ -18,6 +18,7 @@ import { describeError, redactingLogger } from "./http/redact.ts";
 import { spaHandler } from "./http/static.ts";
 import type { Actor, ServiceContext } from "./services/context.ts";
 import { createUpload } from "./services/files.ts";
+import { retryAfterSeconds } from "./services/limits.ts";
 import { createImageUpload, imageDownloadUrl } from "./services/profile.ts";
 import { createInnerContext, describeZodError } from "./trpc/init.ts";
 import { appRouter } from "./trpc/root.ts";
@@ -190,6 +191,10 @@ export function createApp(deps: AppDeps) {
       router: appRouter,
       allowMethodOverride: false,
       createContext: () => createInnerContext(safeDeps, actor, requestMeta(c)),
+      responseMeta({ errors }) {
+        const seconds = Math.max(0, ...errors.map((e) => retryAfterSeconds(e) ?? 0));
+        return seconds > 0 ? { headers: { "retry-after": String(seconds) } } : {};
+      },
       onError({ error, path }) {
         if (error.code === "INTERNAL_SERVER_ERROR") {
           logger({
@@ -238,6 +243,8 @@ export function createApp(deps: AppDeps) {
         }
         if (error instanceof TRPCError && error.code !== "INTERNAL_SERVER_ERROR") {
           const status = getHTTPStatusCodeFromError(error) as 400;
+          const retryAfter = retryAfterSeconds(error);
+          if (retryAfter) c.header("retry-after", String(retryAfter));
           return c.json({ error: { code: error.code, message: error.message } }, status);
         }
         throw error;

@@ -80,6 +80,26 @@ describe("rate limit", () => {
   });
 });
 
+describe("rate limit over HTTP", () => {
+  it("tells tRPC and REST clients when to retry (Retry-After)", async () => {
+    h.advance(60 - ((h.now().getTime() / 1000) % 60) + 15);
+    const y = await h.signUp();
+    const auth = { authorization: `Bearer ${y.token}`, "content-type": "application/json" };
+    const body = JSON.stringify({ filename: "a", contentType: "text/plain", size: 1 });
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await h.app.request("/trpc/files.createUpload", { method: "POST", headers: auth, body })).status,
+      ).toBe(200);
+    }
+    const trpc = await h.app.request("/trpc/files.createUpload", { method: "POST", headers: auth, body });
+    expect(trpc.status).toBe(429);
+    expect(trpc.headers.get("retry-after")).toBe("45");
+    const rest = await h.app.request("/api/uploads/pre-signed-url", { method: "POST", headers: auth, body });
+    expect(rest.status).toBe(429);
+    expect(rest.headers.get("retry-after")).toBe("45");
+  });
+});
+
 describe("rate limit and quota", () => {
   it("does not count an upload refused for quota as an issued URL", async () => {
     h.advance(60 - ((h.now().getTime() / 1000) % 60));

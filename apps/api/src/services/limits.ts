@@ -11,6 +11,21 @@ import type { Clock } from "../deps.ts";
 
 const WINDOW_MS = 60_000;
 
+/** The cause of a TOO_MANY_REQUESTS: how long until the next window opens (sent as Retry-After). */
+export class RateLimited extends Error {
+  override name = "RateLimited";
+  constructor(readonly retryAfterSeconds: number) {
+    super(`rate limited for ${retryAfterSeconds} s`);
+  }
+}
+
+/** Seconds until a rate-limited caller may try again, when `error` is a rate-limit refusal. */
+export function retryAfterSeconds(error: unknown): number | undefined {
+  return error instanceof TRPCError && error.cause instanceof RateLimited
+    ? error.cause.retryAfterSeconds
+    : undefined;
+}
+
 /**
  * Counts one URL issuance for the user in the current minute; TOO_MANY_REQUESTS past the limit.
  */
@@ -32,6 +47,7 @@ export async function consumeIssuance(db: Database, clock: Clock, userId: string
     throw new TRPCError({
       code: "TOO_MANY_REQUESTS",
       message: `Rate limit: at most ${perMinute} signed URLs per minute; try again in ${retryIn} s`,
+      cause: new RateLimited(retryIn),
     });
   }
 }
