@@ -13,7 +13,7 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { ZodError, type z } from "zod";
 import type { AppDeps } from "./deps.ts";
-import { CLIENT_IP_HEADER, clientIp } from "./http/client-ip.ts";
+import { CLIENT_IP_HEADER, clientIp, type Peer } from "./http/client-ip.ts";
 import { describeError, redactingLogger } from "./http/redact.ts";
 import { spaHandler } from "./http/static.ts";
 import type { Actor, ServiceContext } from "./services/context.ts";
@@ -24,7 +24,8 @@ import { createInnerContext, describeZodError } from "./trpc/init.ts";
 import { appRouter } from "./trpc/root.ts";
 import { createImageUploadInput, createUploadInput } from "./trpc/schemas.ts";
 
-type Env = { Variables: { requestId: string; actor: Actor | null } };
+/** `Bindings` is what the runtime entry hands beside each request: the connection's peer. */
+type Env = { Bindings: Peer | undefined; Variables: { requestId: string; actor: Actor | null } };
 
 const JSON_BODY_LIMIT = 64 * 1024;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

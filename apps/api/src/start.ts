@@ -13,13 +13,14 @@ import { createAuth } from "./auth.ts";
 import type { AppConfig, Logger } from "./deps.ts";
 import { jsonLogger } from "./deps.ts";
 import { type Config, parseEnv, readEnv } from "./env.ts";
+import type { Peer } from "./http/client-ip.ts";
 import { redactingLogger } from "./http/redact.ts";
 import { sweep } from "./services/sweeper.ts";
 
 /** Serves a fetch handler on a port (0 = any free port); the only runtime-specific piece. */
 export type Serve = (
-  /** `env` is whatever the runtime passes beside the request (Node: `{ incoming }`, Bun: the server). */
-  fetch: (request: Request, env?: unknown) => Response | Promise<Response>,
+  /** `peer` is the connection's other end, as the runtime reports it. */
+  fetch: (request: Request, peer?: Peer) => Response | Promise<Response>,
   options: { port: number; hostname: string },
 ) => Promise<{ port: number; close(): Promise<void> }>;
 
@@ -184,9 +185,9 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
     if (storage.local) print(`local-s3 listening on ${storage.endpoint}`);
 
     // Bind first: with PORT=0 and no PUBLIC_URL the public URL depends on the port we get.
-    let handler: ((request: Request, env?: unknown) => Response | Promise<Response>) | undefined;
+    let handler: ((request: Request, peer?: Peer) => Response | Promise<Response>) | undefined;
     const api = await options.serve(
-      (request, env) => (handler ? handler(request, env) : new Response("Starting", { status: 503 })),
+      (request, peer) => (handler ? handler(request, peer) : new Response("Starting", { status: 503 })),
       { port: config.port, hostname: config.host },
     );
     closers.unshift(api.close);

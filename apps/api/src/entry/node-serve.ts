@@ -9,22 +9,31 @@ const DRAIN_MS = 5000;
 /** `Serve` for Node: binds with @hono/node-server; port 0 picks a free port. */
 export const serveNode: Serve = (fetch, { port, hostname }) =>
   new Promise((resolve, reject) => {
-    const server = honoServe({ fetch, port, hostname }, (info: AddressInfo) => {
-      resolve({
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            const force = setTimeout(() => {
-              if ("closeAllConnections" in server) server.closeAllConnections();
-            }, DRAIN_MS);
-            server.close(() => {
-              clearTimeout(force);
-              done();
-            });
-            // Idle keep-alive sockets would otherwise hold close() open; busy ones finish their request first.
-            if ("closeIdleConnections" in server) server.closeIdleConnections();
-          }),
-      });
-    });
+    const server = honoServe(
+      {
+        // @hono/node-server passes `{ incoming }` (the node:http request) beside the Request.
+        fetch: (request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
+          fetch(request, { address: env.incoming?.socket?.remoteAddress }),
+        port,
+        hostname,
+      },
+      (info: AddressInfo) => {
+        resolve({
+          port: info.port,
+          close: () =>
+            new Promise<void>((done) => {
+              const force = setTimeout(() => {
+                if ("closeAllConnections" in server) server.closeAllConnections();
+              }, DRAIN_MS);
+              server.close(() => {
+                clearTimeout(force);
+                done();
+              });
+              // Idle keep-alive sockets would otherwise hold close() open; busy ones finish their request first.
+              if ("closeIdleConnections" in server) server.closeIdleConnections();
+            }),
+        });
+      },
+    );
     server.once("error", reject);
   });

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { auditEvent, createDb } from "@signet/db";
 import { createSigner } from "@signet/signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -90,6 +91,18 @@ describe.each(runtimes)("$name entry", ({ command, run, entry }) => {
   it("uploads, overwrites and downloads the profile image", () => profileImage(client));
   it("refuses a tampered signature", () => tamperedSignature(client));
   it("refuses an expired URL", () => expiredUrl(client));
+
+  it("records the connection's address in the audit trail", async () => {
+    // The server has the file open too; libSQL in WAL mode lets this reader in beside it.
+    const db = await createDb({ url: `file:${join(dataDir, "signet.db")}` });
+    try {
+      const rows = await db.select({ ip: auditEvent.ip }).from(auditEvent);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.map((row) => row.ip))).toEqual(new Set(["127.0.0.1"]));
+    } finally {
+      db.$client.close();
+    }
+  });
 
   it("stops cleanly on SIGTERM", async () => {
     server.child.kill("SIGTERM");

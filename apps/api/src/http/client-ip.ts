@@ -18,34 +18,22 @@ function normalize(address: string | undefined | null): string | undefined {
 }
 
 /**
- * The peer address when the runtime hands it to the fetch handler beside the request: @hono/node-server passes
- * `{ incoming }` (the node:http request), Bun's serve passes its server (`requestIP`). The Deno entry passes
- * nothing, so there it is unknown.
+ * The other end of the connection, handed to the fetch handler by each runtime entry (the seam knows how its
+ * runtime reports it); it is the Hono app's `env`.
  */
-export function socketAddress(request: Request, env: unknown): string | undefined {
-  if (typeof env !== "object" || env === null) return undefined;
-  const node = (env as { incoming?: { socket?: { remoteAddress?: string } } }).incoming;
-  if (node?.socket) return normalize(node.socket.remoteAddress);
-  const bun = env as { requestIP?: (request: Request) => { address?: string } | null };
-  if (typeof bun.requestIP === "function") {
-    try {
-      return normalize(bun.requestIP(request)?.address);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+export interface Peer {
+  address?: string | undefined;
 }
 
 /**
  * The client's address: with a trusted proxy, the last X-Forwarded-For entry (the address the proxy itself
  * saw and appended; entries left of it came from the client and prove nothing); otherwise the socket's peer.
  */
-export function clientIp(request: Request, env: unknown, trustProxy: boolean): string | undefined {
+export function clientIp(request: Request, peer: Peer | undefined, trustProxy: boolean): string | undefined {
   if (trustProxy) {
     const hops = (request.headers.get("x-forwarded-for") ?? "").split(",");
     const forwarded = normalize(hops[hops.length - 1]);
     if (forwarded) return forwarded;
   }
-  return socketAddress(request, env);
+  return normalize(peer?.address);
 }
