@@ -258,7 +258,11 @@ export function createApp(deps: AppDeps) {
     rest(
       createUploadInput,
       { filename: ["fileName"], contentType: ["fileType"], size: ["fileSize"] },
-      (ctx, input) => createUpload(ctx, input),
+      // Clients written against the seed contract read `presignedUrl`, as the profile image route names it.
+      async (ctx, input) => {
+        const upload = await createUpload(ctx, input);
+        return { ...upload, presignedUrl: upload.url };
+      },
     ),
   );
   app.post(

@@ -307,8 +307,9 @@ describe("the REST route with a bearer token", () => {
       body: JSON.stringify({ fileName: "data.bin", fileType: "application/octet-stream", fileSize: 42 }),
     });
     expect(res.status).toBe(200);
-    const up = (await res.json()) as Upload;
-    expect((await browserPut(up.url, up.headers, body)).status).toBe(200);
+    const up = (await res.json()) as Upload & { presignedUrl: string };
+    expect(up.presignedUrl).toBe(up.url);
+    expect((await browserPut(up.presignedUrl, up.headers, body)).status).toBe(200);
     const done = await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: bob.token });
     expect(done).toMatchObject({ ok: true, data: { status: "ready", originalFilename: "data.bin" } });
     const dl = await h.trpc("files.downloadUrl", { fileId: up.fileId }, { token: bob.token }, "query");
