@@ -5,6 +5,7 @@
 import type { Database } from "@signet/db";
 import type { Signer } from "@signet/signer";
 import type { Auth } from "./auth.ts";
+import type { Limits } from "./env.ts";
 
 /** The current time. Injected so expiry can be tested without waiting. */
 export type Clock = () => Date;
@@ -24,8 +25,8 @@ export type Storage = Pick<
   "presignPut" | "presignGet" | "headObject" | "getObjectRange" | "copyObject" | "deleteObject"
 >;
 
-/** Limits and lifetimes the services enforce (a subset of `Config`). */
-export interface AppConfig {
+/** What the app is configured with: the limits of `Config`, plus what start-up decided. */
+export interface AppConfig extends Omit<Limits, "trustProxy"> {
   /** Origin of the SPA: CORS, CSRF and Better Auth's base URL. */
   publicUrl: string;
   /** Origin of the S3 endpoint the browser talks to (for the CSP). */
@@ -33,14 +34,6 @@ export interface AppConfig {
   storage: "local" | "s3";
   database: "file" | "remote";
   webDistDir?: string | undefined;
-  uploadUrlTtl: number;
-  downloadUrlTtl: number;
-  profileImageDownloadTtl: number;
-  shareUrlMaxTtl: number;
-  maxFileBytes: number;
-  maxAvatarBytes: number;
-  userQuotaBytes: number;
-  rateLimitPerMinute: number;
   /**
    * Believe X-Forwarded-For (a proxy in front of Signet sets it). Otherwise the audit trail and Better Auth use
    * the socket's address when the runtime gives it, and nothing a client could forge.

@@ -13,14 +13,17 @@ describe("parseEnv", () => {
       databaseUrl: "file:./data/signet.db",
       s3: { endpoint: undefined, bucket: "signet", region: "auto" },
       localS3: { port: 9000, dir: "./data/s3" },
-      uploadUrlTtl: 600,
-      downloadUrlTtl: 900,
-      profileImageDownloadTtl: 3600,
-      shareUrlMaxTtl: 604800,
-      maxFileBytes: 5 * 1024 ** 3,
-      maxAvatarBytes: 5 * 1024 ** 2,
-      userQuotaBytes: 10 * 1024 ** 3,
-      rateLimitPerMinute: 120,
+      limits: {
+        uploadUrlTtl: 600,
+        downloadUrlTtl: 900,
+        profileImageDownloadTtl: 3600,
+        shareUrlMaxTtl: 604800,
+        maxFileBytes: 5 * 1024 ** 3,
+        maxAvatarBytes: 5 * 1024 ** 2,
+        userQuotaBytes: 10 * 1024 ** 3,
+        rateLimitPerMinute: 120,
+        trustProxy: false,
+      },
     });
     expect(config.webDistDir).toMatch(/apps\/web\/dist$/);
   });
@@ -76,9 +79,9 @@ describe("parseEnv", () => {
   });
 
   it("trusts X-Forwarded-For only when TRUST_PROXY says so", () => {
-    expect(parseEnv({}).trustProxy).toBe(false);
-    expect(parseEnv({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
-    expect(parseEnv({ TRUST_PROXY: "0" }).trustProxy).toBe(false);
+    expect(parseEnv({}).limits.trustProxy).toBe(false);
+    expect(parseEnv({ TRUST_PROXY: "true" }).limits.trustProxy).toBe(true);
+    expect(parseEnv({ TRUST_PROXY: "0" }).limits.trustProxy).toBe(false);
     expect(() => parseEnv({ TRUST_PROXY: "yes please" })).toThrow(/^TRUST_PROXY: /);
   });
 });

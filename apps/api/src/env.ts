@@ -7,6 +7,20 @@ import { z } from "zod";
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
+/** The limits and lifetimes the services enforce (seconds and bytes). */
+export interface Limits {
+  uploadUrlTtl: number;
+  downloadUrlTtl: number;
+  profileImageDownloadTtl: number;
+  shareUrlMaxTtl: number;
+  maxFileBytes: number;
+  maxAvatarBytes: number;
+  userQuotaBytes: number;
+  rateLimitPerMinute: number;
+  /** Whether X-Forwarded-For was set by a proxy in front of Signet (TRUST_PROXY=true) and may be believed. */
+  trustProxy: boolean;
+}
+
 /** Parsed, validated configuration. */
 export interface Config {
   port: number;
@@ -27,16 +41,7 @@ export interface Config {
   betterAuthSecret: string | undefined;
   dataDir: string;
   webDistDir: string;
-  uploadUrlTtl: number;
-  downloadUrlTtl: number;
-  profileImageDownloadTtl: number;
-  shareUrlMaxTtl: number;
-  maxFileBytes: number;
-  maxAvatarBytes: number;
-  userQuotaBytes: number;
-  rateLimitPerMinute: number;
-  /** Whether X-Forwarded-For was set by a proxy in front of Signet (TRUST_PROXY=true) and may be believed. */
-  trustProxy: boolean;
+  limits: Limits;
 }
 
 /** A configuration error naming the variable, shown to the operator at start-up. */
@@ -157,15 +162,17 @@ export function parseEnv(source: Source): Config {
     betterAuthSecret,
     dataDir,
     webDistDir: optional(source, z.string().min(1), defaultWebDist, "WEB_DIST_DIR"),
-    uploadUrlTtl: optional(source, ttl, 600, "UPLOAD_URL_TTL"),
-    downloadUrlTtl: optional(source, ttl, 900, "DOWNLOAD_URL_TTL"),
-    profileImageDownloadTtl: optional(source, ttl, 3600, "PROFILE_IMAGE_DOWNLOAD_TTL"),
-    shareUrlMaxTtl: optional(source, ttl.min(60, "must be at least 60"), 604800, "SHARE_URL_MAX_TTL"),
-    maxFileBytes: optional(source, bytes.max(5 * GiB, "must be at most 5 GiB"), 5 * GiB, "MAX_FILE_BYTES"),
-    maxAvatarBytes: optional(source, bytes, 5 * MiB, "MAX_AVATAR_BYTES"),
-    userQuotaBytes: optional(source, bytes, 10 * GiB, "USER_QUOTA_BYTES"),
-    rateLimitPerMinute: optional(source, z.coerce.number().int().min(1), 120, "RATE_LIMIT_PER_MINUTE"),
-    trustProxy: optional(source, flag, false, "TRUST_PROXY"),
+    limits: {
+      uploadUrlTtl: optional(source, ttl, 600, "UPLOAD_URL_TTL"),
+      downloadUrlTtl: optional(source, ttl, 900, "DOWNLOAD_URL_TTL"),
+      profileImageDownloadTtl: optional(source, ttl, 3600, "PROFILE_IMAGE_DOWNLOAD_TTL"),
+      shareUrlMaxTtl: optional(source, ttl.min(60, "must be at least 60"), 604800, "SHARE_URL_MAX_TTL"),
+      maxFileBytes: optional(source, bytes.max(5 * GiB, "must be at most 5 GiB"), 5 * GiB, "MAX_FILE_BYTES"),
+      maxAvatarBytes: optional(source, bytes, 5 * MiB, "MAX_AVATAR_BYTES"),
+      userQuotaBytes: optional(source, bytes, 10 * GiB, "USER_QUOTA_BYTES"),
+      rateLimitPerMinute: optional(source, z.coerce.number().int().min(1), 120, "RATE_LIMIT_PER_MINUTE"),
+      trustProxy: optional(source, flag, false, "TRUST_PROXY"),
+    },
   };
 }
 

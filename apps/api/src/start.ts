@@ -211,15 +211,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       storage: storage.local ? "local" : "s3",
       database: isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote",
       webDistDir: config.webDistDir,
-      uploadUrlTtl: config.uploadUrlTtl,
-      downloadUrlTtl: config.downloadUrlTtl,
-      profileImageDownloadTtl: config.profileImageDownloadTtl,
-      shareUrlMaxTtl: config.shareUrlMaxTtl,
-      maxFileBytes: config.maxFileBytes,
-      maxAvatarBytes: config.maxAvatarBytes,
-      userQuotaBytes: config.userQuotaBytes,
-      rateLimitPerMinute: config.rateLimitPerMinute,
-      trustProxy: config.trustProxy,
+      ...config.limits,
       sweepGraceSeconds: SWEEP_GRACE_SECONDS,
     };
     const secret = config.betterAuthSecret ?? (await dev()).betterAuthSecret;

@@ -11,6 +11,7 @@ import { createSigner, type Signer } from "@signet/signer";
 import { createApp, type SignetApp } from "../app.ts";
 import { createAuth } from "../auth.ts";
 import type { AppConfig, AppDeps, LogEntry } from "../deps.ts";
+import { parseEnv } from "../env.ts";
 import { createInnerContext } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
 
@@ -73,14 +74,8 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     s3Origin: new URL(s3.url).origin,
     storage: "local",
     database: "file",
-    uploadUrlTtl: 600,
-    downloadUrlTtl: 900,
-    profileImageDownloadTtl: 3600,
-    shareUrlMaxTtl: 604800,
-    maxFileBytes: 5 * 1024 ** 3,
-    maxAvatarBytes: 5 * 1024 ** 2,
-    userQuotaBytes: 10 * 1024 ** 3,
-    rateLimitPerMinute: 120,
+    // The shipped defaults, so tests exercise what a fresh start runs with.
+    ...parseEnv({}).limits,
     sweepGraceSeconds: 60,
     ...overrides,
   };
