@@ -131,18 +131,24 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  // CORS for the SPA's origin only. Any other origin gets no Access-Control-* header at all (hono's cors would
+  // still send Allow-Credentials and the lists), so a browser keeps every answer from it.
+  const spaCors = cors({
+    origin: config.publicUrl,
+    credentials: true,
+    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowHeaders: ["content-type", "authorization", "trpc-accept", "x-trpc-source"],
+    exposeHeaders: ["set-auth-token", "x-request-id"],
+    maxAge: 600,
+  });
   for (const path of ["/trpc/*", "/api/*"]) {
-    app.use(
-      path,
-      cors({
-        origin: (origin) => (origin === config.publicUrl ? origin : null),
-        credentials: true,
-        allowMethods: ["GET", "POST", "OPTIONS"],
-        allowHeaders: ["content-type", "authorization", "trpc-accept", "x-trpc-source"],
-        exposeHeaders: ["set-auth-token", "x-request-id"],
-        maxAge: 600,
-      }),
-    );
+    app.use(path, async (c, next) => {
+      c.header("vary", "Origin", { append: true });
+      if (c.req.header("origin") === config.publicUrl) return spaCors(c, next);
+      if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method"))
+        return c.body(null, 204);
+      return next();
+    });
     app.use(
       path,
       bodyLimit({
@@ -162,14 +168,13 @@ export function createApp(deps: AppDeps) {
   app.use("*", async (c, next) => {
     const path = c.req.path;
     const guarded = path.startsWith("/trpc/") || (path.startsWith("/api/") && !path.startsWith("/api/auth/"));
-    if (
-      !guarded ||
-      SAFE_METHODS.has(c.req.method) ||
-      bearerToken(c.req.raw.headers) ||
-      !c.req.header("cookie")
-    ) {
-      return next();
+    if (!guarded || bearerToken(c.req.raw.headers) || !c.req.header("cookie")) return next();
+    // A top-level cross-site navigation carries the SameSite=Lax cookie, and the URL-issuing queries are GETs
+    // with side effects (an audit row, a rate-limit slot): the browser's own word that it is cross-site settles it.
+    if (c.req.header("sec-fetch-site") === "cross-site") {
+      return refuse(c, "FORBIDDEN", "Cross-site request refused: open Signet from its own web app");
     }
+    if (SAFE_METHODS.has(c.req.method)) return next();
     const origin = originOf(c.req.header("origin")) ?? originOf(c.req.header("referer"));
     if (origin !== config.publicUrl) {
       return refuse(

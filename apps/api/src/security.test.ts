@@ -43,8 +43,14 @@ describe("HTTP hardening", () => {
     const good = await preflight(PUBLIC_URL);
     expect(good.headers.get("access-control-allow-origin")).toBe(PUBLIC_URL);
     expect(good.headers.get("access-control-allow-credentials")).toBe("true");
-    const evil = await preflight("https://evil.example");
-    expect(evil.headers.get("access-control-allow-origin")).toBeNull();
+    // Any other origin, "null" (sandboxed frames, data: pages) included, gets no Access-Control-* header at all.
+    for (const origin of ["https://evil.example", "null"]) {
+      const evil = await preflight(origin);
+      expect([...evil.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual([]);
+      const read = await h.app.request("/trpc/health", { headers: { origin } });
+      expect(read.status).toBe(200);
+      expect([...read.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual([]);
+    }
   });
 
   it("sends security headers with a CSP that lets the SPA reach the S3 endpoint", async () => {

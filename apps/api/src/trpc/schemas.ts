@@ -4,10 +4,10 @@ import { checksumSchema, contentTypeSchema, filenameSchema } from "../services/v
 
 const positiveBytes = z
   .number({ error: "must be a number of bytes" })
-  // Checked first and alone: 1e20 is a whole number, just not one a byte count can be.
-  .max(Number.MAX_SAFE_INTEGER, { error: "is larger than any file can be", abort: true })
-  .int("must be a whole number of bytes")
-  .min(1, "must be at least 1 byte");
+  .min(1, "must be at least 1 byte")
+  // zod's int() stops at 2^53; a larger size (1e20) is a whole number that is simply too large, which the
+  // services answer with PAYLOAD_TOO_LARGE like any size over the limit.
+  .refine((n) => n > Number.MAX_SAFE_INTEGER || Number.isInteger(n), "must be a whole number of bytes");
 
 export const createUploadInput = z.object({
   filename: filenameSchema,
