@@ -2,13 +2,13 @@ import { file } from "@signet/db";
 import { AwsClient } from "aws4fetch";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Storage } from "./deps.ts";
 import {
   browserPut,
   createHarness,
   type Harness,
   ok,
   PUBLIC_URL,
+  pausedStorage,
   sha256Base64,
   type TestUser,
 } from "./testing/harness.ts";
@@ -486,30 +486,8 @@ describe("completion races", () => {
     const actor = { id: frank.id, name: frank.name, email: frank.email };
     /** The real signer, holding `method`'s result until released, so two calls can be interleaved exactly. */
     function paused(method: "headObject" | "deleteObject") {
-      let reached!: () => void;
-      let release!: () => void;
-      const atPause = new Promise<void>((resolve) => {
-        reached = resolve;
-      });
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const signer: Storage = {
-        presignPut: (...a) => h.signer.presignPut(...a),
-        presignGet: (...a) => h.signer.presignGet(...a),
-        headObject: (...a) => h.signer.headObject(...a),
-        getObjectRange: (...a) => h.signer.getObjectRange(...a),
-        copyObject: (...a) => h.signer.copyObject(...a),
-        deleteObject: (...a) => h.signer.deleteObject(...a),
-      };
-      const real = signer[method] as (key: string) => Promise<unknown>;
-      (signer as Record<string, unknown>)[method] = async (key: string) => {
-        const result = await real(key);
-        reached();
-        await gate;
-        return result;
-      };
-      const caller = createCaller(createInnerContext({ ...h.deps, signer }, actor));
+      const { storage, atPause, release } = pausedStorage(h.signer, method);
+      const caller = createCaller(createInnerContext({ ...h.deps, signer: storage }, actor));
       return { caller, atPause, release };
     }
 

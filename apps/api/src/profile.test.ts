@@ -2,8 +2,15 @@ import { user } from "@signet/db";
 import { createSigner } from "@signet/signer";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Storage } from "./deps.ts";
-import { browserPut, createHarness, type Harness, ok, PUBLIC_URL, type TestUser } from "./testing/harness.ts";
+import {
+  browserPut,
+  createHarness,
+  type Harness,
+  ok,
+  PUBLIC_URL,
+  pausedStorage,
+  type TestUser,
+} from "./testing/harness.ts";
 import { html, jpeg, png, svg, truncatedPng } from "./testing/images.ts";
 import { createInnerContext } from "./trpc/init.ts";
 import { createCaller } from "./trpc/root.ts";
@@ -274,30 +281,8 @@ describe("profile image completion race", () => {
     );
     expect((await browserPut(signed.presignedUrl, signed.headers, png(6))).status).toBe(200);
     // The real signer, pausing on the HEAD of the stable key that follows the copy.
-    let reached!: () => void;
-    let release!: () => void;
-    const atPause = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const signer: Storage = {
-      presignPut: (...a) => h.signer.presignPut(...a),
-      presignGet: (...a) => h.signer.presignGet(...a),
-      getObjectRange: (...a) => h.signer.getObjectRange(...a),
-      copyObject: (...a) => h.signer.copyObject(...a),
-      deleteObject: (...a) => h.signer.deleteObject(...a),
-      headObject: async (key) => {
-        const head = await h.signer.headObject(key);
-        if (key === signed.key) {
-          reached();
-          await gate;
-        }
-        return head;
-      },
-    };
-    const completing = createCaller(createInnerContext({ ...h.deps, signer }, actor))
+    const { storage, atPause, release } = pausedStorage(h.signer, "headObject", (key) => key === signed.key);
+    const completing = createCaller(createInnerContext({ ...h.deps, signer: storage }, actor))
       .profile.completeImageUpload()
       .catch((e: unknown) => e);
     await atPause;

@@ -10,7 +10,7 @@ import { createLocalS3, generateCredentials, type RunningServer } from "@signet/
 import { createSigner, type Signer } from "@signet/signer";
 import { createApp, type SignetApp } from "../app.ts";
 import { createAuth } from "../auth.ts";
-import type { AppConfig, AppDeps, LogEntry } from "../deps.ts";
+import type { AppConfig, AppDeps, LogEntry, Storage } from "../deps.ts";
 import { parseEnv } from "../env.ts";
 import { createInnerContext } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
@@ -185,4 +185,43 @@ export async function browserPut(
 export function ok<T>(result: TrpcResult): T {
   if (!result.ok) throw new Error(`expected success, got ${result.code}: ${result.message}`);
   return result.data as T;
+}
+
+/**
+ * The real storage, with one method holding its (real) result until `release()` for the keys `when` picks, so
+ * a test can interleave two calls exactly. `atPause` resolves once a held call has its result.
+ *
+ * @example const { storage, atPause, release } = pausedStorage(h.signer, "headObject");
+ */
+export function pausedStorage(
+  real: Storage,
+  method: "headObject" | "deleteObject",
+  when: (key: string) => boolean = () => true,
+): { storage: Storage; atPause: Promise<void>; release: () => void } {
+  let reached!: () => void;
+  let release!: () => void;
+  const atPause = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const storage: Storage = {
+    presignPut: (...a) => real.presignPut(...a),
+    presignGet: (...a) => real.presignGet(...a),
+    headObject: (...a) => real.headObject(...a),
+    getObjectRange: (...a) => real.getObjectRange(...a),
+    copyObject: (...a) => real.copyObject(...a),
+    deleteObject: (...a) => real.deleteObject(...a),
+  };
+  const original = storage[method] as (key: string) => Promise<unknown>;
+  (storage as Record<string, unknown>)[method] = async (key: string) => {
+    const result = await original(key);
+    if (when(key)) {
+      reached();
+      await gate;
+    }
+    return result;
+  };
+  return { storage, atPause, release };
 }
