@@ -17,11 +17,12 @@ afterAll(async () => {
 });
 
 type Upload = { fileId: string; key: string; url: string; headers: Record<string, string> };
-const announce = (size: number) =>
+/** Asks for an upload URL as `who` (by default the file's shared user). */
+const announce = (size: number, who: TestUser = u) =>
   h.trpc(
     "files.createUpload",
     { filename: "a.bin", contentType: "application/octet-stream", size },
-    { token: u.token },
+    { token: who.token },
   );
 
 async function reserved(userId: string) {
@@ -34,21 +35,8 @@ describe("rate limit", () => {
     h.advance(60 - ((h.now().getTime() / 1000) % 60));
     const other = await h.signUp();
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++)
-      ids.push(
-        ok<Upload>(
-          await h.trpc(
-            "files.createUpload",
-            { filename: "a", contentType: "text/plain", size: 1 },
-            { token: other.token },
-          ),
-        ).fileId,
-      );
-    const fourth = await h.trpc(
-      "files.createUpload",
-      { filename: "a", contentType: "text/plain", size: 1 },
-      { token: other.token },
-    );
+    for (let i = 0; i < 3; i++) ids.push(ok<Upload>(await announce(1, other)).fileId);
+    const fourth = await announce(1, other);
     expect(fourth).toMatchObject({ ok: false, code: "TOO_MANY_REQUESTS", status: 429 });
     // Download, share and profile image URLs count too.
     const img = await h.trpc(
@@ -58,25 +46,9 @@ describe("rate limit", () => {
     );
     expect(img).toMatchObject({ ok: false, code: "TOO_MANY_REQUESTS" });
     // Another user has their own budget; the next minute starts afresh.
-    expect(
-      (
-        await h.trpc(
-          "files.createUpload",
-          { filename: "a", contentType: "text/plain", size: 1 },
-          { token: u.token },
-        )
-      ).ok,
-    ).toBe(true);
+    expect((await announce(1)).ok).toBe(true);
     h.advance(60);
-    expect(
-      (
-        await h.trpc(
-          "files.createUpload",
-          { filename: "a", contentType: "text/plain", size: 1 },
-          { token: other.token },
-        )
-      ).ok,
-    ).toBe(true);
+    expect((await announce(1, other)).ok).toBe(true);
   });
 });
 
@@ -104,14 +76,12 @@ describe("rate limit and quota", () => {
   it("does not count an upload refused for quota as an issued URL", async () => {
     h.advance(60 - ((h.now().getTime() / 1000) % 60));
     const x = await h.signUp();
-    const create = (size: number) =>
-      h.trpc("files.createUpload", { filename: "a", contentType: "text/plain", size }, { token: x.token });
     for (let i = 0; i < 3; i++) {
-      expect(await create(1000)).toMatchObject({ ok: false, code: "PAYLOAD_TOO_LARGE" });
+      expect(await announce(1000, x)).toMatchObject({ ok: false, code: "PAYLOAD_TOO_LARGE" });
     }
     // Three refusals issued nothing, so the minute's three issuances are all still there.
-    for (let i = 0; i < 3; i++) expect((await create(1)).ok).toBe(true);
-    expect(await create(1)).toMatchObject({ ok: false, code: "TOO_MANY_REQUESTS" });
+    for (let i = 0; i < 3; i++) expect((await announce(1, x)).ok).toBe(true);
+    expect(await announce(1, x)).toMatchObject({ ok: false, code: "TOO_MANY_REQUESTS" });
   });
 });
 
@@ -125,9 +95,7 @@ describe("rate limit and the profile image", () => {
     );
     expect((await browserPut(signed.presignedUrl, signed.headers, png())).status).toBe(200);
     // Spend the rest of the minute's budget (3) between signing and completing.
-    for (let i = 0; i < 2; i++) {
-      ok(await h.trpc("files.createUpload", { filename: "a", contentType: "text/plain", size: 1 }, who));
-    }
+    for (let i = 0; i < 2; i++) ok(await announce(1, v));
     const done = ok<{ hasImage: boolean; downloadUrl: string }>(
       await h.trpc("profile.completeImageUpload", undefined, who),
     );
@@ -153,11 +121,7 @@ describe("quota when signing fails", () => {
         "' BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END",
     );
     try {
-      const failed = await h.trpc(
-        "files.createUpload",
-        { filename: "a", contentType: "text/plain", size: 5 },
-        { token: w.token },
-      );
+      const failed = await announce(5, w);
       expect(failed).toMatchObject({ ok: false, code: "INTERNAL_SERVER_ERROR" });
     } finally {
       await h.db.$client.execute("DROP TRIGGER audit_down");
