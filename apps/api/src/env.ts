@@ -176,7 +176,9 @@ export function parseEnv(source: Source): Config {
   };
 }
 
-/** Reads and validates `process.env`. */
-export function readEnv(): Config {
-  return parseEnv(process.env);
+/** Reads and validates `process.env`; `defaults` fill variables that are unset or empty. */
+export function readEnv(defaults: Record<string, string> = {}): Config {
+  const source: Record<string, string | undefined> = { ...process.env };
+  for (const [name, value] of Object.entries(defaults)) source[name] ||= value;
+  return parseEnv(source);
 }

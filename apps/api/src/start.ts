@@ -27,6 +27,8 @@ export type Serve = (
 export interface StartOptions {
   /** Raw environment variables; defaults to the process environment. */
   env?: Record<string, string | undefined>;
+  /** Values for process environment variables that are unset or empty (ignored when `env` is given). */
+  envDefaults?: Record<string, string>;
   serve: Serve;
   /** Where the "listening" lines go; defaults to stdout. */
   print?: (line: string) => void;
@@ -168,7 +170,7 @@ export async function startStorage(
 
 /** Starts Signet: migrate, storage, bind the API, build the app, sweep periodically. */
 export async function startSignet(options: StartOptions): Promise<RunningSignet> {
-  const config = options.env ? parseEnv(options.env) : readEnv();
+  const config = options.env ? parseEnv(options.env) : readEnv(options.envDefaults);
   const print = options.print ?? ((line: string) => console.log(line));
   const logger = redactingLogger(options.logger ?? jsonLogger);
   let secrets: Promise<DevSecrets> | undefined;

@@ -5,11 +5,14 @@ import { ConfigError } from "../env.ts";
 import { redact } from "../http/redact.ts";
 import { type Serve, startSignet } from "../start.ts";
 
-/** Starts Signet with the runtime's `serve`; exits 0 after a graceful stop on SIGTERM/SIGINT, 1 on a failed start. */
-export async function run(serve: Serve): Promise<void> {
+/**
+ * Starts Signet with the runtime's `serve`; exits 0 after a graceful stop on SIGTERM/SIGINT, 1 on a failed start.
+ * `envDefaults` fill environment variables that are unset or empty.
+ */
+export async function run(serve: Serve, envDefaults?: Record<string, string>): Promise<void> {
   // The handlers go in before start-up: the "listening" line is printed inside startSignet, and a supervisor
   // that signals as soon as it reads it must get the graceful stop, not the default kill.
-  const starting = startSignet({ serve });
+  const starting = startSignet({ serve, ...(envDefaults ? { envDefaults } : {}) });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
