@@ -15,10 +15,10 @@ import {
   expiredUrl,
   genericUpload,
   profileImage,
-  put,
   signUp,
   tamperedSignature,
 } from "../testing/e2e-over-http.ts";
+import { browserPut } from "../testing/harness.ts";
 
 const apiDir = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const rootModules = resolve(apiDir, "../../node_modules");
@@ -130,7 +130,7 @@ describe.each(runtimes)("local-s3 alone on $name", ({ command, run }) => {
         contentType: "text/plain",
         contentLength: bytes.length,
       });
-      expect((await put(upload.url, upload.headers, bytes)).status).toBe(200);
+      expect((await browserPut(upload.url, upload.headers, bytes)).status).toBe(200);
       const download = await signer.presignGet("dir/hello world.txt", { expiresIn: 60 });
       expect(new Uint8Array(await (await fetch(download.url)).arrayBuffer())).toEqual(bytes);
     } finally {

@@ -3,6 +3,7 @@
  * as a script would: bearer token, JSON tRPC calls, and `fetch` straight to the presigned URLs.
  */
 import { expect } from "vitest";
+import { browserPut, sha256Base64 } from "./harness.ts";
 import { png } from "./images.ts";
 
 type Json = Record<string, unknown>;
@@ -46,21 +47,6 @@ export async function signUp(baseUrl: string): Promise<Client> {
   };
 }
 
-/** PUTs bytes with exactly the headers the API returned (less content-length, which fetch derives). */
-export async function put(
-  url: string,
-  headers: Record<string, string>,
-  bytes: Uint8Array,
-): Promise<Response> {
-  const { "content-length": _length, ...rest } = headers;
-  return fetch(url, { method: "PUT", headers: rest, body: new Uint8Array(bytes) });
-}
-
-async function sha256Base64(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
-  return btoa(String.fromCharCode(...digest));
-}
-
 async function bytesOf(response: Response): Promise<Uint8Array> {
   expect(response.status).toBe(200);
   return new Uint8Array(await response.arrayBuffer());
@@ -82,7 +68,7 @@ export async function genericUpload(client: Client): Promise<void> {
       checksumSha256: await sha256Base64(bytes),
     },
   );
-  const stored = await put(upload.url, upload.headers, bytes);
+  const stored = await browserPut(upload.url, upload.headers, bytes);
   expect(stored.status).toBe(200);
   const file = await client.call<{ status: string; size: number }>("files.completeUpload", {
     fileId: upload.fileId,
@@ -110,7 +96,7 @@ export async function profileImage(client: Client): Promise<void> {
       { contentType: "image/png", fileSize: image.length },
     );
     keys.push(upload.key);
-    expect((await put(upload.presignedUrl, upload.headers, image)).status).toBe(200);
+    expect((await browserPut(upload.presignedUrl, upload.headers, image)).status).toBe(200);
     await client.call("profile.completeImageUpload");
     const current = await client.call<{ hasImage: boolean; downloadUrl: string }>(
       "profile.imageDownloadUrl",
@@ -136,7 +122,7 @@ export async function tamperedSignature(client: Client): Promise<void> {
   const url = new URL(upload.url);
   const signature = url.searchParams.get("X-Amz-Signature")!;
   url.searchParams.set("X-Amz-Signature", `${signature[0] === "0" ? "1" : "0"}${signature.slice(1)}`);
-  const response = await put(url.toString(), upload.headers, bytes);
+  const response = await browserPut(url.toString(), upload.headers, bytes);
   expect(response.status).toBe(403);
   expect(await response.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
 }
