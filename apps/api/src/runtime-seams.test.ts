@@ -27,7 +27,8 @@ const SEAMS: Record<string, RegExp> = {
   "packages/signer/src/crypto.ts": /^node:crypto$/,
   "packages/local-s3/src/store.ts": /^node:(buffer|fs|fs\/promises|path|process)$/,
   "packages/local-s3/src/digest.ts": /^node:(buffer|crypto)$/,
-  "packages/local-s3/src/node.ts": /^(@hono\/node-server|node:(http|net))$/,
+  "packages/local-s3/src/body-hash.ts": /^node:worker_threads$/,
+  "packages/local-s3/src/node.ts": /^(@hono\/node-server(\/utils\/response)?|node:(http|net))$/,
   "packages/local-s3/src/cli.ts": /^node:(util|process|path|fs\/promises)$/,
 };
 

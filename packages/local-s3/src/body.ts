@@ -1,7 +1,8 @@
 // Receives a request body chunk by chunk, hashing as it goes, and checks every integrity claim the request
 // made: Content-Length, x-amz-content-sha256, Content-MD5, x-amz-checksum-sha256 / -sha1.
+import { createBodyHash } from "./body-hash.ts";
 import { createCrc } from "./crc.ts";
-import { createHasher, fromBase64, type Hasher, toBase64, toHex } from "./digest.ts";
+import { fromBase64, type HashAlgorithm, toBase64, toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
 import { UNSIGNED_PAYLOAD } from "./sigv4.ts";
 
@@ -16,23 +17,18 @@ export function attachBodySource(request: Request, source: AsyncIterable<Uint8Ar
   bodySources.set(request, source);
 }
 
-async function* bodyChunks(request: Request): AsyncGenerator<Uint8Array> {
+/** The body's chunks: the attached source when a runtime entry gave one, else the Request's own stream. */
+function bodyChunks(request: Request): AsyncIterator<Uint8Array> {
   const source = bodySources.get(request);
-  if (source) {
-    yield* source;
-    return;
-  }
-  if (!request.body) return;
-  const reader = request.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
+  if (source) return source[Symbol.asyncIterator]();
+  const reader = request.body?.getReader();
+  return {
+    next: async () => (reader ? await reader.read() : { done: true, value: undefined }),
+    return: async () => {
+      reader?.releaseLock();
+      return { done: true, value: undefined };
+    },
+  } as AsyncIterator<Uint8Array>;
 }
 
 /** What the request claims about its body, parsed and validated before any byte is read. */
@@ -133,17 +129,19 @@ export async function receiveBody(
   request: Request,
   claims: BodyClaims,
   maxSize: number,
-  sink: (chunk: Uint8Array) => Promise<void>,
+  sink: (chunk: Uint8Array) => Promise<void> | undefined,
 ): Promise<ReceivedBody> {
-  const md5 = createHasher("md5");
-  const needSha256 = claims.payloadHash !== UNSIGNED_PAYLOAD || claims.checksumSha256 !== undefined;
-  const sha256: Hasher | undefined = needSha256 ? createHasher("sha256") : undefined;
-  const sha1: Hasher | undefined = claims.checksumSha1 !== undefined ? createHasher("sha1") : undefined;
+  const algorithms: HashAlgorithm[] = ["md5"];
+  if (claims.payloadHash !== UNSIGNED_PAYLOAD || claims.checksumSha256 !== undefined)
+    algorithms.push("sha256");
+  if (claims.checksumSha1 !== undefined) algorithms.push("sha1");
+  const hash = createBodyHash(algorithms, claims.contentLength);
   const crc32 = claims.checksumCrc32 !== undefined ? createCrc("crc32") : undefined;
   const crc32c = claims.checksumCrc32c !== undefined ? createCrc("crc32c") : undefined;
   const limit = claims.contentLength ?? maxSize;
   let size = 0;
   const chunks = bodyChunks(request);
+  let digests: Uint8Array[];
   try {
     for (;;) {
       let next: IteratorResult<Uint8Array>;
@@ -161,23 +159,26 @@ export async function receiveBody(
           ? new S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
           : new S3Error("IncompleteBody", "The request body is longer than the Content-Length HTTP header.");
       }
-      md5.update(value);
-      sha256?.update(value);
-      sha1?.update(value);
+      const room = hash.update(value);
+      if (room) await room;
       crc32?.update(value);
       crc32c?.update(value);
-      await sink(value);
+      const written = sink(value);
+      if (written) await written;
     }
+    if (claims.contentLength !== undefined && size !== claims.contentLength) {
+      throw new S3Error(
+        "IncompleteBody",
+        "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+      );
+    }
+    digests = await hash.digest();
   } finally {
-    await chunks.return(undefined).catch(() => {});
+    hash.abort();
+    await chunks.return?.(undefined)?.catch(() => {});
   }
-  if (claims.contentLength !== undefined && size !== claims.contentLength) {
-    throw new S3Error(
-      "IncompleteBody",
-      "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-    );
-  }
-  const sha256Digest = sha256?.digest();
+  const digestOf = (algorithm: HashAlgorithm) => digests[algorithms.indexOf(algorithm)];
+  const sha256Digest = digestOf("sha256");
   if (claims.payloadHash !== UNSIGNED_PAYLOAD && sha256Digest && toHex(sha256Digest) !== claims.payloadHash) {
     throw new S3Error(
       "XAmzContentSHA256Mismatch",
@@ -188,7 +189,7 @@ export async function receiveBody(
       ],
     );
   }
-  const md5Digest = md5.digest();
+  const md5Digest = digestOf("md5") as Uint8Array;
   if (claims.contentMd5 !== undefined && toBase64(md5Digest) !== claims.contentMd5) {
     throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.", [
       ["ExpectedDigest", claims.contentMd5],
@@ -202,7 +203,8 @@ export async function receiveBody(
   ) {
     throw new S3Error("BadDigest", "The SHA256 you specified did not match the calculated checksum.");
   }
-  if (claims.checksumSha1 !== undefined && sha1 && toBase64(sha1.digest()) !== claims.checksumSha1) {
+  const sha1Digest = digestOf("sha1");
+  if (sha1Digest && toBase64(sha1Digest) !== claims.checksumSha1) {
     throw new S3Error("BadDigest", "The SHA1 you specified did not match the calculated checksum.");
   }
   if (crc32 && toBase64(crc32.digest()) !== claims.checksumCrc32) {
@@ -224,8 +226,9 @@ export async function receiveSmallBody(
 ): Promise<string> {
   const claims = bodyClaims(request, payloadHash, false, maxSize);
   const chunks: Uint8Array[] = [];
-  await receiveBody(request, claims, maxSize, async (chunk) => {
+  await receiveBody(request, claims, maxSize, (chunk) => {
     chunks.push(chunk);
+    return undefined;
   });
   const all = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let offset = 0;

@@ -1,5 +1,6 @@
-// The only module that touches node:crypto: Web Crypto has neither MD5 (needed for ETags) nor incremental
-// hashing (needed to hash bodies while they stream to disk). Node, Bun and Deno all implement node:crypto.
+// The only module that touches node:crypto (besides the worker thread body-hash.ts starts, which runs the same
+// hashes off the request thread): Web Crypto has neither MD5 (needed for ETags) nor incremental hashing (needed
+// to hash bodies while they stream to disk). Node, Bun and Deno all implement node:crypto.
 import { Buffer } from "node:buffer";
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 

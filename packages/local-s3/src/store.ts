@@ -71,7 +71,8 @@ export interface PartRecord {
 
 /** A body being written: chunks go to a temp file, nothing is visible until it is committed. */
 export interface TempFile {
-  write(chunk: Uint8Array): Promise<void>;
+  /** Queues a chunk; returns a promise only when the caller must wait for the disk to catch up. */
+  write(chunk: Uint8Array): Promise<void> | undefined;
   /** Flushes, fsyncs and closes; call once before committing. */
   finish(): Promise<void>;
   /** Closes and removes the temp file; safe to call at any point, and more than once. */
@@ -79,12 +80,67 @@ export interface TempFile {
   readonly path: string;
 }
 
+/** Sequential reads of a byte range of an open data file. */
+export interface FileRange {
+  /**
+   * The next chunk (at most READ_CHUNK bytes), or undefined once the range is done. Reads into `into` when
+   * given (it must hold READ_CHUNK bytes; the chunk is a view of it), else into a new buffer.
+   */
+  read(into?: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Closes the file early; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+const fileRanges = new WeakMap<ReadableStream<Uint8Array>, FileRange>();
+
+/**
+ * The file behind an object body stream made by the store, for a runtime entry that can send a file faster than
+ * it can pump a Web stream (Node writes it straight to the socket). Taking it makes the caller the reader and
+ * closer of the file; the stream itself must then be left unread.
+ */
+export function takeFileRange(body: ReadableStream<Uint8Array> | null): FileRange | undefined {
+  const range = body ? fileRanges.get(body) : undefined;
+  if (body) fileRanges.delete(body);
+  return range;
+}
+
+function readRange(handle: FileHandle, start: number, end: number): FileRange {
+  let position = start;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close().catch(() => {});
+  };
+  return {
+    // Each call claims its slice before awaiting, so reads may overlap (a sender reading ahead) and still come
+    // back in order.
+    async read(into) {
+      const at = position;
+      const length = Math.min(READ_CHUNK, end + 1 - at);
+      if (length <= 0 || closed) return undefined;
+      position += length;
+      // Not zero-filled: every byte handed on is one just read from disk.
+      const buffer = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, at);
+      if (bytesRead < length) throw new Error("stored object is shorter than its record");
+      return buffer;
+    },
+    close,
+  };
+}
+
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const UPLOAD_ID = /^[0-9a-f]{48}$/;
 /** Buffering writes into ~1 MiB batches keeps syscalls few without holding much memory. */
 const WRITE_BATCH = 1 << 20;
-const READ_CHUNK = 1 << 20;
+export const READ_CHUNK = 1 << 20;
 const MAX_INFLIGHT_WRITES = 4;
+/**
+ * A large body is flushed to disk every this many bytes while it streams in (fdatasync on the thread pool,
+ * one at a time), so the fsync before the commit only waits for the tail instead of the whole object.
+ */
+const SYNC_EVERY = 32 << 20;
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
 
 /** True when `name` is a bucket name S3 accepts (3–63 chars, lower-case letters, digits, `.` and `-`). */
@@ -299,26 +355,39 @@ export class DiskStore {
     // Positional writes may run concurrently on the thread pool; a few MiB in flight keeps the disk busy
     // while the next batch arrives and is hashed, and bounds memory whatever the object size.
     const inflight: Promise<unknown>[] = [];
+    let syncing: Promise<void> | undefined;
+    let unsynced = 0;
     let closed = false;
     const flush = async () => {
       if (pendingBytes === 0) return;
       const batch = pending;
       const at = position;
       position += pendingBytes;
+      unsynced += pendingBytes;
       pending = [];
       pendingBytes = 0;
       const write = handle.writev(batch, at);
       write.catch(() => {}); // observed when settled; this only keeps a failure from going unhandled meanwhile
       inflight.push(write);
       if (inflight.length >= MAX_INFLIGHT_WRITES) await inflight.shift();
+      if (unsynced >= SYNC_EVERY && !syncing) {
+        unsynced = 0;
+        syncing = handle.datasync().finally(() => {
+          syncing = undefined;
+        });
+        syncing.catch(() => {}); // the final sync reports the disk's failure, if any
+      }
     };
-    const settle = () => Promise.all(inflight.splice(0));
+    const settle = async () => {
+      await Promise.all(inflight.splice(0));
+      await syncing?.catch(() => {});
+    };
     return {
       path,
-      write: async (chunk) => {
+      write: (chunk) => {
         pending.push(chunk);
         pendingBytes += chunk.byteLength;
-        if (pendingBytes >= WRITE_BATCH) await flush();
+        return pendingBytes >= WRITE_BATCH ? flush() : undefined;
       },
       finish: async () => {
         await flush();
@@ -352,29 +421,26 @@ export class DiskStore {
 
   /** Streams bytes [start, end] of a stored file; the handle is closed when the stream ends or is cancelled. */
   private streamFile(handle: FileHandle, start: number, end: number): ReadableStream<Uint8Array> {
-    let position = start;
-    const close = () => handle.close().catch(() => {});
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const length = Math.min(READ_CHUNK, end + 1 - position);
-        if (length <= 0) {
-          await close();
-          controller.close();
-          return;
-        }
-        // Not zero-filled: every byte handed on is one just read from disk.
-        const buffer = Buffer.allocUnsafe(length);
-        const { bytesRead } = await handle.read(buffer, 0, length, position);
-        if (bytesRead === 0) {
-          await close();
-          controller.error(new Error("stored object is shorter than its record"));
-          return;
-        }
-        position += bytesRead;
-        controller.enqueue(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+    const range = readRange(handle, start, end);
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          const chunk = await range.read().catch(async (error: unknown) => {
+            await range.close();
+            throw error;
+          });
+          if (chunk) controller.enqueue(chunk);
+          else {
+            await range.close();
+            controller.close();
+          }
+        },
+        cancel: () => range.close(),
       },
-      cancel: close,
-    });
+      { highWaterMark: 0 },
+    ); // no read ahead: until the first read, the range may still be taken over whole
+    fileRanges.set(stream, range);
+    return stream;
   }
 
   // Objects
