@@ -1,9 +1,11 @@
 // The Node seam: serves a fetch handler over node:http. Bun and Deno entries can serve `fetch` natively.
 
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { attachBodySource } from "./body.ts";
+import { type FileRange, READ_CHUNK, takeFileRange } from "./store.ts";
 
 export interface ListenOptions {
   /** 0 picks a free port. */
@@ -20,6 +22,66 @@ export interface RunningServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * Read buffers handed back once the socket has taken their bytes. Reusing them matters: a fresh 1 MiB buffer
+ * per chunk is external memory V8 answers with full collections, which cost GET a third of its throughput.
+ */
+const spareBuffers: Buffer[] = [];
+const MAX_SPARE_BUFFERS = 8;
+const spare = (buffer: Buffer) => {
+  if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(buffer);
+};
+
+/** Writes a response whose body is a stored file, reading the next chunk while the socket takes the last one. */
+async function sendFile(outgoing: ServerResponse, response: Response, file: FileRange): Promise<void> {
+  outgoing.writeHead(response.status, Object.fromEntries(response.headers));
+  const read = async () => {
+    const buffer = spareBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
+    const chunk = await file.read(buffer);
+    if (!chunk) spare(buffer); // the range was done: the buffer was never used
+    return chunk;
+  };
+  let next: Promise<Uint8Array | undefined> | undefined = read();
+  try {
+    for (;;) {
+      const chunk = await next;
+      next = undefined;
+      if (!chunk || gone(outgoing)) break;
+      next = read();
+      const written = outgoing.write(chunk, (error) => {
+        if (!error) spare(Buffer.from(chunk.buffer));
+      });
+      if (!written) await drained(outgoing);
+    }
+    outgoing.end();
+  } catch {
+    // A read failed after the headers went out: cutting the connection is the only way left to say so.
+    outgoing.destroy();
+  } finally {
+    await next?.catch(() => undefined);
+    await file.close();
+  }
+}
+
+/** Resolves when the socket wants more, or has gone away (whether before or after this was called). */
+function drained(outgoing: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = outgoing.socket;
+    if (!outgoing.writableNeedDrain || gone(outgoing) || !socket) return resolve();
+    const done = () => {
+      outgoing.off("drain", done);
+      outgoing.off("close", done);
+      socket.off("close", done);
+      resolve();
+    };
+    outgoing.on("drain", done);
+    outgoing.on("close", done);
+    socket.on("close", done);
+  });
+}
+
+const gone = (outgoing: ServerResponse) => outgoing.destroyed || outgoing.socket?.destroyed === true;
+
 /** Serves `fetch` on Node's HTTP server; resolves once the port is bound. */
 export function listenNode(
   fetch: (request: Request) => Promise<Response>,
@@ -27,12 +89,17 @@ export function listenNode(
 ): Promise<RunningServer> {
   const hostname = options.hostname ?? "127.0.0.1";
   return new Promise((resolve, reject) => {
-    const handler = (request: Request, env: unknown) => {
+    const handler = async (request: Request, env: unknown) => {
+      const { incoming, outgoing } = (env ?? {}) as { incoming?: IncomingMessage; outgoing?: ServerResponse };
       // Reading the socket stream directly skips the Web-stream wrapper around the request body.
-      const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
       if (incoming && request.method !== "GET" && request.method !== "HEAD")
         attachBodySource(request, incoming);
-      return fetch(request);
+      const response = await fetch(request);
+      // Likewise an object's bytes go from the file straight to the socket rather than through a Web stream.
+      const file = outgoing ? takeFileRange(response.body) : undefined;
+      if (!file || !outgoing) return response;
+      await sendFile(outgoing, response, file);
+      return RESPONSE_ALREADY_SENT;
     };
     const server = serve({ fetch: handler, port: options.port, hostname }, (info: AddressInfo) => {
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address;

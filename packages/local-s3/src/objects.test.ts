@@ -1,6 +1,10 @@
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Endpoint, outcome, startEndpoint, xmlText } from "./testing.ts";
+import { once } from "node:events";
+import { readdir, readlink } from "node:fs/promises";
+import { get as httpGet, type IncomingMessage } from "node:http";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { OFFLOAD_FROM } from "./body-hash.ts";
+import { bytes, type Endpoint, outcome, startEndpoint, xmlText } from "./testing.ts";
 
 let ep: Endpoint;
 const md5 = (body: string | Uint8Array) => `"${createHash("md5").update(body).digest("hex")}"`;
@@ -282,6 +286,86 @@ describe("GetObject ranges, conditionals and overrides", () => {
     expect(res.headers.get("content-disposition")).toBe("attachment; filename*=UTF-8''d%C3%A9j%C3%A0.txt");
     expect(res.headers.get("content-type")).toBe("application/x-digits");
     expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+});
+
+// Large bodies take other paths: hashed on a worker thread, flushed to disk as they arrive, and (on Node) sent
+// from the file straight to the socket. They must answer exactly as small ones do.
+describe("large objects", () => {
+  const MiB = 1 << 20;
+  const large = bytes(OFFLOAD_FROM + 2 * MiB + 777, 3);
+  const sha256hex = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+  it("stores a large body with its ETag and checksum, and serves it whole and by ranges across read chunks", async () => {
+    const put = await ep.aws.fetch(obj("large/one.bin"), {
+      method: "PUT",
+      body: large,
+      headers: {
+        "x-amz-checksum-sha256": sha256b64(large),
+        "content-md5": createHash("md5").update(large).digest("base64"),
+      },
+    });
+    expect(put.status).toBe(200);
+    expect(put.headers.get("etag")).toBe(md5(large));
+    expect(put.headers.get("x-amz-checksum-sha256")).toBe(sha256b64(large));
+
+    const get = await ep.aws.fetch(obj("large/one.bin"));
+    expect(get.headers.get("content-length")).toBe(String(large.byteLength));
+    expect(sha256hex(new Uint8Array(await get.arrayBuffer()))).toBe(sha256hex(large));
+    for (const [start, end] of [
+      [MiB - 5, 2 * MiB + 5],
+      [large.byteLength - 3 * MiB - 1, large.byteLength - 1],
+    ] as const) {
+      const part = await ep.aws.fetch(obj("large/one.bin"), { headers: { range: `bytes=${start}-${end}` } });
+      expect(part.status).toBe(206);
+      expect(part.headers.get("content-range")).toBe(`bytes ${start}-${end}/${large.byteLength}`);
+      expect(sha256hex(new Uint8Array(await part.arrayBuffer()))).toBe(
+        sha256hex(large.subarray(start, end + 1)),
+      );
+    }
+  });
+
+  it.each([
+    ["x-amz-checksum-sha256", { "x-amz-checksum-sha256": sha256b64("other") }, 400, "BadDigest"],
+    ["Content-MD5", { "content-md5": createHash("md5").update("other").digest("base64") }, 400, "BadDigest"],
+    [
+      "x-amz-content-sha256",
+      { "x-amz-content-sha256": sha256hex(bytes(1)) },
+      400,
+      "XAmzContentSHA256Mismatch",
+    ],
+  ])(
+    "refuses a large body that does not match its %s and keeps the object before it",
+    async (_, headers, status, code) => {
+      const key = obj(`large/kept-${code}-${status}-${Object.keys(headers)[0]}`);
+      expect((await ep.aws.fetch(key, { method: "PUT", body: "before" })).status).toBe(200);
+      const res = await ep.aws.fetch(key, { method: "PUT", body: large, headers });
+      expect(await outcome(res)).toMatchObject({ status, code });
+      expect(await (await ep.aws.fetch(key)).text()).toBe("before");
+    },
+  );
+
+  it("closes the object's file when a client walks away in the middle of a GET", async () => {
+    const big = new Uint8Array(48 * MiB);
+    for (let at = 0; at < big.byteLength; at += MiB) big.set(large.subarray(0, MiB), at);
+    expect((await ep.aws.fetch(obj("large/walk-away.bin"), { method: "PUT", body: big })).status).toBe(200);
+    /** Descriptors this process holds on files under the endpoint's directory. */
+    const openUnderDir = async () => {
+      let count = 0;
+      for (const fd of await readdir("/proc/self/fd")) {
+        const target = await readlink(`/proc/self/fd/${fd}`).catch(() => "");
+        if (target.startsWith(ep.dir)) count++;
+      }
+      return count;
+    };
+    expect(await openUnderDir()).toBe(0);
+    const signed = await ep.aws.sign(obj("large/walk-away.bin"));
+    const request = httpGet(signed.url, { headers: Object.fromEntries(signed.headers) });
+    const response = await new Promise<IncomingMessage>((resolve) => request.once("response", resolve));
+    await once(response, "readable");
+    expect(await openUnderDir()).toBe(1);
+    request.destroy();
+    await vi.waitFor(async () => expect(await openUnderDir()).toBe(0), { timeout: 5000, interval: 20 });
   });
 });
 
