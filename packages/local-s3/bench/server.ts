@@ -12,26 +12,22 @@ if (kind === "local-s3") {
   const server = await createLocalS3({ dir, credentials: [BENCH_CREDS] }).listen({ port: 0 });
   console.log(server.url);
 } else if (kind === "node-http") {
-  // The ceiling: a bare node:http server doing the least an S3 PUT must (stream to disk, MD5, fsync) and a
-  // plain file pipe for GET. No auth, no atomic rename, no metadata.
+  // The I/O ceiling: a bare node:http server that only streams the body to disk and fsyncs it (PUT), and pipes
+  // the file back (GET). No hashing, no auth, no atomic rename, no metadata.
   const { createServer } = await import("node:http");
-  const { createHash } = await import("node:crypto");
-  const { createReadStream } = await import("node:fs");
+  const { createReadStream, createWriteStream } = await import("node:fs");
   const { mkdir, open } = await import("node:fs/promises");
+  const { pipeline } = await import("node:stream/promises");
   const { join } = await import("node:path");
   await mkdir(dir, { recursive: true });
   const server = createServer(async (req, res) => {
     const path = join(dir, "object.bin");
     if (req.method === "PUT") {
-      const md5 = createHash("md5");
       const handle = await open(path, "w");
-      for await (const chunk of req) {
-        md5.update(chunk as Buffer);
-        await handle.write(chunk as Buffer);
-      }
+      await pipeline(req, createWriteStream("", { fd: handle.fd, autoClose: false, highWaterMark: 1 << 20 }));
       await handle.sync();
       await handle.close();
-      res.writeHead(200, { etag: `"${md5.digest("hex")}"` }).end();
+      res.writeHead(200).end();
     } else createReadStream(path, { highWaterMark: 1 << 20 }).pipe(res);
   }).listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));

@@ -68,10 +68,17 @@ function md5Alone(): number {
   return seconds(start);
 }
 
-async function drain(stream: Readable): Promise<number> {
-  let bytes = 0;
-  for await (const chunk of stream) bytes += (chunk as Buffer).length;
-  return bytes;
+/** Counts a stream's bytes. Plain 'data' events: an async iterator costs a promise per 64 KiB socket read,
+ * which at these rates would be a measurable share of the client's time. */
+function drain(stream: Readable): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let bytes = 0;
+    stream.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    stream.once("end", () => resolve(bytes));
+    stream.once("error", reject);
+  });
 }
 
 async function rawRead(path: string): Promise<number> {
@@ -125,6 +132,18 @@ async function memory(pid: number): Promise<{ rss: number; peak: number }> {
   return { rss: kb("VmRSS"), peak: kb("VmHWM") };
 }
 
+/** CPU time (user + system, every thread) a process has used, in seconds; Linux counts it in 1/100 s ticks. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** This process's CPU time in seconds. */
+const ownCpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
 type Kind = "local-s3" | "s3rver" | "node-http";
 
 async function startServer(kind: Kind, dir: string) {
@@ -146,8 +165,12 @@ async function measureServer(kind: Kind) {
   const pid = child.pid ?? 0;
   try {
     if (kind === "local-s3") await aws.fetch(`${url}/bench`, { method: "PUT" });
-    // Warm up (JIT, first-request allocations) with a small object, then take the baseline.
-    const warm = await aws.fetch(`${url}/bench/warm`, { method: "PUT", body: CHUNK });
+    // Warm up (JIT, first-request allocations, local-s3's hashing worker thread, started once per process for
+    // bodies of 4 MiB and more) with an 8 MiB object, then take the baseline.
+    const warm = await aws.fetch(`${url}/bench/warm`, {
+      method: "PUT",
+      body: Buffer.concat(Array(8).fill(CHUNK)),
+    });
     if (warm.status !== 200) throw new Error(`${kind} warm-up PUT answered ${warm.status}`);
     await (await aws.fetch(`${url}/bench/warm`)).arrayBuffer();
     const before = await memory(pid);
@@ -156,12 +179,17 @@ async function measureServer(kind: Kind) {
     let put = Number.POSITIVE_INFINITY;
     let get = Number.POSITIVE_INFINITY;
     // Best of a few rounds: the machine is shared, and the best round is the one least disturbed by others.
+    // CPU per PUT, server and client together: on a 2-core machine their sum over 2 is a floor on PUT's time.
+    let putCpu = Number.POSITIVE_INFINITY;
     for (let round = 0; round < ROUNDS; round++) {
-      put = Math.min(put, await httpPut(await presign(`${url}/bench/big.bin`, "PUT")));
+      const url1 = await presign(`${url}/bench/big.bin`, "PUT");
+      const [server0, client0] = [await cpuSeconds(pid), ownCpuSeconds()];
+      put = Math.min(put, await httpPut(url1));
+      putCpu = Math.min(putCpu, (await cpuSeconds(pid)) - server0 + ownCpuSeconds() - client0);
       get = Math.min(get, await httpGet(await presign(`${url}/bench/big.bin`, "GET")));
     }
     const after = await memory(pid);
-    return { put, get, rssGrowth: Math.max(0, after.peak - before.rss), baseline: before.rss };
+    return { put, get, putCpu, rssGrowth: Math.max(0, after.peak - before.rss), baseline: before.rss };
   } finally {
     child.kill("SIGTERM");
     await rm(dir, { recursive: true, force: true });
@@ -169,6 +197,8 @@ async function measureServer(kind: Kind) {
 }
 
 const mbps = (s: number) => SIZE / MiB / s;
+/** CPU seconds per GiB, as a table cell. */
+const perGiB = (seconds: number) => ((seconds * 1024) / sizeMiB).toFixed(2);
 const loadBefore = loadavg()[0] ?? 0;
 const fmt = (n: number) => n.toFixed(0);
 
@@ -196,19 +226,28 @@ console.log("s3rver done");
 await rm(root, { recursive: true, force: true });
 
 const rows = [
-  ["raw Node stream write (no fsync)", mbps(rawWriteNoSync), "", ""],
-  ["raw Node stream write + fsync", mbps(rawWriteSync), "", ""],
-  ["raw Node stream read", "", mbps(rawReadS), ""],
-  ["MD5 of the bytes alone, no I/O (the ETag every PUT must compute)", mbps(md5S), "", ""],
+  ["raw Node stream write (no fsync)", mbps(rawWriteNoSync), "", "", ""],
+  ["raw Node stream write + fsync", mbps(rawWriteSync), "", "", ""],
+  ["raw Node stream read", "", mbps(rawReadS), "", ""],
+  ["MD5 of the bytes alone, no I/O (the ETag every PUT must compute)", mbps(md5S), "", perGiB(md5S), ""],
   [
-    "bare node:http server (stream + MD5 + fsync / file pipe)",
+    "bare node:http server: no hashing (stream to disk + fsync / file pipe)",
     mbps(ceiling.put),
     mbps(ceiling.get),
+    perGiB(ceiling.putCpu),
     ceiling.rssGrowth,
   ],
-  ["@signet/local-s3 (presigned PUT / GET)", mbps(local.put), mbps(local.get), local.rssGrowth],
-  ["s3rver 3.7.1 (presigned PUT / GET)", mbps(peer.put), mbps(peer.get), peer.rssGrowth],
+  [
+    "@signet/local-s3 (presigned PUT / GET)",
+    mbps(local.put),
+    mbps(local.get),
+    perGiB(local.putCpu),
+    local.rssGrowth,
+  ],
+  ["s3rver 3.7.1 (presigned PUT / GET)", mbps(peer.put), mbps(peer.get), perGiB(peer.putCpu), peer.rssGrowth],
 ] as const;
+/** The fastest any PUT that computes MD5 could go here: its CPU spread perfectly over every core. */
+const hashingPutCeiling = (SIZE / MiB / (md5S + ceiling.putCpu)) * cpus().length;
 const cell = (v: number | string) => (typeof v === "number" ? fmt(v) : v);
 const mib = (v: number | string) => (typeof v === "number" ? `${(v / MiB).toFixed(1)}` : v);
 const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)} %`;
@@ -217,10 +256,12 @@ const section = `## @signet/local-s3
 PUT then GET of one ${sizeMiB} MiB object (a random 1 MiB chunk repeated) through presigned URLs over HTTP on
 127.0.0.1 (client: node:http in the bench process), each server in its own Node process, next to a raw Node
 stream write/read of the same bytes in the same directory (${values.dir ?? "os.tmpdir()"}). local-s3's PUT streams
-to a temp file, hashes MD5 for the ETag, fsyncs and renames; the raw write is shown with and without the fsync.
-A bare node:http server doing only stream + MD5 + fsync (PUT) and a file pipe (GET) shows what Node's HTTP
-stack allows on this machine. Reads come from the page cache for every row alike. Best of ${ROUNDS} rounds per row.
-RSS growth = the server's peak resident set during the rounds minus its resident set after a warm-up (Linux
+to a temp file (flushed to disk every 32 MiB as it arrives) while a worker thread computes the MD5 ETag, then
+fsyncs and renames; its GET on Node goes from the file straight to the socket. The raw write is shown with and
+without the fsync. Two rows bound what any PUT can do here: MD5 alone (S3's ETag; it cannot be split across
+cores) and a bare node:http server that only streams to disk, with no hashing (its GET is a plain file pipe).
+Reads come from the page cache for every row alike. Best of ${ROUNDS} rounds per row. RSS growth = the server's
+peak resident set during the rounds minus its resident set after a warm-up that includes one 8 MiB PUT (Linux
 /proc VmHWM after clear_refs). Run: \`pnpm --filter @signet/local-s3 bench -- --size-mib ${sizeMiB} --rounds ${ROUNDS}\`.
 
 - Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC
@@ -229,15 +270,15 @@ RSS growth = the server's peak resident set during the rounds minus its resident
   machine moves these numbers by up to 2× between runs)
 - Runtime: Node ${process.version}; object size ${sizeMiB} MiB
 
-| row | PUT MiB/s | GET MiB/s | peak RSS growth MiB |
-|---|---:|---:|---:|
-${rows.map(([name, put, get, rss]) => `| ${name} | ${cell(put)} | ${cell(get)} | ${mib(rss)} |`).join("\n")}
+| row | PUT MiB/s | GET MiB/s | PUT CPU s/GiB (server + client) | peak RSS growth MiB |
+|---|---:|---:|---:|---:|
+${rows.map(([name, put, get, cpu, rss]) => `| ${name} | ${cell(put)} | ${cell(get)} | ${cpu} | ${mib(rss)} |`).join("\n")}
 
 | target | result |
 |---|---|
-| PUT ≥ 50 % of raw disk write | ${pct(mbps(local.put), mbps(rawWriteSync))} of write + fsync, ${pct(mbps(local.put), mbps(rawWriteNoSync))} of write without fsync (bare node:http + MD5: ${pct(mbps(ceiling.put), mbps(rawWriteSync))}; MD5 alone, on one core: ${pct(mbps(md5S), mbps(rawWriteSync))}) |
-| GET ≥ 70 % of raw disk read | ${pct(mbps(local.get), mbps(rawReadS))} (the bare node:http file pipe reaches ${pct(mbps(ceiling.get), mbps(rawReadS))}) |
-| ≥ 2× s3rver | PUT ${(mbps(local.put) / mbps(peer.put)).toFixed(1)}×, GET ${(mbps(local.get) / mbps(peer.get)).toFixed(1)}× |
+| PUT ≥ 50 % of raw disk write | ${pct(mbps(local.put), mbps(rawWriteSync))} of write + fsync, ${pct(mbps(local.put), mbps(rawWriteNoSync))} of write without fsync. Bounds: MD5 alone ${pct(mbps(md5S), mbps(rawWriteSync))}, bare node:http with no hashing ${pct(mbps(ceiling.put), mbps(rawWriteSync))}; local-s3 reaches ${pct(mbps(local.put), Math.min(mbps(md5S), mbps(ceiling.put)))} of the lower bound |
+| GET ≥ 70 % of raw disk read | ${pct(mbps(local.get), mbps(rawReadS))} (the bare node:http file pipe: ${pct(mbps(ceiling.get), mbps(rawReadS))}) |
+| ≥ 2× s3rver | PUT ${(mbps(local.put) / mbps(peer.put)).toFixed(1)}×, GET ${(mbps(local.get) / mbps(peer.get)).toFixed(1)}×. PUT's floor: MD5 plus the bare server's HTTP + disk work is ${perGiB(md5S + ceiling.putCpu)} CPU s/GiB, so on ${cpus().length} cores no hashing PUT passes ${fmt(hashingPutCeiling)} MiB/s (${(hashingPutCeiling / mbps(peer.put)).toFixed(1)}× s3rver); local-s3 reaches ${pct(mbps(local.put), hashingPutCeiling)} of it |
 | RSS growth < 64 MiB | ${mib(local.rssGrowth)} MiB |
 `;
 console.log(section);
