@@ -422,23 +422,33 @@ export class DiskStore {
   /** Streams bytes [start, end] of a stored file; the handle is closed when the stream ends or is cancelled. */
   private streamFile(handle: FileHandle, start: number, end: number): ReadableStream<Uint8Array> {
     const range = readRange(handle, start, end);
+    // One read ahead, issued by pull itself: a queuing strategy's read-ahead would start at construction,
+    // before a runtime entry has had the chance to take the whole range over.
+    let ahead: Promise<Uint8Array | undefined> | undefined;
     const stream = new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
-          const chunk = await range.read().catch(async (error: unknown) => {
+          try {
+            const chunk = await (ahead ?? range.read());
+            ahead = chunk ? range.read() : undefined;
+            ahead?.catch(() => {}); // reported by the pull that awaits it
+            if (chunk) controller.enqueue(chunk);
+            else {
+              await range.close();
+              controller.close();
+            }
+          } catch (error) {
             await range.close();
             throw error;
-          });
-          if (chunk) controller.enqueue(chunk);
-          else {
-            await range.close();
-            controller.close();
           }
         },
-        cancel: () => range.close(),
+        async cancel() {
+          await ahead?.catch(() => {});
+          await range.close();
+        },
       },
       { highWaterMark: 0 },
-    ); // no read ahead: until the first read, the range may still be taken over whole
+    );
     fileRanges.set(stream, range);
     return stream;
   }
