@@ -11,7 +11,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const sourceDirs = ["apps/api/src", "packages/signer/src", "packages/db/src", "packages/local-s3/src"];
 
 /** Things that tie code to one runtime's server or process model. */
-const RUNTIME_SPECIFIC = /^(node:.*|bun(:.*)?|@hono\/node-server.*|(Bun|Deno) global)$/;
+const RUNTIME_SPECIFIC =
+  /^(node:.*|bun(:.*)?|@hono\/node-server.*|@signet\/local-s3\/node|(Bun|Deno) global)$/;
 
 /**
  * The seams: each file (or folder, ending in `/`) and exactly what it may use. The `node:` modules named outside
@@ -64,6 +65,9 @@ describe("runtime seams", () => {
     expect(allowed("packages/signer/src/keys.ts", "node:crypto")).toBe(false);
     expect(allowed("apps/api/src/start.ts", "node:http")).toBe(false);
     expect(allowed("packages/signer/src/crypto.ts", "node:crypto")).toBe(true);
+    expect(runtimeSpecificUses(`import { withNodeStreams } from "@signet/local-s3/node";`)).toEqual([
+      "@signet/local-s3/node",
+    ]);
   });
 
   it("keeps every runtime-specific import of the core packages inside a named seam", async () => {

@@ -82,6 +82,36 @@ function drained(outgoing: ServerResponse): Promise<void> {
 
 const gone = (outgoing: ServerResponse) => outgoing.destroyed || outgoing.socket?.destroyed === true;
 
+/** What @hono/node-server passes a fetch handler beside the Request. */
+export interface NodeEnv {
+  incoming?: IncomingMessage;
+  outgoing?: ServerResponse;
+}
+
+/**
+ * Adapts a fetch handler served by @hono/node-server so that local-s3 skips Web streams on Node: request bodies
+ * are read from the socket stream and stored objects go from their file straight to the socket. Requests and
+ * responses that are not local-s3's pass through unchanged, so a server hosting other handlers may wrap them all.
+ * @example
+ *   serve({ fetch: withNodeStreams((request) => s3.fetch(request)), port: 9000 });
+ */
+export function withNodeStreams<Env>(
+  fetch: (request: Request, env: Env) => Response | Promise<Response>,
+): (request: Request, env: Env) => Promise<Response> {
+  return async (request, env) => {
+    const { incoming, outgoing } = (env ?? {}) as NodeEnv;
+    // Reading the socket stream directly skips the Web-stream wrapper around the request body.
+    if (incoming && request.method !== "GET" && request.method !== "HEAD")
+      attachBodySource(request, incoming);
+    const response = await fetch(request, env);
+    // Likewise an object's bytes go from the file straight to the socket rather than through a Web stream.
+    const file = outgoing ? takeFileRange(response.body) : undefined;
+    if (!file || !outgoing) return response;
+    await sendFile(outgoing, response, file);
+    return RESPONSE_ALREADY_SENT;
+  };
+}
+
 /** Serves `fetch` on Node's HTTP server; resolves once the port is bound. */
 export function listenNode(
   fetch: (request: Request) => Promise<Response>,
@@ -89,28 +119,19 @@ export function listenNode(
 ): Promise<RunningServer> {
   const hostname = options.hostname ?? "127.0.0.1";
   return new Promise((resolve, reject) => {
-    const handler = async (request: Request, env: unknown) => {
-      const { incoming, outgoing } = (env ?? {}) as { incoming?: IncomingMessage; outgoing?: ServerResponse };
-      // Reading the socket stream directly skips the Web-stream wrapper around the request body.
-      if (incoming && request.method !== "GET" && request.method !== "HEAD")
-        attachBodySource(request, incoming);
-      const response = await fetch(request);
-      // Likewise an object's bytes go from the file straight to the socket rather than through a Web stream.
-      const file = outgoing ? takeFileRange(response.body) : undefined;
-      if (!file || !outgoing) return response;
-      await sendFile(outgoing, response, file);
-      return RESPONSE_ALREADY_SENT;
-    };
-    const server = serve({ fetch: handler, port: options.port, hostname }, (info: AddressInfo) => {
-      const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
-      const close = () =>
-        new Promise<void>((done, fail) => {
-          server.close((error) => (error ? fail(error) : done()));
-          // Keep-alive sockets would hold close() open until they time out.
-          if ("closeAllConnections" in server) server.closeAllConnections();
-        });
-      resolve({ port: info.port, url: `http://${host}:${info.port}`, close, [Symbol.asyncDispose]: close });
-    });
+    const server = serve(
+      { fetch: withNodeStreams(fetch), port: options.port, hostname },
+      (info: AddressInfo) => {
+        const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+        const close = () =>
+          new Promise<void>((done, fail) => {
+            server.close((error) => (error ? fail(error) : done()));
+            // Keep-alive sockets would hold close() open until they time out.
+            if ("closeAllConnections" in server) server.closeAllConnections();
+          });
+        resolve({ port: info.port, url: `http://${host}:${info.port}`, close, [Symbol.asyncDispose]: close });
+      },
+    );
     server.once("error", reject);
   });
 }

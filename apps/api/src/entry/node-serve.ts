@@ -1,6 +1,7 @@
 // The Node seam: serves a fetch handler with @hono/node-server.
 import type { AddressInfo } from "node:net";
 import { serve as honoServe } from "@hono/node-server";
+import { withNodeStreams } from "@signet/local-s3/node";
 import type { Serve } from "../start.ts";
 
 /** How long close() lets in-flight requests finish before cutting their connections. */
@@ -11,9 +12,11 @@ export const serveNode: Serve = (fetch, { port, hostname }) =>
   new Promise((resolve, reject) => {
     const server = honoServe(
       {
-        // @hono/node-server passes `{ incoming }` (the node:http request) beside the Request.
-        fetch: (request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
+        // @hono/node-server passes `{ incoming }` (the node:http request) beside the Request. The embedded
+        // local-s3 is served through here too: withNodeStreams lets its large bodies skip Web streams.
+        fetch: withNodeStreams((request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
           fetch(request, { address: env.incoming?.socket?.remoteAddress }),
+        ),
         port,
         hostname,
       },
