@@ -4,13 +4,35 @@ import { createLocalS3 } from "../src/index.ts";
 import { BENCH_CREDS } from "./shared.ts";
 
 const [kind, dir] = process.argv.slice(2);
-if (!dir || (kind !== "local-s3" && kind !== "s3rver" && kind !== "node-http")) {
-  throw new Error("usage: server.ts local-s3|s3rver|node-http <dir>");
+if (!dir || !["local-s3", "s3rver", "node-http", "tcp"].includes(kind ?? "")) {
+  throw new Error("usage: server.ts local-s3|s3rver|node-http|tcp <dir>");
 }
 
 if (kind === "local-s3") {
   const server = await createLocalS3({ dir, credentials: [BENCH_CREDS] }).listen({ port: 0 });
   console.log(server.url);
+} else if (kind === "tcp") {
+  // The transport's own limit: node:net over loopback, sending from memory the byte count the client asks for
+  // (one decimal line). No HTTP, no disk: no GET served from a file can be faster than this.
+  const { createServer } = await import("node:net");
+  const { randomBytes } = await import("node:crypto");
+  const chunk = randomBytes(1 << 20);
+  const server = createServer((socket) => {
+    socket.once("data", (line) => {
+      let left = Number(line.toString().trim());
+      const send = () => {
+        while (left > 0) {
+          const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+          left -= part.length;
+          if (!socket.write(part)) return void socket.once("drain", send);
+        }
+        socket.end();
+      };
+      send();
+    });
+  }).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  console.log(`127.0.0.1:${(server.address() as { port: number }).port}`);
 } else if (kind === "node-http") {
   // The I/O ceiling: a bare node:http server that only streams the body to disk and fsyncs it (PUT), and pipes
   // the file back (GET). No hashing, no auth, no atomic rename, no metadata.

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -144,7 +145,7 @@ const ownCpuSeconds = () => {
   return (user + system) / 1e6;
 };
 
-type Kind = "local-s3" | "s3rver" | "node-http";
+type Kind = "local-s3" | "s3rver" | "node-http" | "tcp";
 
 async function startServer(kind: Kind, dir: string) {
   const child: ChildProcessByStdio<null, Readable, null> = spawn(
@@ -157,6 +158,26 @@ async function startServer(kind: Kind, dir: string) {
     child.once("exit", (code) => reject(new Error(`${kind} exited with ${code}`)));
   });
   return { child, url };
+}
+
+/** Receives SIZE bytes from the "tcp" server: loopback transport from memory, best of ROUNDS, in seconds. */
+async function tcpFromMemory(): Promise<number> {
+  const { child, url } = await startServer("tcp", root);
+  const [host, port] = url.split(":");
+  let best = Number.POSITIVE_INFINITY;
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const start = process.hrtime.bigint();
+      const socket = connect(Number(port), host ?? "127.0.0.1");
+      socket.write(`${SIZE}\n`);
+      const bytes = await drain(socket);
+      if (bytes !== SIZE) throw new Error(`tcp returned ${bytes} bytes`);
+      best = Math.min(best, seconds(start));
+    }
+  } finally {
+    child.kill("SIGTERM");
+  }
+  return best;
 }
 
 async function measureServer(kind: Kind) {
@@ -217,6 +238,7 @@ for (let round = 0; round < ROUNDS; round++) {
   await rm(rawPath);
 }
 console.log("raw done");
+const tcpS = await tcpFromMemory();
 const ceiling = await measureServer("node-http");
 console.log("node:http ceiling done");
 const local = await measureServer("local-s3");
@@ -230,6 +252,7 @@ const rows = [
   ["raw Node stream write + fsync", mbps(rawWriteSync), "", "", ""],
   ["raw Node stream read", "", mbps(rawReadS), "", ""],
   ["MD5 of the bytes alone, no I/O (the ETag every PUT must compute)", mbps(md5S), "", perGiB(md5S), ""],
+  ["node:net loopback from memory: no HTTP, no disk (what any GET can reach)", "", mbps(tcpS), "", ""],
   [
     "bare node:http server: no hashing (stream to disk + fsync / file pipe)",
     mbps(ceiling.put),
@@ -259,7 +282,8 @@ stream write/read of the same bytes in the same directory (${values.dir ?? "os.t
 to a temp file (flushed to disk every 32 MiB as it arrives) while a worker thread computes the MD5 ETag, then
 fsyncs and renames; its GET on Node goes from the file straight to the socket. The raw write is shown with and
 without the fsync. Two rows bound what any PUT can do here: MD5 alone (S3's ETag; it cannot be split across
-cores) and a bare node:http server that only streams to disk, with no hashing (its GET is a plain file pipe).
+cores) and a bare node:http server that only streams to disk, with no hashing (its GET is a plain file pipe);
+node:net sending from memory over loopback bounds any GET.
 Reads come from the page cache for every row alike. Best of ${ROUNDS} rounds per row. RSS growth = the server's
 peak resident set during the rounds minus its resident set after a warm-up that includes one 8 MiB PUT (Linux
 /proc VmHWM after clear_refs). Run: \`pnpm --filter @signet/local-s3 bench -- --size-mib ${sizeMiB} --rounds ${ROUNDS}\`.
@@ -277,7 +301,7 @@ ${rows.map(([name, put, get, cpu, rss]) => `| ${name} | ${cell(put)} | ${cell(ge
 | target | result |
 |---|---|
 | PUT ≥ 50 % of raw disk write | ${pct(mbps(local.put), mbps(rawWriteSync))} of write + fsync, ${pct(mbps(local.put), mbps(rawWriteNoSync))} of write without fsync. Bounds: MD5 alone ${pct(mbps(md5S), mbps(rawWriteSync))}, bare node:http with no hashing ${pct(mbps(ceiling.put), mbps(rawWriteSync))}; local-s3 reaches ${pct(mbps(local.put), Math.min(mbps(md5S), mbps(ceiling.put)))} of the lower bound |
-| GET ≥ 70 % of raw disk read | ${pct(mbps(local.get), mbps(rawReadS))} (the bare node:http file pipe: ${pct(mbps(ceiling.get), mbps(rawReadS))}) |
+| GET ≥ 70 % of raw disk read | ${pct(mbps(local.get), mbps(rawReadS))}. Bounds: node:net from memory ${pct(mbps(tcpS), mbps(rawReadS))}, the bare node:http file pipe ${pct(mbps(ceiling.get), mbps(rawReadS))}; local-s3 reaches ${pct(mbps(local.get), mbps(ceiling.get))} of the pipe |
 | ≥ 2× s3rver | PUT ${(mbps(local.put) / mbps(peer.put)).toFixed(1)}×, GET ${(mbps(local.get) / mbps(peer.get)).toFixed(1)}×. PUT's floor: MD5 plus the bare server's HTTP + disk work is ${perGiB(md5S + ceiling.putCpu)} CPU s/GiB, so on ${cpus().length} cores no hashing PUT passes ${fmt(hashingPutCeiling)} MiB/s (${(hashingPutCeiling / mbps(peer.put)).toFixed(1)}× s3rver); local-s3 reaches ${pct(mbps(local.put), hashingPutCeiling)} of it |
 | RSS growth < 64 MiB | ${mib(local.rssGrowth)} MiB |
 `;
