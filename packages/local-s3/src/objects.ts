@@ -1,4 +1,5 @@
 import { bodyClaims, receiveBody } from "./body.ts";
+import { type BodyHash, createBodyHash } from "./body-hash.ts";
 import {
   applyStoredHeaders,
   etagMatches,
@@ -11,7 +12,7 @@ import {
   writePreconditions,
   xmlResponse,
 } from "./context.ts";
-import { createHasher, toHex } from "./digest.ts";
+import { toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
 import { decodeComponent } from "./sigv4.ts";
 import type { ObjectRecord, StoredHeaders } from "./store.ts";
@@ -243,31 +244,35 @@ export async function copyObject(ctx: RequestContext, copySource: string): Promi
   if (!opened) throw noSuchKey();
   const temp = await store.createTemp(ctx.bucket);
   let record: ObjectRecord;
+  let hash: BodyHash | undefined;
   try {
     checkCopySourceConditions(request, opened.record);
     check?.(await store.headObject(ctx.bucket, ctx.key));
-    const md5 = createHasher("md5");
+    // A copy is hashed like an upload: large ones off the request thread.
+    hash = createBodyHash(["md5"], opened.record.size);
     const reader = opened.stream(0, opened.record.size - 1).getReader();
     if (opened.record.size === 0) await opened.close();
     else {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        md5.update(value);
+        await hash.update(value);
         await temp.write(value);
       }
     }
+    const [md5] = await hash.digest();
     await temp.finish();
     const fields: Omit<ObjectRecord, "data"> = {
       key: ctx.key,
       size: opened.record.size,
-      etag: `"${toHex(md5.digest())}"`,
+      etag: `"${toHex(md5 as Uint8Array)}"`, // one digest per algorithm asked for
       lastModified: ctx.now().toISOString(),
       headers: replaced ?? opened.record.headers,
     };
     if (opened.record.checksumSha256 !== undefined) fields.checksumSha256 = opened.record.checksumSha256;
     record = await store.commitObject(ctx.bucket, temp, fields, check);
   } catch (error) {
+    hash?.abort();
     await opened.close().catch(() => {});
     await temp.discard();
     throw error;
