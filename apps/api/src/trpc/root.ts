@@ -2,10 +2,12 @@ import { createCallerFactory, router } from "./init.ts";
 import { auditRouter } from "./routers/audit.ts";
 import { filesRouter } from "./routers/files.ts";
 import { healthRouter } from "./routers/health.ts";
+import { limitsRouter } from "./routers/limits.ts";
 import { profileRouter } from "./routers/profile.ts";
 
 export const appRouter = router({
   health: healthRouter,
+  limits: limitsRouter,
   profile: profileRouter,
   files: filesRouter,
   audit: auditRouter,
