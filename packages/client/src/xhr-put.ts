@@ -1,4 +1,5 @@
-import { abortError, headersToSend, type PutRequest, type PutResponse, TransportError } from "./transport.ts";
+import { abortError, TransportError } from "./errors.ts";
+import { headersToSend, type PutRequest, type PutResponse } from "./transport.ts";
 
 /**
  * The browser PUT: XMLHttpRequest because fetch still has no upload progress events. Sends exactly the

@@ -1,5 +1,15 @@
+import { abortError } from "./errors.ts";
 import { Sha256, toBase64 } from "./sha256.ts";
-import { abortError } from "./transport.ts";
+
+/**
+ * Computes the base64 SHA-256 of a blob, reporting hashed bytes. The default is `hashBlob`; the SPA passes one
+ * that runs it in a Web Worker.
+ */
+export type Hasher = (
+  blob: Blob,
+  onProgress: (hashed: number) => void,
+  signal: AbortSignal,
+) => Promise<string>;
 
 /** Bytes read per step: large enough to be fast, small enough that memory stays flat for any file size. */
 export const HASH_CHUNK_BYTES = 4 * 1024 * 1024;

@@ -1,0 +1,38 @@
+/**
+ * @signet/client: Signet's upload engine, on Web standards only (Blob, fetch, Web Crypto-free incremental
+ * SHA-256), for browsers, workers, Node, Bun and Deno. See README.md.
+ */
+export {
+  type FileFacts,
+  type FilesApi,
+  filesEndpoint,
+  type ProfileImageApi,
+  profileImageEndpoint,
+  type SinglePutPlan,
+  type UploadEndpoint,
+  type UploadPlan,
+} from "./endpoints.ts";
+export {
+  abortError,
+  describeStorageFailure,
+  describeTransportFailure,
+  EmptyFileError,
+  isAbortError,
+  parseS3Error,
+  StorageRefusal,
+  TransportError,
+  UploadFailure,
+} from "./errors.ts";
+export { HASH_CHUNK_BYTES, type Hasher, hashBlob } from "./hash-blob.ts";
+export { DEFAULT_RETRY_DELAYS, type Sleep, sleep } from "./retry.ts";
+export type { UploadProgress } from "./session.ts";
+export { Sha256, toBase64, toHex } from "./sha256.ts";
+export {
+  fetchPut,
+  headersToSend,
+  type PutRequest,
+  type PutResponse,
+  type PutTransport,
+} from "./transport.ts";
+export { createUploader, type Uploader, type UploaderOptions, type UploadOptions } from "./uploader.ts";
+export { xhrPut } from "./xhr-put.ts";
