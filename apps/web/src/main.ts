@@ -1,7 +1,7 @@
 import { createApp } from "vue";
 import App from "./App.vue";
-import { setUnauthorizedHandler } from "./lib/api.ts";
-import { forgetSession } from "./lib/auth.ts";
+import { setUnauthorizedHandler } from "./api/client.ts";
+import { forgetSession } from "./auth/session.ts";
 import { createAppRouter } from "./router.ts";
 import { appStateKey, createAppState } from "./state.ts";
 import "./styles.css";
@@ -16,6 +16,8 @@ setUnauthorizedHandler(() => {
   forgetSession();
   void router.push({ name: "sign-in", query: { redirect: here.fullPath } });
 });
+// Public and needed by several pages; fetched once, early.
+void state.limits.load();
 app.provide(appStateKey, state);
 app.use(router);
 app.mount("#app");

@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
-import { currentUser } from "./lib/auth.ts";
+import { currentUser } from "./auth/session.ts";
 
 declare module "vue-router" {
   interface RouteMeta {

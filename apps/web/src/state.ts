@@ -1,12 +1,15 @@
+import { xhrPut } from "@signet/client";
 import type { InjectionKey } from "vue";
-import { type UseFilesReturn, useFiles } from "./composables/useFiles.ts";
-import { type UseUploadReturn, useUpload } from "./composables/useUpload.ts";
-import { filesApi, uploadApi } from "./lib/api.ts";
-import { workerHasher } from "./lib/worker-hasher.ts";
-import { xhrPut } from "./lib/xhr-put.ts";
+import { filesApi, limitsApi, uploadApi } from "./api/client.ts";
+import { createLimitsStore, type LimitsStore } from "./api/limits.ts";
+import { type UseFilesReturn, useFiles } from "./files/useFiles.ts";
+import { type UseUploadReturn, useUpload } from "./upload/useUpload.ts";
+import { workerHasher } from "./upload/worker-hasher.ts";
 
 /** State that outlives a page: uploads keep running while the user visits Profile or Activity. */
 export interface AppState {
+  /** The server's configured limits, loaded once for every page. */
+  limits: LimitsStore;
   files: UseFilesReturn;
   uploads: UseUploadReturn;
   /** Cancels running uploads (resolving once the server has released them) and forgets the user's files. */
@@ -15,16 +18,19 @@ export interface AppState {
 
 export const appStateKey: InjectionKey<AppState> = Symbol("signet-app-state");
 
-/** Wires the composables to the real browser transport. */
+/** Wires the composables to the real API client and browser transports. */
 export function createAppState(): AppState {
-  const files = useFiles({ api: filesApi });
+  const limits = createLimitsStore(limitsApi);
+  const files = useFiles({ api: filesApi, limits: limits.limits });
   const uploads = useUpload({
     api: uploadApi,
     put: xhrPut,
     hash: workerHasher,
+    limits: limits.limits,
     onUploaded: (file) => files.upsert(file),
   });
   return {
+    limits,
     files,
     uploads,
     async reset() {

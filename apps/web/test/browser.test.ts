@@ -12,6 +12,8 @@ import { type RunningApi, startApi, webDir } from "./harness.ts";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(webDir, "test-artifacts");
 const MiB = 1024 * 1024;
+/** Above the shipped 5 MiB default, so the story also proves the SPA reads the server's limit instead of its own. */
+const MAX_AVATAR_BYTES = 10 * MiB;
 const USER = {
   name: "Ada Tester",
   email: `ada-${process.pid}@example.com`,
@@ -23,7 +25,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let fixtures: string;
-const files = { notes: "", photo: "", big: "", avatar1: "", avatar2: "", fake: "" };
+const files = { notes: "", photo: "", big: "", avatar1: "", avatar2: "", avatarBig: "", fake: "" };
 /** Uncaught exceptions and CSP violations seen in the app's page; expected failures are plain console noise. */
 const pageProblems: string[] = [];
 
@@ -58,6 +60,36 @@ async function canvasImage(on: Page, type: "image/png" | "image/jpeg", color: st
       return canvas.toDataURL(mime, 0.9);
     },
     [type, color, size] as const,
+  );
+  return Buffer.from(dataUrl.slice(dataUrl.indexOf(",") + 1), "base64");
+}
+
+/**
+ * A real PNG of noise (xorshift, so the same every run), which PNG cannot compress: 1450² pixels encode to a
+ * little over 6 MiB.
+ */
+async function noisePng(on: Page, side: number, seed: number) {
+  const dataUrl = await on.evaluate(
+    ([edge, start]) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = edge;
+      canvas.height = edge;
+      const g = canvas.getContext("2d")!;
+      const pixels = g.createImageData(edge, edge);
+      let x = start;
+      for (let i = 0; i < pixels.data.length; i += 4) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        pixels.data[i] = x & 0xff;
+        pixels.data[i + 1] = (x >>> 8) & 0xff;
+        pixels.data[i + 2] = (x >>> 16) & 0xff;
+        pixels.data[i + 3] = 255;
+      }
+      g.putImageData(pixels, 0, 0);
+      return canvas.toDataURL("image/png");
+    },
+    [side, seed] as const,
   );
   return Buffer.from(dataUrl.slice(dataUrl.indexOf(",") + 1), "base64");
 }
@@ -153,7 +185,7 @@ describe("Signet SPA in Chromium", () => {
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     fixtures = await mkdtemp(join(tmpdir(), "signet-web-fixtures-"));
-    api = await startApi();
+    api = await startApi({ env: { MAX_AVATAR_BYTES: String(MAX_AVATAR_BYTES) } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -187,6 +219,7 @@ describe("Signet SPA in Chromium", () => {
     files.photo = await write("photo.jpg", await canvasImage(page, "image/jpeg", "#12b76a", 200));
     files.notes = await write("notes.txt", new TextEncoder().encode("Signet end-to-end notes\nline two\n"));
     files.big = await write("big.bin", patternedBytes(20 * MiB, 42));
+    files.avatarBig = await write("avatar-6mib.png", await noisePng(page, 1450, 42));
     files.fake = await write(
       "fake.png",
       new TextEncoder().encode("this is plain text wearing a .png name\n"),
@@ -508,6 +541,22 @@ describe("Signet SPA in Chromium", () => {
     await page.getByRole("img", { name: "Initials of Ada Renamed" }).waitFor();
   });
 
+  step("uploads a 6 MiB avatar because the server allows 10 MiB, and says so", async () => {
+    const size = (await readFile(files.avatarBig)).length;
+    expect(size).toBeGreaterThan(6 * MiB);
+    expect(size).toBeLessThan(MAX_AVATAR_BYTES);
+    // The hint names the server's configured limit, not a number baked into the SPA.
+    await page.getByText("PNG, JPEG, WebP, GIF or AVIF, up to 10 MB.", { exact: true }).waitFor();
+    await page.getByLabel("Choose image").setInputFiles(files.avatarBig);
+    await page.getByRole("button", { name: "Upload picture" }).click();
+    await page.getByText("Profile picture updated.").waitFor({ timeout: 60_000 });
+    await expectImageWidth(page.getByRole("img", { name: "Profile picture of Ada Renamed" }), 1450);
+    await screenshot("06b-profile-6mib-avatar");
+    // Back to initials, which the later steps expect.
+    await page.getByRole("button", { name: "Remove picture" }).click();
+    await page.getByRole("img", { name: "Initials of Ada Renamed" }).waitFor();
+  });
+
   step("lists the user's activity, newest first", async () => {
     // An unknown address says so, and a signed-in user keeps the navigation to get back.
     await page.goto(`${api.url}/no-such-page`);
@@ -517,6 +566,12 @@ describe("Signet SPA in Chromium", () => {
     await list.waitFor();
     await list.getByText("Share link created").waitFor();
     await list.getByText("File deleted").first().waitFor();
+    // The deleted file is named as the user knew it (the event recorded its filename), never by storage key.
+    const deleted = list.getByRole("listitem").filter({ hasText: "File deleted" });
+    expect(await deleted.count()).toBe(1);
+    expect((await deleted.locator(".activity-item__subject").textContent())?.trim()).toBe("photo.jpg");
+    const subjects = await list.locator(".activity-item__subject").allTextContents();
+    expect(subjects.filter((subject) => /^u\//.test(subject.trim()))).toEqual([]);
     const times = await list
       .locator("time")
       .evaluateAll((els) => els.map((el) => el.getAttribute("datetime")!));

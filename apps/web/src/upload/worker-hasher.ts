@@ -1,5 +1,5 @@
-import type { ChecksumMessage } from "../workers/checksum.worker.ts";
-import { abortError, type Hasher } from "./transport.ts";
+import { abortError, type Hasher } from "@signet/client";
+import type { ChecksumMessage } from "./checksum.worker.ts";
 
 /** The browser `Hasher`: one short-lived Web Worker per file, terminated on completion or cancel. */
 export const workerHasher: Hasher = (file, onProgress, signal) =>
@@ -8,7 +8,7 @@ export const workerHasher: Hasher = (file, onProgress, signal) =>
       reject(abortError());
       return;
     }
-    const worker = new Worker(new URL("../workers/checksum.worker.ts", import.meta.url), { type: "module" });
+    const worker = new Worker(new URL("./checksum.worker.ts", import.meta.url), { type: "module" });
     const finish = () => {
       worker.terminate();
       signal.removeEventListener("abort", onAbort);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { FilesApi, FileView } from "../lib/api-types.ts";
-import { useActivity } from "./useActivity.ts";
+import { ref } from "vue";
+import type { FilesApi, FileView, Limits } from "../api/types.ts";
 import { useFiles, validateShareExpiry } from "./useFiles.ts";
 
 function fileView(id: string, status: FileView["status"] = "ready"): FileView {
@@ -81,15 +81,15 @@ describe("useFiles", () => {
 
   it("asks for attachment downloads and validates share expiry before calling", async () => {
     const { api, calls } = server(["a"]);
-    const files = useFiles({ api });
+    const files = useFiles({ api, limits: ref(LIMITS) });
     const download = await files.downloadLink("a");
     expect(download.ok && download.value.url).toBe("https://s3/a");
     expect(await files.shareLink("a", 59)).toEqual({
       ok: false,
       error: "Link expiry must be between 1 minute and 7 days.",
     });
-    expect(validateShareExpiry(604_801)).not.toBeNull();
-    expect(validateShareExpiry(90.5)).not.toBeNull();
+    expect(validateShareExpiry(604_801, LIMITS.shareUrlMaxTtl)).not.toBeNull();
+    expect(validateShareExpiry(90.5, LIMITS.shareUrlMaxTtl)).not.toBeNull();
     const share = await files.shareLink("a", 604_800);
     expect(share.ok && share.value.expiresIn).toBe(604_800);
     expect(calls).toEqual(["download a attachment", "share a 604800"]);
@@ -108,70 +108,33 @@ describe("useFiles", () => {
   });
 });
 
-describe("useActivity", () => {
-  it("loads events newest first and appends further pages", async () => {
-    const events = Array.from({ length: 3 }, (_, i) => ({
-      id: `e${i}`,
-      at: `2026-01-0${3 - i}T00:00:00.000Z`,
-      action: "file.share",
-      objectKey: "u/1/x.txt",
-      fileId: "x",
-      detail: {},
-    }));
-    const activity = useActivity({
-      pageSize: 2,
-      api: {
-        async list(input) {
-          const { cursor, limit = 50 } = input ?? {};
-          const start = cursor ? Number(cursor) : 0;
-          const end = start + limit;
-          return { items: events.slice(start, end), nextCursor: end < events.length ? String(end) : null };
-        },
-      },
+describe("share-link lifetimes", () => {
+  it("offers and accepts only what the server's configured maximum allows, and says so", async () => {
+    const limits = ref({ ...LIMITS, shareUrlMaxTtl: 7200 });
+    const files = useFiles({ api: server(["a"]).api, limits });
+    expect(files.shareChoices.value.map((c) => c.label)).toEqual([
+      "1 minute",
+      "15 minutes",
+      "1 hour",
+      "2 hours",
+    ]);
+    expect(await files.shareLink("a", 86_400)).toEqual({
+      ok: false,
+      error: "Link expiry must be between 1 minute and 2 hours.",
     });
-    await activity.refresh();
-    await activity.loadMore();
-    expect(activity.events.value.map((e) => e.id)).toEqual(["e0", "e1", "e2"]);
-    expect(activity.hasMore.value).toBe(false);
+    limits.value = { ...LIMITS, shareUrlMaxTtl: 3600 };
+    expect(files.shareChoices.value.at(-1)).toEqual({ label: "1 hour", seconds: 3600 });
   });
 });
 
-describe("activity wording", () => {
-  it("names the subject by file name or profile, falling back to the key", async () => {
-    const { describeSubject } = await import("./useActivity.ts");
-    const names = new Map([["f1", "notes.txt"]]);
-    const lookup = (id: string) => names.get(id);
-    expect(describeSubject({ action: "file.share", objectKey: "u/1/a.txt", fileId: "f1" }, lookup)).toBe(
-      "notes.txt",
-    );
-    expect(describeSubject({ action: "file.delete", objectKey: "u/1/b.txt", fileId: "gone" }, lookup)).toBe(
-      "u/1/b.txt",
-    );
-    expect(describeSubject({ action: "profile.image_complete", objectKey: "uuid", fileId: null })).toBe(
-      "Your profile picture",
-    );
-    expect(describeSubject({ action: "profile.update", objectKey: "user/1", fileId: null })).toBe(
-      "Your profile",
-    );
-  });
-
-  it("writes details in units people read", async () => {
-    const { describeDetail } = await import("./useActivity.ts");
-    expect(describeDetail({ size: 20 * 1024 * 1024, contentType: "application/pdf", expiresIn: 600 })).toBe(
-      "20 MB · application/pdf · link valid 10 minutes",
-    );
-    expect(describeDetail({ expiresIn: 900, disposition: "attachment" })).toBe(
-      "link valid 15 minutes · downloads as a file",
-    );
-    expect(describeDetail({ field: "name", nested: { x: 1 }, extra: 3 })).toBe("changed: name · extra: 3");
-  });
-});
-
-describe("describeAction", () => {
-  it("labels the API's audit actions and passes unknown ones through", async () => {
-    const { describeAction } = await import("./useActivity.ts");
-    expect(describeAction("file.share")).toBe("Share link created");
-    expect(describeAction("profile.image_reject")).toBe("Profile picture refused");
-    expect(describeAction("something.new")).toBe("something.new");
-  });
-});
+// Cast, not annotation: the fixture names only the limits these tests use, and the API may add more.
+const LIMITS = {
+  maxFileBytes: 5 * 1024 ** 3,
+  maxAvatarBytes: 5 * 1024 ** 2,
+  avatarContentTypes: ["image/png"],
+  userQuotaBytes: 10 * 1024 ** 3,
+  rateLimitPerMinute: 120,
+  uploadUrlTtl: 600,
+  downloadUrlTtl: 900,
+  shareUrlMaxTtl: 604_800,
+} as Limits;

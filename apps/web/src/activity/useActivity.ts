@@ -1,7 +1,7 @@
 import { type ComputedRef, computed, type Ref, ref } from "vue";
-import type { AuditApi, AuditEvent } from "../lib/api-types.ts";
-import { describeApiError } from "../lib/errors.ts";
-import { formatBytes, formatDuration } from "../lib/format.ts";
+import { describeApiError } from "../api/errors.ts";
+import type { AuditApi, AuditEvent } from "../api/types.ts";
+import { formatBytes, formatDuration } from "../ui/format.ts";
 
 export interface UseActivityReturn {
   /** The caller's audit events, newest first. */
@@ -71,15 +71,18 @@ export function describeAction(action: string): string {
 }
 
 /**
- * What an event was about, in the user's words: the profile, the file's name when the caller knows it, else the
- * storage key (the only name a deleted file still has).
+ * What an event was about, in the user's words: the profile, or the file's original name as the event recorded
+ * it (`detail.filename`, so a file deleted since is still named). Events recorded before the API kept that name
+ * fall back to the live file list, and only then to the storage key.
  */
 export function describeSubject(
-  event: Pick<AuditEvent, "action" | "objectKey" | "fileId">,
+  event: Pick<AuditEvent, "action" | "objectKey" | "fileId"> & { detail?: AuditEvent["detail"] },
   fileName: (fileId: string) => string | undefined = () => undefined,
 ): string {
   if (event.action === "profile.update") return "Your profile";
   if (event.action.startsWith("profile.")) return "Your profile picture";
+  const recorded = event.detail?.filename;
+  if (typeof recorded === "string" && recorded) return recorded;
   return (event.fileId && fileName(event.fileId)) || event.objectKey;
 }
 
@@ -88,6 +91,8 @@ export function describeDetail(detail: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(detail)) {
     if (value === null || value === undefined || typeof value === "object") continue;
+    // The subject line already names the file.
+    if (key === "filename") continue;
     if (key === "size" && typeof value === "number") parts.push(formatBytes(value));
     else if (key === "contentType") parts.push(String(value));
     else if (key === "expiresIn" && typeof value === "number")

@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import { hashBlob } from "../lib/hash-blob.ts";
+import { hashBlob } from "@signet/client";
 
 /** Messages the checksum worker posts back. */
 export type ChecksumMessage =

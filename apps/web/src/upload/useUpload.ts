@@ -1,47 +1,19 @@
+import {
+  createUploader,
+  filesEndpoint,
+  type Hasher,
+  isAbortError,
+  type PutTransport,
+  type Sleep,
+  type UploadProgress,
+} from "@signet/client";
 import { type ComputedRef, computed, markRaw, type Ref, reactive, ref } from "vue";
-import type { FileView, UploadApi } from "../lib/api-types.ts";
-import { describeApiError, describeStorageFailure } from "../lib/errors.ts";
-import { type Hasher, isAbortError, type PutTransport } from "../lib/transport.ts";
+import { describeApiError } from "../api/errors.ts";
+import type { FileView, Limits, UploadApi } from "../api/types.ts";
+import { formatBytes } from "../ui/format.ts";
+import type { UploadItem, UploadPhase, UploadTotals } from "./types.ts";
 
-export type UploadPhase =
-  | "queued"
-  | "hashing"
-  | "signing"
-  | "uploading"
-  | "verifying"
-  | "done"
-  | "error"
-  | "cancelled";
-
-/** One file in the upload queue. Fields are reactive; the composable owns all writes. */
-export interface UploadItem {
-  readonly id: string;
-  readonly file: File;
-  phase: UploadPhase;
-  /** Bytes read by the checksum worker. */
-  hashed: number;
-  /** Bytes the storage has received in the current attempt. */
-  loaded: number;
-  total: number;
-  /** 0..100, for the current attempt. */
-  percent: number;
-  /** Bytes per second over the last few seconds; 0 when not uploading. */
-  speed: number;
-  error: string | null;
-  result: FileView | null;
-}
-
-/** Aggregate over the current batch (everything added since the queue was last idle). */
-export interface UploadTotals {
-  loaded: number;
-  total: number;
-  /** Never decreases while a batch is in progress. */
-  percent: number;
-  speed: number;
-  active: number;
-  done: number;
-  failed: number;
-}
+export type { UploadItem, UploadPhase, UploadTotals } from "./types.ts";
 
 export interface UseUploadOptions {
   api: UploadApi;
@@ -53,6 +25,11 @@ export interface UseUploadOptions {
   concurrency?: number;
   /** Called once per file the server has verified. */
   onUploaded?: (file: FileView) => void;
+  /** The server's limits, so a file over the maximum is refused before anything is sent. */
+  limits?: Readonly<Ref<Limits | null>>;
+  /** Waits before an automatic retry of a failed PUT (network error, 5xx); `[]` leaves every retry to the user. */
+  retryDelays?: readonly number[];
+  sleep?: Sleep;
 }
 
 export interface UseUploadReturn {
@@ -84,9 +61,6 @@ interface Runtime {
   attempt: number;
   batch: number;
   controller: AbortController | null;
-  /** Server-side upload that exists but is not verified yet; aborted if this attempt ends early. */
-  pendingFileId: string | null;
-  checksum: string | null;
   samples: { at: number; loaded: number }[];
 }
 
@@ -101,11 +75,19 @@ export function canRetry(item: UploadItem): boolean {
 }
 
 /**
- * Upload queue: checksum in a worker, ask the API for a pre-signed PUT, send the bytes straight to the bucket
- * with progress, then ask the API to verify. The transport, hasher and clock are injected.
+ * Upload queue over @signet/client's engine (checksum in a worker, a pre-signed PUT straight to the bucket with
+ * progress, retries, then the API's verification): this adds the queue, concurrency, cancel/retry and the
+ * batch's totals. The transport, hasher and clock are injected.
  */
 export function useUpload(options: UseUploadOptions): UseUploadReturn {
-  const { api, put, hash, onUploaded } = options;
+  const { onUploaded } = options;
+  const uploader = createUploader({
+    endpoint: filesEndpoint(options.api),
+    put: options.put,
+    hash: options.hash,
+    ...(options.retryDelays ? { retryDelays: options.retryDelays } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
   const now = options.now ?? (() => performance.now());
   const concurrency = Math.max(1, options.concurrency ?? 3);
   const items = ref<UploadItem[]>([]);
@@ -161,22 +143,8 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     }
   }
 
-  // Server calls that may still create or release a reservation; `cancelAll` waits for them.
+  // Running uploads; each settles only once the server has answered everything it was asked (releases included).
   const inFlight = new Set<Promise<unknown>>();
-
-  function track(call: Promise<unknown>) {
-    const settled = call.then(
-      () => {},
-      () => {},
-    );
-    inFlight.add(settled);
-    void settled.then(() => inFlight.delete(settled));
-  }
-
-  function abortQuietly(fileId: string) {
-    // Best effort: if this fails the server's own expiry releases the quota later.
-    track(api.abortUpload({ fileId }));
-  }
 
   function recordProgress(item: UploadItem, rt: Runtime, loaded: number) {
     const clamped = Math.min(Math.max(loaded, item.loaded), item.total);
@@ -190,76 +158,59 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     if (elapsed >= 250) item.speed = ((clamped - first.loaded) / elapsed) * 1000;
   }
 
+  function onProgress(item: UploadItem, rt: Runtime, progress: UploadProgress) {
+    if (progress.phase !== item.phase) {
+      // Speed is measured from the moment bytes start to leave.
+      if (progress.phase === "uploading") rt.samples = [{ at: now(), loaded: item.loaded }];
+      setPhase(item, progress.phase);
+    }
+    item.hashed = progress.hashed;
+    if (progress.phase === "uploading" || progress.phase === "verifying")
+      recordProgress(item, rt, progress.loaded);
+  }
+
+  /** Why the file cannot be sent at all, said before any round trip; null when it can. */
+  function refusal(file: File): string | null {
+    const max = options.limits?.value?.maxFileBytes;
+    if (max !== undefined && file.size > max) {
+      return `This file is ${formatBytes(file.size)}; files can be at most ${formatBytes(max)} here.`;
+    }
+    return null;
+  }
+
   async function run(item: UploadItem, rt: Runtime) {
     const attempt = ++rt.attempt;
     const controller = new AbortController();
     rt.controller = controller;
-    rt.pendingFileId = null;
     const current = () => rt.attempt === attempt && !controller.signal.aborted;
-    if (item.file.size === 0) {
-      // Storage has nothing to verify in an empty object, and the API refuses them; say so without a round trip.
-      item.error = "This file is empty, so there is nothing to upload.";
+    const refused = refusal(item.file);
+    if (refused) {
+      item.error = refused;
       setPhase(item, "error");
       schedule();
       return;
     }
+    const upload = uploader.upload(item.file, {
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (current()) onProgress(item, rt, progress);
+      },
+    });
+    const settled = upload.then(
+      () => {},
+      () => {},
+    );
+    inFlight.add(settled);
+    void settled.then(() => inFlight.delete(settled));
     try {
-      if (rt.checksum === null) {
-        setPhase(item, "hashing");
-        const checksum = await hash(
-          item.file,
-          (hashed) => {
-            if (current()) item.hashed = hashed;
-          },
-          controller.signal,
-        );
-        if (!current()) return;
-        rt.checksum = checksum;
-      }
-      setPhase(item, "signing");
-      const signing = api.createUpload({
-        filename: item.file.name,
-        contentType: item.file.type || "application/octet-stream",
-        size: item.file.size,
-        checksumSha256: rt.checksum,
-      });
-      track(signing);
-      const ticket = await signing;
-      if (!current()) {
-        abortQuietly(ticket.fileId);
-        return;
-      }
-      rt.pendingFileId = ticket.fileId;
-      rt.samples = [{ at: now(), loaded: 0 }];
-      setPhase(item, "uploading");
-      const response = await put({
-        url: ticket.url,
-        method: ticket.method,
-        headers: ticket.headers,
-        body: item.file,
-        signal: controller.signal,
-        onProgress: (loaded) => {
-          if (current()) recordProgress(item, rt, loaded);
-        },
-      });
-      if (!current()) return;
-      if (response.status < 200 || response.status >= 300) {
-        throw new StorageRefusal(describeStorageFailure(response.status, response.body));
-      }
-      recordProgress(item, rt, item.total);
-      setPhase(item, "verifying");
-      // From here the server owns the outcome: a refused verification already removed the object.
-      rt.pendingFileId = null;
-      const result = await api.completeUpload({ fileId: ticket.fileId });
+      const result = await upload;
       if (rt.attempt !== attempt) return;
       item.result = result;
       setPhase(item, "done");
       onUploaded?.(result);
     } catch (error) {
       if (rt.attempt !== attempt || controller.signal.aborted || isAbortError(error)) return;
-      if (rt.pendingFileId) abortQuietly(rt.pendingFileId);
-      rt.pendingFileId = null;
-      item.error = error instanceof StorageRefusal ? error.message : describeApiError(error);
+      item.error = describeApiError(error);
       setPhase(item, "error");
     } finally {
       if (rt.attempt === attempt) schedule();
@@ -287,9 +238,8 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     if (!found) return;
     const [item, rt] = found;
     if (!canCancel(item)) return;
+    // The engine releases the server's reservation itself, synchronously on abort.
     rt.controller?.abort();
-    if (rt.pendingFileId) abortQuietly(rt.pendingFileId);
-    rt.pendingFileId = null;
     item.error = null;
     setPhase(item, "cancelled");
     schedule();
@@ -303,14 +253,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
       const added: UploadItem[] = [];
       for (const file of Array.from(files)) {
         const id = `upload-${++nextId}`;
-        const rt: Runtime = {
-          attempt: 0,
-          batch: 0,
-          controller: null,
-          pendingFileId: null,
-          checksum: null,
-          samples: [],
-        };
+        const rt: Runtime = { attempt: 0, batch: 0, controller: null, samples: [] };
         enterBatch(rt);
         runtime.set(id, rt);
         const item = reactive<UploadItem>({
@@ -352,7 +295,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     },
     async cancelAll() {
       for (const item of items.value) cancel(item.id);
-      // A URL still being signed is released when it arrives, which adds a call; drain until nothing is left.
+      // Each upload settles once the server has released it (a URL still being signed included).
       while (inFlight.size > 0) await Promise.all(inFlight);
     },
     whenIdle() {
@@ -360,9 +303,4 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };
-}
-
-/** The bucket answered the PUT with an error status; the message is already human. */
-class StorageRefusal extends Error {
-  override name = "StorageRefusal";
 }

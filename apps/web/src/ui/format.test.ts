@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { formatBytes, formatDateTime, formatDuration, formatSpeed, initialsOf } from "./format.ts";
-import { headersToSend } from "./transport.ts";
 
 describe("format", () => {
   it("formats byte counts", () => {
@@ -38,24 +37,5 @@ describe("format", () => {
     expect(initialsOf("linus")).toBe("L");
     expect(initialsOf("", "zoe@example.com")).toBe("Z");
     expect(initialsOf("", "")).toBe("?");
-  });
-});
-
-describe("headersToSend", () => {
-  it("drops only the headers browsers set themselves", () => {
-    expect(
-      headersToSend({
-        "content-type": "image/png",
-        "Content-Length": "42",
-        "x-amz-checksum-sha256": "abc=",
-        "if-none-match": "*",
-        "x-amz-meta-owner": "u1",
-      }),
-    ).toEqual({
-      "content-type": "image/png",
-      "x-amz-checksum-sha256": "abc=",
-      "if-none-match": "*",
-      "x-amz-meta-owner": "u1",
-    });
   });
 });

@@ -1,6 +1,6 @@
 import type { AppRouter } from "@signet/api";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import type { AuditApi, FilesApi, ProfileApi, UploadApi } from "./api-types.ts";
+import type { AuditApi, FilesApi, LimitsApi, ProfileApi, UploadApi } from "./types.ts";
 
 let onUnauthorized: () => void = () => {};
 
@@ -51,4 +51,8 @@ export const profileApi: ProfileApi = {
 
 export const auditApi: AuditApi = {
   list: (input) => trpc.audit.list.query(input),
+};
+
+export const limitsApi: LimitsApi = {
+  get: () => trpc.limits.query(),
 };

@@ -1,19 +1,16 @@
+import {
+  createUploader,
+  type Hasher,
+  isAbortError,
+  type PutTransport,
+  profileImageEndpoint,
+} from "@signet/client";
 import { type ComputedRef, computed, type Ref, reactive, ref } from "vue";
-import type { Profile, ProfileApi } from "../lib/api-types.ts";
-import { describeApiError, describeStorageFailure } from "../lib/errors.ts";
-import { initialsOf } from "../lib/format.ts";
-import { attempt, type Result } from "../lib/result.ts";
-import { type Hasher, isAbortError, type PutTransport } from "../lib/transport.ts";
+import { describeApiError } from "../api/errors.ts";
+import { attempt, type Result } from "../api/result.ts";
+import type { Limits, Profile, ProfileApi } from "../api/types.ts";
+import { formatBytes, initialsOf } from "../ui/format.ts";
 
-/** Types the server's magic-byte check accepts. */
-export const AVATAR_TYPES: readonly string[] = [
-  "image/png",
-  "image/jpeg",
-  "image/webp",
-  "image/gif",
-  "image/avif",
-];
-export const DEFAULT_MAX_AVATAR_BYTES = 5 * 1024 * 1024;
 export const MAX_NAME_LENGTH = 100;
 
 export type ImageUploadPhase = "idle" | "hashing" | "signing" | "uploading" | "verifying" | "done" | "error";
@@ -30,7 +27,16 @@ export interface UseProfileOptions {
   api: ProfileApi;
   put: PutTransport;
   hash: Hasher;
-  maxImageBytes?: number;
+  /** The server's limits (avatar types and size); until they load, the server alone decides. */
+  limits?: Readonly<Ref<Limits | null>>;
+}
+
+/** What the picker offers and says, from the server's limits. */
+export interface ImageRules {
+  /** For the file input's `accept`. */
+  accept: string;
+  /** "PNG, JPEG, WebP, GIF or AVIF, up to 5 MB." */
+  hint: string;
 }
 
 export interface UseProfileReturn {
@@ -41,6 +47,8 @@ export interface UseProfileReturn {
   /** Signed URL of the current avatar, or null to show initials. */
   avatarUrl: ComputedRef<string | null>;
   initials: ComputedRef<string>;
+  /** Null until the server's limits have loaded. */
+  imageRules: ComputedRef<ImageRules | null>;
   imageUpload: ImageUploadState;
   load(): Promise<void>;
   /** Saves the display name; the avatar is untouched. */
@@ -59,22 +67,42 @@ export function validateName(name: string): string | null {
   return null;
 }
 
-/** Quick client-side check of an avatar file; the server still verifies the actual bytes. */
-export function validateImage(file: File, maxBytes = DEFAULT_MAX_AVATAR_BYTES): string | null {
-  if (!AVATAR_TYPES.includes(file.type)) {
-    return "Choose a PNG, JPEG, WebP, GIF or AVIF image.";
+const TYPE_NAMES: Record<string, string> = { jpeg: "JPEG", webp: "WebP", svg: "SVG" };
+
+/** Image types in words: ["image/png", "image/jpeg", "image/webp"] → "PNG, JPEG or WebP". */
+export function describeImageTypes(types: readonly string[]): string {
+  const names = types.map((type) => {
+    const subtype = type.split("/")[1] ?? type;
+    return TYPE_NAMES[subtype] ?? subtype.toUpperCase();
+  });
+  return names.length <= 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+}
+
+/**
+ * Quick client-side check of an avatar file against the server's limits; the server still verifies the actual
+ * bytes. Without limits (not loaded yet) only an empty file is refused here.
+ */
+export function validateImage(file: File, limits?: Limits | null): string | null {
+  if (limits && !(limits.avatarContentTypes as readonly string[]).includes(file.type)) {
+    return `Choose a ${describeImageTypes(limits.avatarContentTypes)} image.`;
   }
   if (file.size === 0) return "This image file is empty.";
-  if (file.size > maxBytes) {
-    return `Profile images can be at most ${Math.floor(maxBytes / 1024 / 1024)} MB.`;
+  if (limits && file.size > limits.maxAvatarBytes) {
+    return `Profile images can be at most ${formatBytes(limits.maxAvatarBytes)}.`;
   }
   return null;
 }
 
 /** The signed-in user's profile: name and avatar, with the avatar upload's progress. */
 export function useProfile(options: UseProfileOptions): UseProfileReturn {
-  const { api, put, hash } = options;
-  const maxBytes = options.maxImageBytes ?? DEFAULT_MAX_AVATAR_BYTES;
+  const { api } = options;
+  const limits = () => options.limits?.value ?? null;
+  // The same engine as the file queue; the avatar's server side verifies a staging object and promotes it.
+  const uploader = createUploader({
+    endpoint: profileImageEndpoint(api),
+    put: options.put,
+    hash: options.hash,
+  });
   const profile = ref<Profile | null>(null);
   const loading = ref(false);
   const error = ref<string | null>(null);
@@ -102,6 +130,14 @@ export function useProfile(options: UseProfileOptions): UseProfileReturn {
       return image?.hasImage && image.downloadUrl ? image.downloadUrl : null;
     }),
     initials: computed(() => initialsOf(profile.value?.name ?? "", profile.value?.email ?? "")),
+    imageRules: computed(() => {
+      const known = limits();
+      if (!known) return null;
+      return {
+        accept: known.avatarContentTypes.join(","),
+        hint: `${describeImageTypes(known.avatarContentTypes)}, up to ${formatBytes(known.maxAvatarBytes)}.`,
+      };
+    }),
     imageUpload,
     async load() {
       loading.value = true;
@@ -128,36 +164,18 @@ export function useProfile(options: UseProfileOptions): UseProfileReturn {
       const mine = new AbortController();
       controller = mine;
       Object.assign(imageUpload, { phase: "hashing", loaded: 0, total: file.size, percent: 0, error: null });
-      const invalid = validateImage(file, maxBytes);
+      const invalid = validateImage(file, limits());
       if (invalid) return fail(invalid);
       try {
-        const checksumSha256 = await hash(file, () => {}, mine.signal);
-        imageUpload.phase = "signing";
-        const ticket = await api.createImageUpload({
-          contentType: file.type,
-          fileSize: file.size,
-          originalFilename: file.name,
-          checksumSha256,
-        });
-        if (mine.signal.aborted) return false;
-        imageUpload.phase = "uploading";
-        const response = await put({
-          url: ticket.presignedUrl,
-          method: ticket.method,
-          headers: ticket.headers,
-          body: file,
+        const image = await uploader.upload(file, {
           signal: mine.signal,
-          onProgress: (loaded) => {
+          onProgress: (progress) => {
             if (controller !== mine) return;
-            imageUpload.loaded = Math.max(imageUpload.loaded, Math.min(loaded, file.size));
-            imageUpload.percent = Math.floor((imageUpload.loaded / file.size) * 100);
+            imageUpload.phase = progress.phase;
+            imageUpload.loaded = progress.loaded;
+            imageUpload.percent = Math.floor((progress.loaded / file.size) * 100);
           },
         });
-        if (response.status < 200 || response.status >= 300) {
-          return fail(describeStorageFailure(response.status, response.body));
-        }
-        Object.assign(imageUpload, { loaded: file.size, percent: 100, phase: "verifying" });
-        const image = await api.completeImageUpload();
         if (profile.value) profile.value = { ...profile.value, image };
         imageUpload.phase = "done";
         return true;

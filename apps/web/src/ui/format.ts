@@ -56,12 +56,3 @@ export function initialsOf(name: string, email = ""): string {
   const initials = letters.join("").toUpperCase();
   return initials || email.trim().charAt(0).toUpperCase() || "?";
 }
-
-/** Share-link lifetimes offered to users; the API accepts 60 s to 7 days. */
-export const SHARE_EXPIRY_CHOICES: readonly { label: string; seconds: number }[] = [
-  { label: "1 minute", seconds: 60 },
-  { label: "15 minutes", seconds: 15 * 60 },
-  { label: "1 hour", seconds: 3600 },
-  { label: "1 day", seconds: 86_400 },
-  { label: "7 days", seconds: 604_800 },
-];

@@ -1,14 +1,32 @@
 import { type ComputedRef, computed, type Ref, ref } from "vue";
-import type { FilesApi, FileView, SignedDownload } from "../lib/api-types.ts";
-import { describeApiError } from "../lib/errors.ts";
-import { attempt, type Result } from "../lib/result.ts";
+import { describeApiError } from "../api/errors.ts";
+import { attempt, type Result } from "../api/result.ts";
+import type { FilesApi, FileView, Limits, SignedDownload } from "../api/types.ts";
+import { formatDuration } from "../ui/format.ts";
 
-export const SHARE_MIN_SECONDS = 60;
-export const SHARE_MAX_SECONDS = 604_800;
+// The floor of `files.shareUrl`'s input (a link shorter than a minute is useless); the ceiling is configured on
+// the server (SHARE_URL_MAX_TTL) and read from its limits.
+const SHARE_MIN_SECONDS = 60;
+
+/** Share-link lifetimes offered to users, before the server's maximum trims them. */
+const SHARE_EXPIRY_CHOICES: readonly ShareChoice[] = [
+  { label: "1 minute", seconds: 60 },
+  { label: "15 minutes", seconds: 15 * 60 },
+  { label: "1 hour", seconds: 3600 },
+  { label: "1 day", seconds: 86_400 },
+  { label: "7 days", seconds: 604_800 },
+];
+
+export interface ShareChoice {
+  label: string;
+  seconds: number;
+}
 
 export interface UseFilesOptions {
   api: FilesApi;
   pageSize?: number;
+  /** The server's limits (the longest share link); until they load, the server alone decides. */
+  limits?: Readonly<Ref<Limits | null>>;
 }
 
 export interface UseFilesReturn {
@@ -28,14 +46,21 @@ export interface UseFilesReturn {
   remove(fileId: string): Promise<Result<void>>;
   /** A short-lived URL that downloads the file as an attachment. */
   downloadLink(fileId: string): Promise<Result<SignedDownload>>;
-  /** A URL anyone can use until it expires (60 s to 7 days). */
+  /** A URL anyone can use until it expires (1 minute up to the server's maximum). */
   shareLink(fileId: string, expiresIn: number): Promise<Result<SignedDownload>>;
+  /** The share-link lifetimes the server allows, shortest first. */
+  shareChoices: ComputedRef<readonly ShareChoice[]>;
 }
 
-/** Checks a share-link lifetime before asking the server, so the message can name the field. */
-export function validateShareExpiry(expiresIn: number): string | null {
-  if (!Number.isInteger(expiresIn) || expiresIn < SHARE_MIN_SECONDS || expiresIn > SHARE_MAX_SECONDS) {
-    return "Link expiry must be between 1 minute and 7 days.";
+/**
+ * Checks a share-link lifetime against the server's maximum before asking it, so the message can say what is
+ * allowed. Without a maximum (limits not loaded yet) the server alone judges the upper end.
+ */
+export function validateShareExpiry(expiresIn: number, maxSeconds = Number.POSITIVE_INFINITY): string | null {
+  if (!Number.isInteger(expiresIn) || expiresIn < SHARE_MIN_SECONDS || expiresIn > maxSeconds) {
+    return Number.isFinite(maxSeconds)
+      ? `Link expiry must be between 1 minute and ${formatDuration(maxSeconds)}.`
+      : "Link expiry must be a whole number of seconds, at least 1 minute.";
   }
   return null;
 }
@@ -44,6 +69,7 @@ export function validateShareExpiry(expiresIn: number): string | null {
 export function useFiles(options: UseFilesOptions): UseFilesReturn {
   const { api } = options;
   const pageSize = options.pageSize ?? 50;
+  const shareMax = () => options.limits?.value?.shareUrlMaxTtl;
   const files = ref<FileView[]>([]);
   const loading = ref(false);
   const error = ref<string | null>(null);
@@ -90,9 +116,18 @@ export function useFiles(options: UseFilesOptions): UseFilesReturn {
     downloadLink: (fileId) =>
       attempt(() => api.downloadUrl({ fileId, disposition: "attachment" }), describeApiError),
     async shareLink(fileId, expiresIn) {
-      const invalid = validateShareExpiry(expiresIn);
+      const invalid = validateShareExpiry(expiresIn, shareMax());
       if (invalid) return { ok: false, error: invalid };
       return attempt(() => api.shareUrl({ fileId, expiresIn }), describeApiError);
     },
+    shareChoices: computed(() => {
+      const max = shareMax();
+      if (max === undefined) return SHARE_EXPIRY_CHOICES;
+      const allowed = SHARE_EXPIRY_CHOICES.filter((choice) => choice.seconds <= max);
+      // A maximum between two choices is offered as itself, so the longest link allowed is always one click.
+      return allowed.at(-1)?.seconds === max
+        ? allowed
+        : [...allowed, { label: formatDuration(max), seconds: max }];
+    }),
   };
 }

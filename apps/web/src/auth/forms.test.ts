@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { placeAuthError, validateSignIn, validateSignUp } from "./auth-forms.ts";
+import { placeAuthError, validateSignIn, validateSignUp } from "./forms.ts";
 
 describe("auth form validation", () => {
   it("names each invalid sign-up field", () => {

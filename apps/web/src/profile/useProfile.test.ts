@@ -1,8 +1,8 @@
+import { hashBlob, type PutRequest, type PutResponse } from "@signet/client";
 import { describe, expect, it } from "vitest";
-import type { ImageUploadTicket, Profile, ProfileApi } from "../lib/api-types.ts";
-import { hashBlob } from "../lib/hash-blob.ts";
-import type { PutRequest, PutResponse } from "../lib/transport.ts";
-import { useProfile, validateImage, validateName } from "./useProfile.ts";
+import { ref } from "vue";
+import type { ImageUploadTicket, Limits, Profile, ProfileApi } from "../api/types.ts";
+import { describeImageTypes, useProfile, validateImage, validateName } from "./useProfile.ts";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -108,7 +108,8 @@ describe("useProfile", () => {
 
   it("rejects wrong types and oversized images before contacting the server", async () => {
     const s = server();
-    const profile = useProfile({ api: s.api, put: s.put, hash: hashBlob, maxImageBytes: 50 });
+    const limits = ref({ ...LIMITS, maxAvatarBytes: 50 });
+    const profile = useProfile({ api: s.api, put: s.put, hash: hashBlob, limits });
     expect(await profile.uploadImage(new File(["x"], "a.txt", { type: "text/plain" }))).toBe(false);
     expect(profile.imageUpload.error).toBe("Choose a PNG, JPEG, WebP, GIF or AVIF image.");
     expect(await profile.uploadImage(png(100))).toBe(false);
@@ -160,4 +161,32 @@ describe("useProfile", () => {
     expect(profile.imageUpload.phase).toBe("idle");
     expect(profile.avatarUrl.value).toBeNull();
   });
+
+  it("says what the server accepts, from its configured limits", () => {
+    const limits = ref<Limits | null>(null);
+    const profile = useProfile({ api: server().api, put: server().put, hash: hashBlob, limits });
+    expect(profile.imageRules.value).toBeNull();
+    limits.value = { ...LIMITS, maxAvatarBytes: 10 * 1024 * 1024 };
+    expect(profile.imageRules.value).toEqual({
+      accept: "image/png,image/jpeg,image/webp,image/gif,image/avif",
+      hint: "PNG, JPEG, WebP, GIF or AVIF, up to 10 MB.",
+    });
+    // The bug this replaces: a 6 MiB image refused by a hard-coded 5 MiB while the server allowed 10 MiB.
+    const sixMiB = new File([new Uint8Array(6 * 1024 * 1024)], "big.png", { type: "image/png" });
+    expect(validateImage(sixMiB, limits.value)).toBeNull();
+    expect(validateImage(sixMiB, { ...LIMITS })).toBe("Profile images can be at most 5 MB.");
+    expect(describeImageTypes(["image/png"])).toBe("PNG");
+  });
 });
+
+// Cast, not annotation: the fixture names only the limits these tests use, and the API may add more.
+const LIMITS = {
+  maxFileBytes: 5 * 1024 ** 3,
+  maxAvatarBytes: 5 * 1024 ** 2,
+  avatarContentTypes: ["image/png", "image/jpeg", "image/webp", "image/gif", "image/avif"],
+  userQuotaBytes: 10 * 1024 ** 3,
+  rateLimitPerMinute: 120,
+  uploadUrlTtl: 600,
+  downloadUrlTtl: 900,
+  shareUrlMaxTtl: 604_800,
+} as Limits;

@@ -1,5 +1,5 @@
-import type { UploadItem, UploadTotals } from "../composables/useUpload.ts";
-import { formatBytes, formatSpeed } from "./format.ts";
+import { formatBytes, formatSpeed } from "../ui/format.ts";
+import type { UploadItem, UploadTotals } from "./types.ts";
 
 const PHASE_LABELS: Record<UploadItem["phase"], string> = {
   queued: "Waiting",

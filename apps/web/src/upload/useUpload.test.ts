@@ -1,8 +1,7 @@
+import { abortError, hashBlob, type PutRequest, type PutResponse, TransportError } from "@signet/client";
 import { describe, expect, it } from "vitest";
-import { watchEffect } from "vue";
-import type { FileView, UploadApi, UploadTicket } from "../lib/api-types.ts";
-import { hashBlob } from "../lib/hash-blob.ts";
-import { abortError, type PutRequest, type PutResponse, TransportError } from "../lib/transport.ts";
+import { ref, watchEffect } from "vue";
+import type { FileView, Limits, UploadApi, UploadTicket } from "../api/types.ts";
 import { canCancel, canRetry, useUpload } from "./useUpload.ts";
 
 interface Deferred<T> {
@@ -34,7 +33,14 @@ function fileOf(name: string, size: number, type = "application/octet-stream") {
  * A scripted storage: each PUT waits until the test answers it. The API side is a tiny in-memory
  * implementation of the contract, so the composable's calls can be checked afterwards.
  */
-function harness(options: { concurrency?: number; completeError?: (fileId: string) => unknown } = {}) {
+function harness(
+  options: {
+    concurrency?: number;
+    completeError?: (fileId: string) => unknown;
+    retryDelays?: number[];
+    limits?: Limits;
+  } = {},
+) {
   const calls: string[] = [];
   const puts: { request: PutRequest; answer: Deferred<PutResponse> }[] = [];
   const uploaded: FileView[] = [];
@@ -79,9 +85,16 @@ function harness(options: { concurrency?: number; completeError?: (fileId: strin
       return { ok: true };
     },
   };
+  const waits: number[] = [];
   const upload = useUpload({
     api,
     concurrency: options.concurrency,
+    // Automatic retries are tested on their own; elsewhere a failure is the user's to retry.
+    retryDelays: options.retryDelays ?? [],
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+    limits: ref(options.limits ?? null),
     now: () => clock,
     hash: (file, onProgress, signal) => {
       hashCalls++;
@@ -100,6 +113,7 @@ function harness(options: { concurrency?: number; completeError?: (fileId: strin
     calls,
     puts,
     uploaded,
+    waits,
     hashCalls: () => hashCalls,
     advance(ms: number) {
       clock += ms;
@@ -377,4 +391,40 @@ describe("useUpload", () => {
     expect(h.calls.some((c) => c.includes("empty.txt"))).toBe(false);
     expect(full!.phase).toBe("uploading");
   });
+
+  it("retries a dropped connection and a 5xx by itself with the same URL, then verifies", async () => {
+    const h = harness({ retryDelays: [100, 200] });
+    const [item] = h.upload.add([fileOf("flaky.bin", 10)]);
+    await settle();
+    h.puts[0]!.answer.reject(new TransportError("network", "network error"));
+    await settle();
+    await h.answer(1, 503, [], "<Error><Code>SlowDown</Code></Error>");
+    await h.answer(2, 200, [10]);
+    await h.upload.whenIdle();
+    expect(item).toMatchObject({ phase: "done", error: null });
+    expect(h.waits).toEqual([100, 200]);
+    expect(h.puts.map((p) => p.request.url)).toEqual(Array(3).fill(h.puts[0]!.request.url));
+    expect(h.calls.filter((c) => !c.startsWith("create"))).toEqual(["complete f1"]);
+  });
+
+  it("refuses a file over the server's maximum locally, naming that maximum", async () => {
+    const h = harness({ limits: { ...LIMITS, maxFileBytes: 1024 } });
+    const [item] = h.upload.add([fileOf("big.bin", 2048)]);
+    await settle();
+    expect(item!.phase).toBe("error");
+    expect(item!.error).toBe("This file is 2 KB; files can be at most 1 KB here.");
+    expect(h.calls).toEqual([]);
+  });
 });
+
+// Cast, not annotation: the fixture names only the limits these tests use, and the API may add more.
+const LIMITS = {
+  maxFileBytes: 5 * 1024 ** 3,
+  maxAvatarBytes: 5 * 1024 ** 2,
+  avatarContentTypes: ["image/png"],
+  userQuotaBytes: 10 * 1024 ** 3,
+  rateLimitPerMinute: 120,
+  uploadUrlTtl: 600,
+  downloadUrlTtl: 900,
+  shareUrlMaxTtl: 604_800,
+} as Limits;

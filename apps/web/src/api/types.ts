@@ -2,7 +2,7 @@
  * The API shapes the SPA relies on, derived from `AppRouter` so they cannot drift from the server: a renamed
  * field or a changed output is a type error here and in every composable that reads it, not a blank cell at
  * runtime. The composables depend on the small `*Api` seams below instead of the tRPC client so that tests can
- * hand them an in-memory server; `api.ts` binds the real client to them.
+ * hand them an in-memory server; `client.ts` binds the real client to them.
  */
 import type { AppRouter } from "@signet/api";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
@@ -28,6 +28,9 @@ export type SignedDownload = Outputs["files"]["downloadUrl"];
 export type AuditEvent = Outputs["audit"]["list"]["items"][number];
 export type Profile = Outputs["profile"]["get"];
 export type ImageUploadTicket = Outputs["profile"]["createImageUpload"];
+export type ProfileImage = Outputs["profile"]["completeImageUpload"];
+/** The server's configured limits; the SPA never restates one. */
+export type Limits = Outputs["limits"];
 
 /** What `useUpload` needs from the server. */
 export type UploadApi = Procedures<"files", "createUpload" | "completeUpload" | "abortUpload">;
@@ -43,3 +46,6 @@ export type ProfileApi = Procedures<
 
 /** What `useActivity` needs from the server. */
 export type AuditApi = Procedures<"audit", "list">;
+
+/** What the limits store needs from the server. */
+export type LimitsApi = { get(): Promise<Limits> };
