@@ -190,6 +190,8 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
       schedule();
       return;
     }
+    // Out of "queued" at once, so a slot is never handed to this file twice; the engine reports the rest.
+    setPhase(item, "hashing");
     const upload = uploader.upload(item.file, {
       signal: controller.signal,
       onProgress: (progress) => {
