@@ -13,10 +13,11 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { ZodError, type z } from "zod";
 import type { AppDeps } from "./deps.ts";
-import { CLIENT_IP_HEADER, clientIp, type Peer } from "./http/client-ip.ts";
-import { describeError, redactingLogger } from "./http/redact.ts";
+import type { Actor, Peer } from "./ground.ts";
+import { CLIENT_IP_HEADER, clientIp } from "./http/client-ip.ts";
 import { spaHandler } from "./http/static.ts";
-import type { Actor, ServiceContext } from "./services/context.ts";
+import { describeError, redactingLogger } from "./redact.ts";
+import type { ServiceContext } from "./services/context.ts";
 import { createUpload } from "./services/files.ts";
 import { retryAfterSeconds } from "./services/limits.ts";
 import { createImageUpload, imageDownloadUrl } from "./services/profile.ts";
@@ -70,7 +71,7 @@ export function createApp(deps: AppDeps) {
   function requestMeta(c: Context<Env>) {
     return {
       requestId: c.get("requestId"),
-      ip: clientIp(c.req.raw, c.env, config.trustProxy === true),
+      ip: clientIp(c.req.raw, c.env, config.trustProxy),
       userAgent: c.req.header("user-agent"),
     };
   }

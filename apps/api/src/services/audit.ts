@@ -1,9 +1,8 @@
 import type { Database } from "@signet/db";
 import { auditEvent } from "@signet/db";
 import { and, desc, eq, lt, or } from "drizzle-orm";
-import type { Clock } from "../deps.ts";
-import { redact } from "../http/redact.ts";
-import type { RequestMeta } from "./context.ts";
+import type { Clock, RequestMeta } from "../ground.ts";
+import { redact } from "../redact.ts";
 import { uuidv7 } from "./ids.ts";
 import { decodeCursor, encodeCursor } from "./pagination.ts";
 
@@ -45,10 +44,10 @@ function scrub(detail: AuditInput["detail"]): Record<string, unknown> {
   return out;
 }
 
-/** Appends one event to the audit trail. */
-export async function recordAudit(db: Database, clock: Clock, input: AuditInput): Promise<void> {
+/** The audit row for one event, for callers that insert it inside a batch. */
+export function auditRow(clock: Clock, input: AuditInput): typeof auditEvent.$inferInsert {
   const at = clock();
-  await db.insert(auditEvent).values({
+  return {
     id: uuidv7(at),
     at,
     actorId: input.actorId,
@@ -59,7 +58,12 @@ export async function recordAudit(db: Database, clock: Clock, input: AuditInput)
     // The user agent is whatever the client sent; a URL with a signature in it stays out of the trail.
     userAgent: input.request?.userAgent ? redact(input.request.userAgent).slice(0, 256) : null,
     detail: scrub(input.detail),
-  });
+  };
+}
+
+/** Appends one event to the audit trail. */
+export async function recordAudit(db: Database, clock: Clock, input: AuditInput): Promise<void> {
+  await db.insert(auditEvent).values(auditRow(clock, input));
 }
 
 export interface AuditView {

@@ -97,7 +97,7 @@ export async function createUpload(
   let inserted = false;
   try {
     const signed = await presigning(UPLOAD_FIELDS, () =>
-      ctx.signer.presignPut(key, {
+      ctx.storage.presignPut(key, {
         expiresIn: config.uploadUrlTtl,
         contentType: input.contentType,
         contentLength: input.size,
@@ -215,10 +215,10 @@ async function current(deps: Pick<AppDeps, "db">, row: FileRow): Promise<FileRow
  * the quota released. Shared by completeUpload and the sweeper; concurrent callers settle it exactly once.
  */
 export async function settlePending(
-  deps: Pick<AppDeps, "db" | "signer" | "clock">,
+  deps: Pick<AppDeps, "db" | "storage" | "clock">,
   row: FileRow,
 ): Promise<VerifyOutcome> {
-  const { head, mismatch: reason } = await inspect(deps.signer, row);
+  const { head, mismatch: reason } = await inspect(deps.storage, row);
   if (reason === null) {
     const ready = await transition(deps, row.id, ["pending"], {
       status: "ready",
@@ -227,7 +227,7 @@ export async function settlePending(
     });
     return { ok: true, won: ready !== undefined, row: ready ?? (await current(deps, row)) };
   }
-  await deps.signer.deleteObject(row.key);
+  await deps.storage.deleteObject(row.key);
   const now = deps.clock();
   const rejected = await transition(deps, row.id, ["pending"], {
     status: "rejected",
@@ -284,7 +284,7 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
  */
 async function removeObject(ctx: ServiceContext, row: FileRow, purgeAfter: Date | null): Promise<void> {
   try {
-    await ctx.signer.deleteObject(row.key);
+    await ctx.storage.deleteObject(row.key);
   } catch (error) {
     await ctx.db
       .update(file)
@@ -417,7 +417,7 @@ async function signDownload(
   // Inline active content would run on the bucket's origin: it is always an attachment, and served as opaque
   // bytes so that a client ignoring the disposition still has nothing to render.
   const active = isActiveContent(row.contentType);
-  const signed = await ctx.signer.presignGet(row.key, {
+  const signed = await ctx.storage.presignGet(row.key, {
     expiresIn,
     responseContentDisposition: contentDisposition(row.originalFilename, active ? "attachment" : disposition),
     responseContentType: active ? "application/octet-stream" : row.contentType,

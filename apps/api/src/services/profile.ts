@@ -55,7 +55,7 @@ type CurrentImage = NonNullable<Awaited<ReturnType<typeof currentImage>>>;
 async function signImageUrl(ctx: ServiceContext, image: CurrentImage): Promise<ProfileImageUrl> {
   const expiresIn = ctx.config.profileImageDownloadTtl;
   const filename = `profile-${image.version}.${EXTENSIONS[image.contentType] ?? "img"}`;
-  const signed = await ctx.signer.presignGet(image.key, {
+  const signed = await ctx.storage.presignGet(image.key, {
     expiresIn,
     responseContentDisposition: contentDisposition(filename, "inline"),
     responseContentType: image.contentType,
@@ -191,7 +191,7 @@ export async function createImageUpload(
       metadata: "originalFilename",
     },
     () =>
-      ctx.signer.presignPut(stagingKey, {
+      ctx.storage.presignPut(stagingKey, {
         expiresIn: config.uploadUrlTtl,
         contentType: type,
         contentLength: input.fileSize,
@@ -240,7 +240,7 @@ type Staged = typeof profileImageUpload.$inferSelect;
 
 /** Why the staged object is not an acceptable image of the announced type, or null. */
 async function refusal(ctx: ServiceContext, staged: Staged): Promise<string | null> {
-  const head = await ctx.signer.headObject(staged.stagingKey);
+  const head = await ctx.storage.headObject(staged.stagingKey);
   if (!head) return "the image was not uploaded";
   if (head.size !== staged.size) return `size is ${head.size} bytes, expected ${staged.size}`;
   if (head.contentType !== undefined && essence(head.contentType) !== staged.contentType) {
@@ -249,8 +249,8 @@ async function refusal(ctx: ServiceContext, staged: Staged): Promise<string | nu
   if (staged.checksumSha256 && head.checksumSha256 && head.checksumSha256 !== staged.checksumSha256) {
     return "checksum does not match";
   }
-  const first = await ctx.signer.getObjectRange(staged.stagingKey, 0, Math.min(HEAD_BYTES, head.size) - 1);
-  const last = await ctx.signer.getObjectRange(
+  const first = await ctx.storage.getObjectRange(staged.stagingKey, 0, Math.min(HEAD_BYTES, head.size) - 1);
+  const last = await ctx.storage.getObjectRange(
     staged.stagingKey,
     Math.max(0, head.size - TAIL_BYTES),
     head.size - 1,
@@ -298,14 +298,14 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
   let reason: string | null;
   try {
     reason = await refusal(ctx, staged);
-    if (!reason) await ctx.signer.copyObject(staged.stagingKey, key);
+    if (!reason) await ctx.storage.copyObject(staged.stagingKey, key);
   } catch (error) {
     // Storage failed before anything changed: hand the claim back so the same upload can be completed again.
     await db.update(profileImageUpload).set({ claimedAt: null }).where(eq(profileImageUpload.id, staged.id));
     throw error;
   }
   if (reason) {
-    await ctx.signer.deleteObject(staged.stagingKey);
+    await ctx.storage.deleteObject(staged.stagingKey);
     await recordAudit(db, clock, {
       actorId: ctx.user.id,
       action: "profile.image_reject",
@@ -315,8 +315,8 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
     });
     throw new TRPCError({ code: "BAD_REQUEST", message: `Profile image refused: ${reason}` });
   }
-  const head = await ctx.signer.headObject(key);
-  await ctx.signer.deleteObject(staged.stagingKey).catch((error: unknown) => {
+  const head = await ctx.storage.headObject(key);
+  await ctx.storage.deleteObject(staged.stagingKey).catch((error: unknown) => {
     // The image is already in place; the sweeper deletes the staging key with its row once the URL expires.
     ctx.logger({
       level: "warn",
@@ -356,7 +356,7 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
   if (!image) {
     // profile.removeImage ran while this upload was being completed, and removal is the later word: the key is
     // no longer the user's (a new upload gets a new one), so what was copied there and recorded goes too.
-    await ctx.signer.deleteObject(key);
+    await ctx.storage.deleteObject(key);
     await db.delete(profileImage).where(eq(profileImage.userId, ctx.user.id));
     throw new TRPCError({
       code: "CONFLICT",
@@ -370,7 +370,7 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
 export async function removeImage(ctx: ServiceContext): Promise<{ hasImage: false }> {
   const [row] = await ctx.db.select({ image: user.image }).from(user).where(eq(user.id, ctx.user.id));
   if (row?.image) {
-    await ctx.signer.deleteObject(row.image);
+    await ctx.storage.deleteObject(row.image);
     await ctx.db.delete(profileImage).where(eq(profileImage.userId, ctx.user.id));
     await ctx.db.update(user).set({ image: null, updatedAt: ctx.clock() }).where(eq(user.id, ctx.user.id));
     await recordAudit(ctx.db, ctx.clock, {

@@ -18,10 +18,14 @@ export interface SweepResult {
   purged: number;
 }
 
+export interface SweepOptions {
+  batchSize?: number;
+}
+
 /** One pass of the sweeper. Safe to run concurrently on several instances: every transition is conditional. */
 export async function sweep(
-  deps: Pick<AppDeps, "db" | "signer" | "clock" | "logger"> & { config: { sweepGraceSeconds: number } },
-  options: { batchSize?: number } = {},
+  deps: Pick<AppDeps, "db" | "storage" | "clock" | "logger"> & { config: { sweepGraceSeconds: number } },
+  options: SweepOptions = {},
 ): Promise<SweepResult> {
   const { db, clock } = deps;
   const cutoff = new Date(clock().getTime() - deps.config.sweepGraceSeconds * 1000);
@@ -58,7 +62,7 @@ export async function sweep(
     .limit(limit);
   for (const row of staged) {
     try {
-      await deps.signer.deleteObject(row.stagingKey);
+      await deps.storage.deleteObject(row.stagingKey);
       await db.delete(profileImageUpload).where(eq(profileImageUpload.id, row.id));
       result.stagingRemoved++;
     } catch (error) {
@@ -78,7 +82,7 @@ export async function sweep(
     .limit(limit);
   for (const row of purgeable) {
     try {
-      await deps.signer.deleteObject(row.key);
+      await deps.storage.deleteObject(row.key);
       await db.update(file).set({ purgeAfter: null }).where(eq(file.id, row.id));
       result.purged++;
     } catch (error) {
