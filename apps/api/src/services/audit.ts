@@ -23,14 +23,21 @@ export type AuditAction =
   | "profile.image_url"
   | "profile.image_remove";
 
-export interface AuditInput {
+type Detail = Record<string, string | number | boolean | null>;
+
+/**
+ * One event. Every `file.*` event names the file as the user called it (`detail.filename`) at the time of the
+ * event, so the trail still names a file after its row is gone.
+ */
+export type AuditInput = {
   actorId: string | null;
-  action: AuditAction;
   objectKey: string;
   fileId?: string | null;
   request?: RequestMeta | undefined;
-  detail?: Record<string, string | number | boolean | null>;
-}
+} & (
+  | { action: Extract<AuditAction, `file.${string}`>; detail: Detail & { filename: string } }
+  | { action: Exclude<AuditAction, `file.${string}`>; detail?: Detail }
+);
 
 // Belt and braces: the services never pass URLs or signatures, but a detail value that looks like one is
 // dropped rather than stored forever in an append-only table.

@@ -1,28 +1,19 @@
 /** The generic upload flow: announce, sign, verify, list, download, share, delete. */
 
 import { type FileStatus, file } from "@signet/db";
-import type { HeadObjectResult } from "@signet/signer";
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
-import { and, desc, eq, inArray, lt, ne, or } from "drizzle-orm";
-import type { AppDeps, Storage } from "../deps.ts";
+import { and, desc, eq, inArray, lt, ne, or, sql } from "drizzle-orm";
+import type { AppDeps } from "../deps.ts";
 import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
-import { consumeIssuance, refundIssuance, releaseQuota, reserveQuota } from "./limits.ts";
+import { consumeIssuance, releaseQuota } from "./limits.ts";
 import { decodeCursor, encodeCursor } from "./pagination.ts";
-import { presigning } from "./signing.ts";
+import { announce, signUpload, verifyUpload } from "./upload.ts";
 import { essence, extensionOf, isActiveContent } from "./validation.ts";
 
 type FileRow = typeof file.$inferSelect;
-
-/** Which input field a signer option came from. */
-const UPLOAD_FIELDS = {
-  contentType: "contentType",
-  contentLength: "size",
-  checksumSha256: "checksumSha256",
-  metadata: "filename",
-};
 
 export interface FileView {
   id: string;
@@ -68,85 +59,73 @@ export interface CreateUploadResult {
 }
 
 /**
- * Announces an upload: checks limits, reserves quota, records a pending row and signs one PUT that the storage
- * will only accept with exactly this size, type, checksum and metadata, and only if the key is new.
+ * Announces an upload: signs one PUT that the storage will only accept with exactly this size, type, checksum
+ * and metadata (and only if the key is new), then, atomically, counts it against the rate limit, reserves the
+ * quota and records the pending row with its audit event (see upload.ts).
  */
 export async function createUpload(
   ctx: ServiceContext,
   input: CreateUploadInput,
 ): Promise<CreateUploadResult> {
-  const { db, config, clock, user } = ctx;
+  const { config, clock, user } = ctx;
   if (input.size > config.maxFileBytes) {
     throw new TRPCError({
       code: "PAYLOAD_TOO_LARGE",
       message: `size: at most ${config.maxFileBytes} bytes per file (got ${input.size})`,
     });
   }
-  await consumeIssuance(db, clock, user.id, config.rateLimitPerMinute);
-  try {
-    await reserveQuota(db, user.id, input.size, config.userQuotaBytes);
-  } catch (error) {
-    await refundIssuance(db, clock, user.id);
-    throw error;
-  }
-
   const now = clock();
   const fileId = uuidv7(now);
   const ext = extensionOf(input.filename);
   const key = `u/${user.id}/${fileId}${ext ? `.${ext}` : ""}`;
-  let inserted = false;
-  try {
-    const signed = await presigning(UPLOAD_FIELDS, () =>
-      ctx.storage.presignPut(key, {
-        expiresIn: config.uploadUrlTtl,
+  const target = {
+    key,
+    contentType: input.contentType,
+    size: input.size,
+    checksumSha256: input.checksumSha256,
+  };
+  const signed = await signUpload(ctx, { ...target, originalFilename: input.filename, uploadedAt: now });
+  await announce(ctx, {
+    reserveBytes: input.size,
+    row: {
+      table: file,
+      values: {
+        id: fileId,
+        ownerId: user.id,
+        key,
+        originalFilename: input.filename,
         contentType: input.contentType,
-        contentLength: input.size,
-        ...(input.checksumSha256 ? { checksumSha256: input.checksumSha256 } : {}),
-        metadata: {
-          "original-filename": input.filename,
-          "uploaded-by": user.id,
-          "uploaded-at": now.toISOString(),
-        },
-        ifNoneMatch: "*",
-      }),
-    );
-    await db.insert(file).values({
-      id: fileId,
-      ownerId: user.id,
-      key,
-      originalFilename: input.filename,
-      contentType: input.contentType,
-      size: input.size,
-      checksumSha256: input.checksumSha256 ?? null,
-      status: "pending",
-      createdAt: now,
-      uploadExpiresAt: signed.expiresAt,
-    });
-    inserted = true;
-    await recordAudit(db, clock, {
+        size: input.size,
+        checksumSha256: input.checksumSha256 ?? null,
+        status: "pending",
+        createdAt: now,
+        uploadExpiresAt: signed.expiresAt,
+      },
+      exists: sql`exists (select 1 from ${file} where ${file.id} = ${fileId})`,
+    },
+    audit: {
       actorId: user.id,
       action: "file.upload_url",
       objectKey: key,
       fileId,
       request: ctx.request,
-      detail: { size: input.size, contentType: input.contentType, expiresIn: config.uploadUrlTtl },
-    });
-    return {
-      fileId,
-      key,
-      url: signed.url,
-      method: "PUT",
-      headers: signed.headers,
-      expiresIn: config.uploadUrlTtl,
-      expiresAt: signed.expiresAt.toISOString(),
-    };
-  } catch (error) {
-    // The URL never reached the caller, so nothing can arrive: the row goes too, or the sweeper would later
-    // reject it and release these bytes a second time.
-    if (inserted) await db.delete(file).where(and(eq(file.id, fileId), eq(file.status, "pending")));
-    await releaseQuota(db, user.id, input.size);
-    throw error;
-  }
+      detail: {
+        filename: input.filename,
+        size: input.size,
+        contentType: input.contentType,
+        expiresIn: config.uploadUrlTtl,
+      },
+    },
+  });
+  return {
+    fileId,
+    key,
+    url: signed.url,
+    method: "PUT",
+    headers: signed.headers,
+    expiresIn: config.uploadUrlTtl,
+    expiresAt: signed.expiresAt.toISOString(),
+  };
 }
 
 async function ownFile(ctx: ServiceContext, fileId: string): Promise<FileRow> {
@@ -182,24 +161,6 @@ function purgeAfterFor(row: FileRow, now: Date): Date | null {
   return row.uploadExpiresAt.getTime() > now.getTime() ? row.uploadExpiresAt : null;
 }
 
-/** The stored object's HEAD, and why it does not match its row (null when it does). */
-export async function inspect(
-  signer: Storage,
-  row: FileRow,
-): Promise<{ head: HeadObjectResult | null; mismatch: string | null }> {
-  const head = await signer.headObject(row.key);
-  const mismatch = !head
-    ? "the object was not uploaded"
-    : head.size !== row.size
-      ? `size is ${head.size} bytes, expected ${row.size}`
-      : head.contentType !== undefined && essence(head.contentType) !== essence(row.contentType)
-        ? `content type is ${head.contentType}, expected ${row.contentType}`
-        : row.checksumSha256 && head.checksumSha256 && head.checksumSha256 !== row.checksumSha256
-          ? "checksum does not match"
-          : null;
-  return { head, mismatch };
-}
-
 /** `won`: this call made the transition (so it alone audits); `row` is the row as it now stands. */
 type VerifyOutcome =
   | { ok: true; won: boolean; row: FileRow }
@@ -218,7 +179,7 @@ export async function settlePending(
   deps: Pick<AppDeps, "db" | "storage" | "clock">,
   row: FileRow,
 ): Promise<VerifyOutcome> {
-  const { head, mismatch: reason } = await inspect(deps.storage, row);
+  const { head, reason } = await verifyUpload(deps.storage, row, { noun: "object" });
   if (reason === null) {
     const ready = await transition(deps, row.id, ["pending"], {
       status: "ready",
@@ -255,7 +216,7 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
         objectKey: row.key,
         fileId,
         request: ctx.request,
-        detail: { reason: outcome.reason },
+        detail: { filename: row.originalFilename, reason: outcome.reason },
       });
     }
     throw new TRPCError({ code: "BAD_REQUEST", message: `Upload rejected: ${outcome.reason}` });
@@ -271,7 +232,7 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
       objectKey: row.key,
       fileId,
       request: ctx.request,
-      detail: { size: row.size },
+      detail: { filename: row.originalFilename, size: row.size },
     });
   }
   return toFileView(outcome.row);
@@ -328,6 +289,7 @@ export async function abortUpload(ctx: ServiceContext, fileId: string): Promise<
       objectKey: row.key,
       fileId,
       request: ctx.request,
+      detail: { filename: row.originalFilename },
     });
   }
   return { ok: true };
@@ -354,7 +316,7 @@ export async function deleteFile(ctx: ServiceContext, fileId: string): Promise<{
         objectKey: row.key,
         fileId,
         request: ctx.request,
-        detail: { size: row.size },
+        detail: { filename: row.originalFilename, size: row.size },
       });
       return { ok: true };
     }
@@ -467,7 +429,7 @@ export async function downloadUrl(
     objectKey: row.key,
     fileId: row.id,
     request: ctx.request,
-    detail: { expiresIn, disposition: input.disposition ?? "attachment" },
+    detail: { filename: row.originalFilename, expiresIn, disposition: input.disposition ?? "attachment" },
   });
   return result;
 }
@@ -493,7 +455,7 @@ export async function shareUrl(
     objectKey: row.key,
     fileId: row.id,
     request: ctx.request,
-    detail: { expiresIn: input.expiresIn },
+    detail: { filename: row.originalFilename, expiresIn: input.expiresIn },
   });
   return result;
 }
