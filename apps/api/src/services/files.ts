@@ -11,7 +11,7 @@ import { uuidv7 } from "./ids.ts";
 import { consumeIssuance, releaseQuota } from "./limits.ts";
 import { decodeCursor, encodeCursor } from "./pagination.ts";
 import { announce, signUpload, verifyUpload } from "./upload.ts";
-import { essence, extensionOf, isActiveContent } from "./validation.ts";
+import { extensionOf, isActiveContent } from "./validation.ts";
 
 type FileRow = typeof file.$inferSelect;
 
