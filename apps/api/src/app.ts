@@ -10,7 +10,6 @@ import { csrf, jsonBodyLimit, securityHeaders, spaCors } from "./http/policy.ts"
 import { requestLog } from "./http/request-log.ts";
 import { restError, restRoutes } from "./http/rest.ts";
 import { type Env, type Refuse, sessions } from "./http/session.ts";
-import { spaHandler } from "./http/static.ts";
 import { trpcMount } from "./http/trpc.ts";
 import { describeError, redactingLogger } from "./redact.ts";
 
@@ -40,8 +39,10 @@ export function createApp(unsafeDeps: AppDeps) {
     restError(c, new TRPCError({ code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}` })),
   );
   if (config.webDistDir) {
-    const spa = spaHandler(config.webDistDir);
-    app.on(["GET", "HEAD"], "*", (c) => spa(c.req.raw));
+    // Loaded only when there are files to serve: it reads the disk, which a Workers runtime does not have.
+    const dir = config.webDistDir;
+    const spa = import("./http/static.ts").then((m) => m.spaHandler(dir));
+    app.on(["GET", "HEAD"], "*", async (c) => (await spa)(c.req.raw));
   }
 
   app.onError((error, c) => {

@@ -24,6 +24,7 @@ export type AuditAction =
   | "profile.image_remove";
 
 type Detail = Record<string, string | number | boolean | null>;
+export type FileAuditAction = Extract<AuditAction, `file.${string}`>;
 
 /**
  * One event. Every `file.*` event names the file as the user called it (`detail.filename`) at the time of the
@@ -35,7 +36,7 @@ export type AuditInput = {
   fileId?: string | null;
   request?: RequestMeta | undefined;
 } & (
-  | { action: Extract<AuditAction, `file.${string}`>; detail: Detail & { filename: string } }
+  | { action: FileAuditAction; detail: Detail & { filename: string } }
   | { action: Exclude<AuditAction, `file.${string}`>; detail?: Detail }
 );
 
@@ -71,6 +72,33 @@ export function auditRow(clock: Clock, input: AuditInput): typeof auditEvent.$in
 /** Appends one event to the audit trail. */
 export async function recordAudit(db: Database, clock: Clock, input: AuditInput): Promise<void> {
   await db.insert(auditEvent).values(auditRow(clock, input));
+}
+
+/** The file an event is about, as its row has it. */
+interface FileRef {
+  id: string;
+  key: string;
+  ownerId: string;
+  originalFilename: string;
+}
+
+/** Appends a file.* event by the file's owner, naming the file as the owner called it (the audit contract). */
+export function recordFileEvent(
+  db: Database,
+  clock: Clock,
+  file: FileRef,
+  action: FileAuditAction,
+  detail: Detail = {},
+  request?: RequestMeta,
+): Promise<void> {
+  return recordAudit(db, clock, {
+    actorId: file.ownerId,
+    action,
+    objectKey: file.key,
+    fileId: file.id,
+    request,
+    detail: { filename: file.originalFilename, ...detail },
+  });
 }
 
 export interface AuditView {

@@ -5,7 +5,7 @@ import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq, inArray, lt, ne, or, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
-import { recordAudit } from "./audit.ts";
+import { recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
 import { consumeIssuance, releaseQuota } from "./limits.ts";
@@ -207,17 +207,9 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
     throw new TRPCError({ code: "BAD_REQUEST", message: "This upload was rejected; start a new upload" });
   }
   const outcome = await settlePending(ctx, row);
-  const { db, clock, user } = ctx;
   if (!outcome.ok) {
     if (outcome.won) {
-      await recordAudit(db, clock, {
-        actorId: user.id,
-        action: "file.reject",
-        objectKey: row.key,
-        fileId,
-        request: ctx.request,
-        detail: { filename: row.originalFilename, reason: outcome.reason },
-      });
+      await recordFileEvent(ctx.db, ctx.clock, row, "file.reject", { reason: outcome.reason }, ctx.request);
     }
     throw new TRPCError({ code: "BAD_REQUEST", message: `Upload rejected: ${outcome.reason}` });
   }
@@ -226,14 +218,7 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
     throw new TRPCError({ code: "BAD_REQUEST", message: `fileId: the upload is ${outcome.row.status}` });
   }
   if (outcome.won) {
-    await recordAudit(db, clock, {
-      actorId: user.id,
-      action: "file.complete",
-      objectKey: row.key,
-      fileId,
-      request: ctx.request,
-      detail: { filename: row.originalFilename, size: row.size },
-    });
+    await recordFileEvent(ctx.db, ctx.clock, row, "file.complete", { size: row.size }, ctx.request);
   }
   return toFileView(outcome.row);
 }
@@ -283,14 +268,7 @@ export async function abortUpload(ctx: ServiceContext, fileId: string): Promise<
     }
     await releaseQuota(ctx.db, row.ownerId, row.size);
     await removeObject(ctx, row, done.purgeAfter);
-    await recordAudit(ctx.db, ctx.clock, {
-      actorId: ctx.user.id,
-      action: "file.abort",
-      objectKey: row.key,
-      fileId,
-      request: ctx.request,
-      detail: { filename: row.originalFilename },
-    });
+    await recordFileEvent(ctx.db, ctx.clock, row, "file.abort", {}, ctx.request);
   }
   return { ok: true };
 }
@@ -310,14 +288,7 @@ export async function deleteFile(ctx: ServiceContext, fileId: string): Promise<{
     if (done) {
       if (row.status !== "rejected") await releaseQuota(ctx.db, row.ownerId, row.size);
       await removeObject(ctx, row, done.purgeAfter);
-      await recordAudit(ctx.db, ctx.clock, {
-        actorId: ctx.user.id,
-        action: "file.delete",
-        objectKey: row.key,
-        fileId,
-        request: ctx.request,
-        detail: { filename: row.originalFilename, size: row.size },
-      });
+      await recordFileEvent(ctx.db, ctx.clock, row, "file.delete", { size: row.size }, ctx.request);
       return { ok: true };
     }
     // Settled by someone else in between (completed, rejected, or deleted: then NOT_FOUND like any deleted file).
@@ -423,14 +394,14 @@ export async function downloadUrl(
   const row = await readyFile(ctx, input.fileId);
   await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
   const result = await signDownload(ctx, row, input.disposition ?? "attachment", expiresIn);
-  await recordAudit(ctx.db, ctx.clock, {
-    actorId: ctx.user.id,
-    action: "file.download_url",
-    objectKey: row.key,
-    fileId: row.id,
-    request: ctx.request,
-    detail: { filename: row.originalFilename, expiresIn, disposition: input.disposition ?? "attachment" },
-  });
+  await recordFileEvent(
+    ctx.db,
+    ctx.clock,
+    row,
+    "file.download_url",
+    { expiresIn, disposition: input.disposition ?? "attachment" },
+    ctx.request,
+  );
   return result;
 }
 
@@ -449,13 +420,6 @@ export async function shareUrl(
   const row = await readyFile(ctx, input.fileId);
   await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
   const result = await signDownload(ctx, row, "attachment", input.expiresIn);
-  await recordAudit(ctx.db, ctx.clock, {
-    actorId: ctx.user.id,
-    action: "file.share",
-    objectKey: row.key,
-    fileId: row.id,
-    request: ctx.request,
-    detail: { filename: row.originalFilename, expiresIn: input.expiresIn },
-  });
+  await recordFileEvent(ctx.db, ctx.clock, row, "file.share", { expiresIn: input.expiresIn }, ctx.request);
   return result;
 }

@@ -9,7 +9,7 @@
 import { file, profileImageUpload } from "@signet/db";
 import { and, asc, eq, gt, isNotNull, lt } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
-import { recordAudit } from "./audit.ts";
+import { recordFileEvent } from "./audit.ts";
 import { settlePending } from "./files.ts";
 import { pruneRateLimits } from "./limits.ts";
 
@@ -79,15 +79,13 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
         if (!outcome.won) return;
         if (outcome.ok) result.ready++;
         else result.rejected++;
-        await recordAudit(db, clock, {
-          actorId: row.ownerId,
-          action: outcome.ok ? "file.sweep_ready" : "file.sweep_reject",
-          objectKey: row.key,
-          fileId: row.id,
-          detail: outcome.ok
-            ? { filename: row.originalFilename, size: row.size }
-            : { filename: row.originalFilename, reason: outcome.reason },
-        });
+        await recordFileEvent(
+          db,
+          clock,
+          row,
+          outcome.ok ? "file.sweep_ready" : "file.sweep_reject",
+          outcome.ok ? { size: row.size } : { reason: outcome.reason },
+        );
       } catch (error) {
         deps.logger({ level: "warn", msg: "sweep failed for file", fileId: row.id, error: String(error) });
       }
