@@ -1,10 +1,10 @@
 import type { Database } from "@signet/db";
 import { auditEvent } from "@signet/db";
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Clock, RequestMeta } from "../ground.ts";
 import { redact } from "../redact.ts";
 import { uuidv7 } from "./ids.ts";
-import { decodeCursor, encodeCursor } from "./pagination.ts";
+import { afterPosition, decodeCursor, pageOf } from "./pagination.ts";
 
 export type AuditAction =
   | "file.upload_url"
@@ -121,27 +121,20 @@ export async function listAudit(
   const rows = await db
     .select()
     .from(auditEvent)
-    .where(
-      and(
-        eq(auditEvent.actorId, actorId),
-        after
-          ? or(lt(auditEvent.at, after.at), and(eq(auditEvent.at, after.at), lt(auditEvent.id, after.id)))
-          : undefined,
-      ),
-    )
+    .where(and(eq(auditEvent.actorId, actorId), afterPosition(auditEvent.at, auditEvent.id, after)))
     .orderBy(desc(auditEvent.at), desc(auditEvent.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map((r) => ({
+  return pageOf(
+    rows,
+    limit,
+    (r) => ({
       id: r.id,
       at: r.at.toISOString(),
       action: r.action,
       objectKey: r.objectKey,
       fileId: r.fileId,
       detail: r.detail,
-    })),
-    nextCursor: rows.length > limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
-  };
+    }),
+    (r) => ({ at: r.at, id: r.id }),
+  );
 }

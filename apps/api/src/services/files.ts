@@ -3,13 +3,13 @@
 import { type FileStatus, file } from "@signet/db";
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
-import { and, desc, eq, inArray, lt, ne, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
 import { consumeIssuance, releaseQuota } from "./limits.ts";
-import { decodeCursor, encodeCursor } from "./pagination.ts";
+import { afterPosition, decodeCursor, pageOf } from "./pagination.ts";
 import { announce, signUpload, verifyUpload } from "./upload.ts";
 import { extensionOf, isActiveContent } from "./validation.ts";
 
@@ -319,19 +319,12 @@ export async function listFiles(
       and(
         eq(file.ownerId, ctx.user.id),
         ne(file.status, "deleted"),
-        after
-          ? or(lt(file.createdAt, after.at), and(eq(file.createdAt, after.at), lt(file.id, after.id)))
-          : undefined,
+        afterPosition(file.createdAt, file.id, after),
       ),
     )
     .orderBy(desc(file.createdAt), desc(file.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toFileView),
-    nextCursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-  };
+  return pageOf(rows, limit, toFileView, (row) => ({ at: row.createdAt, id: row.id }));
 }
 
 export interface DownloadUrlResult {
