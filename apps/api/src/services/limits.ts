@@ -1,6 +1,7 @@
 /**
  * Rate-limit and quota state, kept in the database so every API instance shares it. Each operation is a single
- * SQL statement, which SQLite/libSQL runs atomically: no read-modify-write races between instances.
+ * SQL statement, or a statement meant for announce's atomic batch (upload.ts): no read-modify-write races
+ * between instances, and no reservation without its row.
  */
 
 import type { Database } from "@signet/db";
@@ -74,47 +75,10 @@ export async function consumeIssuance(db: Database, clock: Clock, userId: string
   if ((row?.count ?? 0) > perMinute) throw rateLimited(clock, windowStart, perMinute);
 }
 
-/**
- * Takes back one issuance counted by `consumeIssuance` in the same window, for a request that ended up issuing
- * nothing (e.g. refused for quota): only URLs actually issued count against the limit.
- */
-export async function refundIssuance(db: Database, clock: Clock, userId: string): Promise<void> {
-  const windowStart = Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
-  await db
-    .update(rateLimit)
-    .set({ count: sql`max(0, ${rateLimit.count} - 1)` })
-    .where(sql`${rateLimit.key} = ${`issue:${userId}`} and ${rateLimit.windowStart} = ${windowStart}`);
-}
-
 /** Drops counters of finished windows. */
 export async function pruneRateLimits(db: Database, clock: Clock): Promise<void> {
   const current = Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
   await db.delete(rateLimit).where(sql`${rateLimit.windowStart} < ${current}`);
-}
-
-/**
- * Reserves `bytes` of the user's quota, or throws PAYLOAD_TOO_LARGE. The check and the increment are one
- * conditional UPDATE, so concurrent reservations can never overshoot the limit.
- */
-export async function reserveQuota(
-  db: Database,
-  userId: string,
-  bytes: number,
-  limit: number,
-): Promise<void> {
-  await db.insert(userQuota).values({ userId, reservedBytes: 0 }).onConflictDoNothing();
-  const updated = await db
-    .update(userQuota)
-    .set({ reservedBytes: sql`${userQuota.reservedBytes} + ${bytes}` })
-    .where(sql`${userQuota.userId} = ${userId} and ${userQuota.reservedBytes} + ${bytes} <= ${limit}`)
-    .returning({ reserved: userQuota.reservedBytes });
-  if (updated.length === 0) {
-    const [row] = await db
-      .select({ reserved: userQuota.reservedBytes })
-      .from(userQuota)
-      .where(sql`${userQuota.userId} = ${userId}`);
-    throw quotaExceeded(row?.reserved ?? 0, limit, bytes);
-  }
 }
 
 /** SQL: the bytes the user has reserved. */
