@@ -3,9 +3,16 @@ import * as schema from "@signet/db/schema";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { bearer } from "better-auth/plugins";
-import type { Clock } from "./deps.ts";
+import type { RequestMeta } from "./ground.ts";
 import { CLIENT_IP_HEADER } from "./http/client-ip.ts";
-import { recordAudit } from "./services/audit.ts";
+
+/** A profile change made through Better Auth's own routes (update-user), for the caller to audit. */
+export interface AuthProfileUpdate {
+  userId: string;
+  request: RequestMeta;
+  /** The Better Auth route that made the change. */
+  via: string;
+}
 
 export interface AuthOptions {
   db: Database;
@@ -13,15 +20,15 @@ export interface AuthOptions {
   secret: string;
   /** The SPA's origin; the only origin Better Auth trusts. */
   publicUrl: string;
-  /** Time for the audit events written on Better Auth's behalf. */
-  clock?: Clock;
+  /** Told about every profile change Better Auth makes itself; the assembly audits it. */
+  onProfileUpdate?: (event: AuthProfileUpdate) => Promise<void>;
 }
 
 /**
  * Better Auth: email + password, the session cookie for the SPA and bearer tokens (the `set-auth-token` response
  * header) for scripts, stored through Drizzle in Signet's database. Telemetry is off.
  */
-export function createAuth({ db, secret, publicUrl, clock = () => new Date() }: AuthOptions) {
+export function createAuth({ db, secret, publicUrl, onProfileUpdate }: AuthOptions) {
   return betterAuth({
     appName: "Signet",
     baseURL: publicUrl,
@@ -48,20 +55,19 @@ export function createAuth({ db, secret, publicUrl, clock = () => new Date() }: 
           before: async (user) => ({ data: { ...user, image: null } }),
         },
         update: {
-          // Better Auth's update-user changes the profile without passing profile.update: audit it the same way.
+          // Better Auth's update-user changes the profile without passing profile.update: whoever assembled
+          // the app hears of it and audits it the same way.
           after: async (user, context) => {
-            if (!context) return;
+            if (!context || !onProfileUpdate) return;
             const headers = context.headers;
-            await recordAudit(db, clock, {
-              actorId: user.id,
-              action: "profile.update",
-              objectKey: `user/${user.id}`,
+            await onProfileUpdate({
+              userId: user.id,
               request: {
                 requestId: crypto.randomUUID(),
                 ip: headers?.get(CLIENT_IP_HEADER) ?? undefined,
                 userAgent: headers?.get("user-agent") ?? undefined,
               },
-              detail: { via: String(context.path ?? "better-auth") },
+              via: String(context.path ?? "better-auth"),
             });
           },
           before: async (user) => {

@@ -1,14 +1,13 @@
 #!/usr/bin/env tsx
-import { jsonLogger } from "./deps.ts";
-import { serveNode } from "./entry/node-serve.ts";
 /**
  * `signet migrate`: applies database migrations. `signet sweep`: resolves expired pending uploads once (the server
  * also does this every minute). Configuration comes from the same environment variables as the server.
  */
+import { serveNode } from "./entry/node-serve.ts";
 import { ConfigError, parseEnv, readEnv } from "./env.ts";
-import { redact, redactingLogger } from "./http/redact.ts";
-import { sweep } from "./services/sweeper.ts";
-import { loadDevSecrets, openDatabase, SWEEP_GRACE_SECONDS, startStorage } from "./start.ts";
+import { redact } from "./redact.ts";
+import { appConfig, createSignet } from "./signet.ts";
+import { loadDevSecrets, openDatabase, startStorage } from "./start.ts";
 
 const USAGE = "usage: signet <migrate|sweep>";
 
@@ -41,13 +40,20 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       () => loadDevSecrets(config.dataDir),
     );
     try {
-      const result = await sweep({
-        db,
-        signer: storage.signer,
-        clock: options.clock ?? (() => new Date()),
-        logger: redactingLogger(jsonLogger),
-        config: { sweepGraceSeconds: SWEEP_GRACE_SECONDS },
-      });
+      const signet = createSignet(
+        appConfig(config, {
+          publicUrl: config.publicUrl ?? "http://localhost",
+          s3Endpoint: storage.endpoint,
+          storage: storage.local ? "local" : "s3",
+        }),
+        {
+          db,
+          storage: storage.signer,
+          authSecret: config.betterAuthSecret ?? (await loadDevSecrets(config.dataDir)).betterAuthSecret,
+          ...(options.clock ? { clock: options.clock } : {}),
+        },
+      );
+      const result = await signet.sweep();
       out(
         `swept: ${result.ready} ready, ${result.rejected} rejected, ${result.stagingRemoved} staging objects removed, ${result.purged} purged`,
       );

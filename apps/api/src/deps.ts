@@ -6,18 +6,9 @@ import type { Database } from "@signet/db";
 import type { Signer } from "@signet/signer";
 import type { Auth } from "./auth.ts";
 import type { Limits } from "./env.ts";
+import type { Clock, Logger } from "./ground.ts";
 
-/** The current time. Injected so expiry can be tested without waiting. */
-export type Clock = () => Date;
-
-/** One structured log line. Never contains secrets, tokens, cookies or signed URLs. */
-export type LogEntry = { level: "info" | "warn" | "error"; msg: string } & Record<string, unknown>;
-export type Logger = (entry: LogEntry) => void;
-
-/** Writes one JSON line per entry to stdout. */
-export const jsonLogger: Logger = (entry) => {
-  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
-};
+export type { Clock, LogEntry, Logger } from "./ground.ts";
 
 /** The part of @signet/signer's `Signer` the API uses. */
 export type Storage = Pick<
@@ -25,8 +16,8 @@ export type Storage = Pick<
   "presignPut" | "presignGet" | "headObject" | "getObjectRange" | "copyObject" | "deleteObject"
 >;
 
-/** What the app is configured with: the limits of `Config`, plus what start-up decided. */
-export interface AppConfig extends Omit<Limits, "trustProxy"> {
+/** What the app is configured with: the limits of `Config`, plus what start-up decided. Built by `appConfig`. */
+export interface AppConfig extends Limits {
   /** Origin of the SPA: CORS, CSRF and Better Auth's base URL. */
   publicUrl: string;
   /** Origin of the S3 endpoint the browser talks to (for the CSP). */
@@ -38,7 +29,7 @@ export interface AppConfig extends Omit<Limits, "trustProxy"> {
    * Believe X-Forwarded-For (a proxy in front of Signet sets it). Otherwise the audit trail and Better Auth use
    * the socket's address when the runtime gives it, and nothing a client could forge.
    */
-  trustProxy?: boolean;
+  trustProxy: boolean;
   /** How long after an upload URL expires the sweeper waits before resolving the upload. */
   sweepGraceSeconds: number;
 }
@@ -46,7 +37,7 @@ export interface AppConfig extends Omit<Limits, "trustProxy"> {
 /** The inner context's building blocks: no HTTP in here. */
 export interface AppDeps {
   db: Database;
-  signer: Storage;
+  storage: Storage;
   auth: Auth;
   config: AppConfig;
   clock: Clock;

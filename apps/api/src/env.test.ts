@@ -22,8 +22,8 @@ describe("parseEnv", () => {
         maxAvatarBytes: 5 * 1024 ** 2,
         userQuotaBytes: 10 * 1024 ** 3,
         rateLimitPerMinute: 120,
-        trustProxy: false,
       },
+      trustProxy: false,
     });
     expect(config.webDistDir).toMatch(/apps\/web\/dist$/);
   });
@@ -79,9 +79,9 @@ describe("parseEnv", () => {
   });
 
   it("trusts X-Forwarded-For only when TRUST_PROXY says so", () => {
-    expect(parseEnv({}).limits.trustProxy).toBe(false);
-    expect(parseEnv({ TRUST_PROXY: "true" }).limits.trustProxy).toBe(true);
-    expect(parseEnv({ TRUST_PROXY: "0" }).limits.trustProxy).toBe(false);
+    expect(parseEnv({}).trustProxy).toBe(false);
+    expect(parseEnv({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(parseEnv({ TRUST_PROXY: "0" }).trustProxy).toBe(false);
     expect(() => parseEnv({ TRUST_PROXY: "yes please" })).toThrow(/^TRUST_PROXY: /);
   });
 });

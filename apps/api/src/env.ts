@@ -17,8 +17,6 @@ export interface Limits {
   maxAvatarBytes: number;
   userQuotaBytes: number;
   rateLimitPerMinute: number;
-  /** Whether X-Forwarded-For was set by a proxy in front of Signet (TRUST_PROXY=true) and may be believed. */
-  trustProxy: boolean;
 }
 
 /** Parsed, validated configuration. */
@@ -41,6 +39,8 @@ export interface Config {
   betterAuthSecret: string | undefined;
   dataDir: string;
   webDistDir: string;
+  /** Whether X-Forwarded-For was set by a proxy in front of Signet (TRUST_PROXY=true) and may be believed. */
+  trustProxy: boolean;
   limits: Limits;
 }
 
@@ -162,6 +162,7 @@ export function parseEnv(source: Source): Config {
     betterAuthSecret,
     dataDir,
     webDistDir: optional(source, z.string().min(1), defaultWebDist, "WEB_DIST_DIR"),
+    trustProxy: optional(source, flag, false, "TRUST_PROXY"),
     limits: {
       uploadUrlTtl: optional(source, ttl, 600, "UPLOAD_URL_TTL"),
       downloadUrlTtl: optional(source, ttl, 900, "DOWNLOAD_URL_TTL"),
@@ -171,7 +172,6 @@ export function parseEnv(source: Source): Config {
       maxAvatarBytes: optional(source, bytes, 5 * MiB, "MAX_AVATAR_BYTES"),
       userQuotaBytes: optional(source, bytes, 10 * GiB, "USER_QUOTA_BYTES"),
       rateLimitPerMinute: optional(source, z.coerce.number().int().min(1), 120, "RATE_LIMIT_PER_MINUTE"),
-      trustProxy: optional(source, flag, false, "TRUST_PROXY"),
     },
   };
 }

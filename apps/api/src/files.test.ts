@@ -487,7 +487,7 @@ describe("completion races", () => {
     /** The real signer, holding `method`'s result until released, so two calls can be interleaved exactly. */
     function paused(method: "headObject" | "deleteObject") {
       const { storage, atPause, release } = pausedStorage(h.signer, method);
-      const caller = createCaller(createInnerContext({ ...h.deps, signer: storage }, actor));
+      const caller = createCaller(createInnerContext({ ...h.deps, storage: storage }, actor));
       return { caller, atPause, release };
     }
 

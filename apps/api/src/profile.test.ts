@@ -261,7 +261,7 @@ describe("profile image completion race", () => {
     // The real signer pointed at a port nobody listens on: storage is down during the first attempt.
     const down = createSigner({ endpoint: "http://127.0.0.1:9", bucket: "signet", ...h.s3Credentials });
     const actor = { id: u.id, name: u.name, email: u.email };
-    const broken = createCaller(createInnerContext({ ...h.deps, signer: down }, actor));
+    const broken = createCaller(createInnerContext({ ...h.deps, storage: down }, actor));
     await expect(broken.profile.completeImageUpload()).rejects.toMatchObject({
       code: "INTERNAL_SERVER_ERROR",
     });
@@ -282,7 +282,7 @@ describe("profile image completion race", () => {
     expect((await browserPut(signed.presignedUrl, signed.headers, png(6))).status).toBe(200);
     // The real signer, pausing on the HEAD of the stable key that follows the copy.
     const { storage, atPause, release } = pausedStorage(h.signer, "headObject", (key) => key === signed.key);
-    const completing = createCaller(createInnerContext({ ...h.deps, signer: storage }, actor))
+    const completing = createCaller(createInnerContext({ ...h.deps, storage: storage }, actor))
       .profile.completeImageUpload()
       .catch((e: unknown) => e);
     await atPause;

@@ -134,7 +134,7 @@ describe("HTTP hardening", () => {
       secretAccessKey: h.s3Credentials.secretAccessKey,
     });
     const logs: unknown[] = [];
-    const broken = createApp({ ...h.deps, signer: deadSigner, logger: (e) => logs.push(e) });
+    const broken = createApp({ ...h.deps, storage: deadSigner, logger: (e) => logs.push(e) });
     const res = await broken.request("/trpc/files.completeUpload", {
       method: "POST",
       headers: { authorization: `Bearer ${u.token}`, "content-type": "application/json" },

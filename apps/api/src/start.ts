@@ -8,14 +8,10 @@ import { fileURLToPath } from "node:url";
 import { createDb, type Database, isFileDatabaseUrl, migrate } from "@signet/db";
 import { createLocalS3, generateCredentials } from "@signet/local-s3";
 import { createSigner, type Signer } from "@signet/signer";
-import { createApp } from "./app.ts";
-import { createAuth } from "./auth.ts";
-import type { AppConfig, Logger } from "./deps.ts";
-import { jsonLogger } from "./deps.ts";
 import { type Config, parseEnv, readEnv } from "./env.ts";
-import type { Peer } from "./http/client-ip.ts";
-import { redactingLogger } from "./http/redact.ts";
-import { sweep } from "./services/sweeper.ts";
+import { jsonLogger, type Logger, type Peer } from "./ground.ts";
+import { redactingLogger } from "./redact.ts";
+import { appConfig, createSignet } from "./signet.ts";
 
 /** Serves a fetch handler on a port (0 = any free port); the only runtime-specific piece. */
 export type Serve = (
@@ -50,8 +46,6 @@ interface DevSecrets {
   accessKeyId: string;
   secretAccessKey: string;
 }
-
-const SWEEP_GRACE_SECONDS = 300;
 
 function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
@@ -207,20 +201,14 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       ]);
     }
 
-    const appConfig: AppConfig = {
+    const settled = appConfig(config, {
       publicUrl,
-      s3Origin: new URL(storage.endpoint).origin,
+      s3Endpoint: storage.endpoint,
       storage: storage.local ? "local" : "s3",
-      database: isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote",
-      webDistDir: config.webDistDir,
-      ...config.limits,
-      sweepGraceSeconds: SWEEP_GRACE_SECONDS,
-    };
-    const secret = config.betterAuthSecret ?? (await dev()).betterAuthSecret;
-    const clock = () => new Date();
-    const auth = createAuth({ db, secret, publicUrl, clock });
-    const deps = { db, signer: storage.signer, auth, config: appConfig, clock, logger };
-    handler = createApp(deps).fetch;
+    });
+    const authSecret = config.betterAuthSecret ?? (await dev()).betterAuthSecret;
+    const signet = createSignet(settled, { db, storage: storage.signer, authSecret, logger });
+    handler = signet.fetch;
 
     const interval = options.sweepIntervalMs ?? 60_000;
     if (interval > 0) {
@@ -229,7 +217,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
         if (running) return;
         running = true;
         try {
-          const result = await sweep(deps);
+          const result = await signet.sweep();
           if (result.ready + result.rejected + result.stagingRemoved + result.purged > 0) {
             logger({ level: "info", msg: "sweep", ...result });
           }
@@ -258,5 +246,3 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
     throw error;
   }
 }
-
-export { SWEEP_GRACE_SECONDS };

@@ -2,7 +2,7 @@
 // node:process is implemented by Node, Bun and Deno alike, so this file is shared by all three entries.
 import process from "node:process";
 import { ConfigError } from "../env.ts";
-import { redact } from "../http/redact.ts";
+import { redact } from "../redact.ts";
 import { type Serve, startSignet } from "../start.ts";
 
 /**

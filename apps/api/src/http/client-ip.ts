@@ -3,6 +3,8 @@
  * when the operator says a proxy sets it (TRUST_PROXY=true); any client can send the header otherwise.
  */
 
+import type { Peer } from "../ground.ts";
+
 /** The header Signet sets for Better Auth after deciding the address; a client's copy is always dropped. */
 export const CLIENT_IP_HEADER = "x-signet-client-ip";
 
@@ -17,13 +19,7 @@ function normalize(address: string | undefined | null): string | undefined {
   return ip.length <= 45 && IP.test(ip) ? ip : undefined;
 }
 
-/**
- * The other end of the connection, handed to the fetch handler by each runtime entry (the seam knows how its
- * runtime reports it); it is the Hono app's `env`.
- */
-export interface Peer {
-  address?: string | undefined;
-}
+export type { Peer };
 
 /**
  * The client's address: with a trusted proxy, the last X-Forwarded-For entry (the address the proxy itself

@@ -1,11 +1,10 @@
 import type { Database } from "@signet/db";
 import { auditEvent } from "@signet/db";
-import { and, desc, eq, lt, or } from "drizzle-orm";
-import type { Clock } from "../deps.ts";
-import { redact } from "../http/redact.ts";
-import type { RequestMeta } from "./context.ts";
+import { and, desc, eq } from "drizzle-orm";
+import type { Clock, RequestMeta } from "../ground.ts";
+import { redact } from "../redact.ts";
 import { uuidv7 } from "./ids.ts";
-import { decodeCursor, encodeCursor } from "./pagination.ts";
+import { afterPosition, decodeCursor, pageOf } from "./pagination.ts";
 
 export type AuditAction =
   | "file.upload_url"
@@ -24,14 +23,22 @@ export type AuditAction =
   | "profile.image_url"
   | "profile.image_remove";
 
-export interface AuditInput {
+type Detail = Record<string, string | number | boolean | null>;
+export type FileAuditAction = Extract<AuditAction, `file.${string}`>;
+
+/**
+ * One event. Every `file.*` event names the file as the user called it (`detail.filename`) at the time of the
+ * event, so the trail still names a file after its row is gone.
+ */
+export type AuditInput = {
   actorId: string | null;
-  action: AuditAction;
   objectKey: string;
   fileId?: string | null;
   request?: RequestMeta | undefined;
-  detail?: Record<string, string | number | boolean | null>;
-}
+} & (
+  | { action: FileAuditAction; detail: Detail & { filename: string } }
+  | { action: Exclude<AuditAction, `file.${string}`>; detail?: Detail }
+);
 
 // Belt and braces: the services never pass URLs or signatures, but a detail value that looks like one is
 // dropped rather than stored forever in an append-only table.
@@ -45,10 +52,10 @@ function scrub(detail: AuditInput["detail"]): Record<string, unknown> {
   return out;
 }
 
-/** Appends one event to the audit trail. */
-export async function recordAudit(db: Database, clock: Clock, input: AuditInput): Promise<void> {
+/** The audit row for one event, for callers that insert it inside a batch. */
+export function auditRow(clock: Clock, input: AuditInput): typeof auditEvent.$inferInsert {
   const at = clock();
-  await db.insert(auditEvent).values({
+  return {
     id: uuidv7(at),
     at,
     actorId: input.actorId,
@@ -59,6 +66,38 @@ export async function recordAudit(db: Database, clock: Clock, input: AuditInput)
     // The user agent is whatever the client sent; a URL with a signature in it stays out of the trail.
     userAgent: input.request?.userAgent ? redact(input.request.userAgent).slice(0, 256) : null,
     detail: scrub(input.detail),
+  };
+}
+
+/** Appends one event to the audit trail. */
+export async function recordAudit(db: Database, clock: Clock, input: AuditInput): Promise<void> {
+  await db.insert(auditEvent).values(auditRow(clock, input));
+}
+
+/** The file an event is about, as its row has it. */
+interface FileRef {
+  id: string;
+  key: string;
+  ownerId: string;
+  originalFilename: string;
+}
+
+/** Appends a file.* event by the file's owner, naming the file as the owner called it (the audit contract). */
+export function recordFileEvent(
+  db: Database,
+  clock: Clock,
+  file: FileRef,
+  action: FileAuditAction,
+  detail: Detail = {},
+  request?: RequestMeta,
+): Promise<void> {
+  return recordAudit(db, clock, {
+    actorId: file.ownerId,
+    action,
+    objectKey: file.key,
+    fileId: file.id,
+    request,
+    detail: { filename: file.originalFilename, ...detail },
   });
 }
 
@@ -82,27 +121,20 @@ export async function listAudit(
   const rows = await db
     .select()
     .from(auditEvent)
-    .where(
-      and(
-        eq(auditEvent.actorId, actorId),
-        after
-          ? or(lt(auditEvent.at, after.at), and(eq(auditEvent.at, after.at), lt(auditEvent.id, after.id)))
-          : undefined,
-      ),
-    )
+    .where(and(eq(auditEvent.actorId, actorId), afterPosition(auditEvent.at, auditEvent.id, after)))
     .orderBy(desc(auditEvent.at), desc(auditEvent.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map((r) => ({
+  return pageOf(
+    rows,
+    limit,
+    (r) => ({
       id: r.id,
       at: r.at.toISOString(),
       action: r.action,
       objectKey: r.objectKey,
       fileId: r.fileId,
       detail: r.detail,
-    })),
-    nextCursor: rows.length > limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
-  };
+    }),
+    (r) => ({ at: r.at, id: r.id }),
+  );
 }

@@ -1,18 +1,7 @@
 import type { AppDeps } from "../deps.ts";
+import type { Actor, RequestMeta } from "../ground.ts";
 
-/** The signed-in user a service acts for. */
-export interface Actor {
-  id: string;
-  name: string;
-  email: string;
-}
-
-/** Where a call came from, for the audit trail. */
-export interface RequestMeta {
-  requestId: string;
-  ip?: string | undefined;
-  userAgent?: string | undefined;
-}
+export type { Actor, RequestMeta };
 
 /** What every service call receives: the app's dependencies, the caller and the request. */
 export interface ServiceContext extends AppDeps {

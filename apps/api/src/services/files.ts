@@ -1,28 +1,19 @@
 /** The generic upload flow: announce, sign, verify, list, download, share, delete. */
 
 import { type FileStatus, file } from "@signet/db";
-import type { HeadObjectResult } from "@signet/signer";
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
-import { and, desc, eq, inArray, lt, ne, or } from "drizzle-orm";
-import type { AppDeps, Storage } from "../deps.ts";
-import { recordAudit } from "./audit.ts";
+import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
+import type { AppDeps } from "../deps.ts";
+import { recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
-import { consumeIssuance, refundIssuance, releaseQuota, reserveQuota } from "./limits.ts";
-import { decodeCursor, encodeCursor } from "./pagination.ts";
-import { presigning } from "./signing.ts";
-import { essence, extensionOf, isActiveContent } from "./validation.ts";
+import { consumeIssuance, releaseQuota } from "./limits.ts";
+import { afterPosition, decodeCursor, pageOf } from "./pagination.ts";
+import { announce, signUpload, verifyUpload } from "./upload.ts";
+import { extensionOf, isActiveContent } from "./validation.ts";
 
 type FileRow = typeof file.$inferSelect;
-
-/** Which input field a signer option came from. */
-const UPLOAD_FIELDS = {
-  contentType: "contentType",
-  contentLength: "size",
-  checksumSha256: "checksumSha256",
-  metadata: "filename",
-};
 
 export interface FileView {
   id: string;
@@ -68,85 +59,73 @@ export interface CreateUploadResult {
 }
 
 /**
- * Announces an upload: checks limits, reserves quota, records a pending row and signs one PUT that the storage
- * will only accept with exactly this size, type, checksum and metadata, and only if the key is new.
+ * Announces an upload: signs one PUT that the storage will only accept with exactly this size, type, checksum
+ * and metadata (and only if the key is new), then, atomically, counts it against the rate limit, reserves the
+ * quota and records the pending row with its audit event (see upload.ts).
  */
 export async function createUpload(
   ctx: ServiceContext,
   input: CreateUploadInput,
 ): Promise<CreateUploadResult> {
-  const { db, config, clock, user } = ctx;
+  const { config, clock, user } = ctx;
   if (input.size > config.maxFileBytes) {
     throw new TRPCError({
       code: "PAYLOAD_TOO_LARGE",
       message: `size: at most ${config.maxFileBytes} bytes per file (got ${input.size})`,
     });
   }
-  await consumeIssuance(db, clock, user.id, config.rateLimitPerMinute);
-  try {
-    await reserveQuota(db, user.id, input.size, config.userQuotaBytes);
-  } catch (error) {
-    await refundIssuance(db, clock, user.id);
-    throw error;
-  }
-
   const now = clock();
   const fileId = uuidv7(now);
   const ext = extensionOf(input.filename);
   const key = `u/${user.id}/${fileId}${ext ? `.${ext}` : ""}`;
-  let inserted = false;
-  try {
-    const signed = await presigning(UPLOAD_FIELDS, () =>
-      ctx.signer.presignPut(key, {
-        expiresIn: config.uploadUrlTtl,
+  const target = {
+    key,
+    contentType: input.contentType,
+    size: input.size,
+    checksumSha256: input.checksumSha256,
+  };
+  const signed = await signUpload(ctx, { ...target, originalFilename: input.filename, uploadedAt: now });
+  await announce(ctx, {
+    reserveBytes: input.size,
+    row: {
+      table: file,
+      values: {
+        id: fileId,
+        ownerId: user.id,
+        key,
+        originalFilename: input.filename,
         contentType: input.contentType,
-        contentLength: input.size,
-        ...(input.checksumSha256 ? { checksumSha256: input.checksumSha256 } : {}),
-        metadata: {
-          "original-filename": input.filename,
-          "uploaded-by": user.id,
-          "uploaded-at": now.toISOString(),
-        },
-        ifNoneMatch: "*",
-      }),
-    );
-    await db.insert(file).values({
-      id: fileId,
-      ownerId: user.id,
-      key,
-      originalFilename: input.filename,
-      contentType: input.contentType,
-      size: input.size,
-      checksumSha256: input.checksumSha256 ?? null,
-      status: "pending",
-      createdAt: now,
-      uploadExpiresAt: signed.expiresAt,
-    });
-    inserted = true;
-    await recordAudit(db, clock, {
+        size: input.size,
+        checksumSha256: input.checksumSha256 ?? null,
+        status: "pending",
+        createdAt: now,
+        uploadExpiresAt: signed.expiresAt,
+      },
+      exists: sql`exists (select 1 from ${file} where ${file.id} = ${fileId})`,
+    },
+    audit: {
       actorId: user.id,
       action: "file.upload_url",
       objectKey: key,
       fileId,
       request: ctx.request,
-      detail: { size: input.size, contentType: input.contentType, expiresIn: config.uploadUrlTtl },
-    });
-    return {
-      fileId,
-      key,
-      url: signed.url,
-      method: "PUT",
-      headers: signed.headers,
-      expiresIn: config.uploadUrlTtl,
-      expiresAt: signed.expiresAt.toISOString(),
-    };
-  } catch (error) {
-    // The URL never reached the caller, so nothing can arrive: the row goes too, or the sweeper would later
-    // reject it and release these bytes a second time.
-    if (inserted) await db.delete(file).where(and(eq(file.id, fileId), eq(file.status, "pending")));
-    await releaseQuota(db, user.id, input.size);
-    throw error;
-  }
+      detail: {
+        filename: input.filename,
+        size: input.size,
+        contentType: input.contentType,
+        expiresIn: config.uploadUrlTtl,
+      },
+    },
+  });
+  return {
+    fileId,
+    key,
+    url: signed.url,
+    method: "PUT",
+    headers: signed.headers,
+    expiresIn: config.uploadUrlTtl,
+    expiresAt: signed.expiresAt.toISOString(),
+  };
 }
 
 async function ownFile(ctx: ServiceContext, fileId: string): Promise<FileRow> {
@@ -182,24 +161,6 @@ function purgeAfterFor(row: FileRow, now: Date): Date | null {
   return row.uploadExpiresAt.getTime() > now.getTime() ? row.uploadExpiresAt : null;
 }
 
-/** The stored object's HEAD, and why it does not match its row (null when it does). */
-export async function inspect(
-  signer: Storage,
-  row: FileRow,
-): Promise<{ head: HeadObjectResult | null; mismatch: string | null }> {
-  const head = await signer.headObject(row.key);
-  const mismatch = !head
-    ? "the object was not uploaded"
-    : head.size !== row.size
-      ? `size is ${head.size} bytes, expected ${row.size}`
-      : head.contentType !== undefined && essence(head.contentType) !== essence(row.contentType)
-        ? `content type is ${head.contentType}, expected ${row.contentType}`
-        : row.checksumSha256 && head.checksumSha256 && head.checksumSha256 !== row.checksumSha256
-          ? "checksum does not match"
-          : null;
-  return { head, mismatch };
-}
-
 /** `won`: this call made the transition (so it alone audits); `row` is the row as it now stands. */
 type VerifyOutcome =
   | { ok: true; won: boolean; row: FileRow }
@@ -215,10 +176,10 @@ async function current(deps: Pick<AppDeps, "db">, row: FileRow): Promise<FileRow
  * the quota released. Shared by completeUpload and the sweeper; concurrent callers settle it exactly once.
  */
 export async function settlePending(
-  deps: Pick<AppDeps, "db" | "signer" | "clock">,
+  deps: Pick<AppDeps, "db" | "storage" | "clock">,
   row: FileRow,
 ): Promise<VerifyOutcome> {
-  const { head, mismatch: reason } = await inspect(deps.signer, row);
+  const { head, reason } = await verifyUpload(deps.storage, row, { noun: "object" });
   if (reason === null) {
     const ready = await transition(deps, row.id, ["pending"], {
       status: "ready",
@@ -227,7 +188,7 @@ export async function settlePending(
     });
     return { ok: true, won: ready !== undefined, row: ready ?? (await current(deps, row)) };
   }
-  await deps.signer.deleteObject(row.key);
+  await deps.storage.deleteObject(row.key);
   const now = deps.clock();
   const rejected = await transition(deps, row.id, ["pending"], {
     status: "rejected",
@@ -246,17 +207,9 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
     throw new TRPCError({ code: "BAD_REQUEST", message: "This upload was rejected; start a new upload" });
   }
   const outcome = await settlePending(ctx, row);
-  const { db, clock, user } = ctx;
   if (!outcome.ok) {
     if (outcome.won) {
-      await recordAudit(db, clock, {
-        actorId: user.id,
-        action: "file.reject",
-        objectKey: row.key,
-        fileId,
-        request: ctx.request,
-        detail: { reason: outcome.reason },
-      });
+      await recordFileEvent(ctx.db, ctx.clock, row, "file.reject", { reason: outcome.reason }, ctx.request);
     }
     throw new TRPCError({ code: "BAD_REQUEST", message: `Upload rejected: ${outcome.reason}` });
   }
@@ -265,14 +218,7 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
     throw new TRPCError({ code: "BAD_REQUEST", message: `fileId: the upload is ${outcome.row.status}` });
   }
   if (outcome.won) {
-    await recordAudit(db, clock, {
-      actorId: user.id,
-      action: "file.complete",
-      objectKey: row.key,
-      fileId,
-      request: ctx.request,
-      detail: { size: row.size },
-    });
+    await recordFileEvent(ctx.db, ctx.clock, row, "file.complete", { size: row.size }, ctx.request);
   }
   return toFileView(outcome.row);
 }
@@ -284,7 +230,7 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
  */
 async function removeObject(ctx: ServiceContext, row: FileRow, purgeAfter: Date | null): Promise<void> {
   try {
-    await ctx.signer.deleteObject(row.key);
+    await ctx.storage.deleteObject(row.key);
   } catch (error) {
     await ctx.db
       .update(file)
@@ -322,13 +268,7 @@ export async function abortUpload(ctx: ServiceContext, fileId: string): Promise<
     }
     await releaseQuota(ctx.db, row.ownerId, row.size);
     await removeObject(ctx, row, done.purgeAfter);
-    await recordAudit(ctx.db, ctx.clock, {
-      actorId: ctx.user.id,
-      action: "file.abort",
-      objectKey: row.key,
-      fileId,
-      request: ctx.request,
-    });
+    await recordFileEvent(ctx.db, ctx.clock, row, "file.abort", {}, ctx.request);
   }
   return { ok: true };
 }
@@ -348,14 +288,7 @@ export async function deleteFile(ctx: ServiceContext, fileId: string): Promise<{
     if (done) {
       if (row.status !== "rejected") await releaseQuota(ctx.db, row.ownerId, row.size);
       await removeObject(ctx, row, done.purgeAfter);
-      await recordAudit(ctx.db, ctx.clock, {
-        actorId: ctx.user.id,
-        action: "file.delete",
-        objectKey: row.key,
-        fileId,
-        request: ctx.request,
-        detail: { size: row.size },
-      });
+      await recordFileEvent(ctx.db, ctx.clock, row, "file.delete", { size: row.size }, ctx.request);
       return { ok: true };
     }
     // Settled by someone else in between (completed, rejected, or deleted: then NOT_FOUND like any deleted file).
@@ -386,19 +319,12 @@ export async function listFiles(
       and(
         eq(file.ownerId, ctx.user.id),
         ne(file.status, "deleted"),
-        after
-          ? or(lt(file.createdAt, after.at), and(eq(file.createdAt, after.at), lt(file.id, after.id)))
-          : undefined,
+        afterPosition(file.createdAt, file.id, after),
       ),
     )
     .orderBy(desc(file.createdAt), desc(file.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toFileView),
-    nextCursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-  };
+  return pageOf(rows, limit, toFileView, (row) => ({ at: row.createdAt, id: row.id }));
 }
 
 export interface DownloadUrlResult {
@@ -417,7 +343,7 @@ async function signDownload(
   // Inline active content would run on the bucket's origin: it is always an attachment, and served as opaque
   // bytes so that a client ignoring the disposition still has nothing to render.
   const active = isActiveContent(row.contentType);
-  const signed = await ctx.signer.presignGet(row.key, {
+  const signed = await ctx.storage.presignGet(row.key, {
     expiresIn,
     responseContentDisposition: contentDisposition(row.originalFilename, active ? "attachment" : disposition),
     responseContentType: active ? "application/octet-stream" : row.contentType,
@@ -461,14 +387,14 @@ export async function downloadUrl(
   const row = await readyFile(ctx, input.fileId);
   await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
   const result = await signDownload(ctx, row, input.disposition ?? "attachment", expiresIn);
-  await recordAudit(ctx.db, ctx.clock, {
-    actorId: ctx.user.id,
-    action: "file.download_url",
-    objectKey: row.key,
-    fileId: row.id,
-    request: ctx.request,
-    detail: { expiresIn, disposition: input.disposition ?? "attachment" },
-  });
+  await recordFileEvent(
+    ctx.db,
+    ctx.clock,
+    row,
+    "file.download_url",
+    { expiresIn, disposition: input.disposition ?? "attachment" },
+    ctx.request,
+  );
   return result;
 }
 
@@ -487,13 +413,6 @@ export async function shareUrl(
   const row = await readyFile(ctx, input.fileId);
   await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
   const result = await signDownload(ctx, row, "attachment", input.expiresIn);
-  await recordAudit(ctx.db, ctx.clock, {
-    actorId: ctx.user.id,
-    action: "file.share",
-    objectKey: row.key,
-    fileId: row.id,
-    request: ctx.request,
-    detail: { expiresIn: input.expiresIn },
-  });
+  await recordFileEvent(ctx.db, ctx.clock, row, "file.share", { expiresIn: input.expiresIn }, ctx.request);
   return result;
 }

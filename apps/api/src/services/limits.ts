@@ -1,13 +1,15 @@
 /**
  * Rate-limit and quota state, kept in the database so every API instance shares it. Each operation is a single
- * SQL statement, which SQLite/libSQL runs atomically: no read-modify-write races between instances.
+ * SQL statement, or a statement meant for announce's atomic batch (upload.ts): no read-modify-write races
+ * between instances, and no reservation without its row.
  */
 
 import type { Database } from "@signet/db";
 import { rateLimit, userQuota } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { sql } from "drizzle-orm";
-import type { Clock } from "../deps.ts";
+import { type SQL, sql } from "drizzle-orm";
+import type { Clock } from "../ground.ts";
+import { insertWhere } from "./sql.ts";
 
 const WINDOW_MS = 60_000;
 
@@ -26,42 +28,51 @@ export function retryAfterSeconds(error: unknown): number | undefined {
     : undefined;
 }
 
+/** The start (ms) of the fixed one-minute window `clock` is in. */
+export function windowStartOf(clock: Clock): number {
+  return Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
+}
+
+const issuanceKey = (userId: string) => `issue:${userId}`;
+
+/**
+ * The issuance counter's upsert: a new window starts at 1, the current one counts up. With `when`, it counts
+ * only when that holds (announce counts inside its batch only what it really issued).
+ */
+export function countIssuance(db: Database, userId: string, windowStart: number, when: SQL | null) {
+  const values = { key: issuanceKey(userId), windowStart, count: 1 };
+  const insert = when ? insertWhere(db, rateLimit, values, when) : db.insert(rateLimit).values(values);
+  return insert.onConflictDoUpdate({
+    target: rateLimit.key,
+    set: {
+      count: sql`case when ${rateLimit.windowStart} = excluded.window_start then ${rateLimit.count} + 1 else 1 end`,
+      windowStart: sql`excluded.window_start`,
+    },
+  });
+}
+
+/** SQL: how many URLs the user was issued in this window so far. */
+export function issuedInWindow(userId: string, windowStart: number): SQL<number> {
+  return sql<number>`coalesce((select ${rateLimit.count} from ${rateLimit} where ${rateLimit.key} = ${issuanceKey(userId)} and ${rateLimit.windowStart} = ${windowStart}), 0)`;
+}
+
+/** The TOO_MANY_REQUESTS for a user at the limit, with the seconds until the window turns. */
+export function rateLimited(clock: Clock, windowStart: number, perMinute: number): TRPCError {
+  const retryIn = Math.ceil((windowStart + WINDOW_MS - clock().getTime()) / 1000);
+  return new TRPCError({
+    code: "TOO_MANY_REQUESTS",
+    message: `Rate limit: at most ${perMinute} signed URLs per minute; try again in ${retryIn} s`,
+    cause: new RateLimited(retryIn),
+  });
+}
+
 /**
  * Counts one URL issuance for the user in the current minute; TOO_MANY_REQUESTS past the limit.
  */
 export async function consumeIssuance(db: Database, clock: Clock, userId: string, perMinute: number) {
-  const windowStart = Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
-  const [row] = await db
-    .insert(rateLimit)
-    .values({ key: `issue:${userId}`, windowStart, count: 1 })
-    .onConflictDoUpdate({
-      target: rateLimit.key,
-      set: {
-        count: sql`case when ${rateLimit.windowStart} = excluded.window_start then ${rateLimit.count} + 1 else 1 end`,
-        windowStart: sql`excluded.window_start`,
-      },
-    })
-    .returning({ count: rateLimit.count });
-  if ((row?.count ?? 0) > perMinute) {
-    const retryIn = Math.ceil((windowStart + WINDOW_MS - clock().getTime()) / 1000);
-    throw new TRPCError({
-      code: "TOO_MANY_REQUESTS",
-      message: `Rate limit: at most ${perMinute} signed URLs per minute; try again in ${retryIn} s`,
-      cause: new RateLimited(retryIn),
-    });
-  }
-}
-
-/**
- * Takes back one issuance counted by `consumeIssuance` in the same window, for a request that ended up issuing
- * nothing (e.g. refused for quota): only URLs actually issued count against the limit.
- */
-export async function refundIssuance(db: Database, clock: Clock, userId: string): Promise<void> {
-  const windowStart = Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
-  await db
-    .update(rateLimit)
-    .set({ count: sql`max(0, ${rateLimit.count} - 1)` })
-    .where(sql`${rateLimit.key} = ${`issue:${userId}`} and ${rateLimit.windowStart} = ${windowStart}`);
+  const windowStart = windowStartOf(clock);
+  const [row] = await countIssuance(db, userId, windowStart, null).returning({ count: rateLimit.count });
+  if ((row?.count ?? 0) > perMinute) throw rateLimited(clock, windowStart, perMinute);
 }
 
 /** Drops counters of finished windows. */
@@ -70,32 +81,28 @@ export async function pruneRateLimits(db: Database, clock: Clock): Promise<void>
   await db.delete(rateLimit).where(sql`${rateLimit.windowStart} < ${current}`);
 }
 
-/**
- * Reserves `bytes` of the user's quota, or throws PAYLOAD_TOO_LARGE. The check and the increment are one
- * conditional UPDATE, so concurrent reservations can never overshoot the limit.
- */
-export async function reserveQuota(
-  db: Database,
-  userId: string,
-  bytes: number,
-  limit: number,
-): Promise<void> {
-  await db.insert(userQuota).values({ userId, reservedBytes: 0 }).onConflictDoNothing();
-  const updated = await db
-    .update(userQuota)
-    .set({ reservedBytes: sql`${userQuota.reservedBytes} + ${bytes}` })
-    .where(sql`${userQuota.userId} = ${userId} and ${userQuota.reservedBytes} + ${bytes} <= ${limit}`)
-    .returning({ reserved: userQuota.reservedBytes });
-  if (updated.length === 0) {
-    const [row] = await db
-      .select({ reserved: userQuota.reservedBytes })
-      .from(userQuota)
-      .where(sql`${userQuota.userId} = ${userId}`);
-    throw new TRPCError({
-      code: "PAYLOAD_TOO_LARGE",
-      message: `Storage quota exceeded: ${row?.reserved ?? 0} of ${limit} bytes in use, this file needs ${bytes}`,
-    });
-  }
+/** SQL: the bytes the user has reserved. */
+export function reservedBytes(userId: string): SQL<number> {
+  return sql<number>`coalesce((select ${userQuota.reservedBytes} from ${userQuota} where ${userQuota.userId} = ${userId}), 0)`;
+}
+
+/** The batch statements that reserve `bytes` for the user, only when `when` holds. */
+export function reserveQuotaWhen(db: Database, userId: string, bytes: number, when: SQL) {
+  return [
+    db.insert(userQuota).values({ userId, reservedBytes: 0 }).onConflictDoNothing(),
+    db
+      .update(userQuota)
+      .set({ reservedBytes: sql`${userQuota.reservedBytes} + ${bytes}` })
+      .where(sql`${userQuota.userId} = ${userId} and ${when}`),
+  ] as const;
+}
+
+/** The PAYLOAD_TOO_LARGE for a reservation over the user's quota. */
+export function quotaExceeded(reserved: number, limit: number, bytes: number): TRPCError {
+  return new TRPCError({
+    code: "PAYLOAD_TOO_LARGE",
+    message: `Storage quota exceeded: ${reserved} of ${limit} bytes in use, this file needs ${bytes}`,
+  });
 }
 
 /** Gives reserved bytes back (never below zero). */

@@ -1,4 +1,6 @@
 import { TRPCError } from "@trpc/server";
+import { and, eq, lt, or, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 
 /** An opaque keyset cursor: the sort position (time, id) of the last item returned. */
 export interface CursorPosition {
@@ -26,4 +28,28 @@ export function decodeCursor(cursor: string): CursorPosition {
     throw new TRPCError({ code: "BAD_REQUEST", message: "cursor: not a cursor returned by this API" });
   }
   return { at: new Date(ms), id };
+}
+
+/** SQL: rows sorted by (`at` desc, `id` desc) that come after `position` (no condition on the first page). */
+export function afterPosition(
+  at: SQLiteColumn,
+  id: SQLiteColumn,
+  position: CursorPosition | null,
+): SQL | undefined {
+  return position ? or(lt(at, position.at), and(eq(at, position.at), lt(id, position.id))) : undefined;
+}
+
+/** A page from `rows` fetched with `limit + 1`: the first `limit` as views, and the cursor after them if more. */
+export function pageOf<R, V>(
+  rows: R[],
+  limit: number,
+  view: (row: R) => V,
+  position: (row: R) => CursorPosition,
+): { items: V[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(view),
+    nextCursor: rows.length > limit && last ? encodeCursor(position(last)) : null,
+  };
 }

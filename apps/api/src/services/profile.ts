@@ -7,12 +7,12 @@
 import { profileImage, profileImageUpload, user } from "@signet/db";
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { HEAD_BYTES, sniffImage, TAIL_BYTES } from "./image-sniff.ts";
 import { consumeIssuance } from "./limits.ts";
-import { presigning } from "./signing.ts";
+import { announce, signUpload, verifyUpload } from "./upload.ts";
 import { essence, IMAGE_TYPES, type ImageType } from "./validation.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -55,7 +55,7 @@ type CurrentImage = NonNullable<Awaited<ReturnType<typeof currentImage>>>;
 async function signImageUrl(ctx: ServiceContext, image: CurrentImage): Promise<ProfileImageUrl> {
   const expiresIn = ctx.config.profileImageDownloadTtl;
   const filename = `profile-${image.version}.${EXTENSIONS[image.contentType] ?? "img"}`;
-  const signed = await ctx.signer.presignGet(image.key, {
+  const signed = await ctx.storage.presignGet(image.key, {
     expiresIn,
     responseContentDisposition: contentDisposition(filename, "inline"),
     responseContentType: image.contentType,
@@ -163,7 +163,7 @@ export async function createImageUpload(
   ctx: ServiceContext,
   input: CreateImageUploadInput,
 ): Promise<CreateImageUploadResult> {
-  const { db, clock, config } = ctx;
+  const { clock, config } = ctx;
   const type = essence(input.contentType);
   if (!(IMAGE_TYPES as readonly string[]).includes(type) || type !== input.contentType) {
     throw new TRPCError({
@@ -177,50 +177,43 @@ export async function createImageUpload(
       message: `fileSize: a profile image is at most ${config.maxAvatarBytes} bytes (got ${input.fileSize})`,
     });
   }
-  await consumeIssuance(db, clock, ctx.user.id, config.rateLimitPerMinute);
   const key = await stableImageKey(ctx);
   const uploadId = crypto.randomUUID();
   const stagingKey = `staging/${ctx.user.id}/${uploadId}`;
   const now = clock();
   const originalFilename = input.originalFilename ?? `profile.${EXTENSIONS[type as ImageType]}`;
-  const signed = await presigning(
-    {
-      contentType: "contentType",
-      contentLength: "fileSize",
-      checksumSha256: "checksumSha256",
-      metadata: "originalFilename",
-    },
-    () =>
-      ctx.signer.presignPut(stagingKey, {
-        expiresIn: config.uploadUrlTtl,
-        contentType: type,
-        contentLength: input.fileSize,
-        ...(input.checksumSha256 ? { checksumSha256: input.checksumSha256 } : {}),
-        metadata: {
-          "original-filename": originalFilename,
-          "uploaded-by": ctx.user.id,
-          "uploaded-at": now.toISOString(),
-        },
-        ifNoneMatch: "*",
-      }),
-  );
-  await db.insert(profileImageUpload).values({
-    id: uploadId,
-    userId: ctx.user.id,
-    stagingKey,
+  const target = {
+    key: stagingKey,
     contentType: type,
     size: input.fileSize,
-    checksumSha256: input.checksumSha256 ?? null,
-    originalFilename,
-    createdAt: now,
-    expiresAt: signed.expiresAt,
-  });
-  await recordAudit(db, clock, {
-    actorId: ctx.user.id,
-    action: "profile.image_upload_url",
-    objectKey: key,
-    request: ctx.request,
-    detail: { contentType: type, size: input.fileSize },
+    checksumSha256: input.checksumSha256,
+  };
+  const signed = await signUpload(ctx, { ...target, originalFilename, uploadedAt: now });
+  await announce(ctx, {
+    // A profile image replaces the previous one and is bounded by MAX_AVATAR_BYTES: it takes no quota.
+    reserveBytes: 0,
+    row: {
+      table: profileImageUpload,
+      values: {
+        id: uploadId,
+        userId: ctx.user.id,
+        stagingKey,
+        contentType: type,
+        size: input.fileSize,
+        checksumSha256: input.checksumSha256 ?? null,
+        originalFilename,
+        createdAt: now,
+        expiresAt: signed.expiresAt,
+      },
+      exists: sql`exists (select 1 from ${profileImageUpload} where ${profileImageUpload.id} = ${uploadId})`,
+    },
+    audit: {
+      actorId: ctx.user.id,
+      action: "profile.image_upload_url",
+      objectKey: key,
+      request: ctx.request,
+      detail: { contentType: type, size: input.fileSize },
+    },
   });
   return {
     presignedUrl: signed.url,
@@ -240,25 +233,30 @@ type Staged = typeof profileImageUpload.$inferSelect;
 
 /** Why the staged object is not an acceptable image of the announced type, or null. */
 async function refusal(ctx: ServiceContext, staged: Staged): Promise<string | null> {
-  const head = await ctx.signer.headObject(staged.stagingKey);
-  if (!head) return "the image was not uploaded";
-  if (head.size !== staged.size) return `size is ${head.size} bytes, expected ${staged.size}`;
-  if (head.contentType !== undefined && essence(head.contentType) !== staged.contentType) {
-    return `content type is ${head.contentType}, expected ${staged.contentType}`;
-  }
-  if (staged.checksumSha256 && head.checksumSha256 && head.checksumSha256 !== staged.checksumSha256) {
-    return "checksum does not match";
-  }
-  const first = await ctx.signer.getObjectRange(staged.stagingKey, 0, Math.min(HEAD_BYTES, head.size) - 1);
-  const last = await ctx.signer.getObjectRange(
-    staged.stagingKey,
-    Math.max(0, head.size - TAIL_BYTES),
-    head.size - 1,
+  const { reason } = await verifyUpload(
+    ctx.storage,
+    { ...staged, key: staged.stagingKey },
+    {
+      noun: "image",
+      // The bytes themselves: a complete image of the announced type, whatever the Content-Type claims.
+      sniff: async (head) => {
+        const first = await ctx.storage.getObjectRange(
+          staged.stagingKey,
+          0,
+          Math.min(HEAD_BYTES, head.size) - 1,
+        );
+        const last = await ctx.storage.getObjectRange(
+          staged.stagingKey,
+          Math.max(0, head.size - TAIL_BYTES),
+          head.size - 1,
+        );
+        const actual = sniffImage(first, last, head.size);
+        if (actual === null) return "the file is not a complete PNG, JPEG, WebP, GIF or AVIF image";
+        return actual === staged.contentType ? null : `the file is ${actual}, not ${staged.contentType}`;
+      },
+    },
   );
-  const actual = sniffImage(first, last, head.size);
-  if (actual === null) return `the file is not a complete PNG, JPEG, WebP, GIF or AVIF image`;
-  if (actual !== staged.contentType) return `the file is ${actual}, not ${staged.contentType}`;
-  return null;
+  return reason;
 }
 
 /**
@@ -298,14 +296,14 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
   let reason: string | null;
   try {
     reason = await refusal(ctx, staged);
-    if (!reason) await ctx.signer.copyObject(staged.stagingKey, key);
+    if (!reason) await ctx.storage.copyObject(staged.stagingKey, key);
   } catch (error) {
     // Storage failed before anything changed: hand the claim back so the same upload can be completed again.
     await db.update(profileImageUpload).set({ claimedAt: null }).where(eq(profileImageUpload.id, staged.id));
     throw error;
   }
   if (reason) {
-    await ctx.signer.deleteObject(staged.stagingKey);
+    await ctx.storage.deleteObject(staged.stagingKey);
     await recordAudit(db, clock, {
       actorId: ctx.user.id,
       action: "profile.image_reject",
@@ -315,8 +313,8 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
     });
     throw new TRPCError({ code: "BAD_REQUEST", message: `Profile image refused: ${reason}` });
   }
-  const head = await ctx.signer.headObject(key);
-  await ctx.signer.deleteObject(staged.stagingKey).catch((error: unknown) => {
+  const head = await ctx.storage.headObject(key);
+  await ctx.storage.deleteObject(staged.stagingKey).catch((error: unknown) => {
     // The image is already in place; the sweeper deletes the staging key with its row once the URL expires.
     ctx.logger({
       level: "warn",
@@ -356,7 +354,7 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
   if (!image) {
     // profile.removeImage ran while this upload was being completed, and removal is the later word: the key is
     // no longer the user's (a new upload gets a new one), so what was copied there and recorded goes too.
-    await ctx.signer.deleteObject(key);
+    await ctx.storage.deleteObject(key);
     await db.delete(profileImage).where(eq(profileImage.userId, ctx.user.id));
     throw new TRPCError({
       code: "CONFLICT",
@@ -370,7 +368,7 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
 export async function removeImage(ctx: ServiceContext): Promise<{ hasImage: false }> {
   const [row] = await ctx.db.select({ image: user.image }).from(user).where(eq(user.id, ctx.user.id));
   if (row?.image) {
-    await ctx.signer.deleteObject(row.image);
+    await ctx.storage.deleteObject(row.image);
     await ctx.db.delete(profileImage).where(eq(profileImage.userId, ctx.user.id));
     await ctx.db.update(user).set({ image: null, updatedAt: ctx.clock() }).where(eq(user.id, ctx.user.id));
     await recordAudit(ctx.db, ctx.clock, {

@@ -21,7 +21,9 @@ export const filenameSchema = z
   .refine((v) => v.length > 0, "must name a file (empty, '.', '..' or a bare path are not filenames)");
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
-const MIME = new RegExp(`^(${TOKEN})/(${TOKEN})((?:\\s*;\\s*${TOKEN}=(?:${TOKEN}|"[^"\\\\\\r\\n]*"))*)\\s*$`);
+// Quoted parameter values are visible ASCII too: the type is signed into the upload URL as a header value.
+const QUOTED = '"[ !#-\\[\\]-~]*"';
+const MIME = new RegExp(`^(${TOKEN})/(${TOKEN})((?:\\s*;\\s*${TOKEN}=(?:${TOKEN}|${QUOTED}))*)\\s*$`);
 
 /** A MIME type (`type/subtype` with optional parameters), normalized to lower-case type and no spaces. */
 export const contentTypeSchema = z

@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { createDb, type Database, migrate } from "@signet/db";
 import { createLocalS3, generateCredentials, type RunningServer } from "@signet/local-s3";
 import { createSigner, type Signer } from "@signet/signer";
-import { createApp, type SignetApp } from "../app.ts";
-import { createAuth } from "../auth.ts";
+import type { SignetApp } from "../app.ts";
 import type { AppConfig, AppDeps, LogEntry, Storage } from "../deps.ts";
 import { parseEnv } from "../env.ts";
+import { appConfig, createSignet, type Signet } from "../signet.ts";
 import { createInnerContext } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
 
@@ -26,6 +26,8 @@ export interface Harness extends AsyncDisposable {
   s3Credentials: { accessKeyId: string; secretAccessKey: string };
   app: SignetApp;
   deps: AppDeps;
+  /** The assembly itself (its `sweep` runs one sweeper pass with the harness's clock). */
+  signet: Signet;
   logs: LogEntry[];
   /** Moves the shared clock forward. */
   advance(seconds: number): void;
@@ -67,20 +69,26 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
   });
   const signer = createSigner({ endpoint: s3.url, bucket: "signet", ...credentials, now: clock });
   await signer.createBucket();
-  const auth = createAuth({ db, secret: AUTH_SECRET, publicUrl: PUBLIC_URL });
   const logs: LogEntry[] = [];
   const config: AppConfig = {
-    publicUrl: PUBLIC_URL,
-    s3Origin: new URL(s3.url).origin,
-    storage: "local",
-    database: "file",
     // The shipped defaults, so tests exercise what a fresh start runs with.
-    ...parseEnv({}).limits,
+    ...appConfig(parseEnv({ DATABASE_URL: `file:${join(dir, "signet.db")}` }), {
+      publicUrl: PUBLIC_URL,
+      s3Endpoint: s3.url,
+      storage: "local",
+    }),
+    webDistDir: undefined,
     sweepGraceSeconds: 60,
     ...overrides,
   };
-  const deps: AppDeps = { db, signer, auth, config, clock, logger: (entry) => logs.push(entry) };
-  const app = createApp(deps);
+  const signet = createSignet(config, {
+    db,
+    storage: signer,
+    authSecret: AUTH_SECRET,
+    clock,
+    logger: (entry) => logs.push(entry),
+  });
+  const { app, deps } = signet;
 
   async function signUp(email = `user${++counter}-${Date.now()}@example.com`): Promise<TestUser> {
     const response = await app.request("/api/auth/sign-up/email", {
@@ -147,6 +155,7 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     s3Credentials: credentials,
     app,
     deps,
+    signet,
     logs,
     advance(seconds) {
       current = new Date(current.getTime() + seconds * 1000);

@@ -4,7 +4,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import type { AppDeps } from "../deps.ts";
-import type { Actor, RequestMeta } from "../services/context.ts";
+import type { Actor, RequestMeta } from "../ground.ts";
 
 /** The inner context: no HTTP in it, so tests build it directly and use `createCaller`. */
 export interface InnerContext extends AppDeps {

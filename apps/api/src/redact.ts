@@ -2,7 +2,7 @@
  * Scrubbing for anything that reaches a log line: URLs lose their query string (where presigned signatures and
  * credentials live), and bearer tokens, cookies and secret-looking key/value pairs are masked.
  */
-import type { Logger } from "../deps.ts";
+import type { Logger } from "./ground.ts";
 
 const URL_WITH_QUERY = /\b(https?:\/\/[^\s"'<>?#]+)\?[^\s"'<>]*/gi;
 const SIGNATURE_PARAM = /(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s"']+/gi;

@@ -1,0 +1,38 @@
+/**
+ * The ground floor: the small shared types every layer speaks (time, logging, who acts, where a request came
+ * from). A leaf module: it imports nothing of the app, so anything may import it without a cycle.
+ */
+
+/** The current time. Injected so expiry can be tested without waiting. */
+export type Clock = () => Date;
+
+/** One structured log line. Never contains secrets, tokens, cookies or signed URLs. */
+export type LogEntry = { level: "info" | "warn" | "error"; msg: string } & Record<string, unknown>;
+export type Logger = (entry: LogEntry) => void;
+
+/** Writes one JSON line per entry to stdout. */
+export const jsonLogger: Logger = (entry) => {
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+};
+
+/** The signed-in user a service acts for. */
+export interface Actor {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/** Where a call came from, for the audit trail. */
+export interface RequestMeta {
+  requestId: string;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+/**
+ * The other end of the connection, handed to the fetch handler by each runtime entry (the seam knows how its
+ * runtime reports it).
+ */
+export interface Peer {
+  address?: string | undefined;
+}

@@ -1,0 +1,63 @@
+/**
+ * Who is calling and from where: the Hono environment every HTTP module shares, the signed-in actor (session
+ * cookie or bearer token) and the request metadata for the audit trail.
+ */
+import type { TRPCError } from "@trpc/server";
+import type { Context } from "hono";
+import type { AppDeps } from "../deps.ts";
+import type { Actor, Peer, RequestMeta } from "../ground.ts";
+import { CLIENT_IP_HEADER, clientIp } from "./client-ip.ts";
+
+/** `Bindings` is what the runtime entry hands beside each request: the connection's peer. */
+export type Env = { Bindings: Peer | undefined; Variables: { requestId: string; actor: Actor | null } };
+
+/** Answers a refusal decided before any procedure ran, in the shape of the route it was aimed at. */
+export type Refuse = (c: Context<Env>, error: TRPCError) => Response | Promise<Response>;
+
+/** The bearer token of an `Authorization: Bearer …` header, or null. */
+export function bearerToken(headers: Headers): string | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
+  return m ? m[1]! : null;
+}
+
+/** Resolves callers and their request metadata with the app's auth and config. */
+export function sessions({ auth, config }: Pick<AppDeps, "auth" | "config">) {
+  function requestMeta(c: Context<Env>): RequestMeta {
+    return {
+      requestId: c.get("requestId"),
+      ip: clientIp(c.req.raw, c.env, config.trustProxy),
+      userAgent: c.req.header("user-agent"),
+    };
+  }
+
+  return {
+    requestMeta,
+
+    /** The signed-in user, also remembered on the context for the request's log line. */
+    async actor(c: Context<Env>): Promise<Actor | null> {
+      // A bearer request is authenticated by its token alone: ignoring its cookies is what makes exempting it
+      // from the Origin check safe (a browser cannot attach an Authorization header cross-site without CORS).
+      const lookup = new Headers(c.req.raw.headers);
+      lookup.delete(CLIENT_IP_HEADER);
+      if (bearerToken(lookup)) lookup.delete("cookie");
+      else lookup.delete("authorization");
+      const session = await auth.api.getSession({ headers: lookup });
+      const actor = session
+        ? { id: session.user.id, name: session.user.name, email: session.user.email }
+        : null;
+      c.set("actor", actor);
+      return actor;
+    },
+
+    /** The request as Better Auth sees it: the client address decided here, never a client-sent claim. */
+    forAuth(c: Context<Env>): Request {
+      const headers = new Headers(c.req.raw.headers);
+      headers.delete(CLIENT_IP_HEADER);
+      const ip = requestMeta(c).ip;
+      if (ip) headers.set(CLIENT_IP_HEADER, ip);
+      return new Request(c.req.raw, { headers });
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof sessions>;

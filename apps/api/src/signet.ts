@@ -1,0 +1,90 @@
+/**
+ * The one assembly: configuration and the outside world in, a running Signet out. Used by every runtime's
+ * start-up (start.ts, and the Workers entry), the test harness and the CLI, so they all run the same wiring.
+ * Runtime-agnostic: no file system and no embedded storage in here; whoever calls it opened those already.
+ */
+import { type Database, isFileDatabaseUrl } from "@signet/db";
+import { createApp } from "./app.ts";
+import { type Auth, createAuth } from "./auth.ts";
+import type { AppConfig, AppDeps, Storage } from "./deps.ts";
+import type { Config } from "./env.ts";
+import { type Clock, jsonLogger, type Logger, type Peer } from "./ground.ts";
+import { redactingLogger } from "./redact.ts";
+import { recordAudit } from "./services/audit.ts";
+import { type SweepOptions, type SweepResult, sweep } from "./services/sweeper.ts";
+
+/** How long after an upload URL expires the sweeper waits before settling the upload. */
+export const SWEEP_GRACE_SECONDS = 300;
+
+/** What start-up decided beside the parsed configuration: where the SPA and the storage really are. */
+export interface Decided {
+  publicUrl: string;
+  /** The S3 endpoint the browser talks to (only its origin is kept, for the CSP). */
+  s3Endpoint: string;
+  storage: "local" | "s3";
+}
+
+/** The app's configuration, assembled once from the parsed environment and what start-up decided. */
+export function appConfig(config: Config, decided: Decided): AppConfig {
+  return {
+    ...config.limits,
+    publicUrl: decided.publicUrl,
+    s3Origin: new URL(decided.s3Endpoint).origin,
+    storage: decided.storage,
+    database: isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote",
+    webDistDir: config.webDistDir,
+    trustProxy: config.trustProxy,
+    sweepGraceSeconds: SWEEP_GRACE_SECONDS,
+  };
+}
+
+/** The outside world Signet runs against. */
+export interface SignetDeps {
+  db: Database;
+  storage: Storage;
+  /** At least 32 characters; signs session cookies and tokens. */
+  authSecret: string;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface Signet {
+  /** The HTTP app (Hono): tRPC, Better Auth, the REST routes and the SPA. */
+  app: ReturnType<typeof createApp>;
+  /** The app's handler; `peer` is the connection's other end as the runtime reports it. */
+  fetch(request: Request, peer?: Peer): Response | Promise<Response>;
+  /** One sweeper pass: settles every pending upload that is due (runtimes call it on a timer or a cron). */
+  sweep(options?: SweepOptions): Promise<SweepResult>;
+  auth: Auth;
+  /** The inner context's building blocks, for in-process callers (tests, CLI). */
+  deps: AppDeps;
+}
+
+/** Wires auth, the services and the HTTP app over the given database and storage. */
+export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
+  const clock = outside.clock ?? (() => new Date());
+  const logger = redactingLogger(outside.logger ?? jsonLogger);
+  const { db, storage } = outside;
+  const auth = createAuth({
+    db,
+    secret: outside.authSecret,
+    publicUrl: config.publicUrl,
+    onProfileUpdate: (event) =>
+      recordAudit(db, clock, {
+        actorId: event.userId,
+        action: "profile.update",
+        objectKey: `user/${event.userId}`,
+        request: event.request,
+        detail: { via: event.via },
+      }),
+  });
+  const deps: AppDeps = { db, storage, auth, config, clock, logger };
+  const app = createApp(deps);
+  return {
+    app,
+    fetch: (request, peer) => app.fetch(request, peer),
+    sweep: (options) => sweep(deps, options),
+    auth,
+    deps,
+  };
+}
