@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { attachBodySource } from "./body.ts";
-import { type FileRange, READ_CHUNK, takeFileRange } from "./store.ts";
+import { type FileRange, READ_CHUNK, takeFileRange } from "./file-io.ts";
 
 export interface ListenOptions {
   /** 0 picks a free port. */
