@@ -1,4 +1,5 @@
 import { receiveSmallBody } from "./body.ts";
+import { storedChecksum } from "./checksums.ts";
 import { intParam, type RequestContext, xmlResponse } from "./context.ts";
 import { corsToXml, parseCorsConfiguration } from "./cors.ts";
 import { S3Error } from "./errors.ts";
@@ -151,7 +152,8 @@ export async function listObjectsV2(ctx: RequestContext): Promise<Response> {
         ["Key", encode(record.key)],
         ["LastModified", record.lastModified],
         ["ETag", record.etag],
-        ["ChecksumAlgorithm", record.checksumSha256 !== undefined ? "SHA256" : undefined],
+        ["ChecksumAlgorithm", storedChecksum(record)?.algorithm],
+        ["ChecksumType", storedChecksum(record)?.type],
         ["Size", record.size],
         ["StorageClass", "STANDARD"],
       ],

@@ -25,6 +25,7 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
+import type { Checksum } from "./checksums.ts";
 import { hash, random, toHex } from "./digest.ts";
 import {
   appendFile,
@@ -44,6 +45,9 @@ export interface ObjectRecord {
   /** ISO-8601 with milliseconds. */
   lastModified: string;
   headers: StoredHeaders;
+  /** The flexible checksum the object was uploaded with (read it through checksums.ts's storedChecksum). */
+  checksum?: Checksum;
+  /** Written by versions before flexible checksums: a SHA-256 checksum, base64. */
   checksumSha256?: string;
   /** Data file name inside the bucket's objects directory. */
   data: string;
@@ -66,6 +70,16 @@ export interface UploadRecord {
   key: string;
   initiated: string;
   headers: StoredHeaders;
+  /** The checksum asked for at creation: every part carries one of this algorithm. */
+  checksum?: Pick<Checksum, "algorithm" | "type">;
+}
+
+/** What a completed upload answered, kept a while so a retried CompleteMultipartUpload gets the same answer. */
+export interface CompletedUpload {
+  key: string;
+  etag: string;
+  checksum?: Checksum;
+  completed: string;
 }
 
 export interface PartRecord {
@@ -73,13 +87,15 @@ export interface PartRecord {
   size: number;
   etag: string;
   lastModified: string;
-  checksumSha256?: string;
+  checksum?: Omit<Checksum, "type">;
   data: string;
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const UPLOAD_ID = /^[0-9a-f]{48}$/;
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
+/** How long a completed upload's answer is kept for retries of its CompleteMultipartUpload. */
+const COMPLETED_KEPT_MS = 24 * 60 * 60 * 1000;
 
 /** True when `name` is a bucket name S3 accepts (3–63 chars, lower-case letters, digits, `.` and `-`). */
 export function isValidBucketName(name: string): boolean {
@@ -147,7 +163,11 @@ export class DiskStore {
       await this.sweepTemp(this.tmpDir(bucket.name));
       await this.sweepOrphans(join(this.bucketDir(bucket.name), "objects"));
       for (const upload of await entries(join(this.bucketDir(bucket.name), "uploads"))) {
-        await this.sweepOrphans(join(this.bucketDir(bucket.name), "uploads", upload.name));
+        const dir = join(this.bucketDir(bucket.name), "uploads", upload.name);
+        const completed = await stat(join(dir, "completed.json")).catch(() => undefined);
+        if (completed && Date.now() - completed.mtimeMs > COMPLETED_KEPT_MS)
+          await rm(dir, { recursive: true, force: true });
+        else await this.sweepOrphans(dir);
       }
     }
   }
@@ -394,13 +414,8 @@ export class DiskStore {
 
   // Multipart uploads
 
-  async createUpload(
-    bucket: string,
-    key: string,
-    headers: StoredHeaders,
-    initiated: string,
-  ): Promise<UploadRecord> {
-    const record: UploadRecord = { uploadId: toHex(random(24)), key, initiated, headers };
+  async createUpload(bucket: string, fields: Omit<UploadRecord, "uploadId">): Promise<UploadRecord> {
+    const record: UploadRecord = { uploadId: toHex(random(24)), ...fields };
     const dir = this.uploadDir(bucket, record.uploadId);
     await mkdir(dir, { recursive: true });
     await this.writeJsonAtomic(bucket, join(dir, "upload.json"), record);
@@ -463,6 +478,25 @@ export class DiskStore {
   /** Runs `fn` holding the upload's lock (completion and abort must not interleave with part commits). */
   lockUpload<T>(bucket: string, uploadId: string, fn: () => Promise<T>): Promise<T> {
     return this.withLock(`upload\n${bucket}\n${uploadId}`, fn);
+  }
+
+  /**
+   * Ends a completed upload: its answer is kept (for a retried completion), its record and parts go. Call
+   * holding the upload's lock, after the object is committed.
+   */
+  async finishUpload(bucket: string, uploadId: string, result: CompletedUpload): Promise<void> {
+    const dir = this.uploadDir(bucket, uploadId);
+    await this.writeJsonAtomic(bucket, join(dir, "completed.json"), result);
+    await rm(join(dir, "upload.json"), { force: true });
+    for (const entry of await entries(dir)) {
+      if (entry.name.startsWith("part")) await rm(join(dir, entry.name), { force: true });
+    }
+  }
+
+  /** The answer of an upload completed within the last day, if this one was. */
+  async getCompletedUpload(bucket: string, uploadId: string): Promise<CompletedUpload | undefined> {
+    if (!isValidUploadId(uploadId)) return undefined;
+    return readJson<CompletedUpload>(join(this.uploadDir(bucket, uploadId), "completed.json"));
   }
 
   async deleteUpload(bucket: string, uploadId: string): Promise<void> {
