@@ -10,6 +10,7 @@ import {
   getBucketLocation,
   headBucket,
   listBuckets,
+  listObjectsV1,
   listObjectsV2,
   putBucketCors,
 } from "./buckets.ts";
@@ -28,6 +29,7 @@ import {
 import { copyObject, deleteObject, getObject, headObject, putObject } from "./objects.ts";
 import { authenticate, decodeComponent, parseTarget } from "./sigv4.ts";
 import { DiskStore, isValidBucketName } from "./store.ts";
+import { refuseUnsupportedHeaders } from "./unsupported.ts";
 
 /** One access key pair the endpoint accepts. */
 export interface Credentials {
@@ -160,6 +162,7 @@ export function createS3App(options: LocalS3Options): {
       if (query.has(name)) throw notImplemented(`The ?${name} sub-resource`);
     if (query.has("versionId") && query.get("versionId") !== "null")
       throw notImplemented("Object versioning");
+    refuseUnsupportedHeaders(request, method === "DELETE" && key !== "" && !query.has("uploadId"));
     const ctx: RequestContext = {
       request,
       target,
@@ -198,7 +201,11 @@ export function createS3App(options: LocalS3Options): {
         if (query.has("uploads")) return respond(await listMultipartUploads(ctx));
         if (query.has("location")) return respond(await getBucketLocation(ctx));
         if (query.get("list-type") === "2") return respond(await listObjectsV2(ctx));
-        throw notImplemented("ListObjects (version 1); use list-type=2");
+        if (!query.has("list-type")) return respond(await listObjectsV1(ctx));
+        throw new S3Error("InvalidArgument", "Invalid List Type specified in Request", [
+          ["ArgumentName", "list-type"],
+          ["ArgumentValue", query.get("list-type") ?? ""],
+        ]);
       } else if (method === "HEAD") return respond(await headBucket(ctx));
       else if (method === "DELETE") return respond(await deleteBucket(ctx));
       throw new S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.");
