@@ -26,7 +26,7 @@ import {
   listParts,
   uploadPart,
 } from "./multipart.ts";
-import { copyObject, deleteObject, getObject, headObject, putObject } from "./objects.ts";
+import { copyObject, deleteObject, deleteObjects, getObject, headObject, putObject } from "./objects.ts";
 import { authenticate, decodeComponent, parseTarget } from "./sigv4.ts";
 import { DiskStore, isValidBucketName } from "./store.ts";
 import { refuseUnsupportedHeaders } from "./unsupported.ts";
@@ -53,7 +53,6 @@ const UNSUPPORTED_SUBRESOURCES = [
   "acl",
   "analytics",
   "attributes",
-  "delete",
   "encryption",
   "intelligent-tiering",
   "inventory",
@@ -178,7 +177,7 @@ export function createS3App(options: LocalS3Options): {
     const respond = (response: Response) => ({ response, bucket, resource });
     const takesBody =
       (method === "PUT" && !(key !== "" && request.headers.has("x-amz-copy-source"))) ||
-      (method === "POST" && query.has("uploadId"));
+      (method === "POST" && (query.has("uploadId") || (key === "" && query.has("delete"))));
     // Operations without a payload still have their payload hash checked (it must be the empty body's), as S3
     // does; reading the (empty) body is how that check runs.
     if (!takesBody) await receiveSmallBody(request, auth.payloadHash, 1 << 20);
@@ -206,7 +205,8 @@ export function createS3App(options: LocalS3Options): {
           ["ArgumentName", "list-type"],
           ["ArgumentValue", query.get("list-type") ?? ""],
         ]);
-      } else if (method === "HEAD") return respond(await headBucket(ctx));
+      } else if (method === "POST" && query.has("delete")) return respond(await deleteObjects(ctx));
+      else if (method === "HEAD") return respond(await headBucket(ctx));
       else if (method === "DELETE") return respond(await deleteBucket(ctx));
       throw new S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.");
     }

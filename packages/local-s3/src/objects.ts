@@ -1,6 +1,6 @@
-import { bodyClaims, receiveBody } from "./body.ts";
+import { bodyClaims, receiveBody, receiveSmallBody } from "./body.ts";
 import { type BodyHash, createBodyHash } from "./body-hash.ts";
-import { checksumElements, checksumHeaders, storedChecksum } from "./checksums.ts";
+import { algorithmOfHeader, checksumElements, checksumHeaders, storedChecksum } from "./checksums.ts";
 import {
   applyStoredHeaders,
   etagMatches,
@@ -17,6 +17,7 @@ import { toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
 import { decodeComponent } from "./sigv4.ts";
 import type { ObjectRecord, StoredHeaders } from "./store.ts";
+import { childrenNamed, parseXml, type XmlElement, type XmlNode } from "./xml.ts";
 
 function noSuchKey(): S3Error {
   return new S3Error("NoSuchKey", "The specified key does not exist.");
@@ -285,4 +286,49 @@ export async function copyObject(ctx: RequestContext, copySource: string): Promi
     ["ETag", record.etag],
     ...(record.checksum ? checksumElements(record.checksum) : []),
   ]);
+}
+
+/**
+ * DeleteObjects (POST ?delete): up to 1000 keys in one request, each deleted as DeleteObject would; Quiet mode
+ * reports only errors. S3 requires an integrity header on this request, so it does too.
+ */
+export async function deleteObjects(ctx: RequestContext): Promise<Response> {
+  const h = ctx.request.headers;
+  if (!h.has("content-md5") && ![...h.keys()].some((name) => algorithmOfHeader(name) !== undefined)) {
+    throw new S3Error(
+      "InvalidRequest",
+      "Missing required header for this request: Content-MD5 or x-amz-checksum-*",
+    );
+  }
+  const xml = await receiveSmallBody(ctx.request, ctx.auth.payloadHash, 2 << 20);
+  let root: XmlElement;
+  try {
+    root = parseXml(xml);
+  } catch {
+    throw new S3Error(
+      "MalformedXML",
+      "The XML you provided was not well-formed or did not validate against our published schema",
+    );
+  }
+  if (root.name.replace(/^.*:/, "") !== "Delete") {
+    throw new S3Error("MalformedXML", "The XML you provided was not well-formed: the root must be Delete");
+  }
+  const quiet = childrenNamed(root, "Quiet")[0]?.text.trim() === "true";
+  const keys = childrenNamed(root, "Object").map((object) => {
+    const key = childrenNamed(object, "Key")[0]?.text;
+    if (key === undefined || key === "") throw new S3Error("MalformedXML", "Each Object needs a Key");
+    if (childrenNamed(object, "VersionId").some((v) => v.text.trim() !== "null")) {
+      throw new S3Error("NotImplemented", "Deleting a specific object version is not implemented");
+    }
+    return key;
+  });
+  if (keys.length === 0 || keys.length > 1000) {
+    throw new S3Error("MalformedXML", "A Delete request names between 1 and 1000 objects");
+  }
+  const results: XmlNode[] = [];
+  for (const key of keys) {
+    await ctx.store.deleteObject(ctx.bucket, key);
+    if (!quiet) results.push(["Deleted", [["Key", key]]]);
+  }
+  return xmlResponse("DeleteResult", results);
 }

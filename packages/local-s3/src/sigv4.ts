@@ -170,6 +170,13 @@ export function authenticate(request: Request, target: Target, config: AuthConfi
   ) {
     throw new S3Error("InvalidToken", "The provided token is malformed or otherwise invalid.");
   }
+  // Signature Version 2 presigned URLs (what s3cmd signurl makes): R2, like S3 in newer regions, takes only SigV4.
+  if (!hasQueryAuth && authorization === null && target.query.some(([name]) => name === "AWSAccessKeyId")) {
+    throw new S3Error(
+      "InvalidRequest",
+      `The authorization mechanism you have provided is not supported. Please use ${ALGORITHM}.`,
+    );
+  }
   if (hasQueryAuth) return verify(request, target, config, parseQueryAuth(target, config));
   if (authorization !== null)
     return verify(request, target, config, parseHeaderAuth(request, authorization, config));
@@ -388,7 +395,11 @@ function verify(
         [["Header", "x-amz-content-sha256"]],
       );
     }
-    if (contentSha !== UNSIGNED_PAYLOAD && !/^[0-9a-f]{64}$/.test(contentSha)) {
+    if (
+      contentSha !== UNSIGNED_PAYLOAD &&
+      contentSha !== STREAMING_UNSIGNED_TRAILER &&
+      !/^[0-9a-f]{64}$/.test(contentSha)
+    ) {
       throw new S3Error(
         "InvalidArgument",
         "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value.",
