@@ -236,7 +236,11 @@ describe("headers for features local-s3 does not implement", () => {
   });
 
   it("accepts what R2 accepts and what is true here anyway: STANDARD storage class, the private ACL", async () => {
-    for (const headers of [{ "x-amz-storage-class": "STANDARD" }, { "x-amz-acl": "private" }] as Record<string, string>[]) {
+    const accepted: Record<string, string>[] = [
+      { "x-amz-storage-class": "STANDARD" },
+      { "x-amz-acl": "private" },
+    ];
+    for (const headers of accepted) {
       const response = await ep.aws.fetch(url("/accepted.txt"), { method: "PUT", body: "x", headers });
       expect(response.status, JSON.stringify(headers)).toBe(200);
     }
