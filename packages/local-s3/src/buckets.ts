@@ -3,8 +3,9 @@ import { storedChecksum } from "./checksums.ts";
 import { intParam, type RequestContext, xmlResponse } from "./context.ts";
 import { corsToXml, parseCorsConfiguration } from "./cors.ts";
 import { S3Error } from "./errors.ts";
+import { parseRequestXml } from "./request-xml.ts";
 import { compareKeys, type ObjectRecord } from "./store.ts";
-import { childrenNamed, escapeXml, parseXml, type XmlElement, type XmlNode } from "./xml.ts";
+import { childrenNamed, escapeXml, type XmlNode } from "./xml.ts";
 
 const OWNER: XmlNode[] = [
   ["ID", "local-s3"],
@@ -17,15 +18,7 @@ const OWNER: XmlNode[] = [
  */
 function checkLocationConstraint(ctx: RequestContext, body: string): void {
   if (body.trim() === "") return;
-  let root: XmlElement;
-  try {
-    root = parseXml(body);
-  } catch (error) {
-    throw new S3Error(
-      "MalformedXML",
-      `The XML you provided was not well-formed or did not validate against our published schema: ${error instanceof Error ? error.message : "unparseable"}`,
-    );
-  }
+  const root = parseRequestXml(body, "CreateBucketConfiguration");
   const constraint = childrenNamed(root, "LocationConstraint")[0]?.text.trim() ?? "";
   if (![ctx.region, "auto", "us-east-1", ""].includes(constraint)) {
     throw new S3Error("InvalidLocationConstraint", "The specified location-constraint is not valid", [

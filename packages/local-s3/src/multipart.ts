@@ -24,6 +24,7 @@ import {
 import { hash, toBase64, toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
 import type { TempFile } from "./file-io.ts";
+import { malformedXml, parseRequestXml } from "./request-xml.ts";
 import {
   type CompletedUpload,
   compareKeys,
@@ -31,7 +32,7 @@ import {
   type PartRecord,
   type UploadRecord,
 } from "./store.ts";
-import { childrenNamed, parseXml, type XmlElement, type XmlNode } from "./xml.ts";
+import { childrenNamed, type XmlNode } from "./xml.ts";
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PARTS = 10000;
@@ -200,13 +201,6 @@ export async function listParts(ctx: RequestContext, uploadId: string): Promise<
   ]);
 }
 
-function malformed(detail: string): S3Error {
-  return new S3Error(
-    "MalformedXML",
-    `The XML you provided was not well-formed or did not validate against our published schema: ${detail}`,
-  );
-}
-
 interface ListedPart {
   partNumber: number;
   etag: string;
@@ -215,19 +209,12 @@ interface ListedPart {
 }
 
 function parseCompletion(xml: string): ListedPart[] {
-  let root: XmlElement;
-  try {
-    root = parseXml(xml);
-  } catch (error) {
-    throw malformed(error instanceof Error ? error.message : "unparseable");
-  }
-  if (root.name.replace(/^.*:/, "") !== "CompleteMultipartUpload")
-    throw malformed("root must be CompleteMultipartUpload");
+  const root = parseRequestXml(xml, "CompleteMultipartUpload");
   return childrenNamed(root, "Part").map((part) => {
     const number = childrenNamed(part, "PartNumber")[0]?.text.trim() ?? "";
     const etag = childrenNamed(part, "ETag")[0]?.text.trim();
     if (!/^\d+$/.test(number) || etag === undefined)
-      throw malformed("each Part needs a PartNumber and an ETag");
+      throw malformedXml("each Part needs a PartNumber and an ETag");
     const checksums = new Map<ChecksumAlgorithm, string>();
     for (const [algorithm, info] of Object.entries(ALGORITHMS)) {
       const value = childrenNamed(part, info.element)[0]?.text.trim();

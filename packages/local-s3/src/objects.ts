@@ -15,9 +15,10 @@ import {
 } from "./context.ts";
 import { toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
+import { parseRequestXml } from "./request-xml.ts";
 import { decodeComponent } from "./sigv4.ts";
 import type { ObjectRecord, StoredHeaders } from "./store.ts";
-import { childrenNamed, parseXml, type XmlElement, type XmlNode } from "./xml.ts";
+import { childrenNamed, type XmlNode } from "./xml.ts";
 
 function noSuchKey(): S3Error {
   return new S3Error("NoSuchKey", "The specified key does not exist.");
@@ -301,18 +302,7 @@ export async function deleteObjects(ctx: RequestContext): Promise<Response> {
     );
   }
   const xml = await receiveSmallBody(ctx.request, ctx.auth.payloadHash, 2 << 20);
-  let root: XmlElement;
-  try {
-    root = parseXml(xml);
-  } catch {
-    throw new S3Error(
-      "MalformedXML",
-      "The XML you provided was not well-formed or did not validate against our published schema",
-    );
-  }
-  if (root.name.replace(/^.*:/, "") !== "Delete") {
-    throw new S3Error("MalformedXML", "The XML you provided was not well-formed: the root must be Delete");
-  }
+  const root = parseRequestXml(xml, "Delete");
   const quiet = childrenNamed(root, "Quiet")[0]?.text.trim() === "true";
   const keys = childrenNamed(root, "Object").map((object) => {
     const key = childrenNamed(object, "Key")[0]?.text;
