@@ -10,6 +10,7 @@ import {
   getBucketLocation,
   headBucket,
   listBuckets,
+  listObjectsV1,
   listObjectsV2,
   putBucketCors,
 } from "./buckets.ts";
@@ -25,9 +26,10 @@ import {
   listParts,
   uploadPart,
 } from "./multipart.ts";
-import { copyObject, deleteObject, getObject, headObject, putObject } from "./objects.ts";
+import { copyObject, deleteObject, deleteObjects, getObject, headObject, putObject } from "./objects.ts";
 import { authenticate, decodeComponent, parseTarget } from "./sigv4.ts";
 import { DiskStore, isValidBucketName } from "./store.ts";
+import { refuseUnsupportedHeaders } from "./unsupported.ts";
 
 /** One access key pair the endpoint accepts. */
 export interface Credentials {
@@ -51,7 +53,6 @@ const UNSUPPORTED_SUBRESOURCES = [
   "acl",
   "analytics",
   "attributes",
-  "delete",
   "encryption",
   "intelligent-tiering",
   "inventory",
@@ -160,6 +161,7 @@ export function createS3App(options: LocalS3Options): {
       if (query.has(name)) throw notImplemented(`The ?${name} sub-resource`);
     if (query.has("versionId") && query.get("versionId") !== "null")
       throw notImplemented("Object versioning");
+    refuseUnsupportedHeaders(request, method === "DELETE" && key !== "" && !query.has("uploadId"));
     const ctx: RequestContext = {
       request,
       target,
@@ -175,7 +177,7 @@ export function createS3App(options: LocalS3Options): {
     const respond = (response: Response) => ({ response, bucket, resource });
     const takesBody =
       (method === "PUT" && !(key !== "" && request.headers.has("x-amz-copy-source"))) ||
-      (method === "POST" && query.has("uploadId"));
+      (method === "POST" && (query.has("uploadId") || (key === "" && query.has("delete"))));
     // Operations without a payload still have their payload hash checked (it must be the empty body's), as S3
     // does; reading the (empty) body is how that check runs.
     if (!takesBody) await receiveSmallBody(request, auth.payloadHash, 1 << 20);
@@ -198,8 +200,13 @@ export function createS3App(options: LocalS3Options): {
         if (query.has("uploads")) return respond(await listMultipartUploads(ctx));
         if (query.has("location")) return respond(await getBucketLocation(ctx));
         if (query.get("list-type") === "2") return respond(await listObjectsV2(ctx));
-        throw notImplemented("ListObjects (version 1); use list-type=2");
-      } else if (method === "HEAD") return respond(await headBucket(ctx));
+        if (!query.has("list-type")) return respond(await listObjectsV1(ctx));
+        throw new S3Error("InvalidArgument", "Invalid List Type specified in Request", [
+          ["ArgumentName", "list-type"],
+          ["ArgumentValue", query.get("list-type") ?? ""],
+        ]);
+      } else if (method === "POST" && query.has("delete")) return respond(await deleteObjects(ctx));
+      else if (method === "HEAD") return respond(await headBucket(ctx));
       else if (method === "DELETE") return respond(await deleteBucket(ctx));
       throw new S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.");
     }

@@ -1,10 +1,19 @@
 // Receives a request body chunk by chunk, hashing as it goes, and checks every integrity claim the request
-// made: Content-Length, x-amz-content-sha256, Content-MD5, x-amz-checksum-sha256 / -sha1.
+// made: Content-Length, x-amz-content-sha256, Content-MD5 and the flexible checksums (header or aws-chunked trailer).
+import { decodeAwsChunked } from "./aws-chunked.ts";
 import { createBodyHash } from "./body-hash.ts";
-import { createCrc } from "./crc.ts";
+import {
+  ALGORITHMS,
+  algorithmOfHeader,
+  badDigest,
+  type ChecksumAlgorithm,
+  checkDigestText,
+  createSummer,
+  parseAlgorithm,
+} from "./checksums.ts";
 import { fromBase64, type HashAlgorithm, toBase64, toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
-import { UNSIGNED_PAYLOAD } from "./sigv4.ts";
+import { STREAMING_UNSIGNED_TRAILER } from "./sigv4.ts";
 
 const bodySources = new WeakMap<Request, AsyncIterable<Uint8Array>>();
 
@@ -33,23 +42,94 @@ function bodyChunks(request: Request): AsyncIterator<Uint8Array> {
 
 /** What the request claims about its body, parsed and validated before any byte is read. */
 export interface BodyClaims {
+  /** Length of the body's content (for aws-chunked, the decoded length). */
   contentLength: number | undefined;
   payloadHash: string;
   contentMd5?: string;
-  checksumSha256?: string;
-  checksumSha1?: string;
-  checksumCrc32?: string;
-  checksumCrc32c?: string;
+  /** The one flexible checksum claimed; `value` is absent when it arrives as an aws-chunked trailer. */
+  checksum?: { algorithm: ChecksumAlgorithm; value?: string };
+  /** The body is aws-chunked (STREAMING-UNSIGNED-PAYLOAD-TRAILER). */
+  chunked: boolean;
 }
 
 export interface ReceivedBody {
   size: number;
   md5: Uint8Array;
-  /** Base64 SHA-256 of the body when one was claimed (stored and returned as x-amz-checksum-sha256). */
-  checksumSha256?: string;
+  /** The claimed flexible checksum, verified against the body. */
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
 }
 
-const UNSUPPORTED_CHECKSUMS = ["x-amz-checksum-crc64nvme"];
+/** `x-amz-checksum-*` headers that are not a body's checksum. */
+const CHECKSUM_CONTROL_HEADERS = ["x-amz-checksum-algorithm", "x-amz-checksum-mode", "x-amz-checksum-type"];
+
+/** True when the payload hash is a real SHA-256 the body must match (not UNSIGNED-PAYLOAD or a streaming mode). */
+function isSignedPayload(payloadHash: string): boolean {
+  return /^[0-9a-f]{64}$/.test(payloadHash);
+}
+
+function parseLength(text: string, name: string): number {
+  if (!/^\d+$/.test(text)) {
+    throw new S3Error("InvalidArgument", `${name} must be a non-negative integer.`, [["ArgumentName", name]]);
+  }
+  return Number(text);
+}
+
+/** The flexible checksum a request claims: one header, or one trailer announced by x-amz-trailer. */
+function checksumClaim(request: Request, chunked: boolean): BodyClaims["checksum"] {
+  const claimed: { algorithm: ChecksumAlgorithm; value?: string }[] = [];
+  for (const [name, value] of request.headers) {
+    if (!name.startsWith("x-amz-checksum-") || CHECKSUM_CONTROL_HEADERS.includes(name)) continue;
+    const algorithm = algorithmOfHeader(name);
+    if (!algorithm) {
+      throw new S3Error(
+        "NotImplemented",
+        "A header you provided implies functionality that is not implemented",
+        [["Header", name]],
+      );
+    }
+    checkDigestText(algorithm, value);
+    claimed.push({ algorithm, value });
+  }
+  const trailer = request.headers.get("x-amz-trailer");
+  if (trailer !== null) {
+    if (!chunked) {
+      throw new S3Error(
+        "InvalidRequest",
+        "x-amz-trailer is only allowed with x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER.",
+      );
+    }
+    const algorithm = algorithmOfHeader(trailer.trim().toLowerCase());
+    if (!algorithm) {
+      throw new S3Error("InvalidRequest", "Value for x-amz-trailer header is invalid.", [
+        ["Header", "x-amz-trailer"],
+      ]);
+    }
+    claimed.push({ algorithm });
+  }
+  if (claimed.length > 1) {
+    throw new S3Error(
+      "InvalidRequest",
+      "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+    );
+  }
+  const sdkAlgorithm = request.headers.get("x-amz-sdk-checksum-algorithm");
+  if (sdkAlgorithm !== null) {
+    const algorithm = parseAlgorithm(sdkAlgorithm, "x-amz-sdk-checksum-algorithm");
+    if (!claimed[0]) {
+      throw new S3Error(
+        "InvalidRequest",
+        "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.",
+      );
+    }
+    if (claimed[0].algorithm !== algorithm) {
+      throw new S3Error(
+        "InvalidRequest",
+        `Value for x-amz-sdk-checksum-algorithm header is invalid: the checksum sent is ${claimed[0].algorithm}.`,
+      );
+    }
+  }
+  return claimed[0];
+}
 
 /**
  * Reads and validates the integrity headers of a request carrying a body.
@@ -60,18 +140,19 @@ export function bodyClaims(
   payloadHash: string,
   requireLength: boolean,
   maxSize: number,
+  checksumHeaders = true,
 ): BodyClaims {
-  const lengthText = request.headers.get("content-length");
+  const chunked = payloadHash === STREAMING_UNSIGNED_TRAILER;
+  // An aws-chunked body's Content-Length counts its framing; its content's length is declared separately.
+  const lengthHeader = chunked ? "x-amz-decoded-content-length" : "content-length";
+  const lengthText = request.headers.get(lengthHeader);
   let contentLength: number | undefined;
-  if (lengthText !== null) {
-    if (!/^\d+$/.test(lengthText)) {
-      throw new S3Error("InvalidArgument", "Content-Length must be a non-negative integer.", [
-        ["ArgumentName", "Content-Length"],
-      ]);
-    }
-    contentLength = Number(lengthText);
-  } else if (requireLength) {
-    throw new S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.");
+  if (lengthText !== null) contentLength = parseLength(lengthText, chunked ? lengthHeader : "Content-Length");
+  else if (requireLength || chunked) {
+    throw new S3Error(
+      "MissingContentLength",
+      `You must provide the ${chunked ? lengthHeader : "Content-Length"} HTTP header.`,
+    );
   }
   if (contentLength !== undefined && contentLength > maxSize) {
     throw new S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", [
@@ -79,46 +160,27 @@ export function bodyClaims(
       ["MaxSizeAllowed", maxSize],
     ]);
   }
-  for (const name of UNSUPPORTED_CHECKSUMS) {
-    if (request.headers.has(name)) {
-      throw new S3Error(
-        "NotImplemented",
-        `${name} is not implemented by this endpoint; use x-amz-checksum-sha256.`,
-        [["Header", name]],
-      );
-    }
-  }
-  const claims: BodyClaims = { contentLength, payloadHash };
+  const claims: BodyClaims = { contentLength, payloadHash, chunked };
   const md5 = request.headers.get("content-md5");
   if (md5 !== null) {
     if (fromBase64(md5)?.length !== 16)
       throw new S3Error("InvalidDigest", "The Content-MD5 you specified was invalid.");
     claims.contentMd5 = md5;
   }
-  const sha256 = request.headers.get("x-amz-checksum-sha256");
-  if (sha256 !== null) {
-    if (fromBase64(sha256)?.length !== 32) {
-      throw new S3Error("InvalidRequest", "Value for x-amz-checksum-sha256 header is invalid.");
-    }
-    claims.checksumSha256 = sha256;
-  }
-  const sha1 = request.headers.get("x-amz-checksum-sha1");
-  if (sha1 !== null) {
-    if (fromBase64(sha1)?.length !== 20)
-      throw new S3Error("InvalidRequest", "Value for x-amz-checksum-sha1 header is invalid.");
-    claims.checksumSha1 = sha1;
-  }
-  for (const [header, field] of [
-    ["x-amz-checksum-crc32", "checksumCrc32"],
-    ["x-amz-checksum-crc32c", "checksumCrc32c"],
-  ] as const) {
-    const value = request.headers.get(header);
-    if (value === null) continue;
-    if (fromBase64(value)?.length !== 4)
-      throw new S3Error("InvalidRequest", `Value for ${header} header is invalid.`);
-    claims[field] = value;
-  }
+  const checksum = checksumHeaders ? checksumClaim(request, chunked) : undefined;
+  if (checksum) claims.checksum = checksum;
   return claims;
+}
+
+/** The body's content: the raw chunks, or what they decode to when the body is aws-chunked. */
+function contentChunks(
+  request: Request,
+  claims: BodyClaims,
+  trailers: Map<string, string>,
+): AsyncIterator<Uint8Array> {
+  const raw = bodyChunks(request);
+  if (!claims.chunked) return raw;
+  return decodeAwsChunked({ [Symbol.asyncIterator]: () => raw }, trailers);
 }
 
 /**
@@ -131,23 +193,25 @@ export async function receiveBody(
   maxSize: number,
   sink: (chunk: Uint8Array) => Promise<void> | undefined,
 ): Promise<ReceivedBody> {
+  const claimed = claims.checksum?.algorithm;
+  // MD5 (the ETag) and any SHA go to the hash worker for large bodies; a CRC is cheap enough to run here.
   const algorithms: HashAlgorithm[] = ["md5"];
-  if (claims.payloadHash !== UNSIGNED_PAYLOAD || claims.checksumSha256 !== undefined)
-    algorithms.push("sha256");
-  if (claims.checksumSha1 !== undefined) algorithms.push("sha1");
+  if (isSignedPayload(claims.payloadHash) || claimed === "SHA256") algorithms.push("sha256");
+  if (claimed === "SHA1") algorithms.push("sha1");
   const hash = createBodyHash(algorithms, claims.contentLength);
-  const crc32 = claims.checksumCrc32 !== undefined ? createCrc("crc32") : undefined;
-  const crc32c = claims.checksumCrc32c !== undefined ? createCrc("crc32c") : undefined;
+  const crc = claimed && claimed !== "SHA1" && claimed !== "SHA256" ? createSummer(claimed) : undefined;
   const limit = claims.contentLength ?? maxSize;
   let size = 0;
-  const chunks = bodyChunks(request);
+  const trailers = new Map<string, string>();
+  const chunks = contentChunks(request, claims, trailers);
   let digests: Uint8Array[];
   try {
     for (;;) {
       let next: IteratorResult<Uint8Array>;
       try {
         next = await chunks.next();
-      } catch {
+      } catch (error) {
+        if (error instanceof S3Error) throw error;
         // The client went away mid-body: nothing to answer, but it must not read as a server fault.
         throw new S3Error("IncompleteBody", "The request body ended before Content-Length bytes arrived.");
       }
@@ -161,8 +225,7 @@ export async function receiveBody(
       }
       const room = hash.update(value);
       if (room) await room;
-      crc32?.update(value);
-      crc32c?.update(value);
+      crc?.update(value);
       const written = sink(value);
       if (written) await written;
     }
@@ -179,7 +242,7 @@ export async function receiveBody(
   }
   const digestOf = (algorithm: HashAlgorithm) => digests[algorithms.indexOf(algorithm)];
   const sha256Digest = digestOf("sha256");
-  if (claims.payloadHash !== UNSIGNED_PAYLOAD && sha256Digest && toHex(sha256Digest) !== claims.payloadHash) {
+  if (isSignedPayload(claims.payloadHash) && sha256Digest && toHex(sha256Digest) !== claims.payloadHash) {
     throw new S3Error(
       "XAmzContentSHA256Mismatch",
       "The provided 'x-amz-content-sha256' header does not match what was computed.",
@@ -196,25 +259,21 @@ export async function receiveBody(
       ["CalculatedDigest", toBase64(md5Digest)],
     ]);
   }
-  if (
-    claims.checksumSha256 !== undefined &&
-    sha256Digest &&
-    toBase64(sha256Digest) !== claims.checksumSha256
-  ) {
-    throw new S3Error("BadDigest", "The SHA256 you specified did not match the calculated checksum.");
-  }
-  const sha1Digest = digestOf("sha1");
-  if (sha1Digest && toBase64(sha1Digest) !== claims.checksumSha1) {
-    throw new S3Error("BadDigest", "The SHA1 you specified did not match the calculated checksum.");
-  }
-  if (crc32 && toBase64(crc32.digest()) !== claims.checksumCrc32) {
-    throw new S3Error("BadDigest", "The CRC32 you specified did not match the calculated checksum.");
-  }
-  if (crc32c && toBase64(crc32c.digest()) !== claims.checksumCrc32c) {
-    throw new S3Error("BadDigest", "The CRC32C you specified did not match the calculated checksum.");
-  }
   const received: ReceivedBody = { size, md5: md5Digest };
-  if (claims.checksumSha256 !== undefined) received.checksumSha256 = claims.checksumSha256;
+  if (claimed) {
+    let value = claims.checksum?.value;
+    if (value === undefined) {
+      const header = ALGORITHMS[claimed].header;
+      value = trailers.get(header);
+      if (value === undefined) {
+        throw new S3Error("InvalidRequest", `The ${header} trailer announced by x-amz-trailer is missing.`);
+      }
+      checkDigestText(claimed, value);
+    }
+    const actual = crc ? await crc.digest() : digestOf(claimed === "SHA1" ? "sha1" : "sha256");
+    if (!actual || toBase64(actual) !== value) throw badDigest(claimed);
+    received.checksum = { algorithm: claimed, value };
+  }
   return received;
 }
 
@@ -223,8 +282,10 @@ export async function receiveSmallBody(
   request: Request,
   payloadHash: string,
   maxSize = 1 << 20,
+  /** False where checksum headers describe something else (CompleteMultipartUpload: the assembled object). */
+  options: { checksumHeaders?: boolean } = {},
 ): Promise<string> {
-  const claims = bodyClaims(request, payloadHash, false, maxSize);
+  const claims = bodyClaims(request, payloadHash, false, maxSize, options.checksumHeaders ?? true);
   const chunks: Uint8Array[] = [];
   await receiveBody(request, claims, maxSize, (chunk) => {
     chunks.push(chunk);

@@ -42,8 +42,14 @@ export function storedHeadersFrom(request: Request): StoredHeaders {
   if (cacheControl !== null) stored.cacheControl = cacheControl;
   const disposition = h.get("content-disposition");
   if (disposition !== null) stored.contentDisposition = disposition;
-  const encoding = h.get("content-encoding");
-  if (encoding !== null) stored.contentEncoding = encoding;
+  // aws-chunked describes how this request framed the body, not the object: S3 drops it from what it stores.
+  const encoding = h
+    .get("content-encoding")
+    ?.split(",")
+    .map((token) => token.trim())
+    .filter((token) => token !== "" && token.toLowerCase() !== "aws-chunked")
+    .join(", ");
+  if (encoding) stored.contentEncoding = encoding;
   const language = h.get("content-language");
   if (language !== null) stored.contentLanguage = language;
   const expires = h.get("expires");

@@ -1,7 +1,8 @@
 // Bucket CORS as S3 evaluates it: the first rule matching origin, method and (for preflights) every requested
 // header wins. Origins and header names may contain one `*` wildcard each (`https://*.example.com`, `x-amz-meta-*`).
 import { S3Error } from "./errors.ts";
-import { childrenNamed, parseXml, type XmlElement, type XmlNode } from "./xml.ts";
+import { parseRequestXml } from "./request-xml.ts";
+import { childrenNamed, type XmlElement, type XmlNode } from "./xml.ts";
 
 export interface CorsRule {
   id?: string;
@@ -29,21 +30,7 @@ function texts(element: XmlElement, name: string): string[] {
 
 /** Parses and validates a PutBucketCors body; the error names the offending element. */
 export function parseCorsConfiguration(xml: string): CorsRule[] {
-  let root: XmlElement;
-  try {
-    root = parseXml(xml);
-  } catch {
-    throw new S3Error(
-      "MalformedXML",
-      "The XML you provided was not well-formed or did not validate against our published schema",
-    );
-  }
-  if (root.name.replace(/^.*:/, "") !== "CORSConfiguration") {
-    throw new S3Error(
-      "MalformedXML",
-      "The XML you provided was not well-formed: the root element must be CORSConfiguration",
-    );
-  }
+  const root = parseRequestXml(xml, "CORSConfiguration");
   const ruleElements = childrenNamed(root, "CORSRule");
   if (ruleElements.length === 0 || ruleElements.length > 100) {
     throw new S3Error("MalformedXML", "CORSConfiguration must contain between 1 and 100 CORSRule elements");

@@ -2,6 +2,18 @@
 // size and the last one no larger, at most 10,000 parts, listed in ascending order on completion.
 import { bodyClaims, receiveBody, receiveSmallBody } from "./body.ts";
 import {
+  ALGORITHMS,
+  algorithmOfHeader,
+  badDigest,
+  type Checksum,
+  type ChecksumAlgorithm,
+  type ChecksumType,
+  checksumElements,
+  compositeChecksum,
+  createSummer,
+  parseAlgorithm,
+} from "./checksums.ts";
+import {
   intParam,
   MAX_OBJECT_SIZE,
   type RequestContext,
@@ -9,10 +21,18 @@ import {
   writePreconditions,
   xmlResponse,
 } from "./context.ts";
-import { hash, toHex } from "./digest.ts";
+import { hash, toBase64, toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
-import { compareKeys, type ObjectRecord, type PartRecord, type UploadRecord } from "./store.ts";
-import { childrenNamed, parseXml, type XmlElement, type XmlNode } from "./xml.ts";
+import type { TempFile } from "./file-io.ts";
+import { malformedXml, parseRequestXml } from "./request-xml.ts";
+import {
+  type CompletedUpload,
+  compareKeys,
+  type ObjectRecord,
+  type PartRecord,
+  type UploadRecord,
+} from "./store.ts";
+import { childrenNamed, type XmlNode } from "./xml.ts";
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PARTS = 10000;
@@ -35,25 +55,62 @@ const OWNER: XmlNode[] = [
   ["DisplayName", "local-s3"],
 ];
 
-/** CreateMultipartUpload: records the object headers now; they apply when the upload completes. */
-export async function createMultipartUpload(ctx: RequestContext): Promise<Response> {
-  const algorithm = ctx.request.headers.get("x-amz-checksum-algorithm");
-  if (algorithm !== null && algorithm.toUpperCase() !== "SHA256") {
-    throw new S3Error("NotImplemented", `Checksum algorithm ${algorithm} is not implemented; use SHA256.`, [
-      ["Header", "x-amz-checksum-algorithm"],
+/** The checksum a new upload asks for (x-amz-checksum-algorithm / -type), checked against S3's combinations. */
+function uploadChecksum(request: Request): UploadRecord["checksum"] {
+  const algorithmText = request.headers.get("x-amz-checksum-algorithm");
+  const typeText = request.headers.get("x-amz-checksum-type");
+  if (algorithmText === null) {
+    if (typeText !== null) {
+      throw new S3Error(
+        "InvalidRequest",
+        "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
+      );
+    }
+    return undefined;
+  }
+  const algorithm = parseAlgorithm(algorithmText, "x-amz-checksum-algorithm");
+  if (typeText !== null && typeText !== "COMPOSITE" && typeText !== "FULL_OBJECT") {
+    throw new S3Error("InvalidRequest", "Value for x-amz-checksum-type header is invalid.", [
+      ["Header", "x-amz-checksum-type"],
     ]);
   }
-  const upload = await ctx.store.createUpload(
-    ctx.bucket,
-    ctx.key,
-    storedHeadersFrom(ctx.request),
-    ctx.now().toISOString(),
-  );
-  return xmlResponse("InitiateMultipartUploadResult", [
+  // CRC64NVME exists only as a full-object checksum; SHAs cannot be combined across parts, so only composite.
+  const type: ChecksumType = typeText ?? (algorithm === "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE");
+  if (type === "COMPOSITE" && algorithm === "CRC64NVME") {
+    throw new S3Error(
+      "InvalidRequest",
+      "The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.",
+    );
+  }
+  if (type === "FULL_OBJECT" && (algorithm === "SHA1" || algorithm === "SHA256")) {
+    throw new S3Error(
+      "InvalidRequest",
+      `The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`,
+    );
+  }
+  return { algorithm, type };
+}
+
+/** CreateMultipartUpload: records the object headers (and checksum asked for) now; they apply at completion. */
+export async function createMultipartUpload(ctx: RequestContext): Promise<Response> {
+  const checksum = uploadChecksum(ctx.request);
+  const fields: Omit<UploadRecord, "uploadId"> = {
+    key: ctx.key,
+    initiated: ctx.now().toISOString(),
+    headers: storedHeadersFrom(ctx.request),
+  };
+  if (checksum) fields.checksum = checksum;
+  const upload = await ctx.store.createUpload(ctx.bucket, fields);
+  const response = xmlResponse("InitiateMultipartUploadResult", [
     ["Bucket", ctx.bucket],
     ["Key", ctx.key],
     ["UploadId", upload.uploadId],
   ]);
+  if (checksum) {
+    response.headers.set("x-amz-checksum-algorithm", checksum.algorithm);
+    response.headers.set("x-amz-checksum-type", checksum.type);
+  }
+  return response;
 }
 
 function partNumberOf(ctx: RequestContext): number {
@@ -77,7 +134,14 @@ export async function uploadPart(ctx: RequestContext, uploadId: string): Promise
     ]);
   }
   const claims = bodyClaims(ctx.request, ctx.auth.payloadHash, true, MAX_OBJECT_SIZE);
-  await requireUpload(ctx, uploadId);
+  const upload = await requireUpload(ctx, uploadId);
+  const expected = upload.checksum?.algorithm;
+  if (expected && claims.checksum?.algorithm !== expected) {
+    throw new S3Error(
+      "InvalidRequest",
+      `Checksum Type mismatch occurred, expected checksum Type: ${expected.toLowerCase()}, actual checksum Type: ${claims.checksum?.algorithm.toLowerCase() ?? "null"}`,
+    );
+  }
   const temp = await ctx.store.createTemp(ctx.bucket);
   let part: PartRecord | undefined;
   try {
@@ -89,7 +153,7 @@ export async function uploadPart(ctx: RequestContext, uploadId: string): Promise
       etag: `"${toHex(body.md5)}"`,
       lastModified: ctx.now().toISOString(),
     };
-    if (body.checksumSha256 !== undefined) fields.checksumSha256 = body.checksumSha256;
+    if (body.checksum) fields.checksum = body.checksum;
     part = await ctx.store.commitPart(ctx.bucket, uploadId, temp, fields);
   } catch (error) {
     await temp.discard();
@@ -97,13 +161,13 @@ export async function uploadPart(ctx: RequestContext, uploadId: string): Promise
   }
   if (!part) throw noSuchUpload();
   const headers = new Headers({ etag: part.etag });
-  if (part.checksumSha256 !== undefined) headers.set("x-amz-checksum-sha256", part.checksumSha256);
+  if (part.checksum) headers.set(ALGORITHMS[part.checksum.algorithm].header, part.checksum.value);
   return new Response(null, { status: 200, headers });
 }
 
 /** ListParts with max-parts / part-number-marker paging. */
 export async function listParts(ctx: RequestContext, uploadId: string): Promise<Response> {
-  await requireUpload(ctx, uploadId);
+  const upload = await requireUpload(ctx, uploadId);
   const maxParts = intParam(ctx, "max-parts", 1000, 0, 1000);
   const marker = intParam(ctx, "part-number-marker", 0, 0, MAX_PARTS);
   const all = (await ctx.store.listParts(ctx.bucket, uploadId)).filter((p) => p.partNumber > marker);
@@ -120,6 +184,8 @@ export async function listParts(ctx: RequestContext, uploadId: string): Promise<
     ["NextPartNumberMarker", page.at(-1)?.partNumber ?? marker],
     ["MaxParts", maxParts],
     ["IsTruncated", truncated],
+    ["ChecksumAlgorithm", upload.checksum?.algorithm],
+    ["ChecksumType", upload.checksum?.type],
     ...page.map(
       (p): XmlNode => [
         "Part",
@@ -128,35 +194,33 @@ export async function listParts(ctx: RequestContext, uploadId: string): Promise<
           ["LastModified", p.lastModified],
           ["ETag", p.etag],
           ["Size", p.size],
-          ["ChecksumSHA256", p.checksumSha256],
+          ...(p.checksum ? checksumElements(p.checksum) : []),
         ],
       ],
     ),
   ]);
 }
 
-function malformed(detail: string): S3Error {
-  return new S3Error(
-    "MalformedXML",
-    `The XML you provided was not well-formed or did not validate against our published schema: ${detail}`,
-  );
+interface ListedPart {
+  partNumber: number;
+  etag: string;
+  /** Checksum elements the client listed for the part, by algorithm. */
+  checksums: Map<ChecksumAlgorithm, string>;
 }
 
-function parseCompletion(xml: string): { partNumber: number; etag: string }[] {
-  let root: XmlElement;
-  try {
-    root = parseXml(xml);
-  } catch (error) {
-    throw malformed(error instanceof Error ? error.message : "unparseable");
-  }
-  if (root.name.replace(/^.*:/, "") !== "CompleteMultipartUpload")
-    throw malformed("root must be CompleteMultipartUpload");
+function parseCompletion(xml: string): ListedPart[] {
+  const root = parseRequestXml(xml, "CompleteMultipartUpload");
   return childrenNamed(root, "Part").map((part) => {
     const number = childrenNamed(part, "PartNumber")[0]?.text.trim() ?? "";
     const etag = childrenNamed(part, "ETag")[0]?.text.trim();
     if (!/^\d+$/.test(number) || etag === undefined)
-      throw malformed("each Part needs a PartNumber and an ETag");
-    return { partNumber: Number(number), etag: etag.replace(/^"|"$/g, "") };
+      throw malformedXml("each Part needs a PartNumber and an ETag");
+    const checksums = new Map<ChecksumAlgorithm, string>();
+    for (const [algorithm, info] of Object.entries(ALGORITHMS)) {
+      const value = childrenNamed(part, info.element)[0]?.text.trim();
+      if (value !== undefined) checksums.set(algorithm as ChecksumAlgorithm, value);
+    }
+    return { partNumber: Number(number), etag: etag.replace(/^"|"$/g, ""), checksums };
   });
 }
 
@@ -166,10 +230,17 @@ function parseCompletion(xml: string): { partNumber: number; etag: string }[] {
  */
 export async function completeMultipartUpload(ctx: RequestContext, uploadId: string): Promise<Response> {
   const check = writePreconditions(ctx.request);
-  const listed = parseCompletion(await receiveSmallBody(ctx.request, ctx.auth.payloadHash, 4 << 20));
+  // A checksum header on this request describes the object being assembled, not the XML body.
+  const claimed = objectChecksumClaim(ctx.request);
+  const listed = parseCompletion(
+    await receiveSmallBody(ctx.request, ctx.auth.payloadHash, 4 << 20, { checksumHeaders: false }),
+  );
   if (listed.length === 0) throw new S3Error("MalformedXML", "You must specify at least one part");
   if (listed.length > MAX_PARTS) throw new S3Error("InvalidArgument", "Part count must not exceed 10000");
-  const record = await ctx.store.lockUpload(ctx.bucket, uploadId, async () => {
+  const result = await ctx.store.lockUpload(ctx.bucket, uploadId, async (): Promise<CompletedUpload> => {
+    // A retry of a completion that succeeded (its answer lost on the way) gets the same answer, as from S3.
+    const completed = await ctx.store.getCompletedUpload(ctx.bucket, uploadId);
+    if (completed && completed.key === ctx.key) return completed;
     const upload = await requireUpload(ctx, uploadId);
     const stored = new Map((await ctx.store.listParts(ctx.bucket, uploadId)).map((p) => [p.partNumber, p]));
     const parts: PartRecord[] = [];
@@ -182,7 +253,10 @@ export async function completeMultipartUpload(ctx: RequestContext, uploadId: str
         );
       }
       const part = stored.get(entry.partNumber);
-      if (!part || part.etag.replace(/"/g, "") !== entry.etag) {
+      const checksumsMatch = [...entry.checksums].every(
+        ([algorithm, value]) => part?.checksum?.algorithm === algorithm && part.checksum.value === value,
+      );
+      if (!part || part.etag.replace(/"/g, "") !== entry.etag || !checksumsMatch) {
         throw new S3Error(
           "InvalidPart",
           "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
@@ -232,13 +306,42 @@ export async function completeMultipartUpload(ctx: RequestContext, uploadId: str
         i * 16,
       );
     });
+    const wanted = upload.checksum;
+    if (wanted?.type === "COMPOSITE" && parts.some((p) => p.checksum?.algorithm !== wanted.algorithm)) {
+      throw new S3Error("InvalidRequest", `Every part must carry a ${wanted.algorithm} checksum.`);
+    }
     const temp = await ctx.store.createTemp(ctx.bucket);
     try {
+      // A full-object checksum is computed as the parts are joined, in the same pass.
+      const summer = wanted?.type === "FULL_OBJECT" ? createSummer(wanted.algorithm) : undefined;
+      const sink: TempFile = summer
+        ? {
+            path: temp.path,
+            write: (chunk) => {
+              summer.update(chunk);
+              return temp.write(chunk);
+            },
+            finish: () => temp.finish(),
+            discard: () => temp.discard(),
+          }
+        : temp;
       await ctx.store.copyInto(
-        temp,
+        sink,
         parts.map((p) => ({ bucket: ctx.bucket, file: p.data, kind: "part" as const, uploadId })),
       );
       await temp.finish();
+      let checksum: Checksum | undefined;
+      if (wanted && summer) checksum = { ...wanted, value: toBase64(await summer.digest()) };
+      else if (wanted) {
+        const value = await compositeChecksum(
+          wanted.algorithm,
+          parts.map((p) => p.checksum?.value ?? ""),
+        );
+        checksum = { ...wanted, value };
+      }
+      if (claimed && (claimed.algorithm !== checksum?.algorithm || claimed.value !== checksum.value)) {
+        throw badDigest(claimed.algorithm);
+      }
       const fields: Omit<ObjectRecord, "data"> = {
         key: ctx.key,
         size,
@@ -246,9 +349,16 @@ export async function completeMultipartUpload(ctx: RequestContext, uploadId: str
         lastModified: ctx.now().toISOString(),
         headers: upload.headers,
       };
+      if (checksum) fields.checksum = checksum;
       const committed = await ctx.store.commitObject(ctx.bucket, temp, fields, check);
-      await ctx.store.deleteUpload(ctx.bucket, uploadId);
-      return committed;
+      const answer: CompletedUpload = {
+        key: ctx.key,
+        etag: committed.etag,
+        completed: committed.lastModified,
+      };
+      if (checksum) answer.checksum = checksum;
+      await ctx.store.finishUpload(ctx.bucket, uploadId, answer);
+      return answer;
     } catch (error) {
       await temp.discard();
       throw error;
@@ -259,8 +369,21 @@ export async function completeMultipartUpload(ctx: RequestContext, uploadId: str
     ["Location", `${origin}/${ctx.bucket}/${encodeURIComponent(ctx.key).replace(/%2F/g, "/")}`],
     ["Bucket", ctx.bucket],
     ["Key", ctx.key],
-    ["ETag", record.etag],
+    ["ETag", result.etag],
+    ...(result.checksum ? checksumElements(result.checksum) : []),
   ]);
+}
+
+/**
+ * The object checksum a CompleteMultipartUpload claims (one x-amz-checksum-<algorithm> header, the full object's
+ * or the composite `…-N`), to compare with what the parts give.
+ */
+function objectChecksumClaim(request: Request): { algorithm: ChecksumAlgorithm; value: string } | undefined {
+  for (const [name, value] of request.headers) {
+    const algorithm = algorithmOfHeader(name);
+    if (algorithm) return { algorithm, value };
+  }
+  return undefined;
 }
 
 /** AbortMultipartUpload: drops the upload and its parts. */

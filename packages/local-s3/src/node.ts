@@ -1,11 +1,11 @@
 // The Node seam: serves a fetch handler over node:http. Bun and Deno entries can serve `fetch` natively.
 
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { attachBodySource } from "./body.ts";
-import { type FileRange, READ_CHUNK, takeFileRange } from "./store.ts";
+import { type FileRange, READ_CHUNK, takeFileRange } from "./file-io.ts";
 
 export interface ListenOptions {
   /** 0 picks a free port. */
@@ -112,6 +112,30 @@ export function withNodeStreams<Env>(
   };
 }
 
+/**
+ * Makes a node:http server answer `Expect` the way S3 does. Node sends `100 Continue` before the request is
+ * even seen, so a client would send its body to a request about to be refused; here it is sent when the body
+ * is first read, which local-s3 does only after authenticating the request. Any other expectation is served
+ * like a plain request instead of Node's automatic 417.
+ */
+export function deferContinue(server: Server): void {
+  server.on("checkContinue", (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    // _read is where a Readable is asked for its first bytes, whoever consumes it (async iteration or a Web
+    // stream); that is the moment the client must be told to send them.
+    const read = incoming._read.bind(incoming);
+    let continued = false;
+    incoming._read = (size: number) => {
+      if (!continued && !outgoing.headersSent) outgoing.writeContinue();
+      continued = true;
+      read(size);
+    };
+    server.emit("request", incoming, outgoing);
+  });
+  server.on("checkExpectation", (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    server.emit("request", incoming, outgoing);
+  });
+}
+
 /** Serves `fetch` on Node's HTTP server; resolves once the port is bound. */
 export function listenNode(
   fetch: (request: Request) => Promise<Response>,
@@ -132,6 +156,7 @@ export function listenNode(
         resolve({ port: info.port, url: `http://${host}:${info.port}`, close, [Symbol.asyncDispose]: close });
       },
     );
+    deferContinue(server as Server);
     server.once("error", reject);
   });
 }

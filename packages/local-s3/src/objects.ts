@@ -1,5 +1,6 @@
-import { bodyClaims, receiveBody } from "./body.ts";
+import { bodyClaims, receiveBody, receiveSmallBody } from "./body.ts";
 import { type BodyHash, createBodyHash } from "./body-hash.ts";
+import { algorithmOfHeader, checksumElements, checksumHeaders, storedChecksum } from "./checksums.ts";
 import {
   applyStoredHeaders,
   etagMatches,
@@ -14,8 +15,10 @@ import {
 } from "./context.ts";
 import { toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
+import { parseRequestXml } from "./request-xml.ts";
 import { decodeComponent } from "./sigv4.ts";
 import type { ObjectRecord, StoredHeaders } from "./store.ts";
+import { childrenNamed, type XmlNode } from "./xml.ts";
 
 function noSuchKey(): S3Error {
   return new S3Error("NoSuchKey", "The specified key does not exist.");
@@ -41,14 +44,14 @@ export async function putObject(ctx: RequestContext): Promise<Response> {
       lastModified: ctx.now().toISOString(),
       headers,
     };
-    if (body.checksumSha256 !== undefined) fields.checksumSha256 = body.checksumSha256;
+    if (body.checksum) fields.checksum = { ...body.checksum, type: "FULL_OBJECT" };
     record = await store.commitObject(bucket, temp, fields, check);
   } catch (error) {
     await temp.discard();
     throw error;
   }
   const response = new Headers({ etag: record.etag });
-  if (record.checksumSha256 !== undefined) response.set("x-amz-checksum-sha256", record.checksumSha256);
+  checksumHeaders(response, storedChecksum(record));
   return new Response(null, { status: 200, headers: response });
 }
 
@@ -86,7 +89,7 @@ const OVERRIDES: [param: string, header: string][] = [
   ["response-content-encoding", "content-encoding"],
 ];
 
-function objectHeaders(ctx: RequestContext, record: ObjectRecord): Headers {
+function objectHeaders(ctx: RequestContext, record: ObjectRecord, ranged: boolean): Headers {
   const headers = new Headers({
     etag: record.etag,
     "last-modified": new Date(record.lastModified).toUTCString(),
@@ -97,9 +100,10 @@ function objectHeaders(ctx: RequestContext, record: ObjectRecord): Headers {
     const value = ctx.query.get(param);
     if (value !== undefined) headers.set(header, value);
   }
-  const mode = ctx.request.headers.get("x-amz-checksum-mode");
-  if (mode === "ENABLED" && record.checksumSha256 !== undefined) {
-    headers.set("x-amz-checksum-sha256", record.checksumSha256);
+  // A checksum describes the whole object, so a range answer carries none (as S3 does): a client validating
+  // it against the range would fail.
+  if (ctx.request.headers.get("x-amz-checksum-mode") === "ENABLED" && !ranged) {
+    checksumHeaders(headers, storedChecksum(record));
   }
   return headers;
 }
@@ -134,8 +138,8 @@ export async function getObject(ctx: RequestContext): Promise<Response> {
   try {
     const { record } = opened;
     checkReadConditions(ctx.request, record);
-    const headers = objectHeaders(ctx, record);
     const range = parseRange(ctx.request.headers.get("range"), record.size);
+    const headers = objectHeaders(ctx, record, range !== undefined);
     const start = range?.start ?? 0;
     const end = range?.end ?? record.size - 1;
     headers.set("content-length", String(end - start + 1));
@@ -153,8 +157,8 @@ export async function headObject(ctx: RequestContext): Promise<Response> {
   const record = await ctx.store.headObject(ctx.bucket, ctx.key);
   if (!record) throw noSuchKey();
   checkReadConditions(ctx.request, record);
-  const headers = objectHeaders(ctx, record);
   const range = parseRange(ctx.request.headers.get("range"), record.size);
+  const headers = objectHeaders(ctx, record, range !== undefined);
   if (range) {
     headers.set("content-length", String(range.end - range.start + 1));
     headers.set("content-range", `bytes ${range.start}-${range.end}/${record.size}`);
@@ -269,7 +273,8 @@ export async function copyObject(ctx: RequestContext, copySource: string): Promi
       lastModified: ctx.now().toISOString(),
       headers: replaced ?? opened.record.headers,
     };
-    if (opened.record.checksumSha256 !== undefined) fields.checksumSha256 = opened.record.checksumSha256;
+    const checksum = storedChecksum(opened.record);
+    if (checksum) fields.checksum = checksum;
     record = await store.commitObject(ctx.bucket, temp, fields, check);
   } catch (error) {
     hash?.abort();
@@ -280,6 +285,40 @@ export async function copyObject(ctx: RequestContext, copySource: string): Promi
   return xmlResponse("CopyObjectResult", [
     ["LastModified", record.lastModified],
     ["ETag", record.etag],
-    ["ChecksumSHA256", record.checksumSha256],
+    ...(record.checksum ? checksumElements(record.checksum) : []),
   ]);
+}
+
+/**
+ * DeleteObjects (POST ?delete): up to 1000 keys in one request, each deleted as DeleteObject would; Quiet mode
+ * reports only errors. S3 requires an integrity header on this request, so it does too.
+ */
+export async function deleteObjects(ctx: RequestContext): Promise<Response> {
+  const h = ctx.request.headers;
+  if (!h.has("content-md5") && ![...h.keys()].some((name) => algorithmOfHeader(name) !== undefined)) {
+    throw new S3Error(
+      "InvalidRequest",
+      "Missing required header for this request: Content-MD5 or x-amz-checksum-*",
+    );
+  }
+  const xml = await receiveSmallBody(ctx.request, ctx.auth.payloadHash, 2 << 20);
+  const root = parseRequestXml(xml, "Delete");
+  const quiet = childrenNamed(root, "Quiet")[0]?.text.trim() === "true";
+  const keys = childrenNamed(root, "Object").map((object) => {
+    const key = childrenNamed(object, "Key")[0]?.text;
+    if (key === undefined || key === "") throw new S3Error("MalformedXML", "Each Object needs a Key");
+    if (childrenNamed(object, "VersionId").some((v) => v.text.trim() !== "null")) {
+      throw new S3Error("NotImplemented", "Deleting a specific object version is not implemented");
+    }
+    return key;
+  });
+  if (keys.length === 0 || keys.length > 1000) {
+    throw new S3Error("MalformedXML", "A Delete request names between 1 and 1000 objects");
+  }
+  const results: XmlNode[] = [];
+  for (const key of keys) {
+    await ctx.store.deleteObject(ctx.bucket, key);
+    if (!quiet) results.push(["Deleted", [["Key", key]]]);
+  }
+  return xmlResponse("DeleteResult", results);
 }

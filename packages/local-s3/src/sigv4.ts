@@ -6,6 +6,8 @@ import type { XmlNode } from "./xml.ts";
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
 export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+/** An aws-chunked body with an unsigned checksum trailer, which current AWS SDKs send for streamed uploads. */
+export const STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 /** S3 tolerates 15 minutes of clock difference; so does R2. */
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_EXPIRES = 604800;
@@ -120,7 +122,19 @@ function parseAmzDate(text: string | null | undefined): Date | undefined {
 }
 
 function bytesOf(text: string): string {
-  return Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, "0")).join(" ");
+  return hexBytes(new TextEncoder().encode(text));
+}
+
+function hexBytes(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
+/** The bytes a request's text stands for: latin1 when every character fits a byte (as socket headers do), else UTF-8. */
+function requestBytes(text: string): Uint8Array {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is for any character beyond one byte
+  return /^[\u0000-\u00ff]*$/.test(text)
+    ? Uint8Array.from(text, (ch) => ch.charCodeAt(0))
+    : new TextEncoder().encode(text);
 }
 
 interface Parsed {
@@ -155,6 +169,13 @@ export function authenticate(request: Request, target: Target, config: AuthConfi
     target.query.some(([name]) => name === "X-Amz-Security-Token")
   ) {
     throw new S3Error("InvalidToken", "The provided token is malformed or otherwise invalid.");
+  }
+  // Signature Version 2 presigned URLs (what s3cmd signurl makes): R2, like S3 in newer regions, takes only SigV4.
+  if (!hasQueryAuth && authorization === null && target.query.some(([name]) => name === "AWSAccessKeyId")) {
+    throw new S3Error(
+      "InvalidRequest",
+      `The authorization mechanism you have provided is not supported. Please use ${ALGORITHM}.`,
+    );
   }
   if (hasQueryAuth) return verify(request, target, config, parseQueryAuth(target, config));
   if (authorization !== null)
@@ -364,14 +385,21 @@ function verify(
     throw new S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256");
   }
   if (contentSha !== null) {
-    if (contentSha.startsWith("STREAMING-")) {
+    if (
+      contentSha.startsWith("STREAMING-") &&
+      !(contentSha === STREAMING_UNSIGNED_TRAILER && parsed.form === "header")
+    ) {
       throw new S3Error(
         "NotImplemented",
         `x-amz-content-sha256 ${contentSha} (aws-chunked uploads) is not implemented`,
         [["Header", "x-amz-content-sha256"]],
       );
     }
-    if (contentSha !== UNSIGNED_PAYLOAD && !/^[0-9a-f]{64}$/.test(contentSha)) {
+    if (
+      contentSha !== UNSIGNED_PAYLOAD &&
+      contentSha !== STREAMING_UNSIGNED_TRAILER &&
+      !/^[0-9a-f]{64}$/.test(contentSha)
+    ) {
       throw new S3Error(
         "InvalidArgument",
         "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value.",
@@ -419,7 +447,11 @@ function verify(
     parsed.form === "query" ? (contentSha ?? UNSIGNED_PAYLOAD) : payloadHash,
   ].join("\n");
   const scope = `${parsed.date}/${parsed.region}/${parsed.service}/${parsed.terminator}`;
-  const stringToSign = [ALGORITHM, parsed.amzDate, scope, toHex(hash("sha256", canonicalRequest))].join("\n");
+  // Header values arrive as one character per byte (latin1); a non-ASCII value was signed as those bytes, so the
+  // canonical request is hashed byte for byte rather than re-encoded as UTF-8. A value holding characters beyond
+  // one byte can only come from an in-process Request, whose signer saw UTF-8.
+  const canonicalBytes = requestBytes(canonicalRequest);
+  const stringToSign = [ALGORITHM, parsed.amzDate, scope, toHex(hash("sha256", canonicalBytes))].join("\n");
   const secret = config.secrets.get(parsed.accessKeyId) ?? "";
   const expected = toHex(hmacSha256(signingKey(secret, parsed.date, parsed.region), stringToSign));
   if (!safeEqual(expected, parsed.signature)) {
@@ -429,7 +461,7 @@ function verify(
       ["SignatureProvided", parsed.signature],
       ["StringToSignBytes", bytesOf(stringToSign)],
       ["CanonicalRequest", canonicalRequest],
-      ["CanonicalRequestBytes", bytesOf(canonicalRequest)],
+      ["CanonicalRequestBytes", hexBytes(canonicalBytes)],
     ];
     throw new S3Error(
       "SignatureDoesNotMatch",

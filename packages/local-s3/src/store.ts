@@ -1,4 +1,5 @@
-// All disk access lives here (node:fs is implemented by Node, Bun and Deno). Layout under `dir`:
+// The on-disk layout and its commit protocol; the bytes themselves are written and read by the engine in
+// file-io.ts, which never sees this layout. Layout under `dir`:
 //   <bucket>/objects/<sha256(key)>.json          commit record: the object's metadata, naming its data file
 //   <bucket>/objects/<sha256(key)>.<rand>.data   the object's bytes
 //   <bucket>/uploads/<uploadId>/upload.json      an in-progress multipart upload
@@ -9,8 +10,7 @@
 // path outside `dir` or collide with an internal file. A write lands in .tmp, is fsynced, then renamed into place;
 // the JSON record is renamed last, so a reader (or a restart after a crash) sees the old object or the new one.
 
-import { Buffer } from "node:buffer";
-import { constants, type Dirent } from "node:fs";
+import type { Dirent } from "node:fs";
 import {
   type FileHandle,
   mkdir,
@@ -25,7 +25,16 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
+import type { Checksum } from "./checksums.ts";
 import { hash, random, toHex } from "./digest.ts";
+import {
+  appendFile,
+  createTempFile,
+  fsyncDir,
+  streamFile,
+  type TempFile,
+  writeSmallFile,
+} from "./file-io.ts";
 
 /** Everything stored about an object besides its bytes. */
 export interface ObjectRecord {
@@ -36,6 +45,9 @@ export interface ObjectRecord {
   /** ISO-8601 with milliseconds. */
   lastModified: string;
   headers: StoredHeaders;
+  /** The flexible checksum the object was uploaded with (read it through checksums.ts's storedChecksum). */
+  checksum?: Checksum;
+  /** Written by versions before flexible checksums: a SHA-256 checksum, base64. */
   checksumSha256?: string;
   /** Data file name inside the bucket's objects directory. */
   data: string;
@@ -58,6 +70,16 @@ export interface UploadRecord {
   key: string;
   initiated: string;
   headers: StoredHeaders;
+  /** The checksum asked for at creation: every part carries one of this algorithm. */
+  checksum?: Pick<Checksum, "algorithm" | "type">;
+}
+
+/** What a completed upload answered, kept a while so a retried CompleteMultipartUpload gets the same answer. */
+export interface CompletedUpload {
+  key: string;
+  etag: string;
+  checksum?: Checksum;
+  completed: string;
 }
 
 export interface PartRecord {
@@ -65,83 +87,15 @@ export interface PartRecord {
   size: number;
   etag: string;
   lastModified: string;
-  checksumSha256?: string;
+  checksum?: Omit<Checksum, "type">;
   data: string;
-}
-
-/** A body being written: chunks go to a temp file, nothing is visible until it is committed. */
-export interface TempFile {
-  /** Queues a chunk; returns a promise only when the caller must wait for the disk to catch up. */
-  write(chunk: Uint8Array): Promise<void> | undefined;
-  /** Flushes, fsyncs and closes; call once before committing. */
-  finish(): Promise<void>;
-  /** Closes and removes the temp file; safe to call at any point, and more than once. */
-  discard(): Promise<void>;
-  readonly path: string;
-}
-
-/** Sequential reads of a byte range of an open data file. */
-export interface FileRange {
-  /**
-   * The next chunk (at most READ_CHUNK bytes), or undefined once the range is done. Reads into `into` when
-   * given (it must hold READ_CHUNK bytes; the chunk is a view of it), else into a new buffer.
-   */
-  read(into?: Uint8Array): Promise<Uint8Array | undefined>;
-  /** Closes the file early; safe to call more than once. */
-  close(): Promise<void>;
-}
-
-const fileRanges = new WeakMap<ReadableStream<Uint8Array>, FileRange>();
-
-/**
- * The file behind an object body stream made by the store, for a runtime entry that can send a file faster than
- * it can pump a Web stream (Node writes it straight to the socket). Taking it makes the caller the reader and
- * closer of the file; the stream itself must then be left unread.
- */
-export function takeFileRange(body: ReadableStream<Uint8Array> | null): FileRange | undefined {
-  const range = body ? fileRanges.get(body) : undefined;
-  if (body) fileRanges.delete(body);
-  return range;
-}
-
-function readRange(handle: FileHandle, start: number, end: number): FileRange {
-  let position = start;
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await handle.close().catch(() => {});
-  };
-  return {
-    // Each call claims its slice before awaiting, so reads may overlap (a sender reading ahead) and still come
-    // back in order.
-    async read(into) {
-      const at = position;
-      const length = Math.min(READ_CHUNK, end + 1 - at);
-      if (length <= 0 || closed) return undefined;
-      position += length;
-      // Not zero-filled: every byte handed on is one just read from disk.
-      const buffer = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, at);
-      if (bytesRead < length) throw new Error("stored object is shorter than its record");
-      return buffer;
-    },
-    close,
-  };
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const UPLOAD_ID = /^[0-9a-f]{48}$/;
-/** Buffering writes into ~1 MiB batches keeps syscalls few without holding much memory. */
-const WRITE_BATCH = 1 << 20;
-export const READ_CHUNK = 1 << 20;
-const MAX_INFLIGHT_WRITES = 4;
-/**
- * A large body is flushed to disk every this many bytes while it streams in (fdatasync on the thread pool,
- * one at a time), so the fsync before the commit only waits for the tail instead of the whole object.
- */
-const SYNC_EVERY = 32 << 20;
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
+/** How long a completed upload's answer is kept for retries of its CompleteMultipartUpload. */
+const COMPLETED_KEPT_MS = 24 * 60 * 60 * 1000;
 
 /** True when `name` is a bucket name S3 accepts (3–63 chars, lower-case letters, digits, `.` and `-`). */
 export function isValidBucketName(name: string): boolean {
@@ -186,18 +140,6 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-async function fsyncDir(path: string): Promise<void> {
-  // Makes the rename itself durable; not every platform lets a directory be opened, which only costs durability.
-  try {
-    const handle = await open(path, constants.O_RDONLY);
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {}
-}
-
 async function entries(path: string): Promise<Dirent[]> {
   try {
     return await readdir(path, { withFileTypes: true });
@@ -221,7 +163,11 @@ export class DiskStore {
       await this.sweepTemp(this.tmpDir(bucket.name));
       await this.sweepOrphans(join(this.bucketDir(bucket.name), "objects"));
       for (const upload of await entries(join(this.bucketDir(bucket.name), "uploads"))) {
-        await this.sweepOrphans(join(this.bucketDir(bucket.name), "uploads", upload.name));
+        const dir = join(this.bucketDir(bucket.name), "uploads", upload.name);
+        const completed = await stat(join(dir, "completed.json")).catch(() => undefined);
+        if (completed && Date.now() - completed.mtimeMs > COMPLETED_KEPT_MS)
+          await rm(dir, { recursive: true, force: true });
+        else await this.sweepOrphans(dir);
       }
     }
   }
@@ -347,110 +293,13 @@ export class DiskStore {
 
   /** Opens a temp file in the bucket for a body about to stream in. */
   async createTemp(bucket: string): Promise<TempFile> {
-    const path = join(this.tmpDir(bucket), tempName());
-    const handle = await open(path, "wx");
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    let position = 0;
-    // Positional writes may run concurrently on the thread pool; a few MiB in flight keeps the disk busy
-    // while the next batch arrives and is hashed, and bounds memory whatever the object size.
-    const inflight: Promise<unknown>[] = [];
-    let syncing: Promise<void> | undefined;
-    let unsynced = 0;
-    let closed = false;
-    const flush = async () => {
-      if (pendingBytes === 0) return;
-      const batch = pending;
-      const at = position;
-      position += pendingBytes;
-      unsynced += pendingBytes;
-      pending = [];
-      pendingBytes = 0;
-      const write = handle.writev(batch, at);
-      write.catch(() => {}); // observed when settled; this only keeps a failure from going unhandled meanwhile
-      inflight.push(write);
-      if (inflight.length >= MAX_INFLIGHT_WRITES) await inflight.shift();
-      if (unsynced >= SYNC_EVERY && !syncing) {
-        unsynced = 0;
-        syncing = handle.datasync().finally(() => {
-          syncing = undefined;
-        });
-        syncing.catch(() => {}); // the final sync reports the disk's failure, if any
-      }
-    };
-    const settle = async () => {
-      await Promise.all(inflight.splice(0));
-      await syncing?.catch(() => {});
-    };
-    return {
-      path,
-      write: (chunk) => {
-        pending.push(chunk);
-        pendingBytes += chunk.byteLength;
-        return pendingBytes >= WRITE_BATCH ? flush() : undefined;
-      },
-      finish: async () => {
-        await flush();
-        await settle();
-        await handle.sync();
-        closed = true;
-        await handle.close();
-      },
-      discard: async () => {
-        if (!closed) {
-          closed = true;
-          await settle().catch(() => {});
-          await handle.close().catch(() => {});
-        }
-        await rm(path, { force: true });
-      },
-    };
+    return createTempFile(join(this.tmpDir(bucket), tempName()));
   }
 
   private async writeJsonAtomic(bucket: string, path: string, value: unknown): Promise<void> {
     const tmp = join(this.tmpDir(bucket), `${tempName()}.json`);
-    const handle = await open(tmp, "wx");
-    try {
-      await handle.writeFile(JSON.stringify(value));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeSmallFile(tmp, JSON.stringify(value));
     await rename(tmp, path);
-  }
-
-  /** Streams bytes [start, end] of a stored file; the handle is closed when the stream ends or is cancelled. */
-  private streamFile(handle: FileHandle, start: number, end: number): ReadableStream<Uint8Array> {
-    const range = readRange(handle, start, end);
-    // One read ahead, issued by pull itself: a queuing strategy's read-ahead would start at construction,
-    // before a runtime entry has had the chance to take the whole range over.
-    let ahead: Promise<Uint8Array | undefined> | undefined;
-    const stream = new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          try {
-            const chunk = await (ahead ?? range.read());
-            ahead = chunk ? range.read() : undefined;
-            ahead?.catch(() => {}); // reported by the pull that awaits it
-            if (chunk) controller.enqueue(chunk);
-            else {
-              await range.close();
-              controller.close();
-            }
-          } catch (error) {
-            await range.close();
-            throw error;
-          }
-        },
-        async cancel() {
-          await ahead?.catch(() => {});
-          await range.close();
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    fileRanges.set(stream, range);
-    return stream;
   }
 
   // Objects
@@ -486,7 +335,7 @@ export class DiskStore {
       }
       return {
         record,
-        stream: (start, end) => this.streamFile(handle, start, end),
+        stream: (start, end) => streamFile(handle, start, end),
         close: () => handle.close(),
       };
     }
@@ -559,30 +408,14 @@ export class DiskStore {
         source.kind === "object"
           ? this.objectsDir(source.bucket)
           : this.uploadDir(source.bucket, source.uploadId ?? "");
-      const handle = await open(join(dir, source.file), "r");
-      try {
-        const size = (await handle.stat()).size;
-        const reader = this.streamFile(handle, 0, size - 1).getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          await temp.write(value);
-        }
-      } finally {
-        await handle.close().catch(() => {});
-      }
+      await appendFile(temp, join(dir, source.file));
     }
   }
 
   // Multipart uploads
 
-  async createUpload(
-    bucket: string,
-    key: string,
-    headers: StoredHeaders,
-    initiated: string,
-  ): Promise<UploadRecord> {
-    const record: UploadRecord = { uploadId: toHex(random(24)), key, initiated, headers };
+  async createUpload(bucket: string, fields: Omit<UploadRecord, "uploadId">): Promise<UploadRecord> {
+    const record: UploadRecord = { uploadId: toHex(random(24)), ...fields };
     const dir = this.uploadDir(bucket, record.uploadId);
     await mkdir(dir, { recursive: true });
     await this.writeJsonAtomic(bucket, join(dir, "upload.json"), record);
@@ -645,6 +478,25 @@ export class DiskStore {
   /** Runs `fn` holding the upload's lock (completion and abort must not interleave with part commits). */
   lockUpload<T>(bucket: string, uploadId: string, fn: () => Promise<T>): Promise<T> {
     return this.withLock(`upload\n${bucket}\n${uploadId}`, fn);
+  }
+
+  /**
+   * Ends a completed upload: its answer is kept (for a retried completion), its record and parts go. Call
+   * holding the upload's lock, after the object is committed.
+   */
+  async finishUpload(bucket: string, uploadId: string, result: CompletedUpload): Promise<void> {
+    const dir = this.uploadDir(bucket, uploadId);
+    await this.writeJsonAtomic(bucket, join(dir, "completed.json"), result);
+    await rm(join(dir, "upload.json"), { force: true });
+    for (const entry of await entries(dir)) {
+      if (entry.name.startsWith("part")) await rm(join(dir, entry.name), { force: true });
+    }
+  }
+
+  /** The answer of an upload completed within the last day, if this one was. */
+  async getCompletedUpload(bucket: string, uploadId: string): Promise<CompletedUpload | undefined> {
+    if (!isValidUploadId(uploadId)) return undefined;
+    return readJson<CompletedUpload>(join(this.uploadDir(bucket, uploadId), "completed.json"));
   }
 
   async deleteUpload(bucket: string, uploadId: string): Promise<void> {

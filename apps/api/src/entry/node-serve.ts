@@ -1,7 +1,8 @@
 // The Node seam: serves a fetch handler with @hono/node-server.
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve as honoServe } from "@hono/node-server";
-import { withNodeStreams } from "@signet/local-s3/node";
+import { deferContinue, withNodeStreams } from "@signet/local-s3/node";
 import type { Serve } from "../start.ts";
 
 /** How long close() lets in-flight requests finish before cutting their connections. */
@@ -38,5 +39,7 @@ export const serveNode: Serve = (fetch, { port, hostname }) =>
         });
       },
     );
+    // As S3 does: `100 Continue` only once a request is authenticated, other expectations served, not 417.
+    deferContinue(server as Server);
     server.once("error", reject);
   });
