@@ -1,0 +1,40 @@
+/**
+ * The database and the storage as the server has them, for commands that work on both (sweep, reconcile). With
+ * the embedded endpoint, its directory is served by a private local-s3 on a free port, so these commands work
+ * whether or not `pnpm start` is running.
+ */
+import type { Database } from "@signet/db";
+import type { Signer } from "@signet/signer";
+import { serveNode } from "../entry/node-serve.ts";
+import type { Config } from "../env.ts";
+import { loadDevSecrets, openDatabase, startStorage } from "../start.ts";
+import type { CliIo } from "./io.ts";
+
+export interface ServerDeps {
+  db: Database;
+  signer: Signer;
+  clock: () => Date;
+}
+
+/** Opens (and migrates) the database and the storage, runs `body`, and closes both. */
+export async function withServerDeps<T>(
+  config: Config,
+  io: CliIo,
+  body: (deps: ServerDeps) => Promise<T>,
+): Promise<T> {
+  const db = await openDatabase(config);
+  try {
+    const storage = await startStorage(
+      { ...config, localS3: { ...config.localS3, port: 0 }, host: "127.0.0.1" },
+      serveNode,
+      () => loadDevSecrets(config.dataDir),
+    );
+    try {
+      return await body({ db, signer: storage.signer, clock: io.clock });
+    } finally {
+      await storage.close();
+    }
+  } finally {
+    db.$client.close();
+  }
+}
