@@ -205,8 +205,9 @@ export async function reconcile(
     if (++checked % 1000 === 0) progress(`checking objects: ${checked} of ${objects.size}`);
     if (key.startsWith("u/")) {
       const row = byKey.get(key);
-      // A live row owns it; a row that left pending recently has a purge scheduled, which the sweeper does.
-      if (row && (LIVE.includes(row.status as (typeof LIVE)[number]) || row.purgeAfter !== null)) continue;
+      // A live row owns it; a row that left pending while its URL still works has a purge due later (sweeper).
+      if (row && LIVE.includes(row.status as (typeof LIVE)[number])) continue;
+      if (row?.purgeAfter && row.purgeAfter.getTime() > clock().getTime()) continue;
       const userId = row?.ownerId ?? key.split("/")[1];
       const finding: StorageFinding = {
         kind: "orphan-object",

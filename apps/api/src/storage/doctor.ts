@@ -474,7 +474,10 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
       }
     });
 
-    if (!options.quick) await multipartProbes(prefix, options, record, probe, uploads, written);
+    if (!options.quick) {
+      options.onProbe?.(TITLES.multipart);
+      await multipartProbes(prefix, options, record, uploads, written);
+    }
   } finally {
     options.onProbe?.(TITLES.cleanup);
     const left: string[] = [];
@@ -492,53 +495,55 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   return checks;
 }
 
-type Record_ = (
+type Recorder = (
   id: CheckId,
   status: CheckStatus,
   detail: string,
   advice?: { impact: string; fix: string },
 ) => void;
 
-/** R2's part rule, then a multipart upload with equal parts (what Signet sends) completed. */
+const MULTIPART_IMPACT = "files above the multipart threshold cannot be uploaded";
+
+/**
+ * R2's part rule, then a multipart upload with equal parts completed the way Signet completes it: with the ETags
+ * the server reads from ListParts. A step the storage does not support fails both rows with its name.
+ */
 async function multipartProbes(
   prefix: string,
   options: DoctorOptions,
-  record: Record_,
-  probe: (id: CheckId, body: () => Promise<void>) => Promise<void>,
+  record: Recorder,
   uploads: { key: string; uploadId: string }[],
   written: Set<string>,
 ): Promise<void> {
   const { storage } = options;
   const key = `${prefix}multipart.bin`;
-  let uploadId: string | undefined;
-  let partsUploaded = false;
-  let completed = false;
-  await probe("part-rule", async () => {
-    ({ uploadId } = await storage.createMultipartUpload(key, { contentType: "application/octet-stream" }));
+  let step = "CreateMultipartUpload";
+  let ruleRecorded = false;
+  try {
+    const { uploadId } = await storage.createMultipartUpload(key, {
+      contentType: "application/octet-stream",
+    });
     uploads.push({ key, uploadId });
     written.add(key);
-    // Part 2 (the last) is larger than part 1: R2 refuses that, AWS S3 accepts it.
+    // Part 2 (the last) is larger than part 1: R2 refuses that at completion, AWS S3 accepts it.
     for (const [partNumber, size] of [
       [1, 5 * MiB],
       [2, 5 * MiB + 1],
     ] as const) {
+      step = `UploadPart ${partNumber} (presigned)`;
       const signed = await storage.presignUploadPart(key, uploadId, partNumber, {
         expiresIn: PROBE_TTL,
         contentLength: size,
       });
       const response = await send(signed, options.origin, new Uint8Array(size));
-      if (!response.ok) {
-        const error = await s3ErrorOf(response);
-        record("part-rule", "fail", `part ${partNumber} refused: ${error.code} (HTTP ${response.status})`, {
-          impact: "files above the multipart threshold cannot be uploaded",
-          fix: "use a storage that supports presigned UploadPart (R2, AWS S3, MinIO, Ceph RGW)",
-        });
-        return;
-      }
+      if (!response.ok) throw await s3ErrorOf(response);
       await response.body?.cancel();
     }
-    partsUploaded = true;
+    step = "ListParts";
     const parts = await storage.listParts(key, uploadId);
+    step = "CompleteMultipartUpload";
+    let completed = false;
+    ruleRecorded = true;
     try {
       await storage.completeMultipartUpload(key, uploadId, parts);
       completed = true;
@@ -551,28 +556,24 @@ async function multipartProbes(
       if (!(error instanceof S3Error)) throw error;
       record("part-rule", "ok", `refused: ${error.code}`);
     }
-  });
-  await probe("multipart", async () => {
-    if (!uploadId || !partsUploaded) {
-      record("multipart", "skip", "not run: no parts were uploaded");
-      return;
+    if (!completed) {
+      // Part 1 alone: equal parts, as Signet plans them.
+      await storage.completeMultipartUpload(
+        key,
+        uploadId,
+        parts.filter((p) => p.partNumber === 1),
+      );
     }
-    if (completed) {
-      record("multipart", "ok", "completed (with unequal parts)");
-      return;
-    }
-    // Part 1 alone: equal parts, as Signet plans them, with the ETags the server read itself.
-    const parts = (await storage.listParts(key, uploadId)).filter((p) => p.partNumber === 1);
-    try {
-      await storage.completeMultipartUpload(key, uploadId, parts);
-      record("multipart", "ok", "completed with the ETags read from ListParts");
-    } catch (error) {
-      record("multipart", "fail", describeError(error), {
-        impact: "files above the multipart threshold cannot be uploaded",
-        fix: "use a storage that supports CompleteMultipartUpload with S3's rules (R2, AWS S3, MinIO)",
-      });
-    }
-  });
+    record("multipart", "ok", "completed with the ETags read from ListParts");
+  } catch (error) {
+    const advice = {
+      impact: MULTIPART_IMPACT,
+      fix: `use a storage that supports ${step} (R2, AWS S3, MinIO, Ceph RGW)`,
+    };
+    const detail = `${step}: ${describeError(error)}`;
+    if (!ruleRecorded) record("part-rule", "fail", detail, advice);
+    record("multipart", "fail", detail, advice);
+  }
 }
 
 /**
