@@ -1,6 +1,6 @@
 /** `signet reconcile [--fix]`: quota drift, objects without rows and rows without objects. */
 import { Command } from "commander";
-import { reconcile, reconcileClean, type StorageFindingKind } from "../services/reconcile.ts";
+import type { StorageFindingKind } from "../services/reconcile.ts";
 import { type CliIo, EXIT, loadConfig, progressLine, table } from "./io.ts";
 import { withServerDeps } from "./server-deps.ts";
 
@@ -26,6 +26,7 @@ Objects outside these layouts are only listed. Exit 1 while anything is left to 
     )
     .action(async (flags: { fix?: boolean; json?: boolean }) => {
       const config = loadConfig(io);
+      const { reconcile, reconcileClean } = await import("../services/reconcile.ts");
       const progress = progressLine(io, flags.json === true);
       const result = await withServerDeps(config, io, (deps) =>
         reconcile(deps, {

@@ -5,9 +5,7 @@
  */
 import type { Database } from "@signet/db";
 import type { Signer } from "@signet/signer";
-import { serveNode } from "../entry/node-serve.ts";
 import type { Config } from "../env.ts";
-import { loadDevSecrets, openDatabase, startStorage } from "../start.ts";
 import type { CliIo } from "./io.ts";
 
 export interface ServerDeps {
@@ -22,6 +20,9 @@ export async function withServerDeps<T>(
   io: CliIo,
   body: (deps: ServerDeps) => Promise<T>,
 ): Promise<T> {
+  // Loaded on demand, so commands that need neither (presign, cors, doctor) start fast.
+  const { loadDevSecrets, openDatabase, startStorage } = await import("../start.ts");
+  const { serveNode } = await import("../entry/node-serve.ts");
   const db = await openDatabase(config);
   try {
     const storage = await startStorage(

@@ -4,7 +4,6 @@
  */
 import { createSigner, type Signer } from "@signet/signer";
 import type { Config } from "../env.ts";
-import { loadDevSecrets } from "../start.ts";
 import { UsageError } from "./io.ts";
 
 export interface CliStorage {
@@ -32,6 +31,8 @@ export async function connectStorage(config: Config): Promise<CliStorage> {
       "LOCAL_S3_PORT: 0 means a random port chosen at start-up; set S3_ENDPOINT to the local-s3 URL that `pnpm start` printed",
     );
   }
+  // Loaded on demand: start.ts pulls in the whole server, which a command against S3_ENDPOINT never needs.
+  const { loadDevSecrets } = await import("../start.ts");
   const secrets = await loadDevSecrets(config.dataDir);
   const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host === "::" ? "[::1]" : config.host;
   const endpoint = `http://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${config.localS3.port}`;

@@ -1,9 +1,5 @@
 /** `signet sweep`: resolves expired pending uploads once (the server also does this every minute). */
 import { Command } from "commander";
-import { jsonLogger } from "../deps.ts";
-import { redactingLogger } from "../http/redact.ts";
-import { sweep } from "../services/sweeper.ts";
-import { SWEEP_GRACE_SECONDS } from "../start.ts";
 import { type CliIo, EXIT, loadConfig } from "./io.ts";
 import { withServerDeps } from "./server-deps.ts";
 
@@ -13,6 +9,10 @@ export function sweepCommand(io: CliIo): Command {
     .option("--json", "print the counts as JSON")
     .action(async (flags: { json?: boolean }) => {
       const config = loadConfig(io);
+      const { jsonLogger } = await import("../deps.ts");
+      const { redactingLogger } = await import("../http/redact.ts");
+      const { sweep } = await import("../services/sweeper.ts");
+      const { SWEEP_GRACE_SECONDS } = await import("../start.ts");
       const result = await withServerDeps(config, io, (deps) =>
         sweep({
           ...deps,
