@@ -296,39 +296,49 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
         contentType: "text/plain",
         contentLength: 1,
       });
+      const preflight = async (headers: string[]) => {
+        const response = await fetch(signed.url, {
+          method: "OPTIONS",
+          headers: {
+            origin,
+            "access-control-request-method": "PUT",
+            ...(headers.length > 0 ? { "access-control-request-headers": headers.join(",") } : {}),
+          },
+        });
+        await response.body?.cancel();
+        const allowed = listHeader(response, "access-control-allow-headers");
+        const ok =
+          response.ok &&
+          originAllowed(response, origin) &&
+          listHeader(response, "access-control-allow-methods").includes("put") &&
+          (allowed.includes("*") || headers.every((h) => allowed.includes(h)));
+        return { ok, status: response.status };
+      };
       const requested = [...UPLOAD_CORS_HEADERS].sort();
-      const response = await fetch(signed.url, {
-        method: "OPTIONS",
-        headers: {
-          origin,
-          "access-control-request-method": "PUT",
-          "access-control-request-headers": requested.join(","),
-        },
-      });
-      await response.body?.cancel();
+      if ((await preflight(requested)).ok) {
+        record("cors-preflight", "ok", `PUT from ${origin} with ${requested.length} headers allowed`);
+        return;
+      }
       const advice = {
         impact: `browsers at ${origin} cannot upload: the preflight is refused`,
         fix: corsFix(origin),
       };
-      if (!response.ok || !originAllowed(response, origin)) {
-        record(
-          "cors-preflight",
-          "fail",
-          `HTTP ${response.status}, no rule allows PUT from ${origin} with these headers`,
-          advice,
-        );
+      // S3 answers a refused preflight with a bare 403: ask header by header to name what the rule lacks.
+      const bare = await preflight([]);
+      if (!bare.ok) {
+        record("cors-preflight", "fail", `no rule allows PUT from ${origin} (HTTP ${bare.status})`, advice);
         return;
       }
-      const methods = listHeader(response, "access-control-allow-methods");
-      const allowed = listHeader(response, "access-control-allow-headers");
-      const missing = allowed.includes("*") ? [] : requested.filter((h) => !allowed.includes(h));
-      if (!methods.includes("put")) {
-        record("cors-preflight", "fail", "PUT is not an allowed method", advice);
-      } else if (missing.length > 0) {
-        record("cors-preflight", "fail", `headers not allowed: ${missing.join(", ")}`, advice);
-      } else {
-        record("cors-preflight", "ok", `PUT from ${origin} with ${requested.length} headers allowed`);
-      }
+      const missing: string[] = [];
+      for (const header of requested) if (!(await preflight([header])).ok) missing.push(header);
+      record(
+        "cors-preflight",
+        "fail",
+        missing.length > 0
+          ? `headers not allowed: ${missing.join(", ")}`
+          : "each header is allowed alone, but no single rule allows them all",
+        advice,
+      );
     });
 
     await probe("cors-etag", async () => {
@@ -587,8 +597,8 @@ export async function warnAboutStorage(options: {
 }): Promise<void> {
   try {
     const checks = await runDoctor({ storage: options.storage, origin: options.origin, quick: true });
-    for (const check of checks) {
-      if (check.status !== "warn" && check.status !== "fail") continue;
+    const problems = checks.filter((check) => check.status === "warn" || check.status === "fail");
+    for (const check of problems) {
       options.logger({
         level: "warn",
         msg: `storage: ${check.title}: ${check.detail}`,
@@ -597,6 +607,7 @@ export async function warnAboutStorage(options: {
         ...(check.fix ? { fix: check.fix } : {}),
       });
     }
+    options.logger({ level: "info", msg: "storage checked", problems: problems.length });
   } catch (error) {
     options.logger({ level: "warn", msg: "storage check failed", error: describeError(error) });
   }
