@@ -3,6 +3,8 @@
  * The `signet` operator CLI: dispatch only; each command lives in its own module under cli/. Configuration comes
  * from the same environment variables (and env module) as the server.
  */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { S3Error, SignerInputError } from "@signet/signer";
 import { Command, CommanderError } from "commander";
 import { corsCommand } from "./cli/cors.ts";
@@ -101,7 +103,18 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/cli.ts")) {
+/** Whether this module is the process's entry: run directly, or through the package's `signet` bin symlink. */
+function isEntry(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
   runCli(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
