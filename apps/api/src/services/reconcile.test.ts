@@ -1,4 +1,4 @@
-import { auditEvent, file, userQuota } from "@signet/db";
+import { auditEvent, file, profileImage, user, userQuota } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {
@@ -184,5 +184,24 @@ describe("reconcile", () => {
     const report = await reconcile({ ...h.deps, signer: h.signer }, { fix: true });
     expect(report.storage).toEqual([]);
     expect(report.quota).toEqual([]);
+  });
+
+  it("drops a current profile image whose object is gone, audited; an assigned key with no image yet is fine", async () => {
+    await using h = await createHarness();
+    const alice = await h.signUp();
+    const bob = await h.signUp();
+    const key = crypto.randomUUID();
+    await h.db.update(user).set({ image: key }).where(eq(user.id, alice.id));
+    await h.db
+      .insert(profileImage)
+      .values({ userId: alice.id, contentType: "image/png", size: 10, version: 1, updatedAt: h.now() });
+    // Bob was given a key when he asked for an upload URL, and never completed: no image, nothing missing.
+    await h.db.update(user).set({ image: crypto.randomUUID() }).where(eq(user.id, bob.id));
+
+    const report = await reconcile({ ...h.deps, signer: h.signer }, { fix: true });
+    expect(report.storage).toEqual([{ kind: "missing-profile-image", key, userId: alice.id, fixed: true }]);
+    expect(await h.db.select().from(profileImage)).toEqual([]);
+    const [event] = await audits(h, "profile.reconcile_missing");
+    expect(event).toMatchObject({ actorId: alice.id, objectKey: key });
   });
 });

@@ -342,8 +342,8 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     });
 
     await probe("cors-etag", async () => {
-      if (!uploadResponse) {
-        record("cors-etag", "skip", "not run: the upload probe did not answer");
+      if (!uploadResponse || !uploaded) {
+        record("cors-etag", "skip", "not run: the upload probe failed");
         return;
       }
       const advice = {
