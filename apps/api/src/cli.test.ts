@@ -23,10 +23,33 @@ describe("signet CLI", () => {
     expect(lines).toEqual(["migrations applied", "migrations applied"]);
   });
 
-  it("refuses an unknown command with the usage", async () => {
-    const lines: string[] = [];
-    expect(await runCli(["frobnicate"], { out: (l) => lines.push(l) })).toBe(2);
-    expect(lines[0]).toMatch(/^usage: signet/);
+  it("refuses an unknown command or option with exit 2, naming it; --help lists every command and exit code", async () => {
+    const errors: string[] = [];
+    expect(await runCli(["frobnicate"], { out: () => {}, err: (l) => errors.push(l) })).toBe(2);
+    expect(errors.join("\n")).toMatch(/unknown command 'frobnicate'/);
+    errors.length = 0;
+    expect(await runCli(["doctor", "--frob"], { out: () => {}, err: (l) => errors.push(l) })).toBe(2);
+    expect(errors.join("\n")).toMatch(/unknown option '--frob'/);
+    const help: string[] = [];
+    expect(await runCli(["--help"], { out: (l) => help.push(l) })).toBe(0);
+    for (const command of ["presign", "cors", "doctor", "reconcile", "sweep", "migrate"]) {
+      expect(help.join("\n")).toMatch(new RegExp(`^  ${command} `, "m"));
+    }
+    expect(help.join("\n")).toMatch(/^ {2}3 {2}bad configuration/m);
+  });
+
+  it("names a bad variable with exit 3 and a bad argument with exit 2", async () => {
+    const errors: string[] = [];
+    const err = (l: string) => errors.push(l);
+    expect(await runCli(["presign", "k"], { env: { UPLOAD_URL_TTL: "0" }, out: () => {}, err })).toBe(3);
+    expect(errors.pop()).toMatch(/^signet: UPLOAD_URL_TTL: /);
+    const env = { DATA_DIR: join(dir, "args") };
+    expect(await runCli(["presign", "k", "--expires-in", "604801"], { env, out: () => {}, err })).toBe(2);
+    expect(errors.pop()).toBe('signet: --expires-in: must be a whole number from 1 to 604800 (got "604801")');
+    expect(await runCli(["presign", "a/../b"], { env, out: () => {}, err })).toBe(2);
+    expect(errors.pop()).toMatch(/^signet: <key>: /);
+    expect(await runCli(["presign", "k", "--method", "PUT"], { env, out: () => {}, err })).toBe(2);
+    expect(errors.pop()).toMatch(/^signet: --content-length: required/);
   });
 
   it("sweeps an upload left pending by a stopped server: the arrived object becomes ready", async () => {

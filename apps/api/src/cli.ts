@@ -1,79 +1,125 @@
 #!/usr/bin/env tsx
 /**
- * `signet migrate`: applies database migrations. `signet sweep`: resolves expired pending uploads once (the server
- * also does this every minute). Configuration comes from the same environment variables as the server.
+ * The `signet` operator CLI: dispatch only; each command lives in its own module under cli/. Configuration comes
+ * from the same environment variables (and env module) as the server.
  */
-import { serveNode } from "./entry/node-serve.ts";
-import { ConfigError, parseEnv, readEnv } from "./env.ts";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { S3Error, SignerInputError } from "@signet/signer";
+import { Command, CommanderError } from "commander";
+import { corsCommand } from "./cli/cors.ts";
+import { doctorCommand } from "./cli/doctor.ts";
+import { type CliIo, EXIT, EXIT_CODES_HELP, UsageError } from "./cli/io.ts";
+import { migrateCommand } from "./cli/migrate.ts";
+import { presignCommand } from "./cli/presign.ts";
+import { reconcileCommand } from "./cli/reconcile.ts";
+import { sweepCommand } from "./cli/sweep.ts";
+import { ConfigError } from "./env.ts";
 import { redact } from "./redact.ts";
-import { appConfig, createSignet } from "./signet.ts";
-import { loadDevSecrets, openDatabase, startStorage } from "./start.ts";
-
-const USAGE = "usage: signet <migrate|sweep>";
 
 export interface CliOptions {
   /** Raw environment; defaults to the process environment. */
   env?: Record<string, string | undefined>;
+  /** Result lines (stdout by default). */
   out?: (line: string) => void;
+  /** Diagnostic lines (stderr by default). */
+  err?: (line: string) => void;
   clock?: () => Date;
+  /** Show progress on stderr (default: when stderr is a terminal). */
+  interactive?: boolean;
 }
 
-/** Runs one CLI command; returns the exit code. */
+function lines(write: (line: string) => void): (text: string) => void {
+  return (text) => {
+    for (const line of text.replace(/\n$/, "").split("\n")) write(line);
+  };
+}
+
+/** The exit code and message for an error a command threw. */
+function failure(error: unknown): { code: number; message: string } {
+  if (error instanceof UsageError) return { code: EXIT.usage, message: error.message };
+  if (error instanceof ConfigError) return { code: EXIT.config, message: error.message };
+  if (error instanceof SignerInputError)
+    return { code: EXIT.config, message: `${error.field}: ${error.rule}` };
+  if (error instanceof S3Error) {
+    return {
+      code: EXIT.failed,
+      message: `storage refused: ${error.code} (HTTP ${error.status}): ${error.message}`,
+    };
+  }
+  const cause = (error as { cause?: { code?: string } })?.cause?.code;
+  if (cause) return { code: EXIT.failed, message: `could not reach the storage or database: ${cause}` };
+  return { code: EXIT.failed, message: redact(String((error as Error)?.stack ?? error)) };
+}
+
+/** Runs one CLI command; returns the exit code (see EXIT). */
 export async function runCli(args: string[], options: CliOptions = {}): Promise<number> {
-  const out = options.out ?? ((line: string) => console.log(line));
-  const command = args[0];
-  if (command !== "migrate" && command !== "sweep") {
-    out(USAGE);
-    return command === undefined || command === "--help" ? 0 : 2;
+  const io: CliIo = {
+    env: options.env,
+    out: options.out ?? ((line) => console.log(line)),
+    err: options.err ?? ((line) => console.error(line)),
+    clock: options.clock ?? (() => new Date()),
+    interactive: options.interactive ?? process.stderr.isTTY === true,
+    exitCode: EXIT.ok,
+  };
+  const program = new Command("signet")
+    .description("Signet's operator command line; reads the same environment variables as the server")
+    .addHelpText("after", EXIT_CODES_HELP)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: lines(io.out), writeErr: lines(io.err) });
+  for (const command of [
+    presignCommand(io),
+    corsCommand(io),
+    doctorCommand(io),
+    reconcileCommand(io),
+    sweepCommand(io),
+    migrateCommand(io),
+  ]) {
+    program.addCommand(command);
   }
-  const config = options.env ? parseEnv(options.env) : readEnv();
-  const db = await openDatabase(config);
+  // Subcommands inherit neither exitOverride nor the output: set them on every level.
+  const configure = (command: Command) => {
+    command.exitOverride().configureOutput({ writeOut: lines(io.out), writeErr: lines(io.err) });
+    command.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
+
   try {
-    if (command === "migrate") {
-      out("migrations applied");
-      return 0;
+    if (args.length === 0) {
+      program.outputHelp();
+      return EXIT.ok;
     }
-    // With the embedded endpoint, sweep its directory through a private local-s3 on a free port.
-    const storage = await startStorage(
-      { ...config, localS3: { ...config.localS3, port: 0 }, host: "127.0.0.1" },
-      serveNode,
-      () => loadDevSecrets(config.dataDir),
-    );
-    try {
-      const signet = createSignet(
-        appConfig(config, {
-          publicUrl: config.publicUrl ?? "http://localhost",
-          s3Endpoint: storage.endpoint,
-          storage: storage.local ? "local" : "s3",
-        }),
-        {
-          db,
-          storage: storage.signer,
-          authSecret: config.betterAuthSecret ?? (await loadDevSecrets(config.dataDir)).betterAuthSecret,
-          ...(options.clock ? { clock: options.clock } : {}),
-        },
-      );
-      const result = await signet.sweep();
-      out(
-        `swept: ${result.ready} ready, ${result.rejected} rejected, ${result.stagingRemoved} staging objects removed, ${result.purged} purged`,
-      );
-      return 0;
-    } finally {
-      await storage.close();
+    await program.parseAsync(args, { from: "user" });
+    return io.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exitCode 0; everything else commander refuses is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-  } finally {
-    db.$client.close();
+    const { code, message } = failure(error);
+    io.err(`signet: ${message}`);
+    return code;
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/cli.ts")) {
+/** Whether this module is the process's entry: run directly, or through the package's `signet` bin symlink. */
+function isEntry(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
   runCli(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
-      console.error(
-        error instanceof ConfigError ? `signet: ${error.message}` : redact(String(error?.stack ?? error)),
-      );
-      process.exit(1);
+      console.error(redact(String(error?.stack ?? error)));
+      process.exit(EXIT.failed);
     },
   );
 }

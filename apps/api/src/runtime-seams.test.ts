@@ -20,6 +20,8 @@ const RUNTIME_SPECIFIC =
  */
 const SEAMS: Record<string, RegExp> = {
   "apps/api/src/entry/": /.*/,
+  // The operator CLI runs on Node only (a tsx bin); it resolves its own path to know it is the entry.
+  "apps/api/src/cli.ts": /^node:(fs|url)$/,
   "apps/api/src/start.ts": /^node:(fs\/promises|path|url)$/,
   "apps/api/src/env.ts": /^node:(url|path)$/,
   "apps/api/src/http/static.ts": /^node:(fs\/promises|path)$/,

@@ -12,6 +12,8 @@ import { type Config, parseEnv, readEnv } from "./env.ts";
 import { jsonLogger, type Logger, type Peer } from "./ground.ts";
 import { redactingLogger } from "./redact.ts";
 import { appConfig, createSignet } from "./signet.ts";
+import { spaCorsRule } from "./storage/cors-rule.ts";
+import { warnAboutStorage } from "./storage/doctor.ts";
 
 /** Serves a fetch handler on a port (0 = any free port); the only runtime-specific piece. */
 export type Serve = (
@@ -113,16 +115,6 @@ function urlHost(hostname: string): string {
   return hostname.includes(":") ? `[${hostname}]` : hostname;
 }
 
-/** The headers the SPA's PUT sends (all signed), which the bucket's CORS rule must allow by name. */
-export const UPLOAD_CORS_HEADERS = [
-  "content-type",
-  "if-none-match",
-  "x-amz-checksum-sha256",
-  "x-amz-meta-original-filename",
-  "x-amz-meta-uploaded-by",
-  "x-amz-meta-uploaded-at",
-];
-
 /** The storage the app signs for: a real bucket as configured, or the embedded local-s3 started here. */
 export async function startStorage(
   config: Config,
@@ -190,15 +182,10 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
     const publicUrl = config.publicUrl ?? `http://localhost:${api.port}`;
 
     if (storage.local) {
-      await storage.signer.putBucketCors([
-        {
-          allowedOrigins: [publicUrl],
-          allowedMethods: ["GET", "HEAD", "PUT"],
-          allowedHeaders: UPLOAD_CORS_HEADERS,
-          exposeHeaders: ["ETag"],
-          maxAgeSeconds: 3600,
-        },
-      ]);
+      await storage.signer.putBucketCors([spaCorsRule(publicUrl)]);
+    } else {
+      // The quick doctor against a real bucket, in the background: warnings only, never a refused start.
+      void warnAboutStorage({ storage: storage.signer, origin: publicUrl, logger });
     }
 
     const settled = appConfig(config, {

@@ -25,3 +25,4 @@ export type {
   UploadedPart,
 } from "./s3-calls.ts";
 export { createSigner, r2Endpoint, type Signer } from "./signer.ts";
+export { s3ErrorOf } from "./xml.ts";

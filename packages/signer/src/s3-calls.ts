@@ -1,7 +1,7 @@
 import { AwsClient } from "aws4fetch";
 import { md5Base64 } from "./crypto.ts";
 import { encodeKey, uriEncode } from "./encode.ts";
-import { type S3Error, SignerInputError } from "./errors.ts";
+import { SignerInputError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { amzDate } from "./sigv4.ts";
 import {
@@ -11,7 +11,7 @@ import {
   checkOpaque,
   metadataHeaders,
 } from "./validate.ts";
-import { escapeXml, parseS3Error, s3ErrorFrom, xmlElements, xmlText, xmlTexts } from "./xml.ts";
+import { escapeXml, parseS3Error, s3ErrorFrom, s3ErrorOf, xmlElements, xmlText, xmlTexts } from "./xml.ts";
 
 /** What HEAD tells about a stored object. */
 export interface HeadObjectResult {
@@ -150,13 +150,8 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
     });
   }
 
-  /** The S3Error a failed response carries (its XML body, status and request id). */
-  async function errorOf(response: Response): Promise<S3Error> {
-    return s3ErrorFrom(await response.text(), response.status, response.headers.get("x-amz-request-id"));
-  }
-
   async function fail(response: Response): Promise<never> {
-    throw await errorOf(response);
+    throw await s3ErrorOf(response);
   }
 
   // For idempotent removals a 404 about the thing being removed is success; a missing bucket is not.
@@ -165,7 +160,7 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
       await response.body?.cancel();
       return;
     }
-    const error = await errorOf(response);
+    const error = await s3ErrorOf(response);
     if (response.status === 404 && (error.code === absentCode || error.code === "NotFound")) return;
     throw error;
   }
@@ -354,7 +349,7 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
     async getBucketCors() {
       const response = await send("GET", bucketPath, { cors: "" });
       if (response.status === 404) {
-        const error = await errorOf(response);
+        const error = await s3ErrorOf(response);
         if (error.code === "NoSuchCORSConfiguration") return [];
         throw error;
       }
@@ -385,7 +380,7 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
         await response.body?.cancel();
         return;
       }
-      const error = await errorOf(response);
+      const error = await s3ErrorOf(response);
       if (error.code !== "BucketAlreadyOwnedByYou") throw error;
     },
   };

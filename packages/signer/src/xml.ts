@@ -95,3 +95,11 @@ export function s3ErrorFrom(body: string, status: number, requestId?: string | n
     requestId: requestId || undefined,
   });
 }
+
+/**
+ * The S3Error a failed response carries (its `<Error>` body, or its status when there is none). For callers that
+ * send presigned requests themselves, as a browser would; consumes the body.
+ */
+export async function s3ErrorOf(response: Response): Promise<S3Error> {
+  return s3ErrorFrom(await response.text(), response.status, response.headers.get("x-amz-request-id"));
+}

@@ -1,5 +1,5 @@
 /** A backlog of expired pending uploads (after a crash) is settled in one pass, its quota given back. */
-import { file, userQuota } from "@signet/db";
+import { auditEvent, file, userQuota } from "@signet/db";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "../testing/harness.ts";
@@ -15,6 +15,18 @@ afterAll(async () => {
 });
 
 describe("sweeper", () => {
+  it("corrects reserved bytes that no live row accounts for, and audits the correction", async () => {
+    const u = await h.signUp();
+    // What a crash between a reservation and its row (an older version) or a failed release leaves behind.
+    await h.db.insert(userQuota).values({ userId: u.id, reservedBytes: 1024 });
+    const result = await h.signet.sweep();
+    expect(result.quotaCorrected).toBeGreaterThanOrEqual(1);
+    const [quota] = await h.db.select().from(userQuota).where(eq(userQuota.userId, u.id));
+    expect(quota?.reservedBytes).toBe(0);
+    const events = await h.db.select().from(auditEvent).where(eq(auditEvent.action, "quota.reconcile"));
+    expect(events.some((e) => e.objectKey.includes(u.id) || e.actorId === u.id)).toBe(true);
+  });
+
   it("settles all 971 expired pending uploads in one pass and releases their quota", async () => {
     const u = await h.signUp();
     const count = 971;

@@ -12,6 +12,7 @@ import type { AppDeps } from "../deps.ts";
 import { recordFileEvent } from "./audit.ts";
 import { settlePending } from "./files.ts";
 import { pruneRateLimits } from "./limits.ts";
+import { reconcileQuota } from "./reconcile.ts";
 
 export interface SweepResult {
   ready: number;
@@ -19,6 +20,8 @@ export interface SweepResult {
   stagingRemoved: number;
   /** Keys of aborted or refused uploads deleted again after their URL died (a racing PUT may have landed). */
   purged: number;
+  /** Users whose reserved bytes drifted from their live rows and were corrected. */
+  quotaCorrected: number;
 }
 
 export interface SweepOptions {
@@ -63,7 +66,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     concurrency: options.concurrency ?? 8,
     deadline: performance.now() + (options.budgetMs ?? 45_000),
   };
-  const result: SweepResult = { ready: 0, rejected: 0, stagingRemoved: 0, purged: 0 };
+  const result: SweepResult = { ready: 0, rejected: 0, stagingRemoved: 0, purged: 0, quotaCorrected: 0 };
 
   await drain(
     (after, limit) =>
@@ -138,9 +141,9 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     paging,
   );
 
-  // Quota drift: once every due upload is settled, services/reconcile.ts (the `signet reconcile` command) is
-  // the place that recomputes each user's reserved bytes from their live rows (pending + ready); a pass that
-  // should also reconcile calls it here.
+  // Once every due upload is settled, reserved bytes that no live row accounts for (a crash between statements
+  // of an older version, a hand-edited database) are corrected from the rows and audited.
+  result.quotaCorrected = (await reconcileQuota(deps, { fix: true })).length;
   await pruneRateLimits(db, clock);
   return result;
 }
