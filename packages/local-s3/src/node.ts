@@ -136,6 +136,16 @@ export function deferContinue(server: Server): void {
   });
 }
 
+/**
+ * Keeps idle keep-alive connections open longer than clients keep them (undici about 4 s, browsers and SDKs up to
+ * a minute). With Node's default of 5 s the server may close a connection in the same moment a client reuses it,
+ * and that request fails with "other side closed"; a longer server timeout leaves the closing to the client.
+ */
+export function keepIdleConnectionsLonger(server: Server): void {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+}
+
 /** Serves `fetch` on Node's HTTP server; resolves once the port is bound. */
 export function listenNode(
   fetch: (request: Request) => Promise<Response>,
@@ -156,6 +166,7 @@ export function listenNode(
         resolve({ port: info.port, url: `http://${host}:${info.port}`, close, [Symbol.asyncDispose]: close });
       },
     );
+    keepIdleConnectionsLonger(server as Server);
     deferContinue(server as Server);
     server.once("error", reject);
   });

@@ -2,7 +2,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve as honoServe } from "@hono/node-server";
-import { deferContinue, withNodeStreams } from "@signet/local-s3/node";
+import { deferContinue, keepIdleConnectionsLonger, withNodeStreams } from "@signet/local-s3/node";
 import type { Serve } from "../start.ts";
 
 /** How long close() lets in-flight requests finish before cutting their connections. */
@@ -40,6 +40,7 @@ export const serveNode: Serve = (fetch, { port, hostname }) =>
       },
     );
     // As S3 does: `100 Continue` only once a request is authenticated, other expectations served, not 417.
+    keepIdleConnectionsLonger(server as Server);
     deferContinue(server as Server);
     server.once("error", reject);
   });
