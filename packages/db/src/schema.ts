@@ -190,3 +190,37 @@ export const profileImage = sqliteTable("profile_image", {
   version: integer("version").notNull(),
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
+
+/**
+ * An account deletion that was asked for and not yet finished. The row holds no personal data (the user id is a
+ * random id): it outlives the user row so that a deletion interrupted midway is finished by the next attempt or
+ * by the sweeper, and so that the person's key prefixes are swept once more after every upload URL they were
+ * given has expired (a PUT with a still-valid URL could land after the first pass).
+ */
+export const accountDeletion = sqliteTable(
+  "account_deletion",
+  {
+    userId: text("user_id").primaryKey(),
+    /** The profile image key (a UUID), kept because the user row that names it is deleted. */
+    imageKey: text("image_key"),
+    requestedAt: integer("requested_at", { mode: "timestamp_ms" }).notNull(),
+    /** Last time a pass started; the sweeper leaves a deletion alone while a pass may still be running. */
+    attemptedAt: integer("attempted_at", { mode: "timestamp_ms" }).notNull(),
+    /** Set once every row and object is gone; the row stays until `purgeAfter` for the last sweep. */
+    finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
+    /** When the last upload URL issued to the person expires: the prefixes are swept once more after it. */
+    purgeAfter: integer("purge_after", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("account_deletion_attempted_idx").on(t.finishedAt, t.attemptedAt)],
+);
+
+/**
+ * Better Auth's rate-limit counters (password reset and verification mails), in the database so every API
+ * instance shares them. Better Auth reads it as the `authRateLimit` model.
+ */
+export const authRateLimit = sqliteTable("auth_rate_limit", {
+  id: text("id").primaryKey(),
+  key: text("key").notNull().unique(),
+  count: integer("count").notNull(),
+  lastRequest: integer("last_request").notNull(),
+});
