@@ -16,6 +16,7 @@ import type { AppDeps } from "./deps.ts";
 import { CLIENT_IP_HEADER, clientIp, type Peer } from "./http/client-ip.ts";
 import { describeError, redactingLogger } from "./http/redact.ts";
 import { spaHandler } from "./http/static.ts";
+import { devMailboxRoutes } from "./mail/dev-mailbox-page.ts";
 import type { Actor, ServiceContext } from "./services/context.ts";
 import { createUpload } from "./services/files.ts";
 import { retryAfterSeconds } from "./services/limits.ts";
@@ -286,6 +287,8 @@ export function createApp(deps: AppDeps) {
   app.all("/api/*", (c) =>
     c.json({ error: { code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}` } }, 404),
   );
+
+  if (deps.devMailbox) app.route("/dev/mail", devMailboxRoutes(deps.devMailbox));
 
   if (config.webDistDir) {
     const spa = spaHandler(config.webDistDir);

@@ -6,6 +6,7 @@ import type { Database } from "@signet/db";
 import type { Signer } from "@signet/signer";
 import type { Auth } from "./auth.ts";
 import type { Limits } from "./env.ts";
+import type { DevMailbox } from "./mail/mailer.ts";
 
 /** The current time. Injected so expiry can be tested without waiting. */
 export type Clock = () => Date;
@@ -22,7 +23,14 @@ export const jsonLogger: Logger = (entry) => {
 /** The part of @signet/signer's `Signer` the API uses. */
 export type Storage = Pick<
   Signer,
-  "presignPut" | "presignGet" | "headObject" | "getObjectRange" | "copyObject" | "deleteObject"
+  | "presignPut"
+  | "presignGet"
+  | "headObject"
+  | "getObjectRange"
+  | "copyObject"
+  | "deleteObject"
+  | "listObjects"
+  | "abortMultipartUpload"
 >;
 
 /** What the app is configured with: the limits of `Config`, plus what start-up decided. */
@@ -41,6 +49,8 @@ export interface AppConfig extends Omit<Limits, "trustProxy"> {
   trustProxy?: boolean;
   /** How long after an upload URL expires the sweeper waits before resolving the upload. */
   sweepGraceSeconds: number;
+  /** REQUIRE_EMAIL_VERIFICATION: unverified accounts may sign in but not issue upload URLs. */
+  requireEmailVerification?: boolean;
 }
 
 /** The inner context's building blocks: no HTTP in here. */
@@ -51,4 +61,6 @@ export interface AppDeps {
   config: AppConfig;
   clock: Clock;
   logger: Logger;
+  /** The development mailbox, served at /dev/mail, when no SMTP server is configured. */
+  devMailbox?: DevMailbox | undefined;
 }

@@ -15,6 +15,7 @@ import { jsonLogger } from "./deps.ts";
 import { type Config, parseEnv, readEnv } from "./env.ts";
 import type { Peer } from "./http/client-ip.ts";
 import { redactingLogger } from "./http/redact.ts";
+import { mailerFor } from "./mail/mailer.ts";
 import { sweep } from "./services/sweeper.ts";
 
 /** Serves a fetch handler on a port (0 = any free port); the only runtime-specific piece. */
@@ -215,11 +216,14 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       webDistDir: config.webDistDir,
       ...config.limits,
       sweepGraceSeconds: SWEEP_GRACE_SECONDS,
+      requireEmailVerification: config.accounts.requireEmailVerification,
     };
     const secret = config.betterAuthSecret ?? (await dev()).betterAuthSecret;
     const clock = () => new Date();
-    const auth = createAuth({ db, secret, publicUrl, clock });
-    const deps = { db, signer: storage.signer, auth, config: appConfig, clock, logger };
+    const { mailer, devMailbox } = mailerFor(config.accounts, !storage.local, clock);
+    const { requireEmailVerification } = config.accounts;
+    const auth = createAuth({ db, secret, publicUrl, clock, mailer, requireEmailVerification, logger });
+    const deps = { db, signer: storage.signer, auth, config: appConfig, clock, logger, devMailbox };
     handler = createApp(deps).fetch;
 
     const interval = options.sweepIntervalMs ?? 60_000;
@@ -230,7 +234,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
         running = true;
         try {
           const result = await sweep(deps);
-          if (result.ready + result.rejected + result.stagingRemoved + result.purged > 0) {
+          if (Object.values(result).some((n) => n > 0)) {
             logger({ level: "info", msg: "sweep", ...result });
           }
         } catch (error) {
@@ -244,6 +248,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       closers.unshift(async () => clearInterval(timer));
     }
 
+    print(devMailbox ? `mail: development mailbox at ${publicUrl}/dev/mail` : `mail: ${mailer.description}`);
     print(`signet listening on ${publicUrl}`);
     return {
       publicUrl,

@@ -22,7 +22,10 @@ export type AuditAction =
   | "profile.image_complete"
   | "profile.image_reject"
   | "profile.image_url"
-  | "profile.image_remove";
+  | "profile.image_remove"
+  | "account.password_reset"
+  | "account.export"
+  | "account.delete";
 
 export interface AuditInput {
   actorId: string | null;

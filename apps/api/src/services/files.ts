@@ -6,6 +6,7 @@ import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq, inArray, lt, ne, or } from "drizzle-orm";
 import type { AppDeps, Storage } from "../deps.ts";
+import { assertMayUpload } from "./account.ts";
 import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
@@ -82,6 +83,7 @@ export async function createUpload(
       message: `size: at most ${config.maxFileBytes} bytes per file (got ${input.size})`,
     });
   }
+  await assertMayUpload(ctx);
   await consumeIssuance(db, clock, user.id, config.rateLimitPerMinute);
   try {
     await reserveQuota(db, user.id, input.size, config.userQuotaBytes);

@@ -6,6 +6,7 @@
 import { file, profileImageUpload } from "@signet/db";
 import { and, eq, isNotNull, lt } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
+import { sweepAccountDeletions } from "./account.ts";
 import { recordAudit } from "./audit.ts";
 import { settlePending } from "./files.ts";
 import { pruneRateLimits } from "./limits.ts";
@@ -16,6 +17,8 @@ export interface SweepResult {
   stagingRemoved: number;
   /** Keys of aborted or refused uploads deleted again after their URL died (a racing PUT may have landed). */
   purged: number;
+  /** Account deletions interrupted midway and finished, or swept once more after their last URL expired. */
+  accountsDeleted: number;
 }
 
 /** One pass of the sweeper. Safe to run concurrently on several instances: every transition is conditional. */
@@ -26,7 +29,7 @@ export async function sweep(
   const { db, clock } = deps;
   const cutoff = new Date(clock().getTime() - deps.config.sweepGraceSeconds * 1000);
   const limit = options.batchSize ?? 100;
-  const result: SweepResult = { ready: 0, rejected: 0, stagingRemoved: 0, purged: 0 };
+  const result: SweepResult = { ready: 0, rejected: 0, stagingRemoved: 0, purged: 0, accountsDeleted: 0 };
 
   const stale = await db
     .select()
@@ -85,6 +88,9 @@ export async function sweep(
       deps.logger({ level: "warn", msg: "sweep failed to purge", fileId: row.id, error: String(error) });
     }
   }
+
+  const accounts = await sweepAccountDeletions(deps, deps.config.sweepGraceSeconds, limit);
+  result.accountsDeleted = accounts.finished + accounts.purged;
 
   await pruneRateLimits(db, clock);
   return result;

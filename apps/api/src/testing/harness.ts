@@ -12,6 +12,7 @@ import { createApp, type SignetApp } from "../app.ts";
 import { createAuth } from "../auth.ts";
 import type { AppConfig, AppDeps, LogEntry, Storage } from "../deps.ts";
 import { parseEnv } from "../env.ts";
+import { createDevMailbox, type DevMailbox } from "../mail/mailer.ts";
 import { createInnerContext } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
 
@@ -27,6 +28,8 @@ export interface Harness extends AsyncDisposable {
   app: SignetApp;
   deps: AppDeps;
   logs: LogEntry[];
+  /** The development mailbox the app's mail goes to. */
+  mailbox: DevMailbox;
   /** Moves the shared clock forward. */
   advance(seconds: number): void;
   now(): Date;
@@ -67,7 +70,14 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
   });
   const signer = createSigner({ endpoint: s3.url, bucket: "signet", ...credentials, now: clock });
   await signer.createBucket();
-  const auth = createAuth({ db, secret: AUTH_SECRET, publicUrl: PUBLIC_URL });
+  const mailbox = createDevMailbox(clock);
+  const auth = createAuth({
+    db,
+    secret: AUTH_SECRET,
+    publicUrl: PUBLIC_URL,
+    mailer: mailbox,
+    requireEmailVerification: overrides.requireEmailVerification ?? false,
+  });
   const logs: LogEntry[] = [];
   const config: AppConfig = {
     publicUrl: PUBLIC_URL,
@@ -79,7 +89,15 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     sweepGraceSeconds: 60,
     ...overrides,
   };
-  const deps: AppDeps = { db, signer, auth, config, clock, logger: (entry) => logs.push(entry) };
+  const deps: AppDeps = {
+    db,
+    signer,
+    auth,
+    config,
+    clock,
+    logger: (entry) => logs.push(entry),
+    devMailbox: mailbox,
+  };
   const app = createApp(deps);
 
   async function signUp(email = `user${++counter}-${Date.now()}@example.com`): Promise<TestUser> {
@@ -148,6 +166,7 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     app,
     deps,
     logs,
+    mailbox,
     advance(seconds) {
       current = new Date(current.getTime() + seconds * 1000);
     },
@@ -213,6 +232,8 @@ export function pausedStorage(
     getObjectRange: (...a) => real.getObjectRange(...a),
     copyObject: (...a) => real.copyObject(...a),
     deleteObject: (...a) => real.deleteObject(...a),
+    listObjects: (...a) => real.listObjects(...a),
+    abortMultipartUpload: (...a) => real.abortMultipartUpload(...a),
   };
   const original = storage[method] as (key: string) => Promise<unknown>;
   (storage as Record<string, unknown>)[method] = async (key: string) => {
