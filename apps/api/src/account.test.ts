@@ -371,3 +371,21 @@ describe("delete account", () => {
     ).toHaveLength(1);
   });
 });
+
+describe("development mailbox", () => {
+  it("is shown only to this machine", async () => {
+    const u = await h.signUp();
+    await auth(h, "/request-password-reset", { email: u.email });
+    await h.mailbox.waitFor((m) => m.to === u.email);
+    const local = await h.app.request("/dev/mail", {}, { address: "127.0.0.1" });
+    expect(local.status).toBe(200);
+    const page = await local.text();
+    expect(page).toContain(u.email);
+    const id = h.mailbox.list().find((m) => m.to === u.email)!.id;
+    expect(await (await h.app.request(`/dev/mail/${id}`, {}, { address: "::1" })).text()).toContain(
+      "Set a new password",
+    );
+    expect((await h.app.request("/dev/mail", {}, { address: "192.0.2.7" })).status).toBe(404);
+    expect((await h.app.request(`/dev/mail/${id}`)).status).toBe(404);
+  });
+});

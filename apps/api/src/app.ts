@@ -288,7 +288,12 @@ export function createApp(deps: AppDeps) {
     c.json({ error: { code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}` } }, 404),
   );
 
-  if (deps.devMailbox) app.route("/dev/mail", devMailboxRoutes(deps.devMailbox));
+  if (deps.devMailbox) {
+    app.route(
+      "/dev/mail",
+      devMailboxRoutes(deps.devMailbox, (c) => requestMeta(c as Context<Env>).ip),
+    );
+  }
 
   if (config.webDistDir) {
     const spa = spaHandler(config.webDistDir);

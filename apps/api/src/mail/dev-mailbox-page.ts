@@ -2,7 +2,7 @@
  * /dev/mail: the development mailbox as plain HTML pages (a list and one page per mail), served only when no
  * SMTP server is configured on a development setup. No scripts: the links in a mail are ordinary links.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { DevMailbox, StoredMail } from "./mailer.ts";
 
 function escapeHtml(value: string): string {
@@ -23,9 +23,20 @@ function row(mail: StoredMail): string {
 <td><a href="/dev/mail/${mail.id}">${escapeHtml(mail.subject)}</a></td></tr>`;
 }
 
-/** The mailbox's pages, to mount at /dev/mail. */
-export function devMailboxRoutes(mailbox: DevMailbox) {
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/**
+ * The mailbox's pages, to mount at /dev/mail. They hold live password reset links, so they answer only requests
+ * from this machine (`clientIp` is the address the app decided on); anyone else gets a 404.
+ */
+export function devMailboxRoutes(mailbox: DevMailbox, clientIp: (c: Context) => string | undefined) {
   const app = new Hono();
+  app.use("*", async (c, next) => {
+    if (!LOOPBACK.test(clientIp(c) ?? "")) {
+      return c.text("The development mailbox is shown only to this machine", 404);
+    }
+    return next();
+  });
   app.get("/", (c) => {
     const mails = mailbox.list();
     c.header("cache-control", "no-store");
