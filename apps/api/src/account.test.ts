@@ -133,6 +133,15 @@ describe("forgot password", () => {
     await auth(fresh, "/request-password-reset", { email: u.email });
     const limited = await auth(fresh, "/request-password-reset", { email: u.email });
     expect(limited.status).toBe(429);
+    // Only the mail-sending endpoints are counted: signing in again and again is not limited here.
+    for (let i = 0; i < 5; i++) {
+      const again = await fresh.app.request("/api/auth/sign-in/email", {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: PUBLIC_URL },
+        body: JSON.stringify({ email: u.email, password: PASSWORD }),
+      });
+      expect(again.status).toBe(200);
+    }
   });
 });
 
@@ -272,7 +281,7 @@ async function expectGone(harness: Harness, u: TestUser, prefixes: string[]) {
   expect((await signIn(harness, u.email)).status).toBe(401);
   const trail = await harness.db.select().from(auditEvent).where(eq(auditEvent.actorId, u.id));
   expect(trail.length).toBeGreaterThan(5);
-  expect(trail.some((a) => a.action === "account.delete")).toBe(true);
+  expect(trail.filter((a) => a.action === "account.delete")).toHaveLength(1);
   for (const row of trail) {
     expect(row.ip).toBeNull();
     expect(row.userAgent).toBeNull();
@@ -309,7 +318,7 @@ describe("delete account", () => {
     await expectGone(h, u, prefixes);
     expect(await signedIn(h, u.cookie)).toBe(false);
     expect(await keysUnder(h, `u/${bystander.id}/`)).toEqual([kept.key]);
-  });
+  }, 90_000);
 
   it("finishes when run again after failing midway, and the sweeper finishes an interrupted one", async () => {
     for (const resume of ["retry", "sweeper"] as const) {
@@ -348,7 +357,7 @@ describe("delete account", () => {
       }
       await expectGone(fresh, u, prefixes);
     }
-  });
+  }, 120_000);
 
   it("sweeps the prefixes again once the last upload URL has expired", async () => {
     await using fresh = await createHarness();

@@ -286,12 +286,20 @@ export async function finishAccountDeletion(deps: DeletionDeps, userId: string):
     if (!prefixes.some((p) => key.startsWith(p))) await deps.signer.deleteObject(key);
   }
 
-  await recordAudit(db, clock, {
-    actorId: userId,
-    action: "account.delete",
-    objectKey: `user/${userId}`,
-    detail: { files: files.length },
-  });
+  // Once per deletion, however many passes it takes.
+  const [recorded] = await db
+    .select({ id: auditEvent.id })
+    .from(auditEvent)
+    .where(and(eq(auditEvent.actorId, userId), eq(auditEvent.action, "account.delete")))
+    .limit(1);
+  if (!recorded) {
+    await recordAudit(db, clock, {
+      actorId: userId,
+      action: "account.delete",
+      objectKey: `user/${userId}`,
+      detail: { files: files.length },
+    });
+  }
   await anonymizeAudit(deps, userId);
 
   const done = !purgeAfter || purgeAfter.getTime() <= now.getTime();
