@@ -4,13 +4,14 @@
  * file only composes; each concern lives in its own module under http/.
  */
 import { TRPCError } from "@trpc/server";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppDeps } from "./deps.ts";
 import { csrf, jsonBodyLimit, securityHeaders, spaCors } from "./http/policy.ts";
 import { requestLog } from "./http/request-log.ts";
 import { restError, restRoutes } from "./http/rest.ts";
 import { type Env, type Refuse, sessions } from "./http/session.ts";
 import { trpcMount } from "./http/trpc.ts";
+import { devMailboxRoutes } from "./mail/dev-mailbox-page.ts";
 import { describeError, redactingLogger } from "./redact.ts";
 
 /** Builds the app from its dependencies. */
@@ -38,6 +39,14 @@ export function createApp(unsafeDeps: AppDeps) {
   app.all("/api/*", (c) =>
     restError(c, new TRPCError({ code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}` })),
   );
+
+  if (deps.devMailbox) {
+    app.route(
+      "/dev/mail",
+      devMailboxRoutes(deps.devMailbox, (c) => session.requestMeta(c as Context<Env>).ip),
+    );
+  }
+
   if (config.webDistDir) {
     // Loaded only when there are files to serve: it reads the disk, which a Workers runtime does not have.
     const dir = config.webDistDir;

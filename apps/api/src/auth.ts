@@ -3,8 +3,10 @@ import * as schema from "@signet/db/schema";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { bearer } from "better-auth/plugins";
-import type { RequestMeta } from "./ground.ts";
+import type { Clock, Logger, RequestMeta } from "./ground.ts";
 import { CLIENT_IP_HEADER } from "./http/client-ip.ts";
+import { createDevMailbox, type Mailer } from "./mail/mailer.ts";
+import { accountAuthOptions } from "./services/account-auth.ts";
 
 /** A profile change made through Better Auth's own routes (update-user), for the caller to audit. */
 export interface AuthProfileUpdate {
@@ -22,13 +24,27 @@ export interface AuthOptions {
   publicUrl: string;
   /** Told about every profile change Better Auth makes itself; the assembly audits it. */
   onProfileUpdate?: (event: AuthProfileUpdate) => Promise<void>;
+  /** Time for the audit events written on Better Auth's behalf. */
+  clock?: Clock;
+  /** Where password reset and verification mails go; a fresh development mailbox when not given. */
+  mailer?: Mailer;
+  requireEmailVerification?: boolean;
+  logger?: Logger;
 }
 
 /**
  * Better Auth: email + password, the session cookie for the SPA and bearer tokens (the `set-auth-token` response
  * header) for scripts, stored through Drizzle in Signet's database. Telemetry is off.
  */
-export function createAuth({ db, secret, publicUrl, onProfileUpdate }: AuthOptions) {
+export function createAuth({
+  db,
+  secret,
+  publicUrl,
+  onProfileUpdate,
+  clock = () => new Date(),
+  ...rest
+}: AuthOptions) {
+  const accounts = accountAuthOptions({ db, clock, ...rest, mailer: rest.mailer ?? createDevMailbox(clock) });
   return betterAuth({
     appName: "Signet",
     baseURL: publicUrl,
@@ -36,7 +52,15 @@ export function createAuth({ db, secret, publicUrl, onProfileUpdate }: AuthOptio
     secret,
     trustedOrigins: [publicUrl],
     database: drizzleAdapter(db, { provider: "sqlite", schema }),
-    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128 },
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: 8,
+      maxPasswordLength: 128,
+      ...accounts.emailAndPassword,
+    },
+    emailVerification: accounts.emailVerification,
+    user: accounts.user,
+    rateLimit: accounts.rateLimit,
     plugins: [bearer()],
     telemetry: { enabled: false },
     // Better Auth skips its origin (CSRF) check when it detects a test runner; stating it keeps the check on
@@ -48,6 +72,7 @@ export function createAuth({ db, secret, publicUrl, onProfileUpdate }: AuthOptio
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
     },
     databaseHooks: {
+      session: { create: { before: accounts.sessionCreateBefore } },
       user: {
         // `user.image` is the profile image's object key and only the profile service assigns it; a client
         // setting it through sign-up or update-user could otherwise point it at someone else's object.

@@ -7,13 +7,21 @@ import type { Signer } from "@signet/signer";
 import type { Auth } from "./auth.ts";
 import type { Limits } from "./env.ts";
 import type { Clock, Logger } from "./ground.ts";
+import type { DevMailbox } from "./mail/mailer.ts";
 
 export type { Clock, LogEntry, Logger } from "./ground.ts";
 
 /** The part of @signet/signer's `Signer` the API uses. */
 export type Storage = Pick<
   Signer,
-  "presignPut" | "presignGet" | "headObject" | "getObjectRange" | "copyObject" | "deleteObject"
+  | "presignPut"
+  | "presignGet"
+  | "headObject"
+  | "getObjectRange"
+  | "copyObject"
+  | "deleteObject"
+  | "listObjects"
+  | "abortMultipartUpload"
 >;
 
 /** What the app is configured with: the limits of `Config`, plus what start-up decided. Built by `appConfig`. */
@@ -32,6 +40,8 @@ export interface AppConfig extends Limits {
   trustProxy: boolean;
   /** How long after an upload URL expires the sweeper waits before resolving the upload. */
   sweepGraceSeconds: number;
+  /** REQUIRE_EMAIL_VERIFICATION: unverified accounts may sign in but not issue upload URLs. */
+  requireEmailVerification?: boolean;
 }
 
 /** The inner context's building blocks: no HTTP in here. */
@@ -42,4 +52,6 @@ export interface AppDeps {
   config: AppConfig;
   clock: Clock;
   logger: Logger;
+  /** The development mailbox, served at /dev/mail, when no SMTP server is configured. */
+  devMailbox?: DevMailbox | undefined;
 }

@@ -42,6 +42,17 @@ export interface Config {
   /** Whether X-Forwarded-For was set by a proxy in front of Signet (TRUST_PROXY=true) and may be believed. */
   trustProxy: boolean;
   limits: Limits;
+  accounts: AccountsConfig;
+}
+
+/** Outgoing mail and email verification (password reset, verification and change-email mails). */
+export interface AccountsConfig {
+  /** `smtp://` or `smtps://` URL of the mail server; unset keeps mail in the development mailbox at /dev/mail. */
+  smtpUrl: string | undefined;
+  /** The From address of Signet's mails; required with SMTP_URL. */
+  mailFrom: string | undefined;
+  /** Unverified accounts may sign in but not issue upload URLs. */
+  requireEmailVerification: boolean;
 }
 
 /** A configuration error naming the variable, shown to the operator at start-up. */
@@ -173,6 +184,30 @@ export function parseEnv(source: Source): Config {
       userQuotaBytes: optional(source, bytes, 10 * GiB, "USER_QUOTA_BYTES"),
       rateLimitPerMinute: optional(source, z.coerce.number().int().min(1), 120, "RATE_LIMIT_PER_MINUTE"),
     },
+    accounts: parseAccounts(source),
+  };
+}
+
+function parseAccounts(source: Source): AccountsConfig {
+  const smtpUrl = optional(
+    source,
+    z.url({ protocol: /^smtps?$/, error: "must be an smtp:// or smtps:// URL" }),
+    undefined as string | undefined,
+    "SMTP_URL",
+  );
+  const mailFrom = optional(
+    source,
+    z
+      .string()
+      .regex(/^[^<>@\s]+@[^<>@\s]+$|^[^<>]*<[^<>@\s]+@[^<>@\s]+>$/, "must be an address or Name <address>"),
+    undefined as string | undefined,
+    "MAIL_FROM",
+  );
+  if (smtpUrl && !mailFrom) throw new ConfigError("MAIL_FROM: required when SMTP_URL is set");
+  return {
+    smtpUrl,
+    mailFrom,
+    requireEmailVerification: optional(source, flag, false, "REQUIRE_EMAIL_VERIFICATION"),
   };
 }
 

@@ -9,6 +9,7 @@ import { type Auth, createAuth } from "./auth.ts";
 import type { AppConfig, AppDeps, Storage } from "./deps.ts";
 import type { Config } from "./env.ts";
 import { type Clock, jsonLogger, type Logger, type Peer } from "./ground.ts";
+import { createDevMailbox, type DevMailbox, type Mailer } from "./mail/mailer.ts";
 import { redactingLogger } from "./redact.ts";
 import { recordAudit } from "./services/audit.ts";
 import { type SweepOptions, type SweepResult, sweep } from "./services/sweeper.ts";
@@ -35,6 +36,7 @@ export function appConfig(config: Config, decided: Decided): AppConfig {
     webDistDir: config.webDistDir,
     trustProxy: config.trustProxy,
     sweepGraceSeconds: SWEEP_GRACE_SECONDS,
+    requireEmailVerification: config.accounts.requireEmailVerification,
   };
 }
 
@@ -46,6 +48,10 @@ export interface SignetDeps {
   authSecret: string;
   clock?: Clock;
   logger?: Logger;
+  /** Where account mail goes (reset, verification); a fresh development mailbox when not given. */
+  mailer?: Mailer;
+  /** The development mailbox to show at /dev/mail, when mail stays on this machine. */
+  devMailbox?: DevMailbox;
 }
 
 export interface Signet {
@@ -65,10 +71,15 @@ export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
   const clock = outside.clock ?? (() => new Date());
   const logger = redactingLogger(outside.logger ?? jsonLogger);
   const { db, storage } = outside;
+  const devMailbox = outside.mailer ? outside.devMailbox : (outside.devMailbox ?? createDevMailbox(clock));
   const auth = createAuth({
     db,
     secret: outside.authSecret,
     publicUrl: config.publicUrl,
+    clock,
+    logger,
+    mailer: outside.mailer ?? devMailbox,
+    requireEmailVerification: config.requireEmailVerification === true,
     onProfileUpdate: (event) =>
       recordAudit(db, clock, {
         actorId: event.userId,
@@ -78,7 +89,7 @@ export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
         detail: { via: event.via },
       }),
   });
-  const deps: AppDeps = { db, storage, auth, config, clock, logger };
+  const deps: AppDeps = { db, storage, auth, config, clock, logger, ...(devMailbox ? { devMailbox } : {}) };
   const app = createApp(deps);
   return {
     app,

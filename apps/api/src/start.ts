@@ -10,6 +10,7 @@ import { createLocalS3, generateCredentials } from "@signet/local-s3";
 import { createSigner, type Signer } from "@signet/signer";
 import { type Config, parseEnv, readEnv } from "./env.ts";
 import { jsonLogger, type Logger, type Peer } from "./ground.ts";
+import { mailerFor } from "./mail/mailer.ts";
 import { redactingLogger } from "./redact.ts";
 import { appConfig, createSignet } from "./signet.ts";
 import { spaCorsRule } from "./storage/cors-rule.ts";
@@ -194,7 +195,16 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       storage: storage.local ? "local" : "s3",
     });
     const authSecret = config.betterAuthSecret ?? (await dev()).betterAuthSecret;
-    const signet = createSignet(settled, { db, storage: storage.signer, authSecret, logger });
+    const { mailer, devMailbox, missing } = mailerFor(config.accounts, !storage.local);
+    if (missing) logger({ level: "warn", msg: missing });
+    const signet = createSignet(settled, {
+      db,
+      storage: storage.signer,
+      authSecret,
+      logger,
+      mailer,
+      devMailbox,
+    });
     handler = signet.fetch;
 
     const interval = options.sweepIntervalMs ?? 60_000;
@@ -205,7 +215,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
         running = true;
         try {
           const result = await signet.sweep();
-          if (result.ready + result.rejected + result.stagingRemoved + result.purged > 0) {
+          if (Object.values(result).some((n) => n > 0)) {
             logger({ level: "info", msg: "sweep", ...result });
           }
         } catch (error) {
@@ -219,6 +229,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       closers.unshift(async () => clearInterval(timer));
     }
 
+    print(devMailbox ? `mail: development mailbox at ${publicUrl}/dev/mail` : `mail: ${mailer.description}`);
     print(`signet listening on ${publicUrl}`);
     return {
       publicUrl,

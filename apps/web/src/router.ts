@@ -5,6 +5,8 @@ declare module "vue-router" {
   interface RouteMeta {
     /** Reachable without a session; signed-in users are sent to their files instead. */
     guest?: boolean;
+    /** Reachable with or without a session (a mailed link may be opened in a signed-in browser). */
+    anyone?: boolean;
     title: string;
   }
 }
@@ -22,6 +24,24 @@ const routes: RouteRecordRaw[] = [
     name: "sign-up",
     component: () => import("./pages/SignUpPage.vue"),
     meta: { guest: true, title: "Create account" },
+  },
+  {
+    path: "/forgot-password",
+    name: "forgot-password",
+    component: () => import("./pages/ForgotPasswordPage.vue"),
+    meta: { guest: true, title: "Reset password" },
+  },
+  {
+    path: "/reset-password",
+    name: "reset-password",
+    component: () => import("./pages/ResetPasswordPage.vue"),
+    meta: { anyone: true, title: "Set a new password" },
+  },
+  {
+    path: "/export",
+    name: "export",
+    component: () => import("./pages/ExportPage.vue"),
+    meta: { title: "Export" },
   },
   {
     path: "/files",
@@ -53,7 +73,7 @@ const routes: RouteRecordRaw[] = [
 export function createAppRouter() {
   const router = createRouter({ history: createWebHistory(), routes });
   router.beforeEach(async (to) => {
-    if (to.name === "not-found") return true;
+    if (to.name === "not-found" || to.meta.anyone) return true;
     const user = await currentUser();
     if (to.meta.guest) return user ? { name: "files" } : true;
     if (!user) return { name: "sign-in", query: to.fullPath === "/files" ? {} : { redirect: to.fullPath } };

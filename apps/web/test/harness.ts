@@ -19,17 +19,21 @@ export interface RunningApi {
   dataDir: string;
   /** Everything the process printed, for failure reports (the API redacts secrets itself). */
   output(): string;
-  stop(): Promise<number | null>;
+  /** SIGTERM (or the signal given) and wait for the exit; the data dir is removed unless the caller owns it. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Spawns the API's Node entry and resolves once it prints `signet listening on <url>`. */
-export async function startApi(options: { timeoutMs?: number; env?: Record<string, string> } = {}) {
+export async function startApi(
+  options: { timeoutMs?: number; env?: Record<string, string>; dataDir?: string } = {},
+) {
   const distIndex = join(webDir, "dist/index.html");
   if (!existsSync(distIndex)) {
     throw new Error(`SPA not built: ${distIndex} is missing. Run \`pnpm --filter @signet/web build\` first.`);
   }
   if (!existsSync(entry)) throw new Error(`API entry not found at ${entry}`);
-  const dataDir = await mkdtemp(join(tmpdir(), "signet-web-e2e-"));
+  // A given data dir is the caller's (e.g. to restart on the same state); a fresh one is removed on stop.
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "signet-web-e2e-")));
   // tsx is the API's own dependency, resolved from its directory; the root has none in a fresh install.
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: apiDir,
@@ -72,12 +76,12 @@ export async function startApi(options: { timeoutMs?: number; env?: Record<strin
     url,
     dataDir,
     output: () => log,
-    async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
       const forced = setTimeout(() => child.kill("SIGKILL"), 10_000);
       const code = await exited;
       clearTimeout(forced);
-      await rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
       return code;
     },
   } satisfies RunningApi;

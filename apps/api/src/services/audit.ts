@@ -26,7 +26,10 @@ export type AuditAction =
   | "profile.image_complete"
   | "profile.image_reject"
   | "profile.image_url"
-  | "profile.image_remove";
+  | "profile.image_remove"
+  | "account.password_reset"
+  | "account.export"
+  | "account.delete";
 
 type Detail = Record<string, string | number | boolean | null>;
 export type FileAuditAction = Extract<AuditAction, `file.${string}`>;

@@ -5,6 +5,7 @@ import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
+import { assertMayUpload } from "./account.ts";
 import { recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
@@ -74,6 +75,7 @@ export async function createUpload(
       message: `size: at most ${config.maxFileBytes} bytes per file (got ${input.size})`,
     });
   }
+  await assertMayUpload(ctx);
   const now = clock();
   const fileId = uuidv7(now);
   const ext = extensionOf(input.filename);

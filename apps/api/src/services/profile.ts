@@ -8,6 +8,7 @@ import { profileImage, profileImageUpload, user } from "@signet/db";
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { assertMayUpload } from "./account.ts";
 import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { HEAD_BYTES, sniffImage, TAIL_BYTES } from "./image-sniff.ts";
@@ -177,6 +178,7 @@ export async function createImageUpload(
       message: `fileSize: a profile image is at most ${config.maxAvatarBytes} bytes (got ${input.fileSize})`,
     });
   }
+  await assertMayUpload(ctx);
   const key = await stableImageKey(ctx);
   const uploadId = crypto.randomUUID();
   const stagingKey = `staging/${ctx.user.id}/${uploadId}`;

@@ -9,6 +9,7 @@
 import { file, profileImageUpload } from "@signet/db";
 import { and, asc, eq, gt, isNotNull, lt } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
+import { sweepAccountDeletions } from "./account.ts";
 import { recordFileEvent } from "./audit.ts";
 import { settlePending } from "./files.ts";
 import { pruneRateLimits } from "./limits.ts";
@@ -22,6 +23,8 @@ export interface SweepResult {
   purged: number;
   /** Users whose reserved bytes drifted from their live rows and were corrected. */
   quotaCorrected: number;
+  /** Account deletions interrupted midway and finished, or swept once more after their last URL expired. */
+  accountsDeleted: number;
 }
 
 export interface SweepOptions {
@@ -66,7 +69,14 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     concurrency: options.concurrency ?? 8,
     deadline: performance.now() + (options.budgetMs ?? 45_000),
   };
-  const result: SweepResult = { ready: 0, rejected: 0, stagingRemoved: 0, purged: 0, quotaCorrected: 0 };
+  const result: SweepResult = {
+    ready: 0,
+    rejected: 0,
+    stagingRemoved: 0,
+    purged: 0,
+    quotaCorrected: 0,
+    accountsDeleted: 0,
+  };
 
   await drain(
     (after, limit) =>
@@ -140,6 +150,9 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     },
     paging,
   );
+
+  const accounts = await sweepAccountDeletions(deps, deps.config.sweepGraceSeconds, paging.batchSize);
+  result.accountsDeleted = accounts.finished + accounts.purged;
 
   // Once every due upload is settled, reserved bytes that no live row accounts for (a crash between statements
   // of an older version, a hand-edited database) are corrected from the rows and audited.

@@ -11,6 +11,7 @@ import { createSigner, type Signer } from "@signet/signer";
 import type { SignetApp } from "../app.ts";
 import type { AppConfig, AppDeps, LogEntry, Storage } from "../deps.ts";
 import { parseEnv } from "../env.ts";
+import { createDevMailbox, type DevMailbox } from "../mail/mailer.ts";
 import { appConfig, createSignet, type Signet } from "../signet.ts";
 import { createInnerContext } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
@@ -29,6 +30,8 @@ export interface Harness extends AsyncDisposable {
   /** The assembly itself (its `sweep` runs one sweeper pass with the harness's clock). */
   signet: Signet;
   logs: LogEntry[];
+  /** The development mailbox the app's mail goes to. */
+  mailbox: DevMailbox;
   /** Moves the shared clock forward. */
   advance(seconds: number): void;
   now(): Date;
@@ -69,6 +72,7 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
   });
   const signer = createSigner({ endpoint: s3.url, bucket: "signet", ...credentials, now: clock });
   await signer.createBucket();
+  const mailbox = createDevMailbox(clock);
   const logs: LogEntry[] = [];
   const config: AppConfig = {
     // The shipped defaults, so tests exercise what a fresh start runs with.
@@ -87,6 +91,8 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     authSecret: AUTH_SECRET,
     clock,
     logger: (entry) => logs.push(entry),
+    mailer: mailbox,
+    devMailbox: mailbox,
   });
   const { app, deps } = signet;
 
@@ -157,6 +163,7 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     deps,
     signet,
     logs,
+    mailbox,
     advance(seconds) {
       current = new Date(current.getTime() + seconds * 1000);
     },
@@ -222,6 +229,8 @@ export function pausedStorage(
     getObjectRange: (...a) => real.getObjectRange(...a),
     copyObject: (...a) => real.copyObject(...a),
     deleteObject: (...a) => real.deleteObject(...a),
+    listObjects: (...a) => real.listObjects(...a),
+    abortMultipartUpload: (...a) => real.abortMultipartUpload(...a),
   };
   const original = storage[method] as (key: string) => Promise<unknown>;
   (storage as Record<string, unknown>)[method] = async (key: string) => {

@@ -1,4 +1,5 @@
 import { createCallerFactory, router } from "./init.ts";
+import { accountRouter } from "./routers/account.ts";
 import { auditRouter } from "./routers/audit.ts";
 import { filesRouter } from "./routers/files.ts";
 import { healthRouter } from "./routers/health.ts";
@@ -11,6 +12,7 @@ export const appRouter = router({
   profile: profileRouter,
   files: filesRouter,
   audit: auditRouter,
+  account: accountRouter,
 });
 
 export type AppRouter = typeof appRouter;
