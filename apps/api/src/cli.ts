@@ -1,4 +1,5 @@
 #!/usr/bin/env tsx
+import { closeDb } from "@signet/db";
 import { jsonLogger } from "./deps.ts";
 import { serveNode } from "./entry/node-serve.ts";
 /**
@@ -56,7 +57,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       await storage.close();
     }
   } finally {
-    db.$client.close();
+    closeDb(db);
   }
 }
 

@@ -5,7 +5,8 @@
 import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createDb, type Database, isFileDatabaseUrl, migrate } from "@signet/db";
+import { closeDb, createDb, type Database, isFileDatabaseUrl } from "@signet/db";
+import { migrate } from "@signet/db/migrate";
 import { createLocalS3, generateCredentials } from "@signet/local-s3";
 import { createSigner, type Signer } from "@signet/signer";
 import { createApp } from "./app.ts";
@@ -180,7 +181,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
   };
 
   const db = await openDatabase(config);
-  const closers: (() => Promise<void>)[] = [async () => db.$client.close()];
+  const closers: (() => Promise<void>)[] = [async () => closeDb(db)];
   try {
     const storage = await startStorage(config, options.serve, dev);
     closers.unshift(storage.close);

@@ -5,7 +5,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDb, type Database, migrate } from "@signet/db";
+import { closeDb, createDb, type Database } from "@signet/db";
+import { migrate } from "@signet/db/migrate";
 import { createLocalS3, generateCredentials, type RunningServer } from "@signet/local-s3";
 import { createSigner, type Signer } from "@signet/signer";
 import { createApp, type SignetApp } from "../app.ts";
@@ -157,7 +158,7 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     trpc,
     async [Symbol.asyncDispose]() {
       await s3.close();
-      db.$client.close();
+      closeDb(db);
       await rm(dir, { recursive: true, force: true });
     },
   };
