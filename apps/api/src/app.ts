@@ -15,7 +15,6 @@ import { ZodError, type z } from "zod";
 import type { AppDeps } from "./deps.ts";
 import { CLIENT_IP_HEADER, clientIp, type Peer } from "./http/client-ip.ts";
 import { describeError, redactingLogger } from "./http/redact.ts";
-import { spaHandler } from "./http/static.ts";
 import type { Actor, ServiceContext } from "./services/context.ts";
 import { createUpload } from "./services/files.ts";
 import { retryAfterSeconds } from "./services/limits.ts";
@@ -287,10 +286,8 @@ export function createApp(deps: AppDeps) {
     c.json({ error: { code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}` } }, 404),
   );
 
-  if (config.webDistDir) {
-    const spa = spaHandler(config.webDistDir);
-    app.on(["GET", "HEAD"], "*", (c) => spa(c.req.raw));
-  }
+  const { spa } = deps;
+  if (spa) app.on(["GET", "HEAD"], "*", (c) => spa(c.req.raw));
 
   app.onError((error, c) => {
     const requestId = c.get("requestId");

@@ -25,7 +25,7 @@ describe("parseEnv", () => {
         trustProxy: false,
       },
     });
-    expect(config.webDistDir).toMatch(/apps\/web\/dist$/);
+    expect(config.webDistDir).toBeUndefined();
   });
 
   it("derives the data paths from DATA_DIR and normalizes PUBLIC_URL to an origin", () => {

@@ -1,7 +1,6 @@
 /**
  * Configuration: the only module that reads `process.env`. Everything else receives a parsed `Config`.
  */
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
 const GiB = 1024 ** 3;
@@ -40,7 +39,8 @@ export interface Config {
   localS3: { port: number; dir: string };
   betterAuthSecret: string | undefined;
   dataDir: string;
-  webDistDir: string;
+  /** The built SPA to serve; unset means apps/web/dist beside this package (`builtSpaDir`). */
+  webDistDir: string | undefined;
   limits: Limits;
 }
 
@@ -86,9 +86,6 @@ function optional<T>(source: Source, schema: z.ZodType<T>, fallback: T, ...names
 function joinPath(base: string, child: string): string {
   return `${base.replace(/\/+$/, "")}/${child}`;
 }
-
-/** The built SPA beside this package: apps/web/dist. */
-const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 /**
  * Validates an environment. Throws `ConfigError` naming the first bad variable. Accepts the R2 guides' names as
@@ -161,7 +158,7 @@ export function parseEnv(source: Source): Config {
     },
     betterAuthSecret,
     dataDir,
-    webDistDir: optional(source, z.string().min(1), defaultWebDist, "WEB_DIST_DIR"),
+    webDistDir: optional(source, z.string().min(1), undefined as string | undefined, "WEB_DIST_DIR"),
     limits: {
       uploadUrlTtl: optional(source, ttl, 600, "UPLOAD_URL_TTL"),
       downloadUrlTtl: optional(source, ttl, 900, "DOWNLOAD_URL_TTL"),
@@ -174,6 +171,16 @@ export function parseEnv(source: Source): Config {
       trustProxy: optional(source, flag, false, "TRUST_PROXY"),
     },
   };
+}
+
+/**
+ * Validates a Cloudflare Worker's bindings like an environment: its vars and secrets are the string-valued
+ * bindings (D1, assets and other bindings are objects and ignored here).
+ */
+export function parseBindings(bindings: Record<string, unknown>): Config {
+  const source: Source = {};
+  for (const [name, value] of Object.entries(bindings)) if (typeof value === "string") source[name] = value;
+  return parseEnv(source);
 }
 
 /** Reads and validates `process.env`; `defaults` fill variables that are unset or empty. */

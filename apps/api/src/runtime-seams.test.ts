@@ -21,8 +21,7 @@ const RUNTIME_SPECIFIC =
 const SEAMS: Record<string, RegExp> = {
   "apps/api/src/entry/": /.*/,
   "apps/api/src/start.ts": /^node:(fs\/promises|path|url)$/,
-  "apps/api/src/env.ts": /^node:(url|path)$/,
-  "apps/api/src/http/static.ts": /^node:(fs\/promises|path)$/,
+  "apps/api/src/http/static.ts": /^node:(fs\/promises|path|url)$/,
   "packages/db/src/migrate.ts": /^node:(url|path)$/,
   "packages/db/src/migrate-cli.ts": /^node:(url|path|process)$/,
   "packages/signer/src/crypto.ts": /^node:crypto$/,

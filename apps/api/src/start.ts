@@ -16,7 +16,8 @@ import { jsonLogger } from "./deps.ts";
 import { type Config, parseEnv, readEnv } from "./env.ts";
 import type { Peer } from "./http/client-ip.ts";
 import { redactingLogger } from "./http/redact.ts";
-import { sweep } from "./services/sweeper.ts";
+import { builtSpaDir, spaHandler } from "./http/static.ts";
+import { SWEEP_GRACE_SECONDS, sweep } from "./services/sweeper.ts";
 
 /** Serves a fetch handler on a port (0 = any free port); the only runtime-specific piece. */
 export type Serve = (
@@ -51,8 +52,6 @@ interface DevSecrets {
   accessKeyId: string;
   secretAccessKey: string;
 }
-
-const SWEEP_GRACE_SECONDS = 300;
 
 function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
@@ -213,14 +212,14 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       s3Origin: new URL(storage.endpoint).origin,
       storage: storage.local ? "local" : "s3",
       database: isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote",
-      webDistDir: config.webDistDir,
       ...config.limits,
       sweepGraceSeconds: SWEEP_GRACE_SECONDS,
     };
     const secret = config.betterAuthSecret ?? (await dev()).betterAuthSecret;
     const clock = () => new Date();
     const auth = createAuth({ db, secret, publicUrl, clock });
-    const deps = { db, signer: storage.signer, auth, config: appConfig, clock, logger };
+    const spa = spaHandler(config.webDistDir ?? builtSpaDir);
+    const deps = { db, signer: storage.signer, auth, config: appConfig, clock, logger, spa };
     handler = createApp(deps).fetch;
 
     const interval = options.sweepIntervalMs ?? 60_000;

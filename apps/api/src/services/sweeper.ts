@@ -10,6 +10,9 @@ import { recordAudit } from "./audit.ts";
 import { settlePending } from "./files.ts";
 import { pruneRateLimits } from "./limits.ts";
 
+/** How long after an upload URL expires the sweeper waits before resolving the upload, in seconds. */
+export const SWEEP_GRACE_SECONDS = 300;
+
 export interface SweepResult {
   ready: number;
   rejected: number;
