@@ -124,7 +124,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
       host: HOST,
       port: options.port ?? 0,
       d1Persist: join(dataDir, "d1"),
-      log: new Log(LogLevel.WARN),
+      log: new Log(process.env.SIGNET_MF_DEBUG ? LogLevel.DEBUG : LogLevel.WARN),
       // No network here or in CI: the Request.cf placeholder instead of fetching the real one.
       cf: false,
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {

@@ -123,7 +123,8 @@ function handlerFor(env: WorkerEnv, origin: string): Promise<Handler> {
 
 function misconfigured(error: unknown): Response {
   const logger = redactingLogger(jsonLogger);
-  logger({ level: "error", msg: "worker start failed", error: String((error as Error)?.stack ?? error) });
+  const detail = error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error);
+  logger({ level: "error", msg: "worker start failed", error: detail });
   // The variable's name tells the operator what to fix; the full message (with the value) stays in the log.
   const what = error instanceof ConfigError ? error.message.split(":")[0] : "see the Worker's logs";
   return new Response(`Signet is not configured correctly: ${what}\n`, {
