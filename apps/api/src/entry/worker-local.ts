@@ -61,6 +61,8 @@ export interface LocalWorkerOptions {
   bundle: string;
   /** Port of the first instance (0 = any free port). */
   port?: number;
+  /** Port of local-s3 (default 0 = any free port). */
+  s3Port?: number;
   /** How many Worker instances (separate isolates) share the one D1 database; each gets its own port. */
   instances?: number;
   /** Extra vars, as `wrangler.jsonc`'s `vars` (e.g. RATE_LIMIT_PER_MINUTE). */
@@ -90,7 +92,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   const credentials = { accessKeyId: secrets.accessKeyId, secretAccessKey: secrets.secretAccessKey };
   await mkdir(join(dataDir, "s3"), { recursive: true });
   const s3 = await createLocalS3({ dir: join(dataDir, "s3"), credentials: [credentials] }).listen({
-    port: 0,
+    port: options.s3Port ?? 0,
     hostname: HOST,
   });
   const closers: (() => Promise<void>)[] = [() => s3.close()];
