@@ -16,9 +16,8 @@ try {
     s3Port: config.localS3.port,
   });
   console.log(`local-s3 listening on ${worker.s3Endpoint}`);
-  console.log(
-    `signet listening on ${worker.urls[0]} (Cloudflare Workers on workerd, D1 in ${config.dataDir}/d1)`,
-  );
+  console.log(`Cloudflare Workers on workerd; D1 in ${join(config.dataDir, "d1")}`);
+  console.log(`signet listening on ${worker.urls[0]}`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
