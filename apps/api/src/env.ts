@@ -174,12 +174,17 @@ export function parseEnv(source: Source): Config {
 }
 
 /**
- * Validates a Cloudflare Worker's bindings like an environment: its vars and secrets are the string-valued
- * bindings (D1, assets and other bindings are objects and ignored here).
+ * Validates a Cloudflare Worker's bindings like an environment. Secrets are strings; wrangler's `vars` may also be
+ * numbers or booleans (`"RATE_LIMIT_PER_MINUTE": 60`), read as their text. D1, assets and other bindings are
+ * objects and ignored here.
  */
 export function parseBindings(bindings: Record<string, unknown>): Config {
   const source: Source = {};
-  for (const [name, value] of Object.entries(bindings)) if (typeof value === "string") source[name] = value;
+  for (const [name, value] of Object.entries(bindings)) {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      source[name] = String(value);
+    }
+  }
   return parseEnv(source);
 }
 
