@@ -47,12 +47,8 @@ export function createApp(unsafeDeps: AppDeps) {
     );
   }
 
-  if (config.webDistDir) {
-    // Loaded only when there are files to serve: it reads the disk, which a Workers runtime does not have.
-    const dir = config.webDistDir;
-    const spa = import("./http/static.ts").then((m) => m.spaHandler(dir));
-    app.on(["GET", "HEAD"], "*", async (c) => (await spa)(c.req.raw));
-  }
+  const { spa } = deps;
+  if (spa) app.on(["GET", "HEAD"], "*", (c) => spa(c.req.raw));
 
   app.onError((error, c) => {
     const requestId = c.get("requestId");

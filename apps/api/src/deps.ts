@@ -32,7 +32,6 @@ export interface AppConfig extends Limits {
   s3Origin: string;
   storage: "local" | "s3";
   database: "file" | "remote";
-  webDistDir?: string | undefined;
   /**
    * Believe X-Forwarded-For (a proxy in front of Signet sets it). Otherwise the audit trail and Better Auth use
    * the socket's address when the runtime gives it, and nothing a client could forge.
@@ -54,4 +53,9 @@ export interface AppDeps {
   logger: Logger;
   /** The development mailbox, served at /dev/mail, when no SMTP server is configured. */
   devMailbox?: DevMailbox | undefined;
+  /**
+   * Answers GET/HEAD outside /api and /trpc with the built SPA, if given. A runtime seam: files from WEB_DIST_DIR
+   * on Node, Bun and Deno (http/static.ts), the static assets binding on Workers.
+   */
+  spa?: (request: Request) => Promise<Response>;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseEnv } from "./env.ts";
+import { ConfigError, parseBindings, parseEnv } from "./env.ts";
 
 const SECRET = "s".repeat(32);
 
@@ -25,7 +25,7 @@ describe("parseEnv", () => {
       },
       trustProxy: false,
     });
-    expect(config.webDistDir).toMatch(/apps\/web\/dist$/);
+    expect(config.webDistDir).toBeUndefined();
   });
 
   it("derives the data paths from DATA_DIR and normalizes PUBLIC_URL to an origin", () => {
@@ -83,5 +83,32 @@ describe("parseEnv", () => {
     expect(parseEnv({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
     expect(parseEnv({ TRUST_PROXY: "0" }).trustProxy).toBe(false);
     expect(() => parseEnv({ TRUST_PROXY: "yes please" })).toThrow(/^TRUST_PROXY: /);
+  });
+});
+
+describe("parseBindings (Cloudflare Workers)", () => {
+  it("reads vars and secrets like variables, numbers and booleans included, and ignores binding objects", () => {
+    const config = parseBindings({
+      DB: { prepare() {} },
+      ASSETS: { fetch() {} },
+      R2_ENDPOINT: "https://account.r2.cloudflarestorage.com",
+      R2_ACCESS_KEY_ID: "key",
+      R2_SECRET_ACCESS_KEY: "secret",
+      BETTER_AUTH_SECRET: "s".repeat(32),
+      RATE_LIMIT_PER_MINUTE: 60,
+      TRUST_PROXY: true,
+    });
+    expect(config.s3).toMatchObject({
+      endpoint: "https://account.r2.cloudflarestorage.com",
+      accessKeyId: "key",
+      secretAccessKey: "secret",
+    });
+    expect(config.limits.rateLimitPerMinute).toBe(60);
+    expect(config.trustProxy).toBe(true);
+  });
+
+  it("names a bad var", () => {
+    expect(() => parseBindings({ UPLOAD_URL_TTL: 0 })).toThrow(/^UPLOAD_URL_TTL:/);
+    expect(() => parseBindings({ UPLOAD_URL_TTL: 0 })).toThrow(ConfigError);
   });
 });

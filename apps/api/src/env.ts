@@ -1,7 +1,6 @@
 /**
  * Configuration: the only module that reads `process.env`. Everything else receives a parsed `Config`.
  */
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
 const GiB = 1024 ** 3;
@@ -38,7 +37,8 @@ export interface Config {
   localS3: { port: number; dir: string };
   betterAuthSecret: string | undefined;
   dataDir: string;
-  webDistDir: string;
+  /** The built SPA to serve; unset means apps/web/dist beside this package (`builtSpaDir`). */
+  webDistDir: string | undefined;
   /** Whether X-Forwarded-For was set by a proxy in front of Signet (TRUST_PROXY=true) and may be believed. */
   trustProxy: boolean;
   limits: Limits;
@@ -97,9 +97,6 @@ function optional<T>(source: Source, schema: z.ZodType<T>, fallback: T, ...names
 function joinPath(base: string, child: string): string {
   return `${base.replace(/\/+$/, "")}/${child}`;
 }
-
-/** The built SPA beside this package: apps/web/dist. */
-const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 /**
  * Validates an environment. Throws `ConfigError` naming the first bad variable. Accepts the R2 guides' names as
@@ -172,7 +169,7 @@ export function parseEnv(source: Source): Config {
     },
     betterAuthSecret,
     dataDir,
-    webDistDir: optional(source, z.string().min(1), defaultWebDist, "WEB_DIST_DIR"),
+    webDistDir: optional(source, z.string().min(1), undefined as string | undefined, "WEB_DIST_DIR"),
     trustProxy: optional(source, flag, false, "TRUST_PROXY"),
     limits: {
       uploadUrlTtl: optional(source, ttl, 600, "UPLOAD_URL_TTL"),
@@ -209,6 +206,21 @@ function parseAccounts(source: Source): AccountsConfig {
     mailFrom,
     requireEmailVerification: optional(source, flag, false, "REQUIRE_EMAIL_VERIFICATION"),
   };
+}
+
+/**
+ * Validates a Cloudflare Worker's bindings like an environment. Secrets are strings; wrangler's `vars` may also be
+ * numbers or booleans (`"RATE_LIMIT_PER_MINUTE": 60`), read as their text. D1, assets and other bindings are
+ * objects and ignored here.
+ */
+export function parseBindings(bindings: Record<string, unknown>): Config {
+  const source: Source = {};
+  for (const [name, value] of Object.entries(bindings)) {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      source[name] = String(value);
+    }
+  }
+  return parseEnv(source);
 }
 
 /** Reads and validates `process.env`; `defaults` fill variables that are unset or empty. */

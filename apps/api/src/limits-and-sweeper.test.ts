@@ -1,5 +1,5 @@
 import { file, userQuota } from "@signet/db";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweep } from "./services/sweeper.ts";
 import { browserPut, createHarness, type Harness, ok, type TestUser } from "./testing/harness.ts";
@@ -115,16 +115,18 @@ describe("quota when signing fails", () => {
   it("gives the bytes back exactly once and leaves no phantom pending upload", async () => {
     const w = await h.signUp();
     // A real database failure after the row is written: the audit insert is refused.
-    await h.db.$client.execute(
-      "CREATE TRIGGER audit_down BEFORE INSERT ON audit_event WHEN NEW.actor_id = '" +
-        w.id +
-        "' BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END",
+    await h.db.run(
+      sql.raw(
+        "CREATE TRIGGER audit_down BEFORE INSERT ON audit_event WHEN NEW.actor_id = '" +
+          w.id +
+          "' BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END",
+      ),
     );
     try {
       const failed = await announce(5, w);
       expect(failed).toMatchObject({ ok: false, code: "INTERNAL_SERVER_ERROR" });
     } finally {
-      await h.db.$client.execute("DROP TRIGGER audit_down");
+      await h.db.run(sql.raw("DROP TRIGGER audit_down"));
     }
     expect(await reserved(w.id)).toBe(0);
     const rows = await h.db.select().from(file).where(eq(file.ownerId, w.id));

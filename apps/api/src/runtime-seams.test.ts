@@ -1,6 +1,8 @@
 /**
- * Core code runs unchanged on Node, Bun and Deno, so runtime-specific imports are confined to a few named seam
- * files. Adding one anywhere else fails here: move it behind a seam (or name the new seam below, on purpose).
+ * Core code runs unchanged on Node, Bun, Deno and Cloudflare Workers, so runtime-specific imports are confined to a
+ * few named seam files. Adding one anywhere else fails here: move it behind a seam (or name the new seam below, on
+ * purpose). What the Worker actually bundles (no node:fs, no local-s3) is checked on the real bundle in
+ * entry/worker.test.ts.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
@@ -10,9 +12,9 @@ import { describe, expect, it } from "vitest";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const sourceDirs = ["apps/api/src", "packages/signer/src", "packages/db/src", "packages/local-s3/src"];
 
-/** Things that tie code to one runtime's server or process model. */
+/** Things that tie code to one runtime's server or process model (Cloudflare's included). */
 const RUNTIME_SPECIFIC =
-  /^(node:.*|bun(:.*)?|@hono\/node-server.*|@signet\/local-s3\/node|(Bun|Deno) global)$/;
+  /^(node:.*|bun(:.*)?|@hono\/node-server.*|@signet\/local-s3\/node|(Bun|Deno) global|cloudflare:.*|@cloudflare\/.*|miniflare|wrangler)$/;
 
 /**
  * The seams: each file (or folder, ending in `/`) and exactly what it may use. The `node:` modules named outside
@@ -23,8 +25,9 @@ const SEAMS: Record<string, RegExp> = {
   // The operator CLI runs on Node only (a tsx bin); it resolves its own path to know it is the entry.
   "apps/api/src/cli.ts": /^node:(fs|url)$/,
   "apps/api/src/start.ts": /^node:(fs\/promises|path|url)$/,
-  "apps/api/src/env.ts": /^node:(url|path)$/,
-  "apps/api/src/http/static.ts": /^node:(fs\/promises|path)$/,
+  "apps/api/src/http/static.ts": /^node:(fs\/promises|path|url)$/,
+  // The database factory is the one place besides the entries that knows about D1 (its binding's type).
+  "packages/db/src/client.ts": /^@cloudflare\/workers-types$/,
   "packages/db/src/migrate.ts": /^node:(url|path)$/,
   "packages/db/src/migrate-cli.ts": /^node:(url|path|process)$/,
   "packages/signer/src/crypto.ts": /^node:crypto$/,
@@ -71,6 +74,12 @@ describe("runtime seams", () => {
     expect(runtimeSpecificUses(`import { withNodeStreams } from "@signet/local-s3/node";`)).toEqual([
       "@signet/local-s3/node",
     ]);
+    expect(runtimeSpecificUses(`import type { D1Database } from "@cloudflare/workers-types";`)).toEqual([
+      "@cloudflare/workers-types",
+    ]);
+    expect(allowed("packages/db/src/client.ts", "@cloudflare/workers-types")).toBe(true);
+    expect(allowed("apps/api/src/services/files.ts", "@cloudflare/workers-types")).toBe(false);
+    expect(allowed("apps/api/src/entry/worker.ts", "@cloudflare/workers-types")).toBe(true);
   });
 
   it("keeps every runtime-specific import of the core packages inside a named seam", async () => {

@@ -5,6 +5,7 @@ import { createSigner } from "@signet/signer";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "./app.ts";
+import { spaHandler } from "./http/static.ts";
 import {
   AUTH_SECRET,
   browserPut,
@@ -214,7 +215,7 @@ describe("the built SPA", () => {
     await mkdir(join(dist, "assets"), { recursive: true });
     await writeFile(join(dist, "index.html"), "<!doctype html><title>Signet SPA</title>");
     await writeFile(join(dist, "assets", "app.js"), "console.log(1)");
-    const app = createApp({ ...h.deps, config: { ...h.deps.config, webDistDir: dist } });
+    const app = createApp({ ...h.deps, spa: spaHandler(dist) });
     const index = await app.request("/");
     expect(await index.text()).toContain("Signet SPA");
     expect(await (await app.request("/files/123")).text()).toContain("Signet SPA");
@@ -223,7 +224,7 @@ describe("the built SPA", () => {
     expect(js.headers.get("cache-control")).toContain("immutable");
     expect(await (await app.request("/%2e%2e/%2e%2e/signet.db")).text()).toContain("Signet SPA");
     expect((await app.request("/api/nope")).status).toBe(404);
-    const missing = createApp({ ...h.deps, config: { ...h.deps.config, webDistDir: join(h.dir, "nope") } });
+    const missing = createApp({ ...h.deps, spa: spaHandler(join(h.dir, "nope")) });
     expect(await (await missing.request("/")).text()).toContain("run pnpm build");
   });
 });

@@ -23,6 +23,8 @@ export interface Decided {
   /** The S3 endpoint the browser talks to (only its origin is kept, for the CSP). */
   s3Endpoint: string;
   storage: "local" | "s3";
+  /** Where the database is, when DATABASE_URL does not say (a D1 binding on Workers is remote). */
+  database?: "file" | "remote";
 }
 
 /** The app's configuration, assembled once from the parsed environment and what start-up decided. */
@@ -32,8 +34,7 @@ export function appConfig(config: Config, decided: Decided): AppConfig {
     publicUrl: decided.publicUrl,
     s3Origin: new URL(decided.s3Endpoint).origin,
     storage: decided.storage,
-    database: isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote",
-    webDistDir: config.webDistDir,
+    database: decided.database ?? (isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote"),
     trustProxy: config.trustProxy,
     sweepGraceSeconds: SWEEP_GRACE_SECONDS,
     requireEmailVerification: config.accounts.requireEmailVerification,
@@ -52,6 +53,8 @@ export interface SignetDeps {
   mailer?: Mailer;
   /** The development mailbox to show at /dev/mail, when mail stays on this machine. */
   devMailbox?: DevMailbox;
+  /** Serves the built SPA (GET/HEAD outside the API): files on disk, or Workers' static assets. */
+  spa?: AppDeps["spa"];
 }
 
 export interface Signet {
@@ -89,7 +92,16 @@ export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
         detail: { via: event.via },
       }),
   });
-  const deps: AppDeps = { db, storage, auth, config, clock, logger, ...(devMailbox ? { devMailbox } : {}) };
+  const deps: AppDeps = {
+    db,
+    storage,
+    auth,
+    config,
+    clock,
+    logger,
+    ...(devMailbox ? { devMailbox } : {}),
+    ...(outside.spa ? { spa: outside.spa } : {}),
+  };
   const app = createApp(deps);
   return {
     app,

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { auditEvent, createDb } from "@signet/db";
+import { auditEvent, closeDb, createDb } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveNode } from "./entry/node-serve.ts";
@@ -253,7 +253,7 @@ describe("startSignet", () => {
         const [event] = await db.select().from(auditEvent).where(eq(auditEvent.fileId, fileId));
         expect(event?.ip).toBe(ip);
       } finally {
-        db.$client.close();
+        closeDb(db);
         await signet.close();
       }
     },

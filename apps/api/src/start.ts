@@ -5,12 +5,14 @@
 import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createDb, type Database, isFileDatabaseUrl, migrate } from "@signet/db";
+import { closeDb, createDb, type Database, isFileDatabaseUrl } from "@signet/db";
+import { migrate } from "@signet/db/migrate";
 import { createLocalS3, generateCredentials } from "@signet/local-s3";
 import { createSigner, type Signer } from "@signet/signer";
 import { type Config, parseEnv, readEnv } from "./env.ts";
 import { jsonLogger, type Logger, type Peer } from "./ground.ts";
-import { mailerFor } from "./mail/mailer.ts";
+import { builtSpaDir, spaHandler } from "./http/static.ts";
+import { mailerFor } from "./mail/smtp.ts";
 import { redactingLogger } from "./redact.ts";
 import { appConfig, createSignet } from "./signet.ts";
 import { spaCorsRule } from "./storage/cors-rule.ts";
@@ -167,7 +169,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
   };
 
   const db = await openDatabase(config);
-  const closers: (() => Promise<void>)[] = [async () => db.$client.close()];
+  const closers: (() => Promise<void>)[] = [async () => closeDb(db)];
   try {
     const storage = await startStorage(config, options.serve, dev);
     closers.unshift(storage.close);
@@ -204,6 +206,7 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       logger,
       mailer,
       devMailbox,
+      spa: spaHandler(config.webDistDir ?? builtSpaDir),
     });
     handler = signet.fetch;
 

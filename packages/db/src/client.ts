@@ -1,25 +1,46 @@
+/**
+ * The one way to open Signet's database: libSQL by URL (a file or a server; over HTTP with the web client where
+ * the runtime has no native one) or a Cloudflare D1 binding. Core code calls `createDb` and never imports a driver.
+ */
+import type { D1Database } from "@cloudflare/workers-types";
 import { createClient } from "@libsql/client";
-import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { drizzle as drizzleD1 } from "drizzle-orm/d1";
+import { drizzle as drizzleLibsql } from "drizzle-orm/libsql";
+import { type Database, register } from "./database.ts";
 import * as schema from "./schema.ts";
 
-/** The Drizzle database Signet uses everywhere, typed with the full schema. */
-export type Database = LibSQLDatabase<typeof schema> & { $client: import("@libsql/client").Client };
-
-export interface CreateDbOptions {
-  /** `file:`, `libsql:`, `http:`/`https:` (or `ws:`/`wss:`) URL. */
+/** A libSQL database by URL. */
+export interface LibsqlOptions {
+  /** `file:`, `libsql:`, `http:`/`https:` (or `ws:`/`wss:`) URL. On Workers only the remote schemes work. */
   url: string;
   authToken?: string;
   /** How long a file database waits on a lock before failing, in ms. */
   busyTimeoutMs?: number;
 }
 
+/** A Cloudflare D1 database: the binding a Worker receives (or miniflare's proxy of it in Node). */
+export interface D1Options {
+  d1: D1Database;
+}
+
+export type CreateDbOptions = LibsqlOptions | D1Options;
+
 const SUPPORTED = ["file:", "libsql:", "http:", "https:", "ws:", "wss:"];
 
 /**
  * Opens the database. File databases get WAL (readers never wait for the writer), a busy timeout (several
- * connections and processes share the file) and foreign keys enforced.
+ * connections and processes share the file) and foreign keys enforced; D1 enforces foreign keys itself.
+ *
+ * `@libsql/client` picks its implementation by runtime (its package exports): the native one on Node, Bun and
+ * Deno, the web one (HTTP, no files) on workerd, so the same call serves `DATABASE_URL=libsql://…` on Workers.
  */
 export async function createDb(options: CreateDbOptions): Promise<Database> {
+  if ("d1" in options) {
+    if (!options.d1 || typeof options.d1.prepare !== "function") {
+      throw new Error("createDb: d1 must be a D1 database binding");
+    }
+    return register(drizzleD1(options.d1, { schema }), { driver: "d1", close: () => {} });
+  }
   const { url, authToken } = options;
   if (typeof url !== "string" || url.length === 0) throw new Error("createDb: url is required");
   const scheme = url.slice(0, url.indexOf(":") + 1).toLowerCase();
@@ -39,7 +60,16 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
     await client.execute("PRAGMA foreign_keys = ON");
     await client.execute("PRAGMA synchronous = NORMAL");
   }
-  return drizzle(client, { schema }) as Database;
+  let closed = false;
+  const db = drizzleLibsql(client, { schema });
+  return register(db, {
+    driver: "libsql",
+    close: () => {
+      if (closed) return;
+      closed = true;
+      client.close();
+    },
+  });
 }
 
 /** Whether a database URL points at a local file (as opposed to a libSQL server). */

@@ -2,8 +2,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createDb, type Database, file, migrate, migrationsFolder, user } from "./index.ts";
+import { Miniflare } from "miniflare";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { closeDb, createDb, type Database, driverOf, file, rateLimit, user } from "./index.ts";
+import { migrate, migrationsFolder } from "./migrate.ts";
 
 /** The database's own message: Drizzle wraps it as the cause of a "Failed query" error. */
 async function failure(query: PromiseLike<unknown>): Promise<string> {
@@ -16,53 +18,94 @@ async function failure(query: PromiseLike<unknown>): Promise<string> {
   throw new Error("expected the query to fail");
 }
 
-let dir: string;
-let db: Database;
+async function value(db: Database, query: string): Promise<unknown> {
+  const row = await db.get<Record<string, unknown>>(sql.raw(query));
+  return row ? Object.values(row)[0] : undefined;
+}
 
+let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "signet-db-"));
-  db = await createDb({ url: `file:${join(dir, "test.db")}` });
 });
-
 afterEach(async () => {
-  db.$client.close();
   await rm(dir, { recursive: true, force: true });
 });
 
+// workerd's D1 (miniflare) from Node: the binding a Worker gets, proxied. One runtime for the file, a fresh
+// database per test by name.
+let mf: Miniflare;
+let d1Count = 0;
+beforeAll(async () => {
+  mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch: () => new Response(null) }",
+    compatibilityDate: "2026-04-20",
+    d1Databases: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`DB${i}`, `db-test-${i}`])),
+  });
+  await mf.ready;
+}, 60_000);
+afterAll(async () => {
+  await mf?.dispose();
+});
+
+/** Each backend the package supports, opened fresh. */
+const backends: { name: string; open: () => Promise<Database> }[] = [
+  { name: "libSQL file", open: () => createDb({ url: `file:${join(dir, "test.db")}` }) },
+  { name: "D1", open: async () => createDb({ d1: await mf.getD1Database(`DB${d1Count++}`) }) },
+];
+
 describe("createDb", () => {
   it("opens a file database in WAL mode with foreign keys and a busy timeout", async () => {
-    const journal = await db.$client.execute("PRAGMA journal_mode");
-    expect(journal.rows[0]?.[0]).toBe("wal");
-    const fk = await db.$client.execute("PRAGMA foreign_keys");
-    expect(fk.rows[0]?.[0]).toBe(1);
-    const busy = await db.$client.execute("PRAGMA busy_timeout");
-    expect(Number(busy.rows[0]?.[0])).toBeGreaterThanOrEqual(1000);
+    const db = await createDb({ url: `file:${join(dir, "test.db")}` });
+    try {
+      expect(driverOf(db)).toBe("libsql");
+      expect(await value(db, "PRAGMA journal_mode")).toBe("wal");
+      expect(await value(db, "PRAGMA foreign_keys")).toBe(1);
+      expect(Number(await value(db, "PRAGMA busy_timeout"))).toBeGreaterThanOrEqual(1000);
+    } finally {
+      closeDb(db);
+      closeDb(db);
+    }
   });
 
   it("opens libsql: and http(s): URLs without touching the file pragmas", async () => {
     // Nothing listens on port 9: creating the client is lazy, the first query is what fails.
     const remote = await createDb({ url: "http://127.0.0.1:9", authToken: "token" });
     await expect(remote.select().from(user)).rejects.toThrow();
-    remote.$client.close();
+    closeDb(remote);
     const libsql = await createDb({ url: "libsql://127.0.0.1:9?tls=0" });
-    expect(libsql.$client.protocol).not.toBe("file");
-    libsql.$client.close();
+    expect(driverOf(libsql)).toBe("libsql");
+    closeDb(libsql);
   });
 
-  it("refuses an unsupported URL naming the problem", async () => {
+  it("opens a D1 binding", async () => {
+    const db = await createDb({ d1: await mf.getD1Database(`DB${d1Count++}`) });
+    expect(driverOf(db)).toBe("d1");
+    expect(await value(db, "SELECT 41 + 1")).toBe(42);
+    closeDb(db);
+  });
+
+  it("refuses an unsupported URL or binding naming the problem", async () => {
     await expect(createDb({ url: "postgres://x" })).rejects.toThrow(/url must start with/);
     await expect(createDb({ url: "" })).rejects.toThrow(/url is required/);
+    await expect(createDb({ d1: {} as never })).rejects.toThrow(/d1 must be a D1 database binding/);
   });
 });
 
-describe("migrate", () => {
-  it("creates every table and is idempotent", async () => {
+describe.each(backends)("$name", ({ open }) => {
+  let db: Database;
+  beforeEach(async () => {
+    db = await open();
+  });
+  afterEach(() => closeDb(db));
+
+  it("migrates: creates every table and is idempotent", async () => {
     await migrate(db);
     await migrate(db);
-    const rows = await db.$client.execute(
-      "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    const rows = await db.all<{ name: string }>(
+      sql`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`,
     );
-    const names = rows.rows.map((r) => r[0]);
+    const names = rows.map((r) => r.name);
     for (const table of [
       "account",
       "audit_event",
@@ -77,34 +120,8 @@ describe("migrate", () => {
     ]) {
       expect(names).toContain(table);
     }
-    const applied = await db.$client.execute("SELECT count(*) FROM __drizzle_migrations");
-    expect(Number(applied.rows[0]?.[0])).toBeGreaterThan(0);
-  });
-
-  it("lets several instances start against one fresh database at once", async () => {
-    // Each instance has its own connection; all of them find no migrations applied and race to apply them.
-    const url = `file:${join(dir, "shared.db")}`;
-    const instances = await Promise.all(Array.from({ length: 4 }, () => createDb({ url })));
-    try {
-      await Promise.all(instances.map((instance) => migrate(instance)));
-      const applied = await instances[0]!.$client.execute("SELECT hash FROM __drizzle_migrations");
-      const journal = JSON.parse(await readFile(join(migrationsFolder, "meta", "_journal.json"), "utf8"));
-      expect(applied.rows).toHaveLength(journal.entries.length);
-    } finally {
-      for (const instance of instances) instance.$client.close();
-    }
-  });
-
-  it("works from another working directory", async () => {
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-      await migrate(db);
-    } finally {
-      process.chdir(cwd);
-    }
-    const rows = await db.select().from(user);
-    expect(rows).toEqual([]);
+    const journal = JSON.parse(await readFile(join(migrationsFolder, "meta", "_journal.json"), "utf8"));
+    expect(await value(db, "SELECT count(*) FROM __drizzle_migrations")).toBe(journal.entries.length);
   });
 
   it("enforces foreign keys and cascades a user's files", async () => {
@@ -127,9 +144,11 @@ describe("migrate", () => {
     const [row] = await db.select().from(file).where(eq(file.id, "f1"));
     expect(row?.status).toBe("pending");
     expect(row?.createdAt.getTime()).toBe(now.getTime());
+    // The schema's default timestamps (unixepoch('subsecond')) work on this SQLite too.
+    const [created] = await db.select({ at: user.createdAt }).from(user);
+    expect(Math.abs(created!.at.getTime() - Date.now())).toBeLessThan(60_000);
     await db.delete(user).where(eq(user.id, "u1"));
-    const left = await db.select({ n: sql<number>`count(*)` }).from(file);
-    expect(left[0]?.n).toBe(0);
+    expect(await value(db, "SELECT count(*) FROM file")).toBe(0);
   });
 
   it("keeps the object key unique", async () => {
@@ -146,5 +165,52 @@ describe("migrate", () => {
     };
     await db.insert(file).values({ ...row, id: "f1" });
     expect(await failure(db.insert(file).values({ ...row, id: "f2" }))).toMatch(/UNIQUE/i);
+  });
+
+  it("runs a batch atomically: a failing statement undoes the ones before it", async () => {
+    await migrate(db);
+    await db.insert(user).values({ id: "u1", name: "A", email: "a@example.com" });
+    await expect(
+      db.batch([
+        db.insert(rateLimit).values({ key: "k", windowStart: 0, count: 1 }),
+        db.insert(user).values({ id: "u2", name: "B", email: "a@example.com" }),
+      ]),
+    ).rejects.toThrow();
+    expect(await db.select().from(rateLimit)).toEqual([]);
+    const [inserted, counted] = await db.batch([
+      db.insert(rateLimit).values({ key: "k", windowStart: 0, count: 1 }).returning(),
+      db.select().from(rateLimit),
+    ]);
+    expect(inserted).toEqual([{ key: "k", windowStart: 0, count: 1 }]);
+    expect(counted).toHaveLength(1);
+  });
+});
+
+describe("migrate on libSQL files", () => {
+  it("lets several instances start against one fresh database at once", async () => {
+    // Each instance has its own connection; all of them find no migrations applied and race to apply them.
+    const url = `file:${join(dir, "shared.db")}`;
+    const instances = await Promise.all(Array.from({ length: 4 }, () => createDb({ url })));
+    try {
+      await Promise.all(instances.map((instance) => migrate(instance)));
+      const journal = JSON.parse(await readFile(join(migrationsFolder, "meta", "_journal.json"), "utf8"));
+      expect(await value(instances[0]!, "SELECT count(*) FROM __drizzle_migrations")).toBe(
+        journal.entries.length,
+      );
+    } finally {
+      for (const instance of instances) closeDb(instance);
+    }
+  });
+
+  it("works from another working directory", async () => {
+    const db = await createDb({ url: `file:${join(dir, "cwd.db")}` });
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      await migrate(db);
+    } finally {
+      process.chdir(cwd);
+      closeDb(db);
+    }
   });
 });

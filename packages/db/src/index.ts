@@ -1,3 +1,10 @@
-export { type CreateDbOptions, createDb, type Database, isFileDatabaseUrl } from "./client.ts";
-export { migrate, migrationsFolder } from "./migrate.ts";
+// Runtime-neutral: nothing here reads files. Migrations (which do) are `@signet/db/migrate`.
+export {
+  type CreateDbOptions,
+  createDb,
+  type D1Options,
+  isFileDatabaseUrl,
+  type LibsqlOptions,
+} from "./client.ts";
+export { closeDb, type Database, type Driver, driverOf } from "./database.ts";
 export * from "./schema.ts";

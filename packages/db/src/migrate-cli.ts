@@ -1,6 +1,7 @@
 // `pnpm --filter @signet/db db:migrate`: applies migrations to DATABASE_URL. The app's own `signet migrate`
 // (root `pnpm db:migrate`) also creates the data directory; this one expects the database to be reachable.
 import { createDb } from "./client.ts";
+import { closeDb } from "./database.ts";
 import { migrate } from "./migrate.ts";
 
 const url = process.env.DATABASE_URL ?? "file:./data/signet.db";
@@ -8,7 +9,7 @@ const authToken = process.env.DATABASE_AUTH_TOKEN;
 try {
   const db = await createDb({ url, ...(authToken ? { authToken } : {}) });
   await migrate(db);
-  db.$client.close();
+  closeDb(db);
   console.log("migrations applied");
 } catch (error) {
   const where = url.startsWith("file:") ? `${url} (does its directory exist?)` : url.replace(/\?.*$/, "");

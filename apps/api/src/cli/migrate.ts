@@ -1,4 +1,5 @@
 /** `signet migrate`: applies the database migrations (the server also does this at start-up). */
+import { closeDb } from "@signet/db";
 import { Command } from "commander";
 import { type CliIo, EXIT, loadConfig } from "./io.ts";
 
@@ -9,7 +10,7 @@ export function migrateCommand(io: CliIo): Command {
       const config = loadConfig(io);
       const { openDatabase } = await import("../start.ts");
       const db = await openDatabase(config);
-      db.$client.close();
+      closeDb(db);
       io.out("migrations applied");
       io.exitCode = EXIT.ok;
     });

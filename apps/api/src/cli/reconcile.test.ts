@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
-import { createDb, file, migrate, user, userQuota } from "@signet/db";
+import { closeDb, createDb, file, user, userQuota } from "@signet/db";
+import { migrate } from "@signet/db/migrate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnCli, startTestBucket, type TestBucket } from "./testing.ts";
 
@@ -35,7 +36,7 @@ describe("signet reconcile", { timeout: 180_000 }, () => {
       uploadExpiresAt: now,
     });
     await db.insert(userQuota).values({ userId: "user-1", reservedBytes: 1028 });
-    db.$client.close();
+    closeDb(db);
     for (const [key, body] of [
       ["u/user-1/kept.txt", "kept"],
       ["u/user-1/orphan.bin", "orphan"],

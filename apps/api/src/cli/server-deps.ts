@@ -3,7 +3,9 @@
  * the embedded endpoint, its directory is served by a private local-s3 on a free port, so these commands work
  * whether or not `pnpm start` is running.
  */
+
 import type { Database } from "@signet/db";
+import { closeDb } from "@signet/db";
 import type { Signer } from "@signet/signer";
 import type { Config } from "../env.ts";
 import type { CliIo } from "./io.ts";
@@ -45,6 +47,6 @@ export async function withServerDeps<T>(
       await storage.close();
     }
   } finally {
-    db.$client.close();
+    closeDb(db);
   }
 }

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { auditEvent, createDb } from "@signet/db";
+import { auditEvent, closeDb, createDb } from "@signet/db";
 import { createSigner } from "@signet/signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -100,7 +100,7 @@ describe.each(runtimes)("$name entry", ({ command, run, entry }) => {
       expect(rows.length).toBeGreaterThan(0);
       expect(new Set(rows.map((row) => row.ip))).toEqual(new Set(["127.0.0.1"]));
     } finally {
-      db.$client.close();
+      closeDb(db);
     }
   });
 

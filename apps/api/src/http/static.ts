@@ -4,6 +4,10 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The built SPA beside this package (apps/web/dist): what is served when WEB_DIST_DIR is unset. */
+export const builtSpaDir = fileURLToPath(new URL("../../../web/dist", import.meta.url));
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

@@ -3,7 +3,7 @@
  * with no mail configuration in a development setup, an in-process mailbox shown at /dev/mail. A real deployment
  * (a real bucket) without SMTP_URL keeps no mail nobody can read: start-up warns, and sending fails saying why.
  */
-import { type AccountsConfig, ConfigError } from "../env.ts";
+import { ConfigError } from "../env.ts";
 
 /** One message. Links in it are single-use tokens: never log a mail's body. */
 export interface Mail {
@@ -69,48 +69,17 @@ export function createDevMailbox(clock: () => Date = () => new Date()): DevMailb
   };
 }
 
-/** Sends through an SMTP server with nodemailer (loaded only when configured). */
-export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
-  const url = new URL(smtpUrl);
-  let transport: Promise<{ sendMail(message: object): Promise<unknown> }> | undefined;
-  return {
-    description: `SMTP ${url.protocol}//${url.host}`,
-    async send(mail) {
-      transport ??= import("nodemailer").then((nodemailer) => nodemailer.createTransport(smtpUrl));
-      await (await transport).sendMail({ from, ...mail });
-    },
-  };
-}
-
 /** Mail settings a real deployment lacks: start-up warns with this, and every send fails saying it. */
 export const MAIL_NOT_CONFIGURED =
   "SMTP_URL: not set, so password reset and email verification mails cannot be sent; " +
   "set SMTP_URL (smtp://user:pass@host:587 or smtps://…) and MAIL_FROM";
 
-/**
- * The mailer the configuration asks for: SMTP when SMTP_URL is set; the development mailbox when it is not and
- * storage is the embedded local-s3. A real deployment without SMTP_URL still starts (its files must stay
- * reachable), with `missing` saying what to set; each mail it tries to send fails with the same words.
- */
-export function mailerFor(
-  accounts: AccountsConfig,
-  realDeployment: boolean,
-  clock?: () => Date,
-): { mailer: Mailer; devMailbox?: DevMailbox; missing?: string } {
-  if (accounts.smtpUrl && accounts.mailFrom) {
-    return { mailer: createSmtpMailer(accounts.smtpUrl, accounts.mailFrom) };
-  }
-  if (realDeployment) {
-    return {
-      mailer: {
-        description: "not configured (set SMTP_URL and MAIL_FROM)",
-        send: async () => {
-          throw new ConfigError(MAIL_NOT_CONFIGURED);
-        },
-      },
-      missing: MAIL_NOT_CONFIGURED,
-    };
-  }
-  const devMailbox = createDevMailbox(clock);
-  return { mailer: devMailbox, devMailbox };
+/** The mailer of a real deployment without mail settings: every send fails saying what to set. */
+export function unconfiguredMailer(): Mailer {
+  return {
+    description: "not configured (set SMTP_URL and MAIL_FROM)",
+    send: async () => {
+      throw new ConfigError(MAIL_NOT_CONFIGURED);
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseEnv } from "../env.ts";
-import { mailerFor } from "./mailer.ts";
+import { mailerFor } from "./smtp.ts";
 
 const apiRoot = fileURLToPath(new URL("../..", import.meta.url));
 const children: ChildProcess[] = [];

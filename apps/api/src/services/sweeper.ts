@@ -15,6 +15,9 @@ import { settlePending } from "./files.ts";
 import { pruneRateLimits } from "./limits.ts";
 import { reconcileQuota } from "./reconcile.ts";
 
+/** How long after an upload URL expires the sweeper waits before resolving the upload, in seconds. */
+export const SWEEP_GRACE_SECONDS = 300;
+
 export interface SweepResult {
   ready: number;
   rejected: number;

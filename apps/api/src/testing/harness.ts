@@ -5,7 +5,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDb, type Database, migrate } from "@signet/db";
+import { closeDb, createDb, type Database } from "@signet/db";
+import { migrate } from "@signet/db/migrate";
 import { createLocalS3, generateCredentials, type RunningServer } from "@signet/local-s3";
 import { createSigner, type Signer } from "@signet/signer";
 import type { SignetApp } from "../app.ts";
@@ -81,7 +82,6 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
       s3Endpoint: s3.url,
       storage: "local",
     }),
-    webDistDir: undefined,
     sweepGraceSeconds: 60,
     ...overrides,
   };
@@ -173,7 +173,7 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     trpc,
     async [Symbol.asyncDispose]() {
       await s3.close();
-      db.$client.close();
+      closeDb(db);
       await rm(dir, { recursive: true, force: true });
     },
   };
