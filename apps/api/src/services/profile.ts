@@ -477,6 +477,8 @@ export async function restoreImage(
   ctx: ServiceContext,
   input: { version: number },
 ): Promise<ProfileImageUrl> {
+  // Counted like an upload: it copies objects and answers with a fresh URL.
+  await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
   const version = await findVersion(ctx.db, ctx.user.id, input.version);
   if (!version) {
     throw new TRPCError({
