@@ -106,6 +106,23 @@ describe("profile image history (default: 5 versions)", () => {
     expect(!bad.ok && bad.message).toMatch(/version/);
   });
 
+  it("forgets a version whose object is gone instead of restoring nothing", async () => {
+    const u = await h.signUp();
+    const { key } = await upload(h, u, png(1));
+    await upload(h, u, png(2));
+    const [kept] = (await history(h, u)).versions;
+    await h.signer.deleteObject(`${key}/v/${kept!.version}`);
+    const res = await h.trpc("profile.restoreImage", { version: kept!.version }, { token: u.token });
+    expect(res).toMatchObject({ ok: false, code: "NOT_FOUND" });
+    expect(!res.ok && res.message).toMatch(/no longer stored/);
+    expect((await history(h, u)).versions).toEqual([]);
+    expect(await reserved(h, u)).toBe(0);
+    const current = ok<ImageUrl>(
+      await h.trpc("profile.imageDownloadUrl", undefined, { token: u.token }, "query"),
+    );
+    expect(await bytesAt(current.downloadUrl)).toEqual(png(2));
+  });
+
   it("removes the image with or without its history, as asked", async () => {
     const u = await h.signUp();
     const { key } = await upload(h, u, png(1));

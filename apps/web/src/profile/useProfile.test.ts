@@ -2,7 +2,7 @@ import { hashBlob, type PutRequest, type PutResponse } from "@signet/client";
 import { describe, expect, it } from "vitest";
 import { ref } from "vue";
 import type { ImageUploadTicket, Limits, Profile, ProfileApi } from "../api/types.ts";
-import { describeImageTypes, useProfile, validateImage, validateName } from "./useProfile.ts";
+import { describeImageTypes, useProfile, validateImage, validateName, validateSource } from "./useProfile.ts";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -230,6 +230,14 @@ describe("useProfile", () => {
     expect(validateImage(sixMiB, limits.value)).toBeNull();
     expect(validateImage(sixMiB, { ...LIMITS })).toBe("Profile images can be at most 5 MB.");
     expect(describeImageTypes(["image/png"])).toBe("PNG");
+    // A picture to crop may be larger than the limit: only its resized crop travels.
+    expect(validateSource(sixMiB, { ...LIMITS })).toBeNull();
+    expect(validateSource(new File(["x"], "a.svg", { type: "image/svg+xml" }), LIMITS)).toBe(
+      "Choose a PNG, JPEG, WebP, GIF or AVIF image.",
+    );
+    expect(validateSource(new File([], "empty.png", { type: "image/png" }), LIMITS)).toBe(
+      "This image file is empty.",
+    );
   });
 });
 
