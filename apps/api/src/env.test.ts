@@ -22,6 +22,7 @@ describe("parseEnv", () => {
         maxAvatarBytes: 5 * 1024 ** 2,
         userQuotaBytes: 10 * 1024 ** 3,
         rateLimitPerMinute: 120,
+        profileImageHistory: 5,
       },
       trustProxy: false,
     });
@@ -63,6 +64,7 @@ describe("parseEnv", () => {
     [{ MAX_FILE_BYTES: "-1" }, /^MAX_FILE_BYTES:/],
     [{ USER_QUOTA_BYTES: "lots" }, /^USER_QUOTA_BYTES:/],
     [{ RATE_LIMIT_PER_MINUTE: "0" }, /^RATE_LIMIT_PER_MINUTE:/],
+    [{ PROFILE_IMAGE_HISTORY: "-1" }, /^PROFILE_IMAGE_HISTORY:/],
     [{ PUBLIC_URL: "localhost:8787" }, /^PUBLIC_URL:/],
     [{ DATABASE_URL: "postgres://db" }, /^DATABASE_URL:/],
     [{ S3_BUCKET: "Bad_Bucket" }, /^S3_BUCKET:/],

@@ -16,6 +16,8 @@ export interface Limits {
   maxAvatarBytes: number;
   userQuotaBytes: number;
   rateLimitPerMinute: number;
+  /** Earlier profile images kept as versions beside the current one; 0 keeps only the current image. */
+  profileImageHistory: number;
 }
 
 /** Parsed, validated configuration. */
@@ -180,6 +182,12 @@ export function parseEnv(source: Source): Config {
       maxAvatarBytes: optional(source, bytes, 5 * MiB, "MAX_AVATAR_BYTES"),
       userQuotaBytes: optional(source, bytes, 10 * GiB, "USER_QUOTA_BYTES"),
       rateLimitPerMinute: optional(source, z.coerce.number().int().min(1), 120, "RATE_LIMIT_PER_MINUTE"),
+      profileImageHistory: optional(
+        source,
+        z.coerce.number().int("must be a whole number").min(0).max(100),
+        5,
+        "PROFILE_IMAGE_HISTORY",
+      ),
     },
     accounts: parseAccounts(source),
   };

@@ -6,7 +6,7 @@
  * up by property; the SQL column names are snake_case.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" })
@@ -190,6 +190,30 @@ export const profileImage = sqliteTable("profile_image", {
   version: integer("version").notNull(),
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
+
+/**
+ * An earlier profile image kept as a version (PROFILE_IMAGE_HISTORY): its object lives at `key`, which is
+ * `<stable key>/v/<version>` of the stable key it was archived from; `version` is the `profile_image.version` it
+ * had while it was current. Its bytes count against the user's quota (`user_quota.reserved_bytes`).
+ */
+export const profileImageVersion = sqliteTable(
+  "profile_image_version",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    key: text("key").notNull().unique(),
+    contentType: text("content_type").notNull(),
+    size: integer("size").notNull(),
+    etag: text("etag"),
+    /** When this image became the profile image (its upload or restore). */
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    /** When it stopped being the current image and became a version. */
+    archivedAt: integer("archived_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.version] })],
+);
 
 /**
  * An account deletion that was asked for and not yet finished. The row holds no personal data (the user id is a

@@ -14,6 +14,7 @@ import {
   file,
   profileImage,
   profileImageUpload,
+  profileImageVersion,
   rateLimit,
   session,
   user,
@@ -261,6 +262,11 @@ export async function finishAccountDeletion(deps: DeletionDeps, userId: string):
     .select({ key: profileImageUpload.stagingKey, expires: profileImageUpload.expiresAt })
     .from(profileImageUpload)
     .where(eq(profileImageUpload.userId, userId));
+  // Kept profile pictures live beside the image key, or beside an earlier one when history was kept on removal.
+  const versions = await db
+    .select({ key: profileImageVersion.key })
+    .from(profileImageVersion)
+    .where(eq(profileImageVersion.userId, userId));
   // Upload URLs still valid could put objects back after this pass: sweep the prefixes again once they expire.
   const lastUrl = Math.max(
     pending.purgeAfter?.getTime() ?? 0,
@@ -281,8 +287,12 @@ export async function finishAccountDeletion(deps: DeletionDeps, userId: string):
   const prefixes = prefixesOf(userId, imageKey);
   let objects = 0;
   for (const prefix of prefixes) objects += await deletePrefix(deps, prefix);
-  // Keys outside the prefixes (none today) are deleted one by one.
-  for (const key of [...files.map((f) => f.key), ...staged.map((s) => s.key)]) {
+  // Keys outside the prefixes (history kept under an earlier image key) are deleted one by one.
+  for (const key of [
+    ...files.map((f) => f.key),
+    ...staged.map((s) => s.key),
+    ...versions.map((v) => v.key),
+  ]) {
     if (!prefixes.some((p) => key.startsWith(p))) await deps.storage.deleteObject(key);
   }
 
@@ -307,6 +317,7 @@ export async function finishAccountDeletion(deps: DeletionDeps, userId: string):
     db.delete(file).where(eq(file.ownerId, userId)),
     db.delete(profileImageUpload).where(eq(profileImageUpload.userId, userId)),
     db.delete(profileImage).where(eq(profileImage.userId, userId)),
+    db.delete(profileImageVersion).where(eq(profileImageVersion.userId, userId)),
     db.delete(userQuota).where(eq(userQuota.userId, userId)),
     db.delete(rateLimit).where(eq(rateLimit.key, `issue:${userId}`)),
     db.delete(session).where(eq(session.userId, userId)),

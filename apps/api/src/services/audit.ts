@@ -29,7 +29,9 @@ export type AuditAction =
   | "profile.image_remove"
   | "account.password_reset"
   | "account.export"
-  | "account.delete";
+  | "account.delete"
+  | "profile.image_history"
+  | "profile.image_restore";
 
 type Detail = Record<string, string | number | boolean | null>;
 export type FileAuditAction = Extract<AuditAction, `file.${string}`>;

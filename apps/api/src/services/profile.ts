@@ -5,6 +5,7 @@
  */
 
 import { profileImage, profileImageUpload, user } from "@signet/db";
+import type { HeadObjectResult } from "@signet/signer";
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
@@ -13,7 +14,15 @@ import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { HEAD_BYTES, sniffImage, TAIL_BYTES } from "./image-sniff.ts";
 import { consumeIssuance } from "./limits.ts";
-import { announce, signUpload, verifyUpload } from "./upload.ts";
+import {
+  type CurrentImage,
+  clearVersions,
+  findVersion,
+  forgetVersion,
+  listVersions,
+  promote,
+} from "./profile-history.ts";
+import { announce, signUpload, type UploadTarget, verifyUpload } from "./upload.ts";
 import { essence, IMAGE_TYPES, type ImageType } from "./validation.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -40,22 +49,39 @@ export interface ProfileView {
   image: { hasImage: boolean; downloadUrl?: string; expiresIn?: number };
 }
 
-async function currentImage(ctx: ServiceContext) {
+async function currentImage(ctx: ServiceContext): Promise<CurrentImage | null> {
   const [row] = await ctx.db
-    .select({ key: user.image, contentType: profileImage.contentType, version: profileImage.version })
+    .select({
+      key: user.image,
+      contentType: profileImage.contentType,
+      size: profileImage.size,
+      etag: profileImage.etag,
+      version: profileImage.version,
+      updatedAt: profileImage.updatedAt,
+    })
     .from(user)
     .leftJoin(profileImage, eq(profileImage.userId, user.id))
     .where(eq(user.id, ctx.user.id));
   if (!row?.key || !row.contentType || row.version == null || !UUID.test(row.key)) return null;
-  return { key: row.key, contentType: row.contentType as ImageType, version: row.version };
+  return {
+    key: row.key,
+    contentType: row.contentType,
+    size: row.size ?? 0,
+    etag: row.etag ?? null,
+    version: row.version,
+    updatedAt: row.updatedAt ?? new Date(0),
+  };
 }
 
-type CurrentImage = NonNullable<Awaited<ReturnType<typeof currentImage>>>;
+/** The download name of one version of the image: the version in it makes every image's URL its own. */
+function imageFilename(version: number, contentType: string): string {
+  return `profile-${version}.${EXTENSIONS[contentType as ImageType] ?? "img"}`;
+}
 
 /** Signs and audits an inline GET of the image; the caller decides whether it counts against the rate limit. */
 async function signImageUrl(ctx: ServiceContext, image: CurrentImage): Promise<ProfileImageUrl> {
   const expiresIn = ctx.config.profileImageDownloadTtl;
-  const filename = `profile-${image.version}.${EXTENSIONS[image.contentType] ?? "img"}`;
+  const filename = imageFilename(image.version, image.contentType);
   const signed = await ctx.storage.presignGet(image.key, {
     expiresIn,
     responseContentDisposition: contentDisposition(filename, "inline"),
@@ -231,34 +257,28 @@ export async function createImageUpload(
   };
 }
 
-type Staged = typeof profileImageUpload.$inferSelect;
-
-/** Why the staged object is not an acceptable image of the announced type, or null. */
-async function refusal(ctx: ServiceContext, staged: Staged): Promise<string | null> {
-  const { reason } = await verifyUpload(
-    ctx.storage,
-    { ...staged, key: staged.stagingKey },
-    {
-      noun: "image",
-      // The bytes themselves: a complete image of the announced type, whatever the Content-Type claims.
-      sniff: async (head) => {
-        const first = await ctx.storage.getObjectRange(
-          staged.stagingKey,
-          0,
-          Math.min(HEAD_BYTES, head.size) - 1,
-        );
-        const last = await ctx.storage.getObjectRange(
-          staged.stagingKey,
-          Math.max(0, head.size - TAIL_BYTES),
-          head.size - 1,
-        );
-        const actual = sniffImage(first, last, head.size);
-        if (actual === null) return "the file is not a complete PNG, JPEG, WebP, GIF or AVIF image";
-        return actual === staged.contentType ? null : `the file is ${actual}, not ${staged.contentType}`;
-      },
+/**
+ * Checks the object at `target.key` against what was recorded (size, type, checksum) and its bytes: a complete
+ * image of the recorded type, whatever its Content-Type claims. `reason` is null when it is one.
+ */
+async function verifyImage(
+  ctx: ServiceContext,
+  target: UploadTarget,
+): Promise<{ head: HeadObjectResult | null; reason: string | null }> {
+  return verifyUpload(ctx.storage, target, {
+    noun: "image",
+    sniff: async (head) => {
+      const first = await ctx.storage.getObjectRange(target.key, 0, Math.min(HEAD_BYTES, head.size) - 1);
+      const last = await ctx.storage.getObjectRange(
+        target.key,
+        Math.max(0, head.size - TAIL_BYTES),
+        head.size - 1,
+      );
+      const actual = sniffImage(first, last, head.size);
+      if (actual === null) return "the file is not a complete PNG, JPEG, WebP, GIF or AVIF image";
+      return actual === target.contentType ? null : `the file is ${actual}, not ${target.contentType}`;
     },
-  );
-  return reason;
+  });
 }
 
 /**
@@ -295,16 +315,18 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
     });
   }
   const key = await stableImageKey(ctx);
-  let reason: string | null;
+  // Storage failed before anything changed: hand the claim back so the same upload can be completed again.
+  const unclaim = () =>
+    db.update(profileImageUpload).set({ claimedAt: null }).where(eq(profileImageUpload.id, staged.id));
+  let verified: Awaited<ReturnType<typeof verifyImage>>;
   try {
-    reason = await refusal(ctx, staged);
-    if (!reason) await ctx.storage.copyObject(staged.stagingKey, key);
+    verified = await verifyImage(ctx, { ...staged, key: staged.stagingKey });
   } catch (error) {
-    // Storage failed before anything changed: hand the claim back so the same upload can be completed again.
-    await db.update(profileImageUpload).set({ claimedAt: null }).where(eq(profileImageUpload.id, staged.id));
+    await unclaim();
     throw error;
   }
-  if (reason) {
+  const { reason, head: stagedHead } = verified;
+  if (reason || !stagedHead) {
     await ctx.storage.deleteObject(staged.stagingKey);
     await recordAudit(db, clock, {
       actorId: ctx.user.id,
@@ -315,7 +337,31 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
     });
     throw new TRPCError({ code: "BAD_REQUEST", message: `Profile image refused: ${reason}` });
   }
-  const head = await ctx.storage.headObject(key);
+  try {
+    await promote(ctx, {
+      key,
+      current: await currentImage(ctx),
+      source: staged.stagingKey,
+      sourceEtag: stagedHead.etag,
+      contentType: staged.contentType,
+      size: staged.size,
+      audit: {
+        actorId: ctx.user.id,
+        action: "profile.image_complete",
+        objectKey: key,
+        request: ctx.request,
+        detail: { contentType: staged.contentType, size: staged.size },
+      },
+    });
+  } catch (error) {
+    if (error instanceof TRPCError) {
+      // Refused (over quota, or the image changed meanwhile): the previous image stays, this upload is done.
+      await ctx.storage.deleteObject(staged.stagingKey);
+    } else {
+      await unclaim();
+    }
+    throw error;
+  }
   await ctx.storage.deleteObject(staged.stagingKey).catch((error: unknown) => {
     // The image is already in place; the sweeper deletes the staging key with its row once the URL expires.
     ctx.logger({
@@ -324,31 +370,6 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
       id: ctx.request.requestId,
       error: String(error),
     });
-  });
-  const now = clock();
-  // Strictly increasing per user even when two uploads complete in the same millisecond.
-  const [previous] = await db
-    .select({ version: profileImage.version })
-    .from(profileImage)
-    .where(eq(profileImage.userId, ctx.user.id));
-  const version = Math.max(now.getTime(), (previous?.version ?? 0) + 1);
-  const values = {
-    contentType: staged.contentType,
-    size: staged.size,
-    etag: head?.etag ?? null,
-    version,
-    updatedAt: now,
-  };
-  await db
-    .insert(profileImage)
-    .values({ userId: ctx.user.id, ...values })
-    .onConflictDoUpdate({ target: profileImage.userId, set: values });
-  await recordAudit(db, clock, {
-    actorId: ctx.user.id,
-    action: "profile.image_complete",
-    objectKey: key,
-    request: ctx.request,
-    detail: { contentType: staged.contentType, size: staged.size },
   });
   // Not counted against the rate limit: the upload URL already was, and the new image is stored by now, so a
   // TOO_MANY_REQUESTS here would report a failure for an upload that succeeded.
@@ -366,19 +387,149 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
   return signImageUrl(ctx, image);
 }
 
-/** Deletes the image object and clears `user.image`. */
-export async function removeImage(ctx: ServiceContext): Promise<{ hasImage: false }> {
+/**
+ * Deletes the current image and clears `user.image` (a later upload gets a new stable key). The earlier versions
+ * are deleted too, unless `keepHistory`: they stay restorable under the key they were kept at.
+ */
+export async function removeImage(
+  ctx: ServiceContext,
+  input: { keepHistory?: boolean | undefined } = {},
+): Promise<{ hasImage: false }> {
   const [row] = await ctx.db.select({ image: user.image }).from(user).where(eq(user.id, ctx.user.id));
-  if (row?.image) {
-    await ctx.storage.deleteObject(row.image);
-    await ctx.db.delete(profileImage).where(eq(profileImage.userId, ctx.user.id));
-    await ctx.db.update(user).set({ image: null, updatedAt: ctx.clock() }).where(eq(user.id, ctx.user.id));
+  const versionsDeleted = input.keepHistory ? 0 : await clearVersions(ctx);
+  if (row?.image || versionsDeleted > 0) {
+    if (row?.image) {
+      await ctx.storage.deleteObject(row.image);
+      await ctx.db.delete(profileImage).where(eq(profileImage.userId, ctx.user.id));
+      await ctx.db.update(user).set({ image: null, updatedAt: ctx.clock() }).where(eq(user.id, ctx.user.id));
+    }
     await recordAudit(ctx.db, ctx.clock, {
       actorId: ctx.user.id,
       action: "profile.image_remove",
-      objectKey: row.image,
+      objectKey: row?.image ?? `user/${ctx.user.id}`,
       request: ctx.request,
+      detail: { keepHistory: input.keepHistory ?? false, versionsDeleted },
     });
   }
   return { hasImage: false };
+}
+
+/** One earlier profile image, with a short-lived inline GET of it. */
+export interface ImageVersionView {
+  version: number;
+  contentType: string;
+  size: number;
+  /** When it became the profile image. */
+  createdAt: string;
+  /** When it stopped being the profile image. */
+  archivedAt: string;
+  downloadUrl: string;
+  filename: string;
+  expiresIn: number;
+}
+
+/**
+ * The earlier profile images, newest first, each with a GET valid for DOWNLOAD_URL_TTL. Counts as one URL
+ * issuance against the rate limit, however many versions it lists (at most PROFILE_IMAGE_HISTORY).
+ */
+export async function imageHistory(
+  ctx: ServiceContext,
+): Promise<{ limit: number; versions: ImageVersionView[] }> {
+  const versions = await listVersions(ctx.db, ctx.user.id);
+  const limit = ctx.config.profileImageHistory;
+  if (versions.length === 0) return { limit, versions: [] };
+  await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
+  const expiresIn = ctx.config.downloadUrlTtl;
+  const views = await Promise.all(
+    versions.map(async (v) => {
+      const filename = imageFilename(v.version, v.contentType);
+      const signed = await ctx.storage.presignGet(v.key, {
+        expiresIn,
+        responseContentDisposition: contentDisposition(filename, "inline"),
+        responseContentType: v.contentType,
+      });
+      return {
+        version: v.version,
+        contentType: v.contentType,
+        size: v.size,
+        createdAt: v.createdAt.toISOString(),
+        archivedAt: v.archivedAt.toISOString(),
+        downloadUrl: signed.url,
+        filename,
+        expiresIn,
+      };
+    }),
+  );
+  await recordAudit(ctx.db, ctx.clock, {
+    actorId: ctx.user.id,
+    action: "profile.image_history",
+    objectKey: `user/${ctx.user.id}`,
+    request: ctx.request,
+    detail: { versions: views.length, expiresIn },
+  });
+  return { limit, versions: views };
+}
+
+/**
+ * Makes an earlier version the profile image again, by a server-side copy of its verified bytes over the stable
+ * key; the image it replaces becomes a version in turn. The restored image gets a new version number, so its URL
+ * differs from every earlier one. NOT_FOUND for a version the user does not have.
+ */
+export async function restoreImage(
+  ctx: ServiceContext,
+  input: { version: number },
+): Promise<ProfileImageUrl> {
+  // Counted like an upload: it copies objects and answers with a fresh URL.
+  await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
+  const version = await findVersion(ctx.db, ctx.user.id, input.version);
+  if (!version) {
+    throw new TRPCError({
+      code: "NOT_FOUND",
+      message: `version: you have no earlier profile image ${input.version}; see profile.imageHistory`,
+    });
+  }
+  const { head, reason } = await verifyImage(ctx, version);
+  if (!head) {
+    await forgetVersion(ctx, version);
+    throw new TRPCError({
+      code: "NOT_FOUND",
+      message: `version: the earlier profile image ${input.version} is no longer stored`,
+    });
+  }
+  if (reason) {
+    throw new TRPCError({
+      code: "PRECONDITION_FAILED",
+      message: `version: the earlier profile image ${input.version} cannot be restored: ${reason}`,
+    });
+  }
+  const key = await stableImageKey(ctx);
+  const current = await currentImage(ctx);
+  await promote(ctx, {
+    key,
+    current,
+    source: version.key,
+    sourceEtag: head.etag,
+    contentType: version.contentType,
+    size: version.size,
+    restoring: version,
+    audit: {
+      actorId: ctx.user.id,
+      action: "profile.image_restore",
+      objectKey: key,
+      request: ctx.request,
+      detail: {
+        version: version.version,
+        replaced: current?.version ?? null,
+        contentType: version.contentType,
+      },
+    },
+  });
+  const image = await currentImage(ctx);
+  if (!image) {
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: "The profile image was removed while it was being restored; try again",
+    });
+  }
+  return signImageUrl(ctx, image);
 }

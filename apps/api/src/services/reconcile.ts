@@ -1,13 +1,14 @@
 /**
  * Reconciliation of the database with itself and with the bucket. Finds (and with `fix` repairs, audited):
- * - quota drift: a user's reserved bytes differ from the sizes of their live rows (pending + ready);
+ * - quota drift: a user's reserved bytes differ from the sizes of their live rows (pending + ready files, kept
+ *   profile picture versions);
  * - objects without rows: keys in a layout Signet owns that no live row, staging upload or profile references;
  * - rows without objects: ready files and profile images whose object is gone.
  * Keys in layouts Signet does not know are reported and never touched.
  */
-import { file, profileImage, profileImageUpload, user, userQuota } from "@signet/db";
+import { file, profileImage, profileImageUpload, profileImageVersion, user, userQuota } from "@signet/db";
 import type { Signer } from "@signet/signer";
-import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, type SQLWrapper, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { type AuditAction, type FileAuditAction, recordAudit } from "./audit.ts";
 import { releaseQuota } from "./limits.ts";
@@ -60,6 +61,14 @@ export type ReconcileDeps = Pick<AppDeps, "db" | "clock"> & {
 };
 
 /**
+ * The bytes a user's quota must hold: their pending and ready files, and the earlier profile pictures kept as
+ * history (the current picture is not counted, as before history existed).
+ */
+function liveBytesOf(userId: SQLWrapper) {
+  return sql<number>`((select coalesce(sum(${file.size}), 0) from ${file} where ${file.ownerId} = ${userId} and ${inArray(file.status, [...LIVE])}) + (select coalesce(sum(${profileImageVersion.size}), 0) from ${profileImageVersion} where ${profileImageVersion.userId} = ${userId}))`;
+}
+
+/**
  * Quota drift only (no storage calls): what the sweeper runs each pass with `fix: true`. Each correction is one
  * statement that recomputes the sum and applies only if the quota still holds the value seen, so a reservation
  * racing it is never lost; a drift still in flight is simply corrected on the next pass.
@@ -69,19 +78,12 @@ export async function reconcileQuota(
   options: { fix: boolean },
 ): Promise<QuotaDrift[]> {
   const { db } = deps;
-  const live = db
-    .select({ ownerId: file.ownerId, bytes: sql<number>`sum(${file.size})`.as("live_bytes") })
-    .from(file)
-    .where(inArray(file.status, [...LIVE]))
-    .groupBy(file.ownerId)
-    .as("live");
   const reserved = sql<number>`coalesce(${userQuota.reservedBytes}, 0)`;
-  const liveBytes = sql<number>`coalesce(${live.bytes}, 0)`;
+  const liveBytes = liveBytesOf(user.id);
   const rows = await db
     .select({ userId: user.id, reservedBytes: reserved, liveBytes })
     .from(user)
     .leftJoin(userQuota, eq(userQuota.userId, user.id))
-    .leftJoin(live, eq(live.ownerId, user.id))
     .where(sql`${reserved} <> ${liveBytes}`)
     .orderBy(user.id);
 
@@ -95,7 +97,7 @@ export async function reconcileQuota(
     };
     drift.push(found);
     if (!options.fix) continue;
-    const recomputed = sql`(select coalesce(sum(${file.size}), 0) from ${file} where ${file.ownerId} = ${row.userId} and ${inArray(file.status, [...LIVE])})`;
+    const recomputed = liveBytesOf(sql`${row.userId}`);
     const updated = await db
       .insert(userQuota)
       .values({ userId: row.userId, reservedBytes: recomputed })

@@ -46,7 +46,9 @@ export const profileApi: ProfileApi = {
   update: (input) => trpc.profile.update.mutate(input),
   createImageUpload: (input) => trpc.profile.createImageUpload.mutate(input),
   completeImageUpload: () => trpc.profile.completeImageUpload.mutate(),
-  removeImage: () => trpc.profile.removeImage.mutate(),
+  removeImage: (input) => trpc.profile.removeImage.mutate(input),
+  imageHistory: () => trpc.profile.imageHistory.query(),
+  restoreImage: (input) => trpc.profile.restoreImage.mutate(input),
 };
 
 export const auditApi: AuditApi = {

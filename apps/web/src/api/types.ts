@@ -29,6 +29,8 @@ export type AuditEvent = Outputs["audit"]["list"]["items"][number];
 export type Profile = Outputs["profile"]["get"];
 export type ImageUploadTicket = Outputs["profile"]["createImageUpload"];
 export type ProfileImage = Outputs["profile"]["completeImageUpload"];
+export type ImageHistory = Outputs["profile"]["imageHistory"];
+export type ImageVersion = ImageHistory["versions"][number];
 /** The server's configured limits; the SPA never restates one. */
 export type Limits = Outputs["limits"];
 
@@ -41,7 +43,13 @@ export type FilesApi = Procedures<"files", "list" | "downloadUrl" | "shareUrl" |
 /** What `useProfile` needs from the server. */
 export type ProfileApi = Procedures<
   "profile",
-  "get" | "update" | "createImageUpload" | "completeImageUpload" | "removeImage"
+  | "get"
+  | "update"
+  | "createImageUpload"
+  | "completeImageUpload"
+  | "removeImage"
+  | "imageHistory"
+  | "restoreImage"
 >;
 
 /** What `useActivity` needs from the server. */

@@ -2,18 +2,32 @@ import { hashBlob, type PutRequest, type PutResponse } from "@signet/client";
 import { describe, expect, it } from "vitest";
 import { ref } from "vue";
 import type { ImageUploadTicket, Limits, Profile, ProfileApi } from "../api/types.ts";
-import { describeImageTypes, useProfile, validateImage, validateName } from "./useProfile.ts";
+import { describeImageTypes, useProfile, validateImage, validateName, validateSource } from "./useProfile.ts";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** An in-memory profile service that, like the real one, checks magic bytes of what was PUT. */
 function server() {
-  const state: { profile: Profile; stored: Uint8Array | null; staged: Uint8Array | null; version: number } = {
+  const state: {
+    profile: Profile;
+    stored: Uint8Array | null;
+    staged: Uint8Array | null;
+    version: number;
+    /** Earlier versions, newest first, like the real history. */
+    earlier: number[];
+  } = {
     profile: { id: "u1", name: "Ada Lovelace", email: "ada@example.com", image: { hasImage: false } },
     stored: null,
     staged: null,
     version: 0,
+    earlier: [],
   };
+  const imageAt = (version: number) => ({
+    hasImage: true as const,
+    downloadUrl: `https://s3/avatar?v=${version}`,
+    filename: "avatar.png",
+    expiresIn: 3600,
+  });
   const api: ProfileApi = {
     async get() {
       return structuredClone(state.profile);
@@ -45,21 +59,45 @@ function server() {
           data: { code: "BAD_REQUEST" },
         });
       }
+      if (state.stored) state.earlier.unshift(state.version);
       state.stored = bytes;
       state.version++;
-      const image = {
-        hasImage: true as const,
-        downloadUrl: `https://s3/avatar?v=${state.version}`,
-        filename: "avatar.png",
-        expiresIn: 3600,
-      };
+      const image = imageAt(state.version);
       state.profile.image = image;
       return image;
     },
-    async removeImage() {
+    async removeImage(input) {
       state.stored = null;
       state.profile.image = { hasImage: false };
+      if (!input?.keepHistory) state.earlier = [];
       return { hasImage: false };
+    },
+    async imageHistory() {
+      return {
+        limit: 5,
+        versions: state.earlier.map((version) => ({
+          version,
+          contentType: "image/png",
+          size: 10,
+          createdAt: "2026-01-01T00:00:00.000Z",
+          archivedAt: "2026-01-01T00:00:00.000Z",
+          downloadUrl: `https://s3/avatar/v/${version}`,
+          filename: `profile-${version}.png`,
+          expiresIn: 900,
+        })),
+      };
+    },
+    async restoreImage({ version }) {
+      if (!state.earlier.includes(version)) {
+        throw Object.assign(new Error("version: you have no earlier profile image"), {
+          data: { code: "NOT_FOUND" },
+        });
+      }
+      state.earlier = state.earlier.filter((v) => v !== version);
+      if (state.profile.image.hasImage) state.earlier.unshift(state.version);
+      state.version++;
+      state.profile.image = imageAt(state.version);
+      return imageAt(state.version);
     },
   };
   const puts: PutRequest[] = [];
@@ -142,6 +180,22 @@ describe("useProfile", () => {
     expect(s.state.stored).toBeNull();
   });
 
+  it("lists earlier pictures after each upload and restores one as the avatar", async () => {
+    const s = server();
+    const profile = useProfile({ api: s.api, put: s.put, hash: hashBlob });
+    await profile.load();
+    for (const extra of [1, 2, 3]) await profile.uploadImage(png(extra));
+    expect(profile.history.value.map((v) => v.version)).toEqual([2, 1]);
+    expect(await profile.restoreImage(1)).toEqual({ ok: true, value: undefined });
+    expect(profile.avatarUrl.value).toBe("https://s3/avatar?v=4");
+    expect(profile.history.value.map((v) => v.version)).toEqual([3, 2]);
+    expect(await profile.restoreImage(1)).toMatchObject({ ok: false });
+    expect((await profile.removeImage({ keepHistory: true })).ok).toBe(true);
+    expect(profile.history.value).toHaveLength(2);
+    expect((await profile.removeImage()).ok).toBe(true);
+    expect(profile.history.value).toEqual([]);
+  });
+
   it("cancelling stops the upload and resets the state", async () => {
     const s = server();
     let release!: () => void;
@@ -176,6 +230,14 @@ describe("useProfile", () => {
     expect(validateImage(sixMiB, limits.value)).toBeNull();
     expect(validateImage(sixMiB, { ...LIMITS })).toBe("Profile images can be at most 5 MB.");
     expect(describeImageTypes(["image/png"])).toBe("PNG");
+    // A picture to crop may be larger than the limit: only its resized crop travels.
+    expect(validateSource(sixMiB, { ...LIMITS })).toBeNull();
+    expect(validateSource(new File(["x"], "a.svg", { type: "image/svg+xml" }), LIMITS)).toBe(
+      "Choose a PNG, JPEG, WebP, GIF or AVIF image.",
+    );
+    expect(validateSource(new File([], "empty.png", { type: "image/png" }), LIMITS)).toBe(
+      "This image file is empty.",
+    );
   });
 });
 

@@ -8,7 +8,7 @@ import {
 import { type ComputedRef, computed, type Ref, reactive, ref } from "vue";
 import { describeApiError } from "../api/errors.ts";
 import { attempt, type Result } from "../api/result.ts";
-import type { Limits, Profile, ProfileApi } from "../api/types.ts";
+import type { ImageVersion, Limits, Profile, ProfileApi } from "../api/types.ts";
 import { formatBytes, initialsOf } from "../ui/format.ts";
 
 export const MAX_NAME_LENGTH = 100;
@@ -56,7 +56,15 @@ export interface UseProfileReturn {
   /** Uploads a new avatar; the previous one stays until the server has verified the new one. */
   uploadImage(file: File): Promise<boolean>;
   cancelImageUpload(): void;
-  removeImage(): Promise<Result<void>>;
+  /** Removes the avatar; earlier pictures stay restorable when `keepHistory`, else they are deleted too. */
+  removeImage(options?: { keepHistory?: boolean }): Promise<Result<void>>;
+  /** Earlier pictures, newest first (empty until `loadHistory` or when the server keeps none). */
+  history: Ref<ImageVersion[]>;
+  /** Why the earlier pictures could not be listed. */
+  historyError: Ref<string | null>;
+  loadHistory(): Promise<void>;
+  /** Makes an earlier picture the avatar again; the current one becomes an earlier picture. */
+  restoreImage(version: number): Promise<Result<void>>;
 }
 
 /** Field-level check of a display name; null when valid. */
@@ -93,6 +101,18 @@ export function validateImage(file: File, limits?: Limits | null): string | null
   return null;
 }
 
+/**
+ * Check of a picture chosen for cropping: its type against the server's limits, and not empty. Its size is not
+ * checked: it is resized in the browser, and only the result travels (and must fit `maxAvatarBytes`).
+ */
+export function validateSource(file: File, limits?: Limits | null): string | null {
+  if (limits && !(limits.avatarContentTypes as readonly string[]).includes(file.type)) {
+    return `Choose a ${describeImageTypes(limits.avatarContentTypes)} image.`;
+  }
+  if (file.size === 0) return "This image file is empty.";
+  return null;
+}
+
 /** The signed-in user's profile: name and avatar, with the avatar upload's progress. */
 export function useProfile(options: UseProfileOptions): UseProfileReturn {
   const { api } = options;
@@ -104,6 +124,8 @@ export function useProfile(options: UseProfileOptions): UseProfileReturn {
     hash: options.hash,
   });
   const profile = ref<Profile | null>(null);
+  const history = ref<ImageVersion[]>([]);
+  const historyError = ref<string | null>(null);
   const loading = ref(false);
   const error = ref<string | null>(null);
   const imageUpload = reactive<ImageUploadState>({
@@ -114,6 +136,15 @@ export function useProfile(options: UseProfileOptions): UseProfileReturn {
     error: null,
   });
   let controller: AbortController | null = null;
+
+  async function loadHistory() {
+    try {
+      history.value = (await api.imageHistory()).versions;
+      historyError.value = null;
+    } catch (err) {
+      historyError.value = describeApiError(err);
+    }
+  }
 
   function fail(message: string) {
     imageUpload.phase = "error";
@@ -144,6 +175,7 @@ export function useProfile(options: UseProfileOptions): UseProfileReturn {
       error.value = null;
       try {
         profile.value = await api.get();
+        await loadHistory();
       } catch (err) {
         error.value = describeApiError(err);
       } finally {
@@ -178,6 +210,7 @@ export function useProfile(options: UseProfileOptions): UseProfileReturn {
         });
         if (profile.value) profile.value = { ...profile.value, image };
         imageUpload.phase = "done";
+        await loadHistory();
         return true;
       } catch (err) {
         if (isAbortError(err) || mine.signal.aborted) return false;
@@ -193,10 +226,24 @@ export function useProfile(options: UseProfileOptions): UseProfileReturn {
       controller = null;
       Object.assign(imageUpload, { phase: "idle", loaded: 0, percent: 0, error: null });
     },
-    async removeImage() {
-      const result = await attempt(() => api.removeImage(), describeApiError);
+    async removeImage(options = {}) {
+      const result = await attempt(
+        () => api.removeImage({ keepHistory: options.keepHistory ?? false }),
+        describeApiError,
+      );
       if (!result.ok) return result;
       if (profile.value) profile.value = { ...profile.value, image: { hasImage: false } };
+      await loadHistory();
+      return { ok: true, value: undefined };
+    },
+    history,
+    historyError,
+    loadHistory,
+    async restoreImage(version) {
+      const result = await attempt(() => api.restoreImage({ version }), describeApiError);
+      if (!result.ok) return result;
+      if (profile.value) profile.value = { ...profile.value, image: result.value };
+      await loadHistory();
       return { ok: true, value: undefined };
     },
   };

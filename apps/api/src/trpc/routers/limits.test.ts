@@ -17,6 +17,7 @@ describe("limits", () => {
       maxFileBytes: 1234567,
       maxAvatarBytes: 10 * 1024 * 1024,
       avatarContentTypes: ["image/png", "image/jpeg", "image/webp", "image/gif", "image/avif"],
+      profileImageHistory: 5,
     });
     expect(typeof limits.shareUrlMaxTtl).toBe("number");
   });

@@ -15,4 +15,5 @@ export const limitsRouter = publicProcedure.query(({ ctx }) => ({
   uploadUrlTtl: ctx.config.uploadUrlTtl,
   downloadUrlTtl: ctx.config.downloadUrlTtl,
   shareUrlMaxTtl: ctx.config.shareUrlMaxTtl,
+  profileImageHistory: ctx.config.profileImageHistory,
 }));

@@ -25,5 +25,11 @@ export const profileRouter = router({
     .mutation(({ ctx, input }) => profile.createImageUpload(ctx, input)),
   completeImageUpload: protectedProcedure.mutation(({ ctx }) => profile.completeImageUpload(ctx)),
   imageDownloadUrl: protectedProcedure.query(({ ctx }) => profile.imageDownloadUrl(ctx)),
-  removeImage: protectedProcedure.mutation(({ ctx }) => profile.removeImage(ctx)),
+  removeImage: protectedProcedure
+    .input(z.object({ keepHistory: z.boolean().optional() }).optional())
+    .mutation(({ ctx, input }) => profile.removeImage(ctx, input)),
+  imageHistory: protectedProcedure.query(({ ctx }) => profile.imageHistory(ctx)),
+  restoreImage: protectedProcedure
+    .input(z.object({ version: z.number().int("must be a whole number").positive("must be positive") }))
+    .mutation(({ ctx, input }) => profile.restoreImage(ctx, input)),
 });
