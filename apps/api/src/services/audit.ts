@@ -21,7 +21,9 @@ export type AuditAction =
   | "profile.image_complete"
   | "profile.image_reject"
   | "profile.image_url"
-  | "profile.image_remove";
+  | "profile.image_remove"
+  | "api_key.create"
+  | "api_key.revoke";
 
 type Detail = Record<string, string | number | boolean | null>;
 export type FileAuditAction = Extract<AuditAction, `file.${string}`>;

@@ -1,4 +1,5 @@
 import { createCallerFactory, router } from "./init.ts";
+import { apiKeysRouter } from "./routers/api-keys.ts";
 import { auditRouter } from "./routers/audit.ts";
 import { filesRouter } from "./routers/files.ts";
 import { healthRouter } from "./routers/health.ts";
@@ -11,6 +12,7 @@ export const appRouter = router({
   profile: profileRouter,
   files: filesRouter,
   audit: auditRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;
