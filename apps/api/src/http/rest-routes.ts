@@ -280,7 +280,7 @@ export function restRouteTable(): RestRoute[] {
         tag: "profile",
         procedure: "profile.update",
         body: profileUpdateInput,
-        response: out.profileView,
+        response: out.profileName,
       },
       (t, { body }) => t.profile.update(body),
     ),

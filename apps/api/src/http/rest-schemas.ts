@@ -87,6 +87,10 @@ export const profileView = z
   })
   .openapi("Profile");
 
+export const profileName = z
+  .object({ id: z.string(), name: z.string(), email: z.string() })
+  .openapi("ProfileName");
+
 export const profileImageLink = z
   .union([
     z.object({ hasImage: z.literal(false) }),
