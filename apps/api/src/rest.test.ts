@@ -163,12 +163,14 @@ describe("every procedure over REST", () => {
     expect((await rest("GET", `/api/files/pre-signed-url/${up.fileId}`, key)).status).toBe(200);
     expect((await rest("GET", "/api/audit?limit=5", key)).json.items).toHaveLength(5);
 
-    const pending = (await rest("POST", "/api/uploads/pre-signed-url", key, {
-      fileName: "a.txt",
-      fileType: "text/plain",
-      fileSize: 3,
-    })) as { json: { fileId: string } };
-    expect((await rest("POST", `/api/files/${pending.json.fileId}/abort`, key)).json).toEqual({ ok: true });
+    const pending = (
+      await rest("POST", "/api/uploads/pre-signed-url", key, {
+        fileName: "a.txt",
+        fileType: "text/plain",
+        fileSize: 3,
+      })
+    ).json as { fileId: string };
+    expect((await rest("POST", `/api/files/${pending.fileId}/abort`, key)).json).toEqual({ ok: true });
     expect((await rest("DELETE", `/api/files/${up.fileId}`, key)).json).toEqual({ ok: true });
     expect((await rest("GET", `/api/files/${up.fileId}`, key)).status).toBe(404);
 
@@ -177,11 +179,13 @@ describe("every procedure over REST", () => {
     });
     expect((await rest("GET", "/api/profile", key)).json).toMatchObject({ name: "Alice R." });
     const image = png(7);
-    const ticket = (await rest("POST", "/api/profile/image/upload", key, {
-      contentType: "image/png",
-      fileSize: image.length,
-    })) as { json: { presignedUrl: string; headers: Record<string, string> } };
-    expect((await browserPut(ticket.json.presignedUrl, ticket.json.headers, image)).status).toBe(200);
+    const ticket = (
+      await rest("POST", "/api/profile/image/upload", key, {
+        contentType: "image/png",
+        fileSize: image.length,
+      })
+    ).json as { presignedUrl: string; headers: Record<string, string> };
+    expect((await browserPut(ticket.presignedUrl, ticket.headers, image)).status).toBe(200);
     expect((await rest("POST", "/api/profile/image/complete", key)).json).toMatchObject({ hasImage: true });
     expect((await rest("GET", "/api/profile/image", key)).json).toMatchObject({ hasImage: true });
     expect((await rest("GET", "/api/user/profile/image", key)).json).toMatchObject({ hasImage: true });
