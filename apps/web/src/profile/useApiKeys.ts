@@ -5,9 +5,9 @@ import type { ApiKey, ApiKeyScope, ApiKeysApi, CreatedApiKey } from "../api/type
 
 /** What each scope lets a script do, in the words the profile page shows. */
 export const SCOPE_CHOICES: { value: ApiKeyScope; label: string; hint: string }[] = [
-  { value: "read", label: "Read", hint: "list files, download, share links, activity" },
-  { value: "upload", label: "Upload", hint: "read, plus upload new files" },
-  { value: "full", label: "Full", hint: "everything, including deleting files and profile changes" },
+  { value: "read", label: "Read", hint: "List files, download, make share links, read the activity." },
+  { value: "upload", label: "Upload", hint: "Read, plus upload new files." },
+  { value: "full", label: "Full", hint: "Everything, including deleting files and changing the profile." },
 ];
 
 export interface NewApiKey {
