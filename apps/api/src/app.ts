@@ -8,7 +8,7 @@ import { type Context, Hono } from "hono";
 import type { AppDeps } from "./deps.ts";
 import { csrf, jsonBodyLimit, securityHeaders, spaCors } from "./http/policy.ts";
 import { requestLog } from "./http/request-log.ts";
-import { restError, restRoutes } from "./http/rest.ts";
+import { restApi, restError } from "./http/rest.ts";
 import { type Env, type Refuse, sessions } from "./http/session.ts";
 import { trpcMount } from "./http/trpc.ts";
 import { devMailboxRoutes } from "./mail/dev-mailbox-page.ts";
@@ -35,7 +35,7 @@ export function createApp(unsafeDeps: AppDeps) {
 
   app.on(["GET", "POST"], "/api/auth/*", (c) => auth.handler(session.forAuth(c)));
   app.all("/trpc/*", (c) => trpc(c));
-  restRoutes(app, deps, session);
+  app.route("/", restApi(deps, session));
   app.all("/api/*", (c) =>
     restError(c, new TRPCError({ code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}` })),
   );
@@ -54,7 +54,7 @@ export function createApp(unsafeDeps: AppDeps) {
     const requestId = c.get("requestId");
     logger({ level: "error", msg: "unexpected error", id: requestId, error: describeError(error) });
     return c.json(
-      { error: { code: "INTERNAL_SERVER_ERROR", message: `Internal error (request id ${requestId})` } },
+      { code: "INTERNAL_SERVER_ERROR", message: `Internal error (request id ${requestId})` },
       500,
     );
   });

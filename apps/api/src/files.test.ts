@@ -330,7 +330,13 @@ describe("the REST route with a bearer token", () => {
       body: JSON.stringify({ filename: "a", contentType: "text/plain", size: "12" }),
     });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^size:/);
+    const refusal = await res.json();
+    expect(refusal).toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/^size:/),
+      field: "size",
+    });
+    expect((refusal as { error: { message: string } }).error.message).toMatch(/^size:/);
     for (const body of ["[1]", "null", '"text"', "{not json"]) {
       const bad = await h.app.request("/api/uploads/pre-signed-url", {
         method: "POST",
@@ -339,6 +345,9 @@ describe("the REST route with a bearer token", () => {
       });
       expect(bad.status, body).toBe(400);
       expect(await bad.json(), body).toEqual({
+        code: "BAD_REQUEST",
+        message: "body: must be a JSON object",
+        field: "body",
         error: { code: "BAD_REQUEST", message: "body: must be a JSON object" },
       });
     }

@@ -15,11 +15,16 @@ export const jsonLogger: Logger = (entry) => {
   console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
 };
 
+/** What a personal API key may do; each scope includes the ones before it. */
+export type ApiKeyScope = "read" | "upload" | "full";
+
 /** The signed-in user a service acts for. */
 export interface Actor {
   id: string;
   name: string;
   email: string;
+  /** Set when the caller authenticated with a personal API key rather than a session. */
+  apiKey?: { id: string; scope: ApiKeyScope };
 }
 
 /** Where a call came from, for the audit trail. */

@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { auditEvent, createDb, user as userTable } from "@signet/db";
+import { auditEvent, closeDb, createDb, user as userTable } from "@signet/db";
 import { createSigner, type Signer } from "@signet/signer";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -258,7 +258,7 @@ describe("accounts in Chromium", () => {
       expect(row.userAgent).toBeNull();
       expect(JSON.stringify(row.detail)).not.toMatch(/private-diary|unfinished|me\.png|leaving-|Leaving Lee/);
     }
-    db.$client.close();
+    closeDb(db);
   });
 
   it("a deletion killed midway is finished when run again", async () => {
@@ -307,7 +307,7 @@ describe("accounts in Chromium", () => {
       await page.waitForURL((url) => url.pathname === "/sign-in");
       expect(await keysUnder(after.signer, prefixes)).toEqual([]);
       expect((await after.db.select().from(userTable)).filter((u) => u.id === id)).toEqual([]);
-      after.db.$client.close();
+      closeDb(after.db);
     } finally {
       await running.stop();
       await rm(dataDir, { recursive: true, force: true });

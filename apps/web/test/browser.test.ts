@@ -606,6 +606,41 @@ describe("Signet SPA in Chromium", () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  step("creates an API key shown once, which a script then uses, and revokes it", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Profile" }).click();
+    const section = page.getByRole("region", { name: "API keys" });
+    await section.waitFor();
+    await section.getByLabel("Key label").fill("nightly backup");
+    await section.getByLabel("Scope").selectOption("read");
+    await section.getByRole("button", { name: "Create key" }).click();
+    const shown = page.getByTestId("new-api-key");
+    const key = ((await shown.locator("code").textContent()) ?? "").trim();
+    expect(key).toMatch(/^sgk_/);
+    await screenshot("09-api-key-created");
+    // What a script holding the key sees: it reads over REST, and its scope does not let it upload.
+    const auth = { authorization: `Bearer ${key}` };
+    expect((await fetch(`${api.url}/api/files`, { headers: auth })).status).toBe(200);
+    const upload = await fetch(`${api.url}/api/files`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ filename: "x.txt", contentType: "text/plain", size: 1 }),
+    });
+    expect(upload.status).toBe(403);
+    await shown.getByRole("button", { name: "Done" }).click();
+    await shown.waitFor({ state: "hidden" });
+    // Shown once: after a reload the list names the key by its prefix only.
+    await page.reload();
+    await section.getByRole("cell", { name: "nightly backup", exact: true }).waitFor();
+    expect(await page.content()).not.toContain(key);
+    await section.getByRole("button", { name: "Revoke nightly backup" }).click();
+    await page
+      .getByRole("dialog", { name: "Revoke this API key?" })
+      .getByRole("button", { name: "Revoke key" })
+      .click();
+    await section.getByText("Revoked “nightly backup”", { exact: false }).waitFor();
+    expect((await fetch(`${api.url}/api/files`, { headers: auth })).status).toBe(401);
+  });
+
   step("sends the user to sign in when the session ends, and back after signing in", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
     await page.getByRole("list", { name: "Activity" }).waitFor();

@@ -248,3 +248,28 @@ export const authRateLimit = sqliteTable("auth_rate_limit", {
   count: integer("count").notNull(),
   lastRequest: integer("last_request").notNull(),
 });
+
+export const API_KEY_SCOPES = ["read", "upload", "full"] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/**
+ * Personal API keys for scripts and CI. Only the SHA-256 of a key is stored (the key itself is shown once, at
+ * creation); `prefix` is its first characters, enough for a person to tell keys apart in a list.
+ */
+export const apiKey = sqliteTable(
+  "api_key",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    scope: text("scope", { enum: API_KEY_SCOPES }).notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("api_key_user_idx").on(t.userId, t.createdAt)],
+);

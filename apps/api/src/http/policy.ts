@@ -7,15 +7,40 @@ import { TRPCError } from "@trpc/server";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { secureHeaders } from "hono/secure-headers";
+import { NONCE, secureHeaders } from "hono/secure-headers";
 import type { AppConfig } from "../deps.ts";
 import { bearerToken, type Env, type Refuse } from "./session.ts";
 
 export const JSON_BODY_LIMIT = 64 * 1024;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** CSP and friends. The SPA shows images and offers downloads from the bucket's origin. */
+/** The API reference page's script is Scalar's bundle from its CDN, started by one inline script. */
+const DOCS_PAGE = "/api/docs";
+const DOCS_SCRIPT_ORIGIN = "https://cdn.jsdelivr.net";
+
+/**
+ * CSP and friends. The SPA shows images and offers downloads from the bucket's origin. The API reference page
+ * (/api/docs) alone may load Scalar's script from its CDN, with a per-response nonce for its inline start-up.
+ */
 export function securityHeaders(config: Pick<AppConfig, "s3Origin">): MiddlewareHandler<Env> {
+  const app = appHeaders(config);
+  const docs = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      scriptSrc: [NONCE, DOCS_SCRIPT_ORIGIN],
+      styleSrc: ["'self'", "'unsafe-inline'", DOCS_SCRIPT_ORIGIN],
+      connectSrc: ["'self'"],
+      imgSrc: ["'self'", "data:", "blob:"],
+      fontSrc: ["'self'", "data:", DOCS_SCRIPT_ORIGIN],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  });
+  return (c, next) => (c.req.path === DOCS_PAGE ? docs(c, next) : app(c, next));
+}
+
+function appHeaders(config: Pick<AppConfig, "s3Origin">): MiddlewareHandler<Env> {
   return secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
@@ -43,7 +68,7 @@ export function spaCors(config: Pick<AppConfig, "publicUrl">): MiddlewareHandler
   const allow = cors({
     origin: config.publicUrl,
     credentials: true,
-    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
     allowHeaders: ["content-type", "authorization", "trpc-accept", "x-trpc-source"],
     exposeHeaders: ["set-auth-token", "x-request-id"],
     maxAge: 600,

@@ -1,103 +1,135 @@
 /**
- * The REST compat routes of the seed contracts, for non-TypeScript clients: the same zod schemas and the same
- * services as the procedures, answering `{ error: { code, message } }` with the matching HTTP status.
+ * The REST API: every procedure as a resource-shaped route, declared once with zod (@hono/zod-openapi), which
+ * gives validation, types and the OpenAPI 3.1 document at /api/openapi.json (browsable at /api/docs). A route
+ * calls its procedure through tRPC's in-process caller, so REST and tRPC share the input rules, the services,
+ * the API-key scopes and the error meanings; a refusal answers `{ code, message, field? }` with the HTTP status
+ * of tRPC's own table.
  */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import type { Context, Hono } from "hono";
-import { ZodError, type z } from "zod";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ZodError } from "zod";
 import type { AppDeps } from "../deps.ts";
-import type { ServiceContext } from "../services/context.ts";
-import { createUpload } from "../services/files.ts";
 import { retryAfterSeconds } from "../services/limits.ts";
-import { createImageUpload, imageDownloadUrl } from "../services/profile.ts";
-import { describeZodError } from "../trpc/init.ts";
-import { createImageUploadInput, createUploadInput } from "../trpc/schemas.ts";
+import { createInnerContext, describeZodError } from "../trpc/init.ts";
+import { createCaller } from "../trpc/root.ts";
+import { DOCS_PATH, OPENAPI_PATH, restRouteTable } from "./rest-routes.ts";
 import type { Env, Sessions } from "./session.ts";
 
-/** A refusal in the REST routes' shape. */
+/** A refusal in the REST shape: `{ code, message, field? }`, with tRPC's status and Retry-After when due. */
 export function restError(c: Context<Env>, error: TRPCError): Response {
   const retryAfter = retryAfterSeconds(error);
   if (retryAfter) c.header("retry-after", String(retryAfter));
   const status = getHTTPStatusCodeFromError(error) as 400;
-  return c.json({ error: { code: error.code, message: error.message } }, status);
+  const field =
+    error.cause instanceof ZodError
+      ? fieldOf(error.cause)
+      : INPUT_CODES.has(error.code)
+        ? fieldInMessage(error.message)
+        : undefined;
+  // `error` repeats the two fields in the envelope of Signet's first REST routes, which clients already read.
+  return c.json(
+    {
+      code: error.code,
+      message: error.message,
+      ...(field ? { field } : {}),
+      error: { code: error.code, message: error.message },
+    },
+    status,
+  );
+}
+
+// Refusals about a value the caller sent; the others (NOT_FOUND, …) are about the resource, not a field.
+const INPUT_CODES = new Set(["BAD_REQUEST", "PAYLOAD_TOO_LARGE"]);
+
+function fieldOf(error: ZodError): string | undefined {
+  const path = error.issues[0]?.path;
+  return path?.length ? path.join(".") : undefined;
+}
+
+// The services name the field at fault as the message's first word ("expiresIn: at most 900 seconds").
+function fieldInMessage(message: string): string | undefined {
+  return /^([A-Za-z][\w.]*): /.exec(message)?.[1];
+}
+
+/** A validation failure, named by its field, as BAD_REQUEST. */
+export function badInput(error: ZodError): TRPCError {
+  return new TRPCError({ code: "BAD_REQUEST", message: describeZodError(error), cause: error });
 }
 
 const notAnObject = () => new TRPCError({ code: "BAD_REQUEST", message: "body: must be a JSON object" });
 
-/**
- * The routes accept the names of the seed contracts and of common upload guides as aliases
- * (`fileName`/`fileType`/`fileSize`). Unknown keys are dropped by the schema afterwards.
- */
-function withAliases(body: Record<string, unknown>, aliases: Record<string, string[]>) {
-  const b = { ...body };
-  for (const [to, from] of Object.entries(aliases)) {
-    if (b[to] !== undefined) continue;
-    const name = from.find((n) => b[n] !== undefined);
-    if (name) b[to] = b[name];
-  }
-  return b;
-}
+/** The REST app: mount it with `app.route("/", restApi(deps, session))`. */
+export function restApi(deps: AppDeps, session: Sessions) {
+  const api = new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const error = result.error as ZodError;
+      const whole = result.target === "json" && error.issues.some((issue) => issue.path.length === 0);
+      return restError(c, whole ? notAnObject() : badInput(error));
+    },
+  });
 
-/** Mounts the REST compat routes on `app`. */
-export function restRoutes(app: Hono<Env>, deps: AppDeps, session: Sessions) {
-  /** A route: authenticate, validate the JSON body with the procedure's schema, call the same service. */
-  function rest<S extends z.ZodType, R>(
-    schema: S | null,
-    aliases: Record<string, string[]>,
-    run: (ctx: ServiceContext, input: z.output<S>) => Promise<R>,
-  ) {
-    return async (c: Context<Env>) => {
+  // hono's JSON validator throws before any hook sees the body: a malformed body is the caller's mistake.
+  api.onError((error, c) => {
+    if (error instanceof HTTPException && error.status === 400) {
+      return restError(c, notAnObject());
+    }
+    throw error;
+  });
+
+  for (const { route, call } of restRouteTable()) {
+    api.openapi(route, (async (c: Context<Env>) => {
       const actor = await session.actor(c);
+      const ctx = createInnerContext(deps, actor, session.requestMeta(c));
+      const caller = createCaller(ctx);
+      const valid = c.req as unknown as { valid(target: string): unknown };
       try {
-        if (!actor) {
-          throw new TRPCError({
-            code: "UNAUTHORIZED",
-            message: "Sign in first (session cookie or bearer token)",
-          });
-        }
-        let input: unknown;
-        if (schema) {
-          const body = await c.req.json().catch(() => {
-            throw notAnObject();
-          });
-          if (typeof body !== "object" || body === null || Array.isArray(body)) throw notAnObject();
-          input = schema.parse(withAliases(body, aliases));
-        }
-        const ctx = { ...deps, user: actor, request: session.requestMeta(c) };
-        return c.json((await run(ctx, input as z.output<S>)) as object);
+        const result = await call(
+          caller,
+          {
+            params: route.request?.params ? valid.valid("param") : undefined,
+            query: route.request?.query ? valid.valid("query") : undefined,
+            body: route.request?.body ? valid.valid("json") : undefined,
+          },
+          ctx,
+        );
+        return c.json(result as object, (Number(Object.keys(route.responses)[0]) || 200) as 200);
       } catch (error) {
-        if (error instanceof ZodError) {
-          return restError(c, new TRPCError({ code: "BAD_REQUEST", message: describeZodError(error) }));
-        }
-        if (error instanceof TRPCError && error.code !== "INTERNAL_SERVER_ERROR") return restError(c, error);
-        throw error;
+        if (!(error instanceof TRPCError)) throw error;
+        // The caller wraps what it did not expect: the app's error handler logs the original.
+        if (error.code === "INTERNAL_SERVER_ERROR") throw error.cause ?? error;
+        if (error.cause instanceof ZodError) return restError(c, badInput(error.cause));
+        return restError(c, error);
       }
-    };
+    }) as never);
   }
 
-  app.post(
-    "/api/uploads/pre-signed-url",
-    rest(
-      createUploadInput,
-      { filename: ["fileName"], contentType: ["fileType"], size: ["fileSize"] },
-      // Clients written against the seed contract read `presignedUrl`, as the profile image route names it.
-      async (ctx, input) => {
-        const upload = await createUpload(ctx, input);
-        return { ...upload, presignedUrl: upload.url };
-      },
-    ),
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "A personal API key (`sgk_…`, created on the profile page or with POST /api/api-keys) or the session token " +
+      "from the `set-auth-token` header of POST /api/auth/sign-in/email",
+  });
+  api.doc31(OPENAPI_PATH, {
+    openapi: "3.1.0",
+    info: {
+      title: "Signet API",
+      version: "1",
+      description:
+        "Upload and download files directly to your bucket with pre-signed URLs. Every route is also a tRPC " +
+        "procedure at /trpc with the same rules. Errors are `{ code, message, field? }` with tRPC's HTTP status.",
+    },
+    security: [{ bearer: [] }],
+  });
+  // The nonce is the one the page's CSP allows (http/policy.ts).
+  api.get(
+    DOCS_PATH,
+    Scalar((c) => ({ url: OPENAPI_PATH, pageTitle: "Signet API", nonce: c.get("secureHeadersNonce") })),
   );
-  app.post(
-    "/api/user/profile/image",
-    rest(
-      createImageUploadInput,
-      { contentType: ["fileType"], fileSize: ["size"], originalFilename: ["fileName", "filename"] },
-      (ctx, input) => createImageUpload(ctx, input),
-    ),
-  );
-  app.get(
-    "/api/user/profile/image",
-    rest(null, {}, (ctx) => imageDownloadUrl(ctx)),
-  );
+  return api;
 }

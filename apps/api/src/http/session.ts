@@ -1,11 +1,12 @@
 /**
  * Who is calling and from where: the Hono environment every HTTP module shares, the signed-in actor (session
- * cookie or bearer token) and the request metadata for the audit trail.
+ * cookie, bearer session token or personal API key) and the request metadata for the audit trail.
  */
 import type { TRPCError } from "@trpc/server";
 import type { Context } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { Actor, Peer, RequestMeta } from "../ground.ts";
+import { API_KEY_PREFIX, actorForApiKey } from "../services/api-keys.ts";
 import { CLIENT_IP_HEADER, clientIp } from "./client-ip.ts";
 
 /** `Bindings` is what the runtime entry hands beside each request: the connection's peer. */
@@ -21,7 +22,7 @@ export function bearerToken(headers: Headers): string | null {
 }
 
 /** Resolves callers and their request metadata with the app's auth and config. */
-export function sessions({ auth, config }: Pick<AppDeps, "auth" | "config">) {
+export function sessions({ auth, config, db, clock }: Pick<AppDeps, "auth" | "config" | "db" | "clock">) {
   function requestMeta(c: Context<Env>): RequestMeta {
     return {
       requestId: c.get("requestId"),
@@ -37,9 +38,15 @@ export function sessions({ auth, config }: Pick<AppDeps, "auth" | "config">) {
     async actor(c: Context<Env>): Promise<Actor | null> {
       // A bearer request is authenticated by its token alone: ignoring its cookies is what makes exempting it
       // from the Origin check safe (a browser cannot attach an Authorization header cross-site without CORS).
+      const token = bearerToken(c.req.raw.headers);
+      if (token?.startsWith(API_KEY_PREFIX)) {
+        const actor = await actorForApiKey(db, clock, token);
+        c.set("actor", actor);
+        return actor;
+      }
       const lookup = new Headers(c.req.raw.headers);
       lookup.delete(CLIENT_IP_HEADER);
-      if (bearerToken(lookup)) lookup.delete("cookie");
+      if (token) lookup.delete("cookie");
       else lookup.delete("authorization");
       const session = await auth.api.getSession({ headers: lookup });
       const actor = session
@@ -53,6 +60,14 @@ export function sessions({ auth, config }: Pick<AppDeps, "auth" | "config">) {
     forAuth(c: Context<Env>): Request {
       const headers = new Headers(c.req.raw.headers);
       headers.delete(CLIENT_IP_HEADER);
+      // Node's, Bun's and Deno's fetch send `Sec-Fetch-Mode: cors` with neither Origin nor Sec-Fetch-Site, which
+      // Better Auth refuses as a browser without an origin. Browsers send Sec-Fetch-Site with every Sec-Fetch-Mode,
+      // so a request lacking both it and Origin is a script: answered like curl, while every browser request
+      // (and anything carrying a cookie) still gets Better Auth's origin checks unchanged.
+      if (!headers.has("origin") && !headers.has("sec-fetch-site") && !headers.has("cookie")) {
+        headers.delete("sec-fetch-mode");
+        headers.delete("sec-fetch-dest");
+      }
       const ip = requestMeta(c).ip;
       if (ip) headers.set(CLIENT_IP_HEADER, ip);
       return new Request(c.req.raw, { headers });

@@ -31,7 +31,9 @@ export type AuditAction =
   | "account.export"
   | "account.delete"
   | "profile.image_history"
-  | "profile.image_restore";
+  | "profile.image_restore"
+  | "api_key.create"
+  | "api_key.revoke";
 
 type Detail = Record<string, string | number | boolean | null>;
 export type FileAuditAction = Extract<AuditAction, `file.${string}`>;

@@ -5,6 +5,8 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import type { AppDeps } from "../deps.ts";
 import type { Actor, RequestMeta } from "../ground.ts";
+import { scopeAllows } from "../services/api-keys.ts";
+import { requiredScope } from "./scopes.ts";
 
 /** The inner context: no HTTP in it, so tests build it directly and use `createCaller`. */
 export interface InnerContext extends AppDeps {
@@ -47,10 +49,18 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure;
 
-/** Requires a signed-in user and narrows `ctx.user`. */
-export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+/** Requires a signed-in user (an API key must have the scope the call needs) and narrows `ctx.user`. */
+export const protectedProcedure = t.procedure.use(({ ctx, next, path, type }) => {
   if (!ctx.user) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  }
+  const key = ctx.user.apiKey;
+  const needed = requiredScope(path, type);
+  if (key && !scopeAllows(key.scope, needed)) {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: `This API key's scope is '${key.scope}'; ${path} needs '${needed}'`,
+    });
   }
   return next({ ctx: { ...ctx, user: ctx.user } });
 });

@@ -1,5 +1,6 @@
 import { createCallerFactory, router } from "./init.ts";
 import { accountRouter } from "./routers/account.ts";
+import { apiKeysRouter } from "./routers/api-keys.ts";
 import { auditRouter } from "./routers/audit.ts";
 import { filesRouter } from "./routers/files.ts";
 import { healthRouter } from "./routers/health.ts";
@@ -13,6 +14,7 @@ export const appRouter = router({
   files: filesRouter,
   audit: auditRouter,
   account: accountRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -31,3 +31,61 @@ export const pageInput = z
     limit: z.number().int().min(1).max(100).optional(),
   })
   .optional();
+
+export const downloadUrlInput = fileIdInput.extend({
+  disposition: z.enum(["inline", "attachment"]).optional(),
+  expiresIn: z.number().int("must be a whole number of seconds").min(1).optional(),
+});
+
+export const shareUrlInput = fileIdInput.extend({
+  expiresIn: z
+    .number()
+    .int("must be a whole number of seconds")
+    .min(60, "must be at least 60 seconds (1 minute)"),
+});
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+export const profileUpdateInput = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(100, "must be at most 100 characters")
+    .refine((v) => !CONTROL.test(v), "must not contain control characters"),
+});
+
+export const createApiKeyInput = z.object({
+  name: z
+    .string({ error: "must be a string" })
+    .trim()
+    .min(1, "must not be empty")
+    .max(100, "must be at most 100 characters")
+    .refine((v) => !CONTROL.test(v), "must not contain control characters"),
+  scope: z.enum(["read", "upload", "full"], { error: "must be one of read, upload, full" }),
+  expiresInDays: z.number().int("must be a whole number of days").min(1).max(3650).optional(),
+});
+
+export const apiKeyIdInput = z.object({ id: z.uuid("must be an API key id") });
+
+/** profile.removeImage: keep the earlier pictures (history) or remove them too (the default). */
+export const removeImageInput = z.object({ keepHistory: z.boolean().optional() }).optional();
+
+/** profile.restoreImage: the history version to make current again. */
+export const restoreImageInput = z.object({
+  version: z.number().int("must be a whole number").positive("must be positive"),
+});
+
+/** account.export: how long the export's download links stay valid. */
+export const exportInput = z.object({
+  expiresIn: z
+    .number()
+    .int("must be a whole number of seconds")
+    .min(60, "must be at least 60 seconds (1 minute)"),
+});
+
+/** account.delete: the current password confirms it. */
+export const deleteAccountInput = z.object({
+  password: z.string().min(1, "enter your current password").max(128),
+});

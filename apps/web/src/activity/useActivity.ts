@@ -63,6 +63,8 @@ const ACTION_LABELS: Record<string, string> = {
   "profile.image_reject": "Profile picture refused",
   "profile.image_url": "Profile picture link issued",
   "profile.image_remove": "Profile picture removed",
+  "api_key.create": "API key created",
+  "api_key.revoke": "API key revoked",
 };
 
 /** A readable label for an audit action; unknown actions are shown as recorded. */
@@ -80,6 +82,10 @@ export function describeSubject(
   fileName: (fileId: string) => string | undefined = () => undefined,
 ): string {
   if (event.action === "profile.update") return "Your profile";
+  if (event.action.startsWith("api_key.")) {
+    const name = event.detail?.name;
+    return typeof name === "string" && name ? `API key “${name}”` : "An API key";
+  }
   if (event.action.startsWith("profile.")) return "Your profile picture";
   const recorded = event.detail?.filename;
   if (typeof recorded === "string" && recorded) return recorded;

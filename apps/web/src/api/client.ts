@@ -1,6 +1,6 @@
 import type { AppRouter } from "@signet/api";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import type { AuditApi, FilesApi, LimitsApi, ProfileApi, UploadApi } from "./types.ts";
+import type { ApiKeysApi, AuditApi, FilesApi, LimitsApi, ProfileApi, UploadApi } from "./types.ts";
 
 let onUnauthorized: () => void = () => {};
 
@@ -53,6 +53,12 @@ export const profileApi: ProfileApi = {
 
 export const auditApi: AuditApi = {
   list: (input) => trpc.audit.list.query(input),
+};
+
+export const apiKeysApi: ApiKeysApi = {
+  list: () => trpc.apiKeys.list.query(),
+  create: (input) => trpc.apiKeys.create.mutate(input),
+  revoke: (input) => trpc.apiKeys.revoke.mutate(input),
 };
 
 export const limitsApi: LimitsApi = {

@@ -31,6 +31,9 @@ export type ImageUploadTicket = Outputs["profile"]["createImageUpload"];
 export type ProfileImage = Outputs["profile"]["completeImageUpload"];
 export type ImageHistory = Outputs["profile"]["imageHistory"];
 export type ImageVersion = ImageHistory["versions"][number];
+export type ApiKey = Outputs["apiKeys"]["list"]["items"][number];
+export type CreatedApiKey = Outputs["apiKeys"]["create"];
+export type ApiKeyScope = ApiKey["scope"];
 /** The server's configured limits; the SPA never restates one. */
 export type Limits = Outputs["limits"];
 
@@ -54,6 +57,9 @@ export type ProfileApi = Procedures<
 
 /** What `useActivity` needs from the server. */
 export type AuditApi = Procedures<"audit", "list">;
+
+/** What `useApiKeys` needs from the server. */
+export type ApiKeysApi = Procedures<"apiKeys", "list" | "create" | "revoke">;
 
 /** What the limits store needs from the server. */
 export type LimitsApi = { get(): Promise<Limits> };

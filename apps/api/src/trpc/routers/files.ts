@@ -1,7 +1,6 @@
-import { z } from "zod";
 import * as files from "../../services/files.ts";
 import { protectedProcedure, router } from "../init.ts";
-import { createUploadInput, fileIdInput, pageInput } from "../schemas.ts";
+import { createUploadInput, downloadUrlInput, fileIdInput, pageInput, shareUrlInput } from "../schemas.ts";
 
 export const filesRouter = router({
   list: protectedProcedure.input(pageInput).query(({ ctx, input }) => files.listFiles(ctx, input ?? {})),
@@ -19,21 +18,7 @@ export const filesRouter = router({
     .input(fileIdInput)
     .mutation(({ ctx, input }) => files.deleteFile(ctx, input.fileId)),
   downloadUrl: protectedProcedure
-    .input(
-      fileIdInput.extend({
-        disposition: z.enum(["inline", "attachment"]).optional(),
-        expiresIn: z.number().int("must be a whole number of seconds").min(1).optional(),
-      }),
-    )
+    .input(downloadUrlInput)
     .query(({ ctx, input }) => files.downloadUrl(ctx, input)),
-  shareUrl: protectedProcedure
-    .input(
-      fileIdInput.extend({
-        expiresIn: z
-          .number()
-          .int("must be a whole number of seconds")
-          .min(60, "must be at least 60 seconds (1 minute)"),
-      }),
-    )
-    .query(({ ctx, input }) => files.shareUrl(ctx, input)),
+  shareUrl: protectedProcedure.input(shareUrlInput).query(({ ctx, input }) => files.shareUrl(ctx, input)),
 });
