@@ -13,7 +13,18 @@ export type { Clock, LogEntry, Logger } from "./ground.ts";
 /** The part of @signet/signer's `Signer` the API uses. */
 export type Storage = Pick<
   Signer,
-  "presignPut" | "presignGet" | "headObject" | "getObjectRange" | "copyObject" | "deleteObject"
+  | "presignPut"
+  | "presignGet"
+  | "headObject"
+  | "getObjectRange"
+  | "copyObject"
+  | "deleteObject"
+  | "createMultipartUpload"
+  | "presignUploadPart"
+  | "listParts"
+  | "completeMultipartUpload"
+  | "abortMultipartUpload"
+  | "listMultipartUploads"
 >;
 
 /** What the app is configured with: the limits of `Config`, plus what start-up decided. Built by `appConfig`. */

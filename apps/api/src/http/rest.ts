@@ -84,7 +84,7 @@ export function restRoutes(app: Hono<Env>, deps: AppDeps, session: Sessions) {
       // Clients written against the seed contract read `presignedUrl`, as the profile image route names it.
       async (ctx, input) => {
         const upload = await createUpload(ctx, input);
-        return { ...upload, presignedUrl: upload.url };
+        return upload.plan === "single" ? { ...upload, presignedUrl: upload.url } : upload;
       },
     ),
   );

@@ -16,6 +16,7 @@ export type AuditAction =
   | "file.share"
   | "file.sweep_ready"
   | "file.sweep_reject"
+  | "storage.orphan_upload_abort"
   | "profile.update"
   | "profile.image_upload_url"
   | "profile.image_complete"

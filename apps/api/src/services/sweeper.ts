@@ -3,13 +3,17 @@
  * longer change: if its object arrived and verifies it becomes ready, otherwise the object is deleted, the row
  * rejected and the quota released. Abandoned profile image staging objects are deleted.
  *
+ * Expired multipart uploads are aborted on the way (settlePending), and multipart uploads in the bucket that no
+ * pending row knows (a crash between creating one and recording it) are found with ListMultipartUploads and
+ * aborted, audited.
+ *
  * Each pass settles everything that is due, in batches, until it is done or its time budget is spent (the next
  * pass carries on): after a crash, a backlog of pending uploads gives its quota back in one pass, not over hours.
  */
 import { file, profileImageUpload } from "@signet/db";
 import { and, asc, eq, gt, isNotNull, lt } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
-import { recordFileEvent } from "./audit.ts";
+import { recordAudit, recordFileEvent } from "./audit.ts";
 import { settlePending } from "./files.ts";
 import { pruneRateLimits } from "./limits.ts";
 
@@ -19,6 +23,8 @@ export interface SweepResult {
   stagingRemoved: number;
   /** Keys of aborted or refused uploads deleted again after their URL died (a racing PUT may have landed). */
   purged: number;
+  /** Multipart uploads in the bucket that no pending row knew, aborted. */
+  orphansAborted: number;
 }
 
 export interface SweepOptions {
@@ -63,7 +69,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     concurrency: options.concurrency ?? 8,
     deadline: performance.now() + (options.budgetMs ?? 45_000),
   };
-  const result: SweepResult = { ready: 0, rejected: 0, stagingRemoved: 0, purged: 0 };
+  const result: SweepResult = { ready: 0, rejected: 0, stagingRemoved: 0, purged: 0, orphansAborted: 0 };
 
   await drain(
     (after, limit) =>
@@ -138,9 +144,55 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     paging,
   );
 
+  result.orphansAborted = await abortOrphanUploads(deps, cutoff, paging.deadline);
+
   // Quota drift: once every due upload is settled, services/reconcile.ts (the `signet reconcile` command) is
   // the place that recomputes each user's reserved bytes from their live rows (pending + ready); a pass that
   // should also reconcile calls it here.
   await pruneRateLimits(db, clock);
   return result;
+}
+
+/** Files' keys start with this; the scan never touches multipart uploads of anything else in the bucket. */
+const FILE_PREFIX = "u/";
+
+/**
+ * Aborts the multipart uploads under Signet's prefix that no pending row holds. Only uploads started before
+ * `cutoff` count: a younger one may belong to a createUpload that has not recorded its row yet.
+ */
+async function abortOrphanUploads(deps: SweepDeps, cutoff: Date, deadline: number): Promise<number> {
+  let aborted = 0;
+  let next: { keyMarker: string; uploadIdMarker: string } | undefined;
+  do {
+    const page = await deps.storage.listMultipartUploads(FILE_PREFIX, next);
+    for (const upload of page.uploads) {
+      if (performance.now() >= deadline) return aborted;
+      if (!(upload.initiated.getTime() < cutoff.getTime())) continue;
+      try {
+        const [known] = await deps.db
+          .select({ id: file.id })
+          .from(file)
+          .where(and(eq(file.uploadId, upload.uploadId), eq(file.status, "pending")))
+          .limit(1);
+        if (known) continue;
+        await deps.storage.abortMultipartUpload(upload.key, upload.uploadId);
+        await recordAudit(deps.db, deps.clock, {
+          actorId: null,
+          action: "storage.orphan_upload_abort",
+          objectKey: upload.key,
+          detail: { initiated: upload.initiated.toISOString() },
+        });
+        aborted++;
+      } catch (error) {
+        deps.logger({
+          level: "warn",
+          msg: "sweep failed to abort an orphan upload",
+          key: upload.key,
+          error: String(error),
+        });
+      }
+    }
+    next = page.next;
+  } while (next && performance.now() < deadline);
+  return aborted;
 }

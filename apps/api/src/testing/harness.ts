@@ -222,6 +222,12 @@ export function pausedStorage(
     getObjectRange: (...a) => real.getObjectRange(...a),
     copyObject: (...a) => real.copyObject(...a),
     deleteObject: (...a) => real.deleteObject(...a),
+    createMultipartUpload: (...a) => real.createMultipartUpload(...a),
+    presignUploadPart: (...a) => real.presignUploadPart(...a),
+    listParts: (...a) => real.listParts(...a),
+    completeMultipartUpload: (...a) => real.completeMultipartUpload(...a),
+    abortMultipartUpload: (...a) => real.abortMultipartUpload(...a),
+    listMultipartUploads: (...a) => real.listMultipartUploads(...a),
   };
   const original = storage[method] as (key: string) => Promise<unknown>;
   (storage as Record<string, unknown>)[method] = async (key: string) => {

@@ -31,3 +31,24 @@ export const pageInput = z
     limit: z.number().int().min(1).max(100).optional(),
   })
   .optional();
+
+export const signPartsInput = z.object({
+  fileId: z.uuid("must be a file id"),
+  parts: z
+    .array(
+      z.object({
+        partNumber: z
+          .number()
+          .int("must be a whole number")
+          .min(1, "must be at least 1")
+          .max(10_000, "must be at most 10000"),
+        checksumSha256: checksumSchema,
+      }),
+    )
+    .min(1, "must list at least one part")
+    .max(100, "at most 100 parts per call")
+    .refine(
+      (parts) => new Set(parts.map((p) => p.partNumber)).size === parts.length,
+      "must not list a part number twice",
+    ),
+});
