@@ -13,16 +13,20 @@ export interface ResumeStore {
   all(): Promise<ResumeRecord[]>;
 }
 
-let store: UseStore | null = null;
+let opened: UseStore | null = null;
+
+/** Opened on first use, so merely importing this module touches no IndexedDB. */
+function database(): UseStore {
+  opened ??= createStore("signet-uploads", "interrupted");
+  return opened;
+}
 
 /** The browser's store: one IndexedDB database of its own. */
 export const indexedDbResumeStore: ResumeStore = {
-  save: (record) => set(record.id, record, (store ??= createStore("signet-uploads", "interrupted"))),
-  remove: (id) => del(id, (store ??= createStore("signet-uploads", "interrupted"))),
+  save: (record) => set(record.id, record, database()),
+  remove: (id) => del(id, database()),
   async all() {
-    const rows = await entries<string, ResumeRecord>(
-      (store ??= createStore("signet-uploads", "interrupted")),
-    );
+    const rows = await entries<string, ResumeRecord>(database());
     return rows.map(([, record]) => record);
   },
 };

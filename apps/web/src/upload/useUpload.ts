@@ -375,7 +375,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     },
     resume(id) {
       const found = find(id);
-      if (!found || found[0].phase !== "paused") return;
+      if (found?.[0].phase !== "paused") return;
       enterBatch(found[1]);
       setPhase(found[0], "queued");
       schedule();
