@@ -56,6 +56,15 @@ function lastModifiedOf(file: Blob): number | null {
   return typeof value === "number" ? value : null;
 }
 
+/**
+ * Whether an API call's failure may pass on its own: no HTTP answer at all (a tRPC client error without
+ * `data`, a fetch TypeError), or a 5xx / 429. Refusals with a 4xx status are final.
+ */
+function apiCallMayRecover(error: unknown): boolean {
+  const status = (error as { data?: { httpStatus?: unknown } | null } | null)?.data?.httpStatus;
+  return typeof status !== "number" || status >= 500 || status === 429;
+}
+
 /** Runs the plan to the server's verdict; throws what stopped it. */
 export async function sendMultipart<R>(
   session: UploadSession<R>,
@@ -204,7 +213,16 @@ export async function sendMultipart<R>(
     let resigns = 0;
     for (let attempt = 0; ; ) {
       if (stopped()) throw abortError();
-      const part = await urlFor(n, checksum);
+      let part: SignedPart;
+      try {
+        part = await urlFor(n, checksum);
+      } catch (error) {
+        // The API unreachable (offline) or briefly failing is retried like a part; a refusal is final.
+        if (stopped() || !apiCallMayRecover(error) || attempt >= delays.length) throw error;
+        await session.tools.sleep(delays[attempt]!, signal);
+        attempt++;
+        continue;
+      }
       let failure: StorageRefusal | TransportError;
       try {
         const response = await session.tools.put({
