@@ -2,14 +2,16 @@
 /**
  * `signet migrate`: applies database migrations. `signet sweep`: resolves expired pending uploads once (the server
  * also does this every minute). Configuration comes from the same environment variables as the server.
+ * `signet upload <file> [--resume]`: uploads a file to a running server (see cli/upload.ts).
  */
+import { runUpload, UPLOAD_USAGE } from "./cli/upload.ts";
 import { serveNode } from "./entry/node-serve.ts";
 import { ConfigError, parseEnv, readEnv } from "./env.ts";
 import { redact } from "./redact.ts";
 import { appConfig, createSignet } from "./signet.ts";
 import { loadDevSecrets, openDatabase, startStorage } from "./start.ts";
 
-const USAGE = "usage: signet <migrate|sweep>";
+const USAGE = `usage: signet <migrate|sweep>\n       ${UPLOAD_USAGE}`;
 
 export interface CliOptions {
   /** Raw environment; defaults to the process environment. */
@@ -22,6 +24,16 @@ export interface CliOptions {
 export async function runCli(args: string[], options: CliOptions = {}): Promise<number> {
   const out = options.out ?? ((line: string) => console.log(line));
   const command = args[0];
+  if (command === "upload") {
+    const pause = new AbortController();
+    const onInterrupt = () => pause.abort();
+    if (!options.env) process.once("SIGINT", onInterrupt);
+    try {
+      return await runUpload(args.slice(1), { env: options.env ?? process.env, out, pause: pause.signal });
+    } finally {
+      process.off("SIGINT", onInterrupt);
+    }
+  }
   if (command !== "migrate" && command !== "sweep") {
     out(USAGE);
     return command === undefined || command === "--help" ? 0 : 2;
