@@ -30,7 +30,7 @@ export {
   TransportError,
   UploadFailure,
 } from "./errors.ts";
-export { HASH_CHUNK_BYTES, type Hasher, hashBlob } from "./hash-blob.ts";
+export { digestBlob, HASH_CHUNK_BYTES, type Hasher, hashBlob, ONE_SHOT_MAX_BYTES } from "./hash-blob.ts";
 export type { ResumeRecord } from "./plans/multipart.ts";
 export { DEFAULT_RETRY_DELAYS, type Sleep, sleep } from "./retry.ts";
 export type { UploadProgress } from "./session.ts";

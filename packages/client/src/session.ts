@@ -24,6 +24,8 @@ export interface SessionTools<R> {
   endpoint: UploadEndpoint<R>;
   put: PutTransport;
   hash: Hasher;
+  /** Hashes one part of a multipart upload. */
+  partHash: Hasher;
   sleep: Sleep;
   retryDelays: readonly number[];
   /** Checksums of blobs this uploader already hashed, so a retried file is not read twice. */

@@ -1,6 +1,6 @@
 import type { UploadEndpoint } from "./endpoints.ts";
 import { abortError, EmptyFileError } from "./errors.ts";
-import { type Hasher, hashBlob } from "./hash-blob.ts";
+import { digestBlob, type Hasher, hashBlob } from "./hash-blob.ts";
 import { type ResumeRecord, sendMultipart } from "./plans/multipart.ts";
 import { sendSinglePut } from "./plans/single-put.ts";
 import { DEFAULT_RETRY_DELAYS, type Sleep, sleep } from "./retry.ts";
@@ -14,6 +14,8 @@ export interface UploaderOptions<R> {
   put?: PutTransport;
   /** Computes the SHA-256 signed into the URL; default `hashBlob` (incremental, flat memory). */
   hash?: Hasher;
+  /** Computes each part's SHA-256 in a multipart upload; default `digestBlob` (Web Crypto, one part at a time). */
+  partHash?: Hasher;
   /** Waits between attempts of a PUT that failed in a way a retry can fix; `[]` disables retries. */
   retryDelays?: readonly number[];
   /** Injectable for tests. */
@@ -62,6 +64,7 @@ export function createUploader<R>(options: UploaderOptions<R>): Uploader<R> {
     endpoint: options.endpoint,
     put: options.put ?? fetchPut,
     hash: options.hash ?? hashBlob,
+    partHash: options.partHash ?? digestBlob,
     sleep: options.sleep ?? sleep,
     retryDelays: options.retryDelays ?? DEFAULT_RETRY_DELAYS,
     checksums: new WeakMap<Blob, string>(),

@@ -1,6 +1,6 @@
 /**
- * The multipart plan: a few parts in flight, each part hashed (SHA-256, through the injected hasher: a worker in
- * the browser) while earlier parts upload, each PUT signed on demand with that part's exact length and checksum.
+ * The multipart plan: a few parts in flight, each part hashed (SHA-256, Web Crypto by default) while earlier
+ * parts upload, each PUT signed on demand with that part's exact length and checksum.
  * Memory stays bounded: a part is a `Blob.slice`, read only by the hasher and the transport.
  *
  * Failures: network errors and 5xx are retried with backoff, an expired URL is signed again, anything else the
@@ -90,7 +90,7 @@ export async function sendMultipart<R>(
     if (!known) {
       known = hashChain.then(() => {
         if (stopped()) throw abortError();
-        return session.tools.hash(partBlob(n), () => {}, signal);
+        return session.tools.partHash(partBlob(n), () => {}, signal);
       });
       known.then(
         (_) => {
