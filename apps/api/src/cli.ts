@@ -1,7 +1,8 @@
 #!/usr/bin/env tsx
 /**
  * The `signet` operator CLI: dispatch only; each command lives in its own module under cli/. Configuration comes
- * from the same environment variables (and env module) as the server.
+ * from the same environment variables (and env module) as the server. `signet upload` talks to a running server
+ * instead (cli/upload.ts).
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -14,6 +15,7 @@ import { migrateCommand } from "./cli/migrate.ts";
 import { presignCommand } from "./cli/presign.ts";
 import { reconcileCommand } from "./cli/reconcile.ts";
 import { sweepCommand } from "./cli/sweep.ts";
+import { runUpload, UPLOAD_USAGE } from "./cli/upload.ts";
 import { ConfigError } from "./env.ts";
 import { redact } from "./redact.ts";
 
@@ -54,6 +56,21 @@ function failure(error: unknown): { code: number; message: string } {
 
 /** Runs one CLI command; returns the exit code (see EXIT). */
 export async function runCli(args: string[], options: CliOptions = {}): Promise<number> {
+  if (args[0] === "upload") {
+    // Ctrl-C pauses the upload (its parts so far stay on the server) instead of killing it mid-part.
+    const pause = new AbortController();
+    const onInterrupt = () => pause.abort();
+    if (!options.env) process.once("SIGINT", onInterrupt);
+    try {
+      return await runUpload(args.slice(1), {
+        env: options.env ?? process.env,
+        out: options.out ?? ((line: string) => console.log(line)),
+        pause: pause.signal,
+      });
+    } finally {
+      process.off("SIGINT", onInterrupt);
+    }
+  }
   const io: CliIo = {
     env: options.env,
     out: options.out ?? ((line) => console.log(line)),
@@ -64,7 +81,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   };
   const program = new Command("signet")
     .description("Signet's operator command line; reads the same environment variables as the server")
-    .addHelpText("after", EXIT_CODES_HELP)
+    .addHelpText("after", `\nUploading a file to a running server:\n  ${UPLOAD_USAGE}\n${EXIT_CODES_HELP}`)
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({ writeOut: lines(io.out), writeErr: lines(io.err) });

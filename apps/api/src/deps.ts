@@ -22,6 +22,11 @@ export type Storage = Pick<
   | "deleteObject"
   | "listObjects"
   | "abortMultipartUpload"
+  | "createMultipartUpload"
+  | "presignUploadPart"
+  | "listParts"
+  | "completeMultipartUpload"
+  | "listMultipartUploads"
 >;
 
 /** What the app is configured with: the limits of `Config`, plus what start-up decided. Built by `appConfig`. */

@@ -5,6 +5,7 @@ import { z } from "zod";
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
+const TiB = 1024 ** 4;
 
 /** The limits and lifetimes the services enforce (seconds and bytes). */
 export interface Limits {
@@ -13,6 +14,10 @@ export interface Limits {
   profileImageDownloadTtl: number;
   shareUrlMaxTtl: number;
   maxFileBytes: number;
+  /** Files of at least this size are uploaded in parts (multipart); smaller ones in one PUT. */
+  multipartThresholdBytes: number;
+  /** How long a multipart upload may take in all, in seconds; each part URL still lives `uploadUrlTtl`. */
+  multipartUploadTtl: number;
   maxAvatarBytes: number;
   userQuotaBytes: number;
   rateLimitPerMinute: number;
@@ -178,7 +183,25 @@ export function parseEnv(source: Source): Config {
       downloadUrlTtl: optional(source, ttl, 900, "DOWNLOAD_URL_TTL"),
       profileImageDownloadTtl: optional(source, ttl, 3600, "PROFILE_IMAGE_DOWNLOAD_TTL"),
       shareUrlMaxTtl: optional(source, ttl.min(60, "must be at least 60"), 604800, "SHARE_URL_MAX_TTL"),
-      maxFileBytes: optional(source, bytes.max(5 * GiB, "must be at most 5 GiB"), 5 * GiB, "MAX_FILE_BYTES"),
+      // S3's object limit; past MULTIPART_THRESHOLD_BYTES a file goes in parts, so the 5 GiB PUT limit no longer binds.
+      maxFileBytes: optional(source, bytes.max(5 * TiB, "must be at most 5 TiB"), 50 * GiB, "MAX_FILE_BYTES"),
+      // A single PUT carries at most 5 GiB, so every file at or past that size must go in parts.
+      multipartThresholdBytes: optional(
+        source,
+        bytes.max(5 * GiB, "must be at most 5 GiB (the largest single PUT)"),
+        64 * MiB,
+        "MULTIPART_THRESHOLD_BYTES",
+      ),
+      multipartUploadTtl: optional(
+        source,
+        z.coerce
+          .number()
+          .int("must be a whole number of seconds")
+          .min(60)
+          .max(7 * 86400),
+        86400,
+        "MULTIPART_UPLOAD_TTL",
+      ),
       maxAvatarBytes: optional(source, bytes, 5 * MiB, "MAX_AVATAR_BYTES"),
       userQuotaBytes: optional(source, bytes, 10 * GiB, "USER_QUOTA_BYTES"),
       rateLimitPerMinute: optional(source, z.coerce.number().int().min(1), 120, "RATE_LIMIT_PER_MINUTE"),

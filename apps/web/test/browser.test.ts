@@ -318,12 +318,14 @@ describe("Signet SPA in Chromium", () => {
     await page.getByLabel("Choose files").setInputFiles([files.notes, files.photo, files.big]);
     const bigBar = page.getByRole("progressbar", { name: "Upload progress for big.bin" });
     await bigBar.waitFor();
-    // While it runs, the row shows percent, bytes and speed.
+    // While it runs, the row shows percent, bytes, speed and the time left.
     await page
       .getByRole("list", { name: "Uploads" })
       .getByRole("listitem")
       .filter({ hasText: "big.bin" })
-      .getByText(/^\d+% · [\d.]+ (B|KB|MB) of 20 MB · [\d.]+ (KB|MB)\/s$/)
+      .getByText(
+        /^\d+% · [\d.]+ (B|KB|MB) of 20 MB · [\d.]+ (KB|MB)\/s · (\d+ s|\d+ min|\d+ h \d+ min) left$/,
+      )
       .waitFor();
     await screenshot("04a-files-uploading");
     for (const name of ["notes.txt", "photo.jpg", "big.bin"]) {

@@ -9,8 +9,11 @@ export interface FileFacts {
   name: string;
   contentType: string;
   size: number;
-  /** Base64 SHA-256 of the whole file, as `x-amz-checksum-sha256`. */
-  checksumSha256: string;
+  /**
+   * Base64 SHA-256 of the whole file, as `x-amz-checksum-sha256`. Left out for a file the endpoint uploads in
+   * parts (each part carries its own checksum), so nothing is hashed before the first byte leaves.
+   */
+  checksumSha256?: string;
 }
 
 /** One pre-signed PUT for the whole file, with the exact header map the storage will check. */
@@ -23,8 +26,44 @@ export interface SinglePutPlan {
   headers: Record<string, string>;
 }
 
-/** How the server wants a file sent. Only a single PUT today; multipart joins as a second member. */
-export type UploadPlan = SinglePutPlan;
+/** Parts of `partSize` bytes (the last one smaller), each signed on demand with its checksum. */
+export interface MultipartPlan {
+  plan: "multipart";
+  /** The server's handle for this upload (files: the fileId). */
+  id: string;
+  partSize: number;
+  partCount: number;
+}
+
+/** How the server wants a file sent. */
+export type UploadPlan = SinglePutPlan | MultipartPlan;
+
+/** One part URL: PUT exactly that part's bytes with exactly `headers` before `expiresAt`. */
+export interface SignedPart {
+  partNumber: number;
+  url: string;
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+/** A part the storage holds, as the server read it from the storage. */
+export interface ArrivedPart {
+  partNumber: number;
+  size: number;
+  checksumSha256: string | null;
+}
+
+/** The multipart half of an endpoint (files only; the profile image is always one PUT). */
+export interface MultipartEndpoint {
+  /** Files of at least this many bytes are announced without a whole-file checksum and sent in parts. */
+  multipartThreshold(): Promise<number>;
+  signParts(
+    plan: MultipartPlan,
+    parts: { partNumber: number; checksumSha256: string }[],
+  ): Promise<SignedPart[]>;
+  /** The upload's layout and the parts that arrived: what a resume sends is everything else. */
+  listParts(id: string): Promise<{ partSize: number; partCount: number; parts: ArrivedPart[] }>;
+}
 
 /** What the upload engine needs from the server; `R` is what a verified upload answers. */
 export interface UploadEndpoint<R> {
@@ -34,18 +73,36 @@ export interface UploadEndpoint<R> {
   complete(plan: UploadPlan): Promise<R>;
   /** Releases what the server reserved for an upload that will not be completed. */
   abort(plan: UploadPlan): Promise<unknown>;
+  /** Present when the endpoint can take large files in parts. */
+  multipart?: MultipartEndpoint;
 }
 
-/** Signet's `files.createUpload` / `completeUpload` / `abortUpload`, as plain async functions. */
+/** What `files.createUpload` answers: one PUT, or parts. */
+export type CreateUploadAnswer =
+  | { fileId: string; plan?: "single"; url: string; method: "PUT"; headers: Record<string, string> }
+  | { fileId: string; plan: "multipart"; partSize: number; partCount: number };
+
+/** Signet's files procedures, as plain async functions. */
 export interface FilesApi<F> {
   createUpload(input: {
     filename: string;
     contentType: string;
     size: number;
     checksumSha256?: string;
-  }): Promise<{ fileId: string; url: string; method: "PUT"; headers: Record<string, string> }>;
+  }): Promise<CreateUploadAnswer>;
   completeUpload(input: { fileId: string }): Promise<F>;
   abortUpload(input: { fileId: string }): Promise<unknown>;
+  /** `files.signParts`; with `listParts` and `limits`, enables multipart uploads. */
+  signParts?(input: {
+    fileId: string;
+    parts: { partNumber: number; checksumSha256: string }[];
+  }): Promise<{ parts: SignedPart[] }>;
+  /** `files.listParts`. */
+  listParts?(input: {
+    fileId: string;
+  }): Promise<{ partSize: number; partCount: number; parts: ArrivedPart[] }>;
+  /** The public `limits` query (only `multipartThresholdBytes` is read). */
+  limits?(): Promise<{ multipartThresholdBytes?: number }>;
 }
 
 /**
@@ -54,14 +111,41 @@ export interface FilesApi<F> {
  * @example filesEndpoint({ createUpload: (i) => trpc.files.createUpload.mutate(i), … })
  */
 export function filesEndpoint<F>(api: FilesApi<F>): UploadEndpoint<F> {
+  const { signParts, listParts, limits } = api;
+  let threshold: Promise<number> | null = null;
+  const multipart: MultipartEndpoint | undefined =
+    signParts && listParts && limits
+      ? {
+          multipartThreshold() {
+            threshold ??= limits().then(
+              (l) => l.multipartThresholdBytes ?? Number.POSITIVE_INFINITY,
+              (error) => {
+                threshold = null;
+                throw error;
+              },
+            );
+            return threshold;
+          },
+          signParts: async (plan, parts) => (await signParts({ fileId: plan.id, parts })).parts,
+          listParts: (id) => listParts({ fileId: id }),
+        }
+      : undefined;
   return {
     async announce(file) {
       const ticket = await api.createUpload({
         filename: file.name,
         contentType: file.contentType,
         size: file.size,
-        checksumSha256: file.checksumSha256,
+        ...(file.checksumSha256 ? { checksumSha256: file.checksumSha256 } : {}),
       });
+      if (ticket.plan === "multipart") {
+        return {
+          plan: "multipart",
+          id: ticket.fileId,
+          partSize: ticket.partSize,
+          partCount: ticket.partCount,
+        };
+      }
       return {
         plan: "single",
         id: ticket.fileId,
@@ -72,6 +156,7 @@ export function filesEndpoint<F>(api: FilesApi<F>): UploadEndpoint<F> {
     },
     complete: (plan) => api.completeUpload({ fileId: plan.id }),
     abort: (plan) => api.abortUpload({ fileId: plan.id }),
+    ...(multipart ? { multipart } : {}),
   };
 }
 

@@ -43,6 +43,29 @@ export class StorageRefusal extends UploadFailure {
   }
 }
 
+/** The storage refused one part of a multipart upload; `partNumber` says which (shown on the row, with Retry). */
+export class PartRefusal extends StorageRefusal {
+  override name = "PartRefusal";
+  constructor(
+    readonly partNumber: number,
+    status: number,
+    body: string,
+  ) {
+    super(status, body);
+    this.message = `Part ${partNumber}: ${this.message}`;
+  }
+}
+
+/** A resume was asked with a file that is not the one the interrupted upload was sending. */
+export class ResumeMismatch extends UploadFailure {
+  override name = "ResumeMismatch";
+  constructor(what: string) {
+    super(
+      `This is not the file of the interrupted upload (${what}). Pick the same file again, or discard it.`,
+    );
+  }
+}
+
 /** An empty file: storage has nothing to verify in it and the API refuses it. */
 export class EmptyFileError extends UploadFailure {
   override name = "EmptyFileError";

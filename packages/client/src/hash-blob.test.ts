@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { hashBlob } from "./hash-blob.ts";
+import { digestBlob, hashBlob } from "./hash-blob.ts";
 
 describe("hashBlob", () => {
   it("hashes a blob slice by slice, reporting progress up to its size", async () => {
@@ -24,5 +24,17 @@ describe("hashBlob", () => {
       1024,
     );
     await expect(run).rejects.toMatchObject({ name: "AbortError" });
+  });
+
+  it("digestBlob gives the same checksum through Web Crypto", async () => {
+    const bytes = new Uint8Array(100_000).map((_, i) => i % 253);
+    const progress: number[] = [];
+    const checksum = await digestBlob(
+      new Blob([bytes]),
+      (n) => progress.push(n),
+      new AbortController().signal,
+    );
+    expect(checksum).toBe(createHash("sha256").update(bytes).digest("base64"));
+    expect(progress).toEqual([100_000]);
   });
 });

@@ -3,11 +3,16 @@
  * SHA-256), for browsers, workers, Node, Bun and Deno. See README.md.
  */
 export {
+  type ArrivedPart,
+  type CreateUploadAnswer,
   type FileFacts,
   type FilesApi,
   filesEndpoint,
+  type MultipartEndpoint,
+  type MultipartPlan,
   type ProfileImageApi,
   profileImageEndpoint,
+  type SignedPart,
   type SinglePutPlan,
   type UploadEndpoint,
   type UploadPlan,
@@ -18,12 +23,15 @@ export {
   describeTransportFailure,
   EmptyFileError,
   isAbortError,
+  PartRefusal,
   parseS3Error,
+  ResumeMismatch,
   StorageRefusal,
   TransportError,
   UploadFailure,
 } from "./errors.ts";
-export { HASH_CHUNK_BYTES, type Hasher, hashBlob } from "./hash-blob.ts";
+export { digestBlob, HASH_CHUNK_BYTES, type Hasher, hashBlob, ONE_SHOT_MAX_BYTES } from "./hash-blob.ts";
+export type { ResumeRecord } from "./plans/multipart.ts";
 export { DEFAULT_RETRY_DELAYS, type Sleep, sleep } from "./retry.ts";
 export type { UploadProgress } from "./session.ts";
 export { Sha256, toBase64, toHex } from "./sha256.ts";

@@ -2,7 +2,7 @@
  * One call of `upload()`: the state every plan shares (progress, the server-side upload it holds, releasing it
  * exactly once when the upload will not complete). Plans drive it; they never talk to the endpoint directly.
  */
-import type { FileFacts, UploadEndpoint, UploadPlan } from "./endpoints.ts";
+import type { FileFacts, SinglePutPlan, UploadEndpoint, UploadPlan } from "./endpoints.ts";
 import { abortError, isAbortError, TransportError } from "./errors.ts";
 import type { Hasher } from "./hash-blob.ts";
 import type { Sleep } from "./retry.ts";
@@ -24,6 +24,8 @@ export interface SessionTools<R> {
   endpoint: UploadEndpoint<R>;
   put: PutTransport;
   hash: Hasher;
+  /** Hashes one part of a multipart upload. */
+  partHash: Hasher;
   sleep: Sleep;
   retryDelays: readonly number[];
   /** Checksums of blobs this uploader already hashed, so a retried file is not read twice. */
@@ -73,11 +75,16 @@ export class UploadSession<R> {
     return checksum;
   }
 
-  /** Announces the file; the plan is held (and released if the upload ends early) until verification starts. */
-  async announce(checksumSha256: string): Promise<UploadPlan> {
+  /**
+   * Announces the file (with its whole-file checksum for a single PUT, without for parts); the plan is held
+   * (and released if the upload ends early) until verification starts.
+   */
+  async announce(checksumSha256?: string): Promise<UploadPlan> {
     this.throwIfAborted();
     this.#report({ phase: "signing" });
-    const plan = await this.tools.endpoint.announce({ ...this.facts, checksumSha256 });
+    const plan = await this.tools.endpoint.announce(
+      checksumSha256 ? { ...this.facts, checksumSha256 } : { ...this.facts },
+    );
     this.#held = plan;
     // Cancelled while the server was signing: it now holds a reservation nobody will use.
     if (this.signal.aborted) {
@@ -88,7 +95,7 @@ export class UploadSession<R> {
   }
 
   /** Sends one PUT; progress is counted from `offset` and never moves back. */
-  async put(plan: UploadPlan, body: Blob, offset = 0): Promise<PutResponse> {
+  async put(plan: SinglePutPlan, body: Blob, offset = 0): Promise<PutResponse> {
     this.throwIfAborted();
     this.#report({ phase: "uploading" });
     try {
@@ -110,6 +117,18 @@ export class UploadSession<R> {
       // fetch-like transports reject with a TypeError for network failures; name it for the retry rules.
       throw new TransportError("network", error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /** Holds `plan` as this session's own (a resumed upload: releasing it on cancel is then this session's job). */
+  hold(plan: UploadPlan) {
+    this.#held = plan;
+  }
+
+  /** Reports bytes the storage has received across parts; the figure never moves back. */
+  uploaded(loaded: number, hashed = this.progress.hashed) {
+    if (this.signal.aborted) return;
+    const total = Math.min(loaded, this.progress.total);
+    this.#report({ phase: "uploading", loaded: Math.max(total, this.progress.loaded), hashed });
   }
 
   /** Waits before the next attempt; an abort ends the wait at once. */

@@ -3,10 +3,10 @@
  * checksum). Faults are injected only at the transport seam, around the real `fetchPut`.
  */
 import { createHash } from "node:crypto";
-import type { AppRouter } from "@signet/api";
 import type { TRPCClient } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi, type TestApi } from "../test/api-server.ts";
+import type { AppRouter } from "../test/app-router.ts";
 import { filesEndpoint, profileImageEndpoint } from "./endpoints.ts";
 import { EmptyFileError, StorageRefusal, TransportError } from "./errors.ts";
 import type { UploadProgress } from "./session.ts";

@@ -1,6 +1,7 @@
 import type { UploadEndpoint } from "./endpoints.ts";
 import { abortError, EmptyFileError } from "./errors.ts";
-import { type Hasher, hashBlob } from "./hash-blob.ts";
+import { digestBlob, type Hasher, hashBlob } from "./hash-blob.ts";
+import { type ResumeRecord, sendMultipart } from "./plans/multipart.ts";
 import { sendSinglePut } from "./plans/single-put.ts";
 import { DEFAULT_RETRY_DELAYS, type Sleep, sleep } from "./retry.ts";
 import { type UploadProgress, UploadSession } from "./session.ts";
@@ -13,10 +14,14 @@ export interface UploaderOptions<R> {
   put?: PutTransport;
   /** Computes the SHA-256 signed into the URL; default `hashBlob` (incremental, flat memory). */
   hash?: Hasher;
+  /** Computes each part's SHA-256 in a multipart upload; default `digestBlob` (Web Crypto, one part at a time). */
+  partHash?: Hasher;
   /** Waits between attempts of a PUT that failed in a way a retry can fix; `[]` disables retries. */
   retryDelays?: readonly number[];
   /** Injectable for tests. */
   sleep?: Sleep;
+  /** Parts in flight at once for a multipart upload (default 4). */
+  partConcurrency?: number;
 }
 
 export interface UploadOptions {
@@ -27,6 +32,15 @@ export interface UploadOptions {
   /** Cancels the upload; the server's reservation is released before `upload()` settles. */
   signal?: AbortSignal;
   onProgress?: (progress: UploadProgress) => void;
+  /**
+   * Multipart only: stops sending but keeps the server's upload, so `upload(file, { resume })` carries on
+   * later. `upload()` then rejects with an AbortError.
+   */
+  pause?: AbortSignal;
+  /** Multipart only: continue this interrupted upload (the record `journal` was given); only missing parts go. */
+  resume?: ResumeRecord;
+  /** Multipart only: receives the record to keep for a resume whenever it changes, `null` when done. */
+  journal?: (record: ResumeRecord | null) => void;
 }
 
 export interface Uploader<R> {
@@ -50,10 +64,18 @@ export function createUploader<R>(options: UploaderOptions<R>): Uploader<R> {
     endpoint: options.endpoint,
     put: options.put ?? fetchPut,
     hash: options.hash ?? hashBlob,
+    partHash: options.partHash ?? digestBlob,
     sleep: options.sleep ?? sleep,
     retryDelays: options.retryDelays ?? DEFAULT_RETRY_DELAYS,
     checksums: new WeakMap<Blob, string>(),
   };
+  const partConcurrency = Math.max(1, options.partConcurrency ?? 4);
+  const multipart = options.endpoint.multipart;
+  /** Whether this file goes in parts: a resume always does; otherwise the server's threshold decides. */
+  async function inParts(file: Blob, resume: ResumeRecord | undefined): Promise<boolean> {
+    if (resume) return true;
+    return multipart !== undefined && file.size >= (await multipart.multipartThreshold());
+  }
   return {
     async upload(file, uploadOptions = {}) {
       const signal = uploadOptions.signal ?? new AbortController().signal;
@@ -65,11 +87,30 @@ export function createUploader<R>(options: UploaderOptions<R>): Uploader<R> {
         size: file.size,
       };
       const session = new UploadSession(file, facts, tools, signal, uploadOptions.onProgress);
+      const { resume, journal, pause } = uploadOptions;
+      let parts = false;
       try {
+        parts = await inParts(file, resume);
+        if (parts) {
+          if (!multipart) throw new Error("this endpoint cannot resume uploads in parts");
+          return await sendMultipart(session, multipart, {
+            concurrency: partConcurrency,
+            resume,
+            journal,
+            pause,
+          });
+        }
         return await sendSinglePut(session);
       } catch (error) {
-        session.releaseHeld();
-        throw signal.aborted ? abortError() : error;
+        if (signal.aborted) {
+          journal?.(null);
+          session.releaseHeld();
+          throw abortError();
+        }
+        // An upload in parts that stopped for any other reason (paused, a part refused, the network gone, the
+        // page closing) keeps the server's upload: a resume sends only what is missing.
+        if (!parts) session.releaseHeld();
+        throw pause?.aborted ? abortError() : error;
       } finally {
         await session.settle();
       }

@@ -7,8 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AppRouter } from "@signet/api";
 import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
+import type { AppRouter } from "./app-router.ts";
 
 const apiDir = resolve(dirname(fileURLToPath(import.meta.url)), "../../../apps/api");
 

@@ -21,7 +21,9 @@ export type {
   CreateMultipartUploadOptions,
   HeadObjectResult,
   ListedObject,
+  ListMultipartUploadsResult,
   ListObjectsResult,
+  MultipartUploadListing,
   UploadedPart,
 } from "./s3-calls.ts";
 export { createSigner, r2Endpoint, type Signer } from "./signer.ts";

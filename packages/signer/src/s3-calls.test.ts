@@ -171,7 +171,11 @@ describe("against @signet/local-s3", () => {
     const { uploadId } = await signer.createMultipartUpload(key, {
       contentType: "application/octet-stream",
       metadata: { a: "b" },
+      checksumAlgorithm: "SHA256",
     });
+    expect((await signer.listMultipartUploads("big/")).uploads).toEqual([
+      { key, uploadId, initiated: expect.any(Date) },
+    ]);
     const parts = [new Uint8Array(5 * 1024 * 1024).fill(1), new Uint8Array(1000).fill(2)];
     const uploaded: { partNumber: number; etag: string }[] = [];
     for (const [i, bytes] of parts.entries()) {
@@ -185,8 +189,13 @@ describe("against @signet/local-s3", () => {
       uploaded.push({ partNumber: i + 1, etag: response.headers.get("etag") ?? "" });
     }
     expect(await signer.listParts(key, uploadId)).toEqual([
-      { partNumber: 1, etag: uploaded[0]?.etag, size: 5 * 1024 * 1024 },
-      { partNumber: 2, etag: uploaded[1]?.etag, size: 1000 },
+      {
+        partNumber: 1,
+        etag: uploaded[0]?.etag,
+        size: 5 * 1024 * 1024,
+        checksumSha256: await sha256Base64(parts[0]!),
+      },
+      { partNumber: 2, etag: uploaded[1]?.etag, size: 1000, checksumSha256: await sha256Base64(parts[1]!) },
     ]);
     const { etag } = await signer.completeMultipartUpload(key, uploadId, uploaded.toReversed(), {
       ifNoneMatch: "*",
@@ -204,6 +213,7 @@ describe("against @signet/local-s3", () => {
     await expect(
       signer.completeMultipartUpload("big/other.bin", other.uploadId, [{ partNumber: 1, etag: '"x"' }]),
     ).rejects.toMatchObject({ code: "NoSuchUpload", status: 404 });
+    expect((await signer.listMultipartUploads("big/")).uploads).toEqual([]);
     await signer.deleteObject(key);
   }, 30_000);
 

@@ -42,6 +42,8 @@ export interface CopyObjectOptions {
 export interface CreateMultipartUploadOptions {
   contentType?: string | undefined;
   metadata?: Record<string, string> | undefined;
+  /** `"SHA256"`: every part must then carry `x-amz-checksum-sha256`, which the storage verifies. */
+  checksumAlgorithm?: "SHA256" | undefined;
 }
 
 /** Conditions for CompleteMultipartUpload. */
@@ -57,6 +59,21 @@ export interface UploadedPart {
   partNumber: number;
   etag: string;
   size: number;
+  /** Base64 SHA-256 of the part when it was uploaded with one. */
+  checksumSha256?: string;
+}
+
+/** One unfinished multipart upload as ListMultipartUploads reports it. */
+export interface MultipartUploadListing {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
+/** One ListMultipartUploads page; pass `next` back to get the next one. */
+export interface ListMultipartUploadsResult {
+  uploads: MultipartUploadListing[];
+  next?: { keyMarker: string; uploadIdMarker: string };
 }
 
 /** One object in a ListObjectsV2 page. */
@@ -104,6 +121,11 @@ export interface S3Calls {
   ): Promise<{ etag: string }>;
   /** Aborts the upload; an upload that no longer exists counts as aborted. */
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /** One page (up to 1000) of the multipart uploads under prefix that were neither completed nor aborted. */
+  listMultipartUploads(
+    prefix: string,
+    next?: { keyMarker: string; uploadIdMarker: string },
+  ): Promise<ListMultipartUploadsResult>;
   /** One page (up to 1000) of ListObjectsV2 under prefix. */
   listObjects(prefix: string, continuationToken?: string): Promise<ListObjectsResult>;
   putBucketCors(rules: CorsRule[]): Promise<void>;
@@ -251,6 +273,12 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
     async createMultipartUpload(key, options = {}) {
       const headers: Record<string, string> = {};
       if (options.contentType !== undefined) headers["content-type"] = checkContentType(options.contentType);
+      if (options.checksumAlgorithm !== undefined) {
+        if (options.checksumAlgorithm !== "SHA256") {
+          throw new SignerInputError("checksumAlgorithm", "must be 'SHA256' when given");
+        }
+        headers["x-amz-checksum-algorithm"] = "SHA256";
+      }
       for (const [name, value] of metadataHeaders(options.metadata ?? {})) headers[name] = value;
       const text = await okXml(await send("POST", objectPath(key), { uploads: "" }, headers));
       const uploadId = xmlText(text, "UploadId");
@@ -267,11 +295,14 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
           await send("GET", objectPath(key), { uploadId, "part-number-marker": marker }),
         );
         for (const part of xmlElements(text, "Part")) {
-          parts.push({
+          const listed: UploadedPart = {
             partNumber: Number(xmlText(part, "PartNumber")),
             etag: xmlText(part, "ETag") ?? "",
             size: Number(xmlText(part, "Size")),
-          });
+          };
+          const checksum = xmlText(part, "ChecksumSHA256");
+          if (checksum) listed.checksumSha256 = checksum;
+          parts.push(listed);
         }
         const next = xmlText(text, "NextPartNumberMarker");
         if (xmlText(text, "IsTruncated") !== "true" || !next || next === marker) return parts;
@@ -311,6 +342,32 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
     async abortMultipartUpload(key, uploadId) {
       checkOpaque(uploadId, "uploadId");
       await okOrAbsent(await send("DELETE", objectPath(key), { uploadId }), "NoSuchUpload");
+    },
+
+    async listMultipartUploads(prefix, next) {
+      checkOpaque(prefix, "prefix", true);
+      if (next !== undefined) {
+        checkOpaque(next.keyMarker, "next.keyMarker");
+        checkOpaque(next.uploadIdMarker, "next.uploadIdMarker");
+      }
+      const text = await okXml(
+        await send("GET", bucketPath, {
+          uploads: "",
+          prefix,
+          "key-marker": next?.keyMarker,
+          "upload-id-marker": next?.uploadIdMarker,
+        }),
+      );
+      const uploads = xmlElements(text, "Upload").map((entry) => ({
+        key: xmlText(entry, "Key") ?? "",
+        uploadId: xmlText(entry, "UploadId") ?? "",
+        initiated: new Date(xmlText(entry, "Initiated") ?? Number.NaN),
+      }));
+      const keyMarker = xmlText(text, "NextKeyMarker");
+      const uploadIdMarker = xmlText(text, "NextUploadIdMarker");
+      return xmlText(text, "IsTruncated") === "true" && keyMarker && uploadIdMarker
+        ? { uploads, next: { keyMarker, uploadIdMarker } }
+        : { uploads };
     },
 
     async listObjects(prefix, continuationToken) {

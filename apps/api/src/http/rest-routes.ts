@@ -17,6 +17,7 @@ import {
   profileUpdateInput,
   restoreImageInput,
   shareUrlInput,
+  signPartsInput,
 } from "../trpc/schemas.ts";
 import * as out from "./rest-schemas.ts";
 
@@ -196,6 +197,31 @@ export function restRouteTable(): RestRoute[] {
         response: out.fileView,
       },
       (t, { params }) => t.files.completeUpload({ fileId: params.id }),
+    ),
+    row(
+      {
+        method: "post",
+        path: "/api/files/{id}/parts",
+        summary: "Multipart: sign part URLs (exact length and SHA-256 of each part), a batch at a time",
+        tag: "files",
+        procedure: "files.signParts",
+        params: fileParams,
+        body: signPartsInput.omit({ fileId: true }),
+        response: out.signedParts,
+      },
+      (t, { params, body }) => t.files.signParts({ ...body, fileId: params.id }),
+    ),
+    row(
+      {
+        method: "get",
+        path: "/api/files/{id}/parts",
+        summary: "Multipart: the parts that arrived (resume sends the rest)",
+        tag: "files",
+        procedure: "files.listParts",
+        params: fileParams,
+        response: out.listedParts,
+      },
+      (t, { params }) => t.files.listParts({ fileId: params.id }),
     ),
     row(
       {
@@ -450,11 +476,12 @@ export function restRouteTable(): RestRoute[] {
           contentType: "fileType",
           size: "fileSize",
         }),
-        response: out.seedUploadTicket,
+        response: z.union([out.seedUploadTicket, out.multipartUploadTicket]),
       },
       async (t, { body }) => {
         const upload = await t.files.createUpload(body);
-        return { ...upload, presignedUrl: upload.url };
+        // Clients of the seed contract read `presignedUrl`; a multipart answer has no single URL to give.
+        return upload.plan === "single" ? { ...upload, presignedUrl: upload.url } : upload;
       },
     ),
     row(

@@ -37,19 +37,61 @@ export const filePage = z
   .object({ items: z.array(fileView), nextCursor: z.string().nullable() })
   .openapi("FilePage");
 
-export const uploadTicket = z
+export const singleUploadTicket = z
   .object({
     fileId: z.string(),
     key: z.string(),
+    plan: z.literal("single"),
     url: z.string().openapi({ description: "PUT the bytes here with exactly `headers`" }),
     method: z.literal("PUT"),
     headers: z.record(z.string(), z.string()),
     expiresIn: z.number(),
     expiresAt: iso,
   })
+  .openapi("SingleUploadTicket");
+
+export const multipartUploadTicket = z
+  .object({
+    fileId: z.string(),
+    key: z.string(),
+    plan: z.literal("multipart"),
+    partSize: z.number().openapi({ description: "Every part but the last has exactly this size" }),
+    partCount: z.number(),
+    expiresIn: z.number(),
+    expiresAt: iso,
+  })
+  .openapi("MultipartUploadTicket");
+
+export const uploadTicket = z
+  .discriminatedUnion("plan", [singleUploadTicket, multipartUploadTicket])
   .openapi("UploadTicket");
 
-export const seedUploadTicket = uploadTicket
+export const signedParts = z
+  .object({
+    fileId: z.string(),
+    parts: z.array(
+      z.object({
+        partNumber: z.number(),
+        url: z.string(),
+        headers: z.record(z.string(), z.string()),
+        expiresAt: iso,
+      }),
+    ),
+  })
+  .openapi("SignedParts");
+
+export const listedParts = z
+  .object({
+    fileId: z.string(),
+    partSize: z.number(),
+    partCount: z.number(),
+    parts: z.array(
+      z.object({ partNumber: z.number(), size: z.number(), checksumSha256: z.string().nullable() }),
+    ),
+  })
+  .openapi("ListedParts");
+
+export const seedUploadTicket = singleUploadTicket
   .extend({ presignedUrl: z.string().openapi({ description: "Same as `url` (seed contract name)" }) })
   .openapi("SeedUploadTicket");
 

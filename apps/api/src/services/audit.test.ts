@@ -20,18 +20,18 @@ describe("audit trail", () => {
     const caller = h.caller(u);
     const body = new TextEncoder().encode("quarterly numbers");
     const input = { filename: "Q3 report.txt", contentType: "text/plain", size: body.length };
-    const kept: Upload = await caller.files.createUpload({
+    const kept = (await caller.files.createUpload({
       ...input,
       checksumSha256: await sha256Base64(body),
-    });
+    })) as Upload;
     expect((await browserPut(kept.url, kept.headers, body)).status).toBe(200);
     await caller.files.completeUpload({ fileId: kept.fileId });
     await caller.files.downloadUrl({ fileId: kept.fileId });
     await caller.files.shareUrl({ fileId: kept.fileId, expiresIn: 3600 });
     await caller.files.delete({ fileId: kept.fileId });
-    const aborted: Upload = await caller.files.createUpload({ ...input, filename: "draft.txt" });
+    const aborted = (await caller.files.createUpload({ ...input, filename: "draft.txt" })) as Upload;
     await caller.files.abortUpload({ fileId: aborted.fileId });
-    const refused: Upload = await caller.files.createUpload({ ...input, filename: "empty.txt" });
+    const refused = (await caller.files.createUpload({ ...input, filename: "empty.txt" })) as Upload;
     await expect(caller.files.completeUpload({ fileId: refused.fileId })).rejects.toThrow(/not uploaded/);
 
     const page = ok<AuditPage>(await h.trpc("audit.list", {}, { token: u.token }, "query"));

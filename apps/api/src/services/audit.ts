@@ -21,6 +21,7 @@ export type AuditAction =
   | "storage.reconcile_orphan"
   | "quota.reconcile"
   | "profile.reconcile_missing"
+  | "storage.orphan_upload_abort"
   | "profile.update"
   | "profile.image_upload_url"
   | "profile.image_complete"

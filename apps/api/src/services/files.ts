@@ -10,6 +10,15 @@ import { recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
 import { consumeIssuance, releaseQuota } from "./limits.ts";
+import {
+  abortParts,
+  arrivedParts,
+  assemble,
+  describeMissing,
+  partLayout,
+  type SignedPart,
+  signParts,
+} from "./multipart.ts";
 import { afterPosition, decodeCursor, pageOf } from "./pagination.ts";
 import { announce, signUpload, verifyUpload } from "./upload.ts";
 import { extensionOf, isActiveContent } from "./validation.ts";
@@ -49,9 +58,11 @@ export interface CreateUploadInput {
   checksumSha256?: string | undefined;
 }
 
-export interface CreateUploadResult {
+/** One PUT of the whole file (files below `multipartThresholdBytes`). */
+export interface SingleUploadResult {
   fileId: string;
   key: string;
+  plan: "single";
   url: string;
   method: "PUT";
   headers: Record<string, string>;
@@ -59,23 +70,49 @@ export interface CreateUploadResult {
   expiresAt: string;
 }
 
+/** Parts of `partSize` bytes (the last one smaller), signed on demand with `files.signParts`. */
+export interface MultipartUploadResult {
+  fileId: string;
+  key: string;
+  plan: "multipart";
+  partSize: number;
+  partCount: number;
+  /** Seconds until the whole upload must be completed. */
+  expiresIn: number;
+  expiresAt: string;
+}
+
+export type CreateUploadResult = SingleUploadResult | MultipartUploadResult;
+
 /**
- * Announces an upload: signs one PUT that the storage will only accept with exactly this size, type, checksum
- * and metadata (and only if the key is new), then, atomically, counts it against the rate limit, reserves the
- * quota and records the pending row with its audit event (see upload.ts).
+ * Announces an upload and decides its plan by size. Below `multipartThresholdBytes`: signs one PUT that the
+ * storage will only accept with exactly this size, type, checksum and metadata (and only if the key is new).
+ * From there on: creates a multipart upload (parts checksummed with SHA-256), whose uploadId only the row
+ * keeps. Then, atomically, counts it against the rate limit, reserves the quota and records the pending row
+ * with its audit event (see upload.ts).
  */
 export async function createUpload(
   ctx: ServiceContext,
   input: CreateUploadInput,
 ): Promise<CreateUploadResult> {
-  const { config, clock, user } = ctx;
-  if (input.size > config.maxFileBytes) {
+  const { maxFileBytes, multipartThresholdBytes } = ctx.config;
+  if (input.size > maxFileBytes) {
     throw new TRPCError({
       code: "PAYLOAD_TOO_LARGE",
-      message: `size: at most ${config.maxFileBytes} bytes per file (got ${input.size})`,
+      message: `size: at most ${maxFileBytes} bytes per file (got ${input.size})`,
     });
   }
   await assertMayUpload(ctx);
+  return input.size >= multipartThresholdBytes
+    ? createMultipartUpload(ctx, input)
+    : createSingleUpload(ctx, input);
+}
+
+async function createSingleUpload(
+  ctx: ServiceContext,
+  input: CreateUploadInput,
+): Promise<SingleUploadResult> {
+  const { config, clock, user } = ctx;
   const now = clock();
   const fileId = uuidv7(now);
   const ext = extensionOf(input.filename);
@@ -87,26 +124,63 @@ export async function createUpload(
     checksumSha256: input.checksumSha256,
   };
   const signed = await signUpload(ctx, { ...target, originalFilename: input.filename, uploadedAt: now });
+  await announceFile(ctx, input, {
+    fileId,
+    key,
+    now,
+    uploadExpiresAt: signed.expiresAt,
+    checksumSha256: input.checksumSha256 ?? null,
+    uploadId: null,
+    expiresIn: config.uploadUrlTtl,
+  });
+  return {
+    fileId,
+    key,
+    plan: "single",
+    url: signed.url,
+    method: "PUT",
+    headers: signed.headers,
+    expiresIn: config.uploadUrlTtl,
+    expiresAt: signed.expiresAt.toISOString(),
+  };
+}
+
+/** The pending file row and its announcement: one place for the row's values and the audit event. */
+async function announceFile(
+  ctx: ServiceContext,
+  input: CreateUploadInput,
+  upload: {
+    fileId: string;
+    key: string;
+    now: Date;
+    uploadExpiresAt: Date;
+    checksumSha256: string | null;
+    uploadId: string | null;
+    expiresIn: number;
+  },
+): Promise<void> {
+  const { fileId, key } = upload;
   await announce(ctx, {
     reserveBytes: input.size,
     row: {
       table: file,
       values: {
         id: fileId,
-        ownerId: user.id,
+        ownerId: ctx.user.id,
         key,
         originalFilename: input.filename,
         contentType: input.contentType,
         size: input.size,
-        checksumSha256: input.checksumSha256 ?? null,
+        checksumSha256: upload.checksumSha256,
         status: "pending",
-        createdAt: now,
-        uploadExpiresAt: signed.expiresAt,
+        uploadId: upload.uploadId,
+        createdAt: upload.now,
+        uploadExpiresAt: upload.uploadExpiresAt,
       },
       exists: sql`exists (select 1 from ${file} where ${file.id} = ${fileId})`,
     },
     audit: {
-      actorId: user.id,
+      actorId: ctx.user.id,
       action: "file.upload_url",
       objectKey: key,
       fileId,
@@ -115,18 +189,112 @@ export async function createUpload(
         filename: input.filename,
         size: input.size,
         contentType: input.contentType,
-        expiresIn: config.uploadUrlTtl,
+        expiresIn: upload.expiresIn,
+        plan: upload.uploadId ? "multipart" : "single",
       },
     },
   });
+}
+
+/**
+ * The multipart plan's announcement. The storage's upload is created first (it is what the row records); if
+ * the announcement is refused, it is aborted again at once. A whole-file checksum is not kept: the storage
+ * checks each part's checksum instead, and an assembled object has no plain SHA-256 to compare with.
+ */
+async function createMultipartUpload(
+  ctx: ServiceContext,
+  input: CreateUploadInput,
+): Promise<MultipartUploadResult> {
+  const { config, clock, user } = ctx;
+  const now = clock();
+  const fileId = uuidv7(now);
+  const ext = extensionOf(input.filename);
+  const key = `u/${user.id}/${fileId}${ext ? `.${ext}` : ""}`;
+  const { uploadId } = await ctx.storage.createMultipartUpload(key, {
+    contentType: input.contentType,
+    checksumAlgorithm: "SHA256",
+    metadata: {
+      "original-filename": input.filename,
+      "uploaded-by": user.id,
+      "uploaded-at": now.toISOString(),
+    },
+  });
+  const uploadExpiresAt = new Date(
+    Math.floor(now.getTime() / 1000) * 1000 + config.multipartUploadTtl * 1000,
+  );
+  try {
+    await announceFile(ctx, input, {
+      fileId,
+      key,
+      now,
+      uploadExpiresAt,
+      checksumSha256: null,
+      uploadId,
+      expiresIn: config.multipartUploadTtl,
+    });
+  } catch (error) {
+    // Refused (rate limit, quota): the storage's upload was never handed out. Should this abort fail, the
+    // sweeper's scan of ListMultipartUploads finds the orphan.
+    await ctx.storage.abortMultipartUpload(key, uploadId).catch(() => {});
+    throw error;
+  }
   return {
     fileId,
     key,
-    url: signed.url,
-    method: "PUT",
-    headers: signed.headers,
-    expiresIn: config.uploadUrlTtl,
-    expiresAt: signed.expiresAt.toISOString(),
+    plan: "multipart",
+    ...partLayout(input.size),
+    expiresIn: config.multipartUploadTtl,
+    expiresAt: uploadExpiresAt.toISOString(),
+  };
+}
+
+/** A pending multipart upload of the caller's that can still take parts; refusals name why not. */
+async function openMultipart(ctx: ServiceContext, fileId: string): Promise<FileRow & { uploadId: string }> {
+  const row = await ownFile(ctx, fileId);
+  if (!row.uploadId) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: "fileId: this upload is a single PUT; it has no parts",
+    });
+  }
+  if (row.status !== "pending") {
+    throw new TRPCError({ code: "BAD_REQUEST", message: `fileId: the upload is ${row.status}` });
+  }
+  if (row.uploadExpiresAt.getTime() <= ctx.clock().getTime()) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: "fileId: the upload expired; start a new upload" });
+  }
+  return row as FileRow & { uploadId: string };
+}
+
+/** Part URLs for a pending multipart upload, each signing that part's exact length and declared checksum. */
+export async function signUploadParts(
+  ctx: ServiceContext,
+  input: { fileId: string; parts: { partNumber: number; checksumSha256: string }[] },
+): Promise<{ fileId: string; parts: SignedPart[] }> {
+  const row = await openMultipart(ctx, input.fileId);
+  return { fileId: row.id, parts: await signParts(ctx, row, input.parts) };
+}
+
+export interface PartsView {
+  fileId: string;
+  partSize: number;
+  partCount: number;
+  /** What the storage holds so far, in part-number order: resume sends only the others. */
+  parts: { partNumber: number; size: number; checksumSha256: string | null }[];
+}
+
+/** The parts that arrived, read from the storage itself (ListParts), for resuming an upload. */
+export async function listUploadParts(ctx: ServiceContext, fileId: string): Promise<PartsView> {
+  const row = await openMultipart(ctx, fileId);
+  const parts = await arrivedParts(ctx.storage, row);
+  return {
+    fileId: row.id,
+    ...partLayout(row.size),
+    parts: parts.map((part) => ({
+      partNumber: part.partNumber,
+      size: part.size,
+      checksumSha256: part.checksumSha256 ?? null,
+    })),
   };
 }
 
@@ -191,6 +359,7 @@ export async function settlePending(
     return { ok: true, won: ready !== undefined, row: ready ?? (await current(deps, row)) };
   }
   await deps.storage.deleteObject(row.key);
+  await abortParts(deps.storage, row);
   const now = deps.clock();
   const rejected = await transition(deps, row.id, ["pending"], {
     status: "rejected",
@@ -207,6 +376,16 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
   if (row.status === "ready") return toFileView(row);
   if (row.status === "rejected") {
     throw new TRPCError({ code: "BAD_REQUEST", message: "This upload was rejected; start a new upload" });
+  }
+  if (row.uploadId) {
+    // Parts still missing leave the upload pending: the client sends them and completes again.
+    const assembly = await assemble(ctx.storage, row as FileRow & { uploadId: string });
+    if (!assembly.done) {
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: `Upload incomplete: ${describeMissing(assembly.missing)}; send them and complete again`,
+      });
+    }
   }
   const outcome = await settlePending(ctx, row);
   if (!outcome.ok) {
@@ -232,6 +411,7 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
  */
 async function removeObject(ctx: ServiceContext, row: FileRow, purgeAfter: Date | null): Promise<void> {
   try {
+    await abortParts(ctx.storage, row);
     await ctx.storage.deleteObject(row.key);
   } catch (error) {
     await ctx.db

@@ -3,6 +3,10 @@
  * longer change: if its object arrived and verifies it becomes ready, otherwise the object is deleted, the row
  * rejected and the quota released. Abandoned profile image staging objects are deleted.
  *
+ * Expired multipart uploads are aborted on the way (settlePending), and multipart uploads in the bucket that no
+ * pending row knows (a crash between creating one and recording it) are found with ListMultipartUploads and
+ * aborted, audited.
+ *
  * Each pass settles everything that is due, in batches, until it is done or its time budget is spent (the next
  * pass carries on): after a crash, a backlog of pending uploads gives its quota back in one pass, not over hours.
  */
@@ -10,7 +14,7 @@ import { file, profileImageUpload } from "@signet/db";
 import { and, asc, eq, gt, isNotNull, lt } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { sweepAccountDeletions } from "./account.ts";
-import { recordFileEvent } from "./audit.ts";
+import { recordAudit, recordFileEvent } from "./audit.ts";
 import { settlePending } from "./files.ts";
 import { pruneRateLimits } from "./limits.ts";
 import { reconcileQuota } from "./reconcile.ts";
@@ -28,6 +32,8 @@ export interface SweepResult {
   quotaCorrected: number;
   /** Account deletions interrupted midway and finished, or swept once more after their last URL expired. */
   accountsDeleted: number;
+  /** Multipart uploads in the bucket that no pending row knew, aborted. */
+  orphansAborted: number;
 }
 
 export interface SweepOptions {
@@ -79,6 +85,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     purged: 0,
     quotaCorrected: 0,
     accountsDeleted: 0,
+    orphansAborted: 0,
   };
 
   await drain(
@@ -154,6 +161,8 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     paging,
   );
 
+  result.orphansAborted = await abortOrphanUploads(deps, cutoff, paging.deadline);
+
   const accounts = await sweepAccountDeletions(deps, deps.config.sweepGraceSeconds, paging.batchSize);
   result.accountsDeleted = accounts.finished + accounts.purged;
 
@@ -162,4 +171,48 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   result.quotaCorrected = (await reconcileQuota(deps, { fix: true })).length;
   await pruneRateLimits(db, clock);
   return result;
+}
+
+/** Files' keys start with this; the scan never touches multipart uploads of anything else in the bucket. */
+const FILE_PREFIX = "u/";
+
+/**
+ * Aborts the multipart uploads under Signet's prefix that no pending row holds. Only uploads started before
+ * `cutoff` count: a younger one may belong to a createUpload that has not recorded its row yet.
+ */
+async function abortOrphanUploads(deps: SweepDeps, cutoff: Date, deadline: number): Promise<number> {
+  let aborted = 0;
+  let next: { keyMarker: string; uploadIdMarker: string } | undefined;
+  do {
+    const page = await deps.storage.listMultipartUploads(FILE_PREFIX, next);
+    for (const upload of page.uploads) {
+      if (performance.now() >= deadline) return aborted;
+      if (!(upload.initiated.getTime() < cutoff.getTime())) continue;
+      try {
+        const [known] = await deps.db
+          .select({ id: file.id })
+          .from(file)
+          .where(and(eq(file.uploadId, upload.uploadId), eq(file.status, "pending")))
+          .limit(1);
+        if (known) continue;
+        await deps.storage.abortMultipartUpload(upload.key, upload.uploadId);
+        await recordAudit(deps.db, deps.clock, {
+          actorId: null,
+          action: "storage.orphan_upload_abort",
+          objectKey: upload.key,
+          detail: { initiated: upload.initiated.toISOString() },
+        });
+        aborted++;
+      } catch (error) {
+        deps.logger({
+          level: "warn",
+          msg: "sweep failed to abort an orphan upload",
+          key: upload.key,
+          error: String(error),
+        });
+      }
+    }
+    next = page.next;
+  } while (next && performance.now() < deadline);
+  return aborted;
 }

@@ -231,6 +231,11 @@ export function pausedStorage(
     deleteObject: (...a) => real.deleteObject(...a),
     listObjects: (...a) => real.listObjects(...a),
     abortMultipartUpload: (...a) => real.abortMultipartUpload(...a),
+    createMultipartUpload: (...a) => real.createMultipartUpload(...a),
+    presignUploadPart: (...a) => real.presignUploadPart(...a),
+    listParts: (...a) => real.listParts(...a),
+    completeMultipartUpload: (...a) => real.completeMultipartUpload(...a),
+    listMultipartUploads: (...a) => real.listMultipartUploads(...a),
   };
   const original = storage[method] as (key: string) => Promise<unknown>;
   (storage as Record<string, unknown>)[method] = async (key: string) => {

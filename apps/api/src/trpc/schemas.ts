@@ -89,3 +89,25 @@ export const exportInput = z.object({
 export const deleteAccountInput = z.object({
   password: z.string().min(1, "enter your current password").max(128),
 });
+
+/** files.signParts: the parts to sign, each with the SHA-256 its bytes must have. */
+export const signPartsInput = z.object({
+  fileId: z.uuid("must be a file id"),
+  parts: z
+    .array(
+      z.object({
+        partNumber: z
+          .number()
+          .int("must be a whole number")
+          .min(1, "must be at least 1")
+          .max(10_000, "must be at most 10000"),
+        checksumSha256: checksumSchema,
+      }),
+    )
+    .min(1, "must list at least one part")
+    .max(100, "at most 100 parts per call")
+    .refine(
+      (parts) => new Set(parts.map((p) => p.partNumber)).size === parts.length,
+      "must not list a part number twice",
+    ),
+});

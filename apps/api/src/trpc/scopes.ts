@@ -11,7 +11,7 @@ const UPLOAD_MUTATIONS = new Set([
   "files.abortUpload",
   "profile.createImageUpload",
   "profile.completeImageUpload",
-  // Multipart procedures go here as they land.
+  "files.signParts",
 ]);
 
 /** The scope a procedure call needs. */

@@ -32,6 +32,8 @@ export const uploadApi: UploadApi = {
   createUpload: (input) => trpc.files.createUpload.mutate(input),
   completeUpload: (input) => trpc.files.completeUpload.mutate(input),
   abortUpload: (input) => trpc.files.abortUpload.mutate(input),
+  signParts: (input) => trpc.files.signParts.mutate(input),
+  listParts: (input) => trpc.files.listParts.query(input),
 };
 
 export const filesApi: FilesApi = {

@@ -37,8 +37,9 @@ export type ApiKeyScope = ApiKey["scope"];
 /** The server's configured limits; the SPA never restates one. */
 export type Limits = Outputs["limits"];
 
-/** What `useUpload` needs from the server. */
-export type UploadApi = Procedures<"files", "createUpload" | "completeUpload" | "abortUpload">;
+/** What `useUpload` needs from the server (the part procedures only for files sent in parts). */
+export type UploadApi = Procedures<"files", "createUpload" | "completeUpload" | "abortUpload"> &
+  Partial<Procedures<"files", "signParts" | "listParts">>;
 
 /** What `useFiles` needs from the server. */
 export type FilesApi = Procedures<"files", "list" | "downloadUrl" | "shareUrl" | "delete">;

@@ -5,6 +5,7 @@ export type UploadPhase =
   | "hashing"
   | "signing"
   | "uploading"
+  | "paused"
   | "verifying"
   | "done"
   | "error"
@@ -26,6 +27,8 @@ export interface UploadItem {
   speed: number;
   error: string | null;
   result: FileView | null;
+  /** Sent in parts and resumable: Pause works, and Retry sends only the parts still missing. */
+  resumable: boolean;
 }
 
 /** Aggregate over the current batch (everything added since the queue was last idle). */

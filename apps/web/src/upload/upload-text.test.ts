@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchOutcome, phaseLabel, progressLabel } from "./upload-text.ts";
+import { batchOutcome, phaseLabel, progressLabel, timeLeft } from "./upload-text.ts";
 
 const item = {
   phase: "uploading" as const,
@@ -11,8 +11,9 @@ const item = {
 };
 
 describe("upload text", () => {
-  it("shows percent, bytes and, while sending, speed", () => {
-    expect(progressLabel({ ...item, speed: 256 * 1024 })).toBe("25% · 512 KB of 2 MB · 256 KB/s");
+  it("shows percent, bytes and, while sending, speed and time left", () => {
+    expect(progressLabel({ ...item, speed: 256 * 1024 })).toBe("25% · 512 KB of 2 MB · 256 KB/s · 6 s left");
+    expect(progressLabel({ ...item, phase: "paused", speed: 0 })).toBe("25% · 512 KB of 2 MB");
     expect(progressLabel({ ...item, phase: "verifying", speed: 256 * 1024 })).toBe("25% · 512 KB of 2 MB");
   });
 
@@ -21,6 +22,14 @@ describe("upload text", () => {
     expect(progressLabel({ ...item, phase: "error", loaded: item.total, percent: 100 })).toBe(
       "Stopped at 100% · 2 MB of 2 MB",
     );
+  });
+
+  it("says the time left as a person would", () => {
+    expect(timeLeft(0.2)).toBe("1 s left");
+    expect(timeLeft(59)).toBe("59 s left");
+    expect(timeLeft(150)).toBe("3 min left");
+    expect(timeLeft(7500)).toBe("2 h 5 min left");
+    expect(timeLeft(Number.POSITIVE_INFINITY)).toBe("");
   });
 
   it("labels phases, with the checksum's own progress", () => {

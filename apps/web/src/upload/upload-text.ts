@@ -6,6 +6,7 @@ const PHASE_LABELS: Record<UploadItem["phase"], string> = {
   hashing: "Computing checksum",
   signing: "Requesting upload link",
   uploading: "Uploading",
+  paused: "Paused",
   verifying: "Verifying",
   done: "Uploaded",
   error: "Failed",
@@ -13,6 +14,15 @@ const PHASE_LABELS: Record<UploadItem["phase"], string> = {
 };
 
 type ItemView = Pick<UploadItem, "phase" | "hashed" | "loaded" | "total" | "percent" | "speed">;
+
+/** "12 s left", "4 min left", "2 h 5 min left": rounded the way a person would say it. */
+export function timeLeft(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "";
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s left`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min left`;
+  const hours = Math.floor(seconds / 3600);
+  return `${hours} h ${Math.round((seconds - hours * 3600) / 60)} min left`;
+}
 
 /** The badge of an upload row. */
 export function phaseLabel(item: ItemView): string {
@@ -29,8 +39,10 @@ export function phaseLabel(item: ItemView): string {
 export function progressLabel(item: ItemView): string {
   const bytes = `${formatBytes(item.loaded)} of ${formatBytes(item.total)}`;
   if (item.phase === "error" || item.phase === "cancelled") return `Stopped at ${item.percent}% · ${bytes}`;
-  const speed = item.phase === "uploading" ? formatSpeed(item.speed) : "";
-  return [`${item.percent}%`, bytes, speed].filter(Boolean).join(" · ");
+  const sending = item.phase === "uploading" && item.speed > 0;
+  const speed = sending ? formatSpeed(item.speed) : "";
+  const eta = sending ? timeLeft((item.total - item.loaded) / item.speed) : "";
+  return [`${item.percent}%`, bytes, speed, eta].filter(Boolean).join(" · ");
 }
 
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;

@@ -55,6 +55,7 @@ function harness(
       tickets.set(fileId, input);
       const ticket: UploadTicket = {
         fileId,
+        plan: "single",
         key: `u/1/${fileId}`,
         url: `https://bucket.example/${fileId}?X-Amz-Signature=abc`,
         method: "PUT",
@@ -291,6 +292,7 @@ describe("useUpload", () => {
     expect(finished).toBe(false);
     signing.resolve({
       fileId: "f1",
+      plan: "single",
       key: "u/1/f1",
       url: "https://bucket.example/f1",
       method: "PUT",

@@ -4,6 +4,8 @@ import {
   type Hasher,
   isAbortError,
   type PutTransport,
+  ResumeMismatch,
+  type ResumeRecord,
   type Sleep,
   type UploadProgress,
 } from "@signet/client";
@@ -11,6 +13,7 @@ import { type ComputedRef, computed, markRaw, type Ref, reactive, ref } from "vu
 import { describeApiError } from "../api/errors.ts";
 import type { FileView, Limits, UploadApi } from "../api/types.ts";
 import { formatBytes } from "../ui/format.ts";
+import { memoryResumeStore, type ResumeStore } from "./resume-store.ts";
 import type { UploadItem, UploadPhase, UploadTotals } from "./types.ts";
 
 export type { UploadItem, UploadPhase, UploadTotals } from "./types.ts";
@@ -30,6 +33,10 @@ export interface UseUploadOptions {
   /** Waits before an automatic retry of a failed PUT (network error, 5xx); `[]` leaves every retry to the user. */
   retryDelays?: readonly number[];
   sleep?: Sleep;
+  /** Loads the server's limits (the multipart threshold decides which files go in parts). */
+  loadLimits?: () => Promise<Limits | null>;
+  /** Where unfinished uploads in parts are remembered across reloads; default in memory. */
+  resumeStore?: ResumeStore;
 }
 
 export interface UseUploadReturn {
@@ -40,8 +47,20 @@ export interface UseUploadReturn {
   add(files: Iterable<File> | ArrayLike<File>): UploadItem[];
   /** Stops a queued or running upload and releases what the server reserved for it. */
   cancel(id: string): void;
-  /** Starts a failed or cancelled upload again with a fresh URL. */
+  /** Starts a failed or cancelled upload again (one in parts carries on with the parts still missing). */
   retry(id: string): void;
+  /** Stops sending an upload in parts; the parts that arrived stay on the server. */
+  pause(id: string): void;
+  /** Carries on a paused upload with the parts still missing. */
+  resume(id: string): void;
+  /** Uploads in parts that a reload or a closed tab interrupted: resume by picking the same file again. */
+  interrupted: Readonly<Ref<readonly ResumeRecord[]>>;
+  /** Reads the interrupted uploads from the store (once on start; again after sign-in). */
+  loadInterrupted(): Promise<void>;
+  /** Resumes an interrupted upload with the file the user picked (checked to be the same before sending). */
+  resumeInterrupted(record: ResumeRecord, file: File): UploadItem;
+  /** Aborts an interrupted upload on the server and forgets it. */
+  discardInterrupted(record: ResumeRecord): Promise<void>;
   /** Removes a finished, failed or cancelled row. */
   dismiss(id: string): void;
   /** Resolves when nothing is queued or running. */
@@ -54,13 +73,23 @@ export interface UseUploadReturn {
 }
 
 const ACTIVE: ReadonlySet<UploadPhase> = new Set(["hashing", "signing", "uploading", "verifying"]);
-const CANCELLABLE: ReadonlySet<UploadPhase> = new Set(["queued", "hashing", "signing", "uploading"]);
+const CANCELLABLE: ReadonlySet<UploadPhase> = new Set([
+  "queued",
+  "hashing",
+  "signing",
+  "uploading",
+  "paused",
+]);
 const SPEED_WINDOW_MS = 3000;
 
 interface Runtime {
   attempt: number;
   batch: number;
   controller: AbortController | null;
+  /** Pauses the running attempt (uploads in parts only). */
+  pause: AbortController | null;
+  /** What resumes this upload in parts; null for a single PUT or before its parts are announced. */
+  record: ResumeRecord | null;
   samples: { at: number; loaded: number }[];
 }
 
@@ -74,6 +103,11 @@ export function canRetry(item: UploadItem): boolean {
   return item.phase === "error" || item.phase === "cancelled";
 }
 
+/** True while an upload in parts is sending and can be paused. */
+export function canPause(item: UploadItem): boolean {
+  return item.resumable && item.phase === "uploading";
+}
+
 /**
  * Upload queue over @signet/client's engine (checksum in a worker, a pre-signed PUT straight to the bucket with
  * progress, retries, then the API's verification): this adds the queue, concurrency, cancel/retry and the
@@ -81,8 +115,13 @@ export function canRetry(item: UploadItem): boolean {
  */
 export function useUpload(options: UseUploadOptions): UseUploadReturn {
   const { onUploaded } = options;
+  const store = options.resumeStore ?? memoryResumeStore();
+  const { loadLimits } = options;
   const uploader = createUploader({
-    endpoint: filesEndpoint(options.api),
+    endpoint: filesEndpoint({
+      ...options.api,
+      ...(loadLimits ? { limits: async () => (await loadLimits()) ?? {} } : {}),
+    }),
     put: options.put,
     hash: options.hash,
     ...(options.retryDelays ? { retryDelays: options.retryDelays } : {}),
@@ -91,6 +130,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
   const now = options.now ?? (() => performance.now());
   const concurrency = Math.max(1, options.concurrency ?? 3);
   const items = ref<UploadItem[]>([]);
+  const interrupted = ref<ResumeRecord[]>([]);
   const runtime = new Map<string, Runtime>();
   let nextId = 0;
   let batch = 0;
@@ -192,10 +232,21 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     }
     // Out of "queued" at once, so a slot is never handed to this file twice; the engine reports the rest.
     setPhase(item, "hashing");
+    const pause = new AbortController();
+    rt.pause = pause;
     const upload = uploader.upload(item.file, {
       signal: controller.signal,
+      pause: pause.signal,
+      ...(rt.record ? { resume: rt.record } : {}),
+      journal: (record) => {
+        if (rt.attempt !== attempt) return;
+        const known = record ?? rt.record;
+        rt.record = record ? markRaw(record) : null;
+        if (record) item.resumable = true;
+        if (known) void (record ? store.save(record) : store.remove(known.id)).catch(() => {});
+      },
       onProgress: (progress) => {
-        if (current()) onProgress(item, rt, progress);
+        if (current() && !pause.signal.aborted) onProgress(item, rt, progress);
       },
     });
     const settled = upload.then(
@@ -212,6 +263,12 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
       onUploaded?.(result);
     } catch (error) {
       if (rt.attempt !== attempt || controller.signal.aborted || isAbortError(error)) return;
+      if (error instanceof ResumeMismatch && rt.record) {
+        // Not the same file: the interrupted upload stays on offer for the right one.
+        interrupted.value = [...interrupted.value, rt.record];
+        rt.record = null;
+        item.resumable = false;
+      }
       item.error = describeApiError(error);
       setPhase(item, "error");
     } finally {
@@ -229,10 +286,46 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     }
   }
 
+  function newItem(file: File, record: ResumeRecord | null): UploadItem {
+    const id = `upload-${++nextId}`;
+    const rt: Runtime = { attempt: 0, batch: 0, controller: null, pause: null, record, samples: [] };
+    enterBatch(rt);
+    runtime.set(id, rt);
+    const item = reactive<UploadItem>({
+      id,
+      file: markRaw(file),
+      phase: "queued",
+      hashed: 0,
+      loaded: 0,
+      total: file.size,
+      percent: 0,
+      speed: 0,
+      error: null,
+      result: null,
+      resumable: record !== null,
+    }) as UploadItem;
+    items.value.push(item);
+    return item;
+  }
+
   function find(id: string): [UploadItem, Runtime] | null {
     const item = items.value.find((candidate) => candidate.id === id);
     const rt = runtime.get(id);
     return item && rt ? [item, rt] : null;
+  }
+
+  /** Aborts a stopped upload in parts on the server (nothing else would) and forgets it. */
+  function discardParts(rt: Runtime) {
+    const record = rt.record;
+    if (!record) return;
+    rt.record = null;
+    void store.remove(record.id).catch(() => {});
+    const done = options.api.abortUpload({ fileId: record.id }).then(
+      () => {},
+      () => {},
+    );
+    inFlight.add(done);
+    void done.then(() => inFlight.delete(done));
   }
 
   function cancel(id: string) {
@@ -240,7 +333,9 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     if (!found) return;
     const [item, rt] = found;
     if (!canCancel(item)) return;
-    // The engine releases the server's reservation itself, synchronously on abort.
+    // A paused upload has no engine running to release it; a running one is released by the engine itself,
+    // synchronously on abort.
+    if (item.phase === "paused") discardParts(rt);
     rt.controller?.abort();
     item.error = null;
     setPhase(item, "cancelled");
@@ -253,26 +348,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     busy,
     add(files) {
       const added: UploadItem[] = [];
-      for (const file of Array.from(files)) {
-        const id = `upload-${++nextId}`;
-        const rt: Runtime = { attempt: 0, batch: 0, controller: null, samples: [] };
-        enterBatch(rt);
-        runtime.set(id, rt);
-        const item = reactive<UploadItem>({
-          id,
-          file: markRaw(file),
-          phase: "queued",
-          hashed: 0,
-          loaded: 0,
-          total: file.size,
-          percent: 0,
-          speed: 0,
-          error: null,
-          result: null,
-        }) as UploadItem;
-        items.value.push(item);
-        added.push(item);
-      }
+      for (const file of Array.from(files)) added.push(newItem(file, null));
       schedule();
       return added;
     },
@@ -289,9 +365,45 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
       setPhase(item, "queued");
       schedule();
     },
+    pause(id) {
+      const found = find(id);
+      if (!found || !canPause(found[0])) return;
+      const [item, rt] = found;
+      rt.pause?.abort();
+      setPhase(item, "paused");
+      schedule();
+    },
+    resume(id) {
+      const found = find(id);
+      if (found?.[0].phase !== "paused") return;
+      enterBatch(found[1]);
+      setPhase(found[0], "queued");
+      schedule();
+    },
+    interrupted,
+    async loadInterrupted() {
+      const running = new Set(
+        [...runtime.values()].map((rt) => rt.record?.id).filter((id): id is string => !!id),
+      );
+      const records = await store.all().catch(() => []);
+      interrupted.value = records.filter((record) => !running.has(record.id));
+    },
+    resumeInterrupted(record, file) {
+      interrupted.value = interrupted.value.filter((r) => r.id !== record.id);
+      const item = newItem(file, markRaw(record));
+      schedule();
+      return item;
+    },
+    async discardInterrupted(record) {
+      interrupted.value = interrupted.value.filter((r) => r.id !== record.id);
+      await store.remove(record.id).catch(() => {});
+      await options.api.abortUpload({ fileId: record.id }).catch(() => {});
+    },
     dismiss(id) {
       const found = find(id);
       if (!found || found[0].phase === "queued" || ACTIVE.has(found[0].phase)) return;
+      // A failed upload in parts still holds its parts and quota on the server: dismissing it gives them back.
+      if (found[0].phase !== "done") discardParts(found[1]);
       items.value = items.value.filter((item) => item.id !== id);
       runtime.delete(id);
     },

@@ -2,14 +2,14 @@
  * The single-PUT plan: hash the whole file, announce it (the checksum is signed into the URL), send one PUT,
  * retry what a retry can fix, then let the server verify. Used for every file today; multipart is the next plan.
  */
-import type { UploadPlan } from "../endpoints.ts";
+import type { SinglePutPlan, UploadPlan } from "../endpoints.ts";
 import { StorageRefusal, TransportError } from "../errors.ts";
 import type { UploadSession } from "../session.ts";
 
 /** Runs the plan to the server's verdict; throws what stopped it (the session releases the reservation). */
 export async function sendSinglePut<R>(session: UploadSession<R>): Promise<R> {
   const checksum = await session.checksum();
-  let plan: UploadPlan = await session.announce(checksum);
+  let plan = single(await session.announce(checksum));
   const delays = session.tools.retryDelays;
   for (let attempt = 0; ; attempt++) {
     let failure: StorageRefusal | TransportError;
@@ -28,7 +28,7 @@ export async function sendSinglePut<R>(session: UploadSession<R>): Promise<R> {
       if (failure.status === 412 && attempt > 0) break;
       if (failure.expired && !lastChance) {
         session.release(plan);
-        plan = await session.announce(checksum);
+        plan = single(await session.announce(checksum));
         continue;
       }
       if (!failure.transient) throw failure;
@@ -37,4 +37,10 @@ export async function sendSinglePut<R>(session: UploadSession<R>): Promise<R> {
     await session.backoff(delays[attempt]!);
   }
   return session.verify(plan);
+}
+
+/** The plan as a single PUT; a server that answers parts for a file under its threshold is a broken server. */
+function single(plan: UploadPlan): SinglePutPlan {
+  if (plan.plan !== "single") throw new Error("the server answered parts for a single-PUT upload");
+  return plan;
 }

@@ -1,6 +1,13 @@
 import * as files from "../../services/files.ts";
 import { protectedProcedure, router } from "../init.ts";
-import { createUploadInput, downloadUrlInput, fileIdInput, pageInput, shareUrlInput } from "../schemas.ts";
+import {
+  createUploadInput,
+  downloadUrlInput,
+  fileIdInput,
+  pageInput,
+  shareUrlInput,
+  signPartsInput,
+} from "../schemas.ts";
 
 export const filesRouter = router({
   list: protectedProcedure.input(pageInput).query(({ ctx, input }) => files.listFiles(ctx, input ?? {})),
@@ -8,6 +15,12 @@ export const filesRouter = router({
   createUpload: protectedProcedure
     .input(createUploadInput)
     .mutation(({ ctx, input }) => files.createUpload(ctx, input)),
+  signParts: protectedProcedure
+    .input(signPartsInput)
+    .mutation(({ ctx, input }) => files.signUploadParts(ctx, input)),
+  listParts: protectedProcedure
+    .input(fileIdInput)
+    .query(({ ctx, input }) => files.listUploadParts(ctx, input.fileId)),
   completeUpload: protectedProcedure
     .input(fileIdInput)
     .mutation(({ ctx, input }) => files.completeUpload(ctx, input.fileId)),

@@ -1,3 +1,4 @@
+import { MAX_PARTS, PREFERRED_PART_SIZE } from "../../services/multipart.ts";
 import { IMAGE_TYPES } from "../../services/validation.ts";
 import { publicProcedure } from "../init.ts";
 
@@ -8,6 +9,11 @@ import { publicProcedure } from "../init.ts";
  */
 export const limitsRouter = publicProcedure.query(({ ctx }) => ({
   maxFileBytes: ctx.config.maxFileBytes,
+  multipartThresholdBytes: ctx.config.multipartThresholdBytes,
+  // The part size rule: equal parts of `multipartPartSize` but the last, larger (whole MiB, at most 5 GiB)
+  // when a file would need more than `multipartMaxParts`. createUpload answers each file's own partSize.
+  multipartPartSize: PREFERRED_PART_SIZE,
+  multipartMaxParts: MAX_PARTS,
   maxAvatarBytes: ctx.config.maxAvatarBytes,
   avatarContentTypes: [...IMAGE_TYPES],
   userQuotaBytes: ctx.config.userQuotaBytes,

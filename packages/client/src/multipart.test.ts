@@ -1,0 +1,191 @@
+/**
+ * The multipart plan against the real API process and its real local-s3 (R2's part rules, per-part SHA-256).
+ * Faults are injected only at the transport seam, around the real `fetchPut`.
+ */
+import { createHash } from "node:crypto";
+import type { TRPCClient } from "@trpc/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApi, type TestApi } from "../test/api-server.ts";
+import type { AppRouter } from "../test/app-router.ts";
+import { filesEndpoint } from "./endpoints.ts";
+import { isAbortError, PartRefusal, ResumeMismatch, TransportError } from "./errors.ts";
+import type { ResumeRecord } from "./plans/multipart.ts";
+import { fetchPut, type PutRequest, type PutTransport } from "./transport.ts";
+import { createUploader } from "./uploader.ts";
+
+const MiB = 1024 * 1024;
+// Parts are 16 MiB: a 40 MiB file is parts of 16, 16 and 8 MiB.
+const SIZE = 40 * MiB;
+
+let api: TestApi;
+let trpc: TRPCClient<AppRouter>;
+
+beforeAll(async () => {
+  api = await startApi({ MULTIPART_THRESHOLD_BYTES: String(6 * MiB), UPLOAD_URL_TTL: "2" });
+  trpc = await api.signUp();
+}, 120_000);
+afterAll(async () => {
+  await api?.[Symbol.asyncDispose]();
+});
+
+function patterned(size: number, seed: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(size);
+  let x = seed || 1;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+const files = () =>
+  filesEndpoint({
+    createUpload: (input) => trpc.files.createUpload.mutate(input),
+    completeUpload: (input) => trpc.files.completeUpload.mutate(input),
+    abortUpload: (input) => trpc.files.abortUpload.mutate(input),
+    signParts: (input) => trpc.files.signParts.mutate(input),
+    listParts: (input) => trpc.files.listParts.query(input),
+    limits: () => trpc.limits.query(),
+  });
+
+/**
+ * Part numbers sent, each once. URLs live 2 s here (for the expiry test), so on a loaded machine a part may be
+ * refused as expired and sent again with a fresh URL: that is the engine working, not a part sent twice.
+ */
+const distinct = (sent: number[]) => [...new Set(sent)].sort((a, b) => a - b);
+
+/** Runs `script[n]` for the n-th PUT, the real fetchPut after that; records every part number sent. */
+function scripted(script: ((request: PutRequest) => ReturnType<PutTransport>)[] = []) {
+  const sent: number[] = [];
+  const put: PutTransport = (request) => {
+    const step = script[sent.length] ?? fetchPut;
+    sent.push(Number(new URL(request.url).searchParams.get("partNumber")));
+    return step(request);
+  };
+  return { put, sent };
+}
+
+async function downloaded(fileId: string): Promise<string> {
+  const { url } = await trpc.files.downloadUrl.query({ fileId });
+  return createHash("sha256")
+    .update(new Uint8Array(await (await fetch(url)).arrayBuffer()))
+    .digest("hex");
+}
+const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+describe("multipart uploads through @signet/client", () => {
+  it("sends the parts a few at a time, progress never goes back, and the download is byte-identical", async () => {
+    const bytes = patterned(SIZE, 1);
+    const { put, sent } = scripted();
+    const journal: (ResumeRecord | null)[] = [];
+    const loaded: number[] = [];
+    const uploader = createUploader({ endpoint: files(), put, retryDelays: [10] });
+    const file = await uploader.upload(new File([bytes], "film.bin"), {
+      onProgress: (p) => loaded.push(p.loaded),
+      journal: (record) => journal.push(record),
+    });
+    expect(file).toMatchObject({ status: "ready", size: SIZE });
+    expect(distinct(sent)).toEqual([1, 2, 3]);
+    expect(loaded.every((value, i) => i === 0 || value >= loaded[i - 1]!)).toBe(true);
+    expect(loaded.at(-1)).toBe(SIZE);
+    expect(journal.at(0)).toMatchObject({ name: "film.bin", size: SIZE, partSize: 16 * MiB, partCount: 3 });
+    expect(journal.at(-1)).toBeNull();
+    expect(await downloaded(file.id)).toBe(sha(bytes));
+  }, 120_000);
+
+  it("pauses, then resumes from the server's list: only the missing parts are sent", async () => {
+    const bytes = patterned(SIZE, 2);
+    const pause = new AbortController();
+    let record: ResumeRecord | null = null;
+    const first = scripted();
+    const uploader = createUploader({
+      endpoint: files(),
+      put: first.put,
+      partConcurrency: 1,
+      retryDelays: [10],
+    });
+    const blob = new File([bytes], "paused.bin", { lastModified: 1_700_000_000_000 });
+    const paused = uploader.upload(blob, {
+      pause: pause.signal,
+      journal: (r) => {
+        record = r;
+        if (r && r.partsDone.length === 1) pause.abort();
+      },
+    });
+    await expect(paused).rejects.toSatisfy(isAbortError);
+    expect(record).toMatchObject({ partsDone: [1] });
+    const kept = record as unknown as ResumeRecord;
+    expect((await trpc.files.listParts.query({ fileId: kept.id })).parts.map((p) => p.partNumber)).toEqual([
+      1,
+    ]);
+
+    // Another file of the same size and name is refused before anything is sent.
+    const other = scripted();
+    const stranger = new File([patterned(SIZE, 3)], "paused.bin", { lastModified: 1_700_000_000_000 });
+    await expect(
+      createUploader({ endpoint: files(), put: other.put }).upload(stranger, { resume: kept }),
+    ).rejects.toBeInstanceOf(ResumeMismatch);
+    expect(other.sent).toEqual([]);
+
+    const second = scripted();
+    const resumed = await createUploader({ endpoint: files(), put: second.put }).upload(blob, {
+      resume: kept,
+    });
+    expect(distinct(second.sent)).toEqual([2, 3]);
+    expect(await downloaded(resumed.id)).toBe(sha(bytes));
+  }, 120_000);
+
+  it("retries a part after a network error, signs an expired part URL again", async () => {
+    const bytes = patterned(SIZE, 4);
+    const waits: number[] = [];
+    const { put, sent } = scripted([
+      async () => {
+        throw new TransportError("network", "connection reset");
+      },
+      // Held past the URL's 2 s lifetime: the storage answers 403 expired, the engine signs it again.
+      async (request) => {
+        await new Promise((resolve) => setTimeout(resolve, 3500));
+        return fetchPut(request);
+      },
+    ]);
+    const uploader = createUploader({
+      endpoint: files(),
+      put,
+      partConcurrency: 1,
+      retryDelays: [5],
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    const file = await uploader.upload(new File([bytes], "flaky.bin"));
+    expect(waits).toEqual([5]);
+    expect(sent.slice(0, 3)).toEqual([1, 1, 1]);
+    expect(distinct(sent)).toEqual([1, 2, 3]);
+    expect(await downloaded(file.id)).toBe(sha(bytes));
+  }, 120_000);
+
+  it("a part the storage refuses ends the upload naming the part; the upload stays resumable", async () => {
+    const bytes = patterned(SIZE, 5);
+    let record: ResumeRecord | null = null;
+    const { put } = scripted([
+      fetchPut,
+      // Part 2 with other bytes of the same length: the storage's checksum check refuses it.
+      (request) => fetchPut({ ...request, body: new Blob([new Uint8Array(request.body.size)]) }),
+    ]);
+    // One quick retry for a loopback hiccup; the refusal itself is never retried.
+    const uploader = createUploader({ endpoint: files(), put, partConcurrency: 1, retryDelays: [10] });
+    const blob = new File([bytes], "refused.bin");
+    const failure = await uploader.upload(blob, { journal: (r) => (record = r) }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(PartRefusal);
+    expect((failure as PartRefusal).partNumber).toBe(2);
+    expect((failure as PartRefusal).code).toBe("BadDigest");
+    expect((failure as Error).message).toMatch(/^Part 2: The bytes that arrived do not match/);
+    const again = scripted();
+    const kept = record as unknown as ResumeRecord;
+    const file = await createUploader({ endpoint: files(), put: again.put }).upload(blob, { resume: kept });
+    expect(distinct(again.sent)).toEqual([2, 3]);
+    expect(await downloaded(file.id)).toBe(sha(bytes));
+  }, 120_000);
+});
