@@ -19,9 +19,14 @@ export type FieldErrors<K extends string> = Partial<Record<K, string>>;
 // Deliberately loose: one "@" with text either side and a dot in the domain. The server is the authority.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** Whether `email` (surrounding white space aside) looks like an email address. */
+export function isEmailAddress(email: string): boolean {
+  return EMAIL.test(email.trim());
+}
+
 function emailError(email: string): string | undefined {
   if (!email.trim()) return "Email is required.";
-  if (!EMAIL.test(email.trim())) return "Enter an email address like name@example.com.";
+  if (!isEmailAddress(email)) return "Enter an email address like name@example.com.";
   return undefined;
 }
 
