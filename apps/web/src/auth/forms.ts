@@ -80,3 +80,11 @@ export function placeAuthError(
     return { field: null, message: "Too many attempts. Wait a minute and try again." };
   return { field: null, message: error?.message || "Could not reach the server. Try again." };
 }
+
+/** The message for a Better Auth error, where a form may word some codes its own way (e.g. a used reset link). */
+export function authErrorMessage(
+  error: { code?: string; message?: string; status?: number } | null | undefined,
+  wording: Partial<Record<string, string>> = {},
+): string {
+  return (error?.code && wording[error.code]) || placeAuthError(error).message;
+}
