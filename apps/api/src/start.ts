@@ -5,10 +5,11 @@
 import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { closeDb, createDb, type Database, isFileDatabaseUrl } from "@signet/db";
+import { closeDb, type Database, isFileDatabaseUrl } from "@signet/db";
 import { migrate } from "@signet/db/migrate";
 import { createLocalS3, generateCredentials } from "@signet/local-s3";
 import { createSigner, type Signer } from "@signet/signer";
+import { bucketSigner, connectDatabase } from "./connect.ts";
 import { type Config, parseEnv, readEnv } from "./env.ts";
 import { jsonLogger, type Logger, type Peer } from "./ground.ts";
 import { builtSpaDir, spaHandler } from "./http/static.ts";
@@ -105,10 +106,7 @@ export async function openDatabase(config: Config): Promise<Database> {
       await mkdir(dirname(fsPath), { recursive: true });
     }
   }
-  const db = await createDb({
-    url: config.databaseUrl,
-    ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
-  });
+  const db = await connectDatabase(config);
   await migrate(db);
   return db;
 }
@@ -125,13 +123,7 @@ export async function startStorage(
   dev: () => Promise<DevSecrets>,
 ): Promise<{ signer: Signer; endpoint: string; local: boolean; close(): Promise<void> }> {
   if (config.s3.endpoint) {
-    const signer = createSigner({
-      endpoint: config.s3.endpoint,
-      bucket: config.s3.bucket,
-      region: config.s3.region,
-      accessKeyId: config.s3.accessKeyId!,
-      secretAccessKey: config.s3.secretAccessKey!,
-    });
+    const signer = bucketSigner(config.s3.endpoint, config.s3);
     return { signer, endpoint: config.s3.endpoint, local: false, close: async () => {} };
   }
   const secrets = await dev();

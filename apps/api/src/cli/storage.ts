@@ -3,6 +3,7 @@
  * (its port and the dev credentials under DATA_DIR), exactly as the server signs for it.
  */
 import { createSigner, type Signer } from "@signet/signer";
+import { bucketSigner } from "../connect.ts";
 import type { Config } from "../env.ts";
 import { UsageError } from "./io.ts";
 
@@ -17,13 +18,7 @@ export interface CliStorage {
 export async function connectStorage(config: Config): Promise<CliStorage> {
   const { s3 } = config;
   if (s3.endpoint) {
-    const signer = createSigner({
-      endpoint: s3.endpoint,
-      bucket: s3.bucket,
-      region: s3.region,
-      accessKeyId: s3.accessKeyId!,
-      secretAccessKey: s3.secretAccessKey!,
-    });
+    const signer = bucketSigner(s3.endpoint, s3);
     return { signer, endpoint: s3.endpoint, local: false };
   }
   if (config.localS3.port === 0) {

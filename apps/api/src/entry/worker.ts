@@ -4,7 +4,7 @@
 // SPA comes from the static assets binding, and the sweeper runs on a Cron Trigger instead of a timer.
 import type { D1Database, Fetcher, ScheduledController } from "@cloudflare/workers-types";
 import { createDb, type Database, isFileDatabaseUrl } from "@signet/db";
-import { createSigner } from "@signet/signer";
+import { bucketSigner, connectDatabase } from "../connect.ts";
 import type { Storage } from "../deps.ts";
 import { type Config, ConfigError, parseBindings } from "../env.ts";
 import { jsonLogger, type Logger } from "../ground.ts";
@@ -41,18 +41,9 @@ async function openCore(env: WorkerEnv): Promise<Core> {
       "DATABASE_URL: Workers cannot open files: bind a D1 database as DB or set a libsql:// URL",
     );
   } else {
-    db = await createDb({
-      url: config.databaseUrl,
-      ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
-    });
+    db = await connectDatabase(config);
   }
-  const storage = createSigner({
-    endpoint: config.s3.endpoint,
-    bucket: config.s3.bucket,
-    region: config.s3.region,
-    accessKeyId: config.s3.accessKeyId!,
-    secretAccessKey: config.s3.secretAccessKey!,
-  });
+  const storage = bucketSigner(config.s3.endpoint, config.s3);
   const logger = redactingLogger(jsonLogger);
   // Workers cannot speak SMTP through nodemailer; until a mail binding exists, account mail is refused loudly.
   logger({ level: "warn", msg: MAIL_NOT_CONFIGURED });

@@ -214,6 +214,15 @@ export async function reconcile(
         });
   };
 
+  /** Reports an object no row owns; with --fix, deletes it and audits why it went. */
+  const orphan = async (finding: StorageFinding, action: AuditAction, reason: string) => {
+    findings.push(finding);
+    if (!options.fix) return;
+    await signer.deleteObject(finding.key);
+    finding.fixed = true;
+    await audit(action, finding, reason);
+  };
+
   let checked = 0;
   for (const [key, object] of objects) {
     if (++checked % 1000 === 0) progress(`checking objects: ${checked} of ${objects.size}`);
@@ -232,29 +241,22 @@ export async function reconcile(
         size: object.size,
         fixed: false,
       };
-      findings.push(finding);
-      if (options.fix) {
-        await signer.deleteObject(key);
-        finding.fixed = true;
-        await audit("file.reconcile_orphan", finding, row ? `object of a ${row.status} file` : "no file row");
-      }
+      await orphan(finding, "file.reconcile_orphan", row ? `object of a ${row.status} file` : "no file row");
     } else if (key.startsWith("staging/") || key.startsWith("signet-doctor/") || PROFILE_KEY.test(key)) {
       if (staging.has(key) || imageKeys.has(key)) continue;
       const young = clock().getTime() - object.lastModified.getTime() < DOCTOR_PROBE_GRACE_MS;
       if (key.startsWith("signet-doctor/") && young) continue;
-      const finding: StorageFinding = {
-        kind: "orphan-object",
-        key,
-        userId: key.startsWith("staging/") ? key.split("/")[1] : undefined,
-        size: object.size,
-        fixed: false,
-      };
-      findings.push(finding);
-      if (options.fix) {
-        await signer.deleteObject(key);
-        finding.fixed = true;
-        await audit("storage.reconcile_orphan", finding, "no row references it");
-      }
+      await orphan(
+        {
+          kind: "orphan-object",
+          key,
+          userId: key.startsWith("staging/") ? key.split("/")[1] : undefined,
+          size: object.size,
+          fixed: false,
+        },
+        "storage.reconcile_orphan",
+        "no row references it",
+      );
     } else {
       findings.push({ kind: "unknown-object", key, size: object.size, fixed: false });
     }

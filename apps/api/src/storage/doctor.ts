@@ -289,6 +289,15 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
         });
       }
     });
+    /** A probe on the upload probe's object: skipped, and said so, when that upload failed. */
+    const probeUploaded = (id: CheckId, body: () => Promise<void>) =>
+      probe(id, async () => {
+        if (!uploaded) {
+          record(id, "skip", "not run: the upload probe failed");
+          return;
+        }
+        await body();
+      });
 
     await probe("cors-preflight", async () => {
       const signed = await storage.presignPut(`${prefix}preflight.txt`, {
@@ -391,11 +400,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
       });
     });
 
-    await probe("if-none-match", async () => {
-      if (!uploaded) {
-        record("if-none-match", "skip", "not run: the upload probe failed");
-        return;
-      }
+    await probeUploaded("if-none-match", async () => {
       const response = await putSigned(uploadKey, content);
       await response.body?.cancel();
       if (response.status === 412) {
@@ -447,11 +452,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
       );
     });
 
-    await probe("download", async () => {
-      if (!uploaded) {
-        record("download", "skip", "not run: the upload probe failed");
-        return;
-      }
+    await probeUploaded("download", async () => {
       const disposition = contentDisposition(PROBE_FILENAME);
       const signed = await storage.presignGet(uploadKey, {
         expiresIn: PROBE_TTL,

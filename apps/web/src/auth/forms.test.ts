@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { placeAuthError, validateSignIn, validateSignUp } from "./forms.ts";
+import { authErrorMessage, placeAuthError, validateSignIn, validateSignUp } from "./forms.ts";
 
 describe("auth form validation", () => {
   it("names each invalid sign-up field", () => {
@@ -29,5 +29,14 @@ describe("auth form validation", () => {
     });
     expect(placeAuthError({ status: 429 }).message).toMatch(/Too many attempts/);
     expect(placeAuthError(null).message).toMatch(/Could not reach/);
+  });
+
+  it("words an auth error the form's own way where it asks to, else as placeAuthError does", () => {
+    const wording = { INVALID_TOKEN: "This link has expired." };
+    expect(authErrorMessage({ code: "INVALID_TOKEN", status: 400 }, wording)).toBe("This link has expired.");
+    expect(authErrorMessage({ code: "INVALID_EMAIL_OR_PASSWORD" }, wording)).toBe(
+      placeAuthError({ code: "INVALID_EMAIL_OR_PASSWORD" }).message,
+    );
+    expect(authErrorMessage(null)).toMatch(/Could not reach/);
   });
 });

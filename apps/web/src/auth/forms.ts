@@ -19,9 +19,14 @@ export type FieldErrors<K extends string> = Partial<Record<K, string>>;
 // Deliberately loose: one "@" with text either side and a dot in the domain. The server is the authority.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** Whether `email` (surrounding white space aside) looks like an email address. */
+export function isEmailAddress(email: string): boolean {
+  return EMAIL.test(email.trim());
+}
+
 function emailError(email: string): string | undefined {
   if (!email.trim()) return "Email is required.";
-  if (!EMAIL.test(email.trim())) return "Enter an email address like name@example.com.";
+  if (!isEmailAddress(email)) return "Enter an email address like name@example.com.";
   return undefined;
 }
 
@@ -74,4 +79,12 @@ export function placeAuthError(
   if (error?.status === 429)
     return { field: null, message: "Too many attempts. Wait a minute and try again." };
   return { field: null, message: error?.message || "Could not reach the server. Try again." };
+}
+
+/** The message for a Better Auth error, where a form may word some codes its own way (e.g. a used reset link). */
+export function authErrorMessage(
+  error: { code?: string; message?: string; status?: number } | null | undefined,
+  wording: Partial<Record<string, string>> = {},
+): string {
+  return (error?.code && wording[error.code]) || placeAuthError(error).message;
 }
