@@ -1,24 +1,13 @@
 import { z } from "zod";
+import { nameSchema } from "../../auth/name-rules.ts";
 import * as profile from "../../services/profile.ts";
 import { protectedProcedure, router } from "../init.ts";
 import { createImageUploadInput } from "../schemas.ts";
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 export const profileRouter = router({
   get: protectedProcedure.query(({ ctx }) => profile.getProfile(ctx)),
   update: protectedProcedure
-    .input(
-      z.object({
-        name: z
-          .string()
-          .trim()
-          .min(1, "must not be empty")
-          .max(100, "must be at most 100 characters")
-          .refine((v) => !CONTROL.test(v), "must not contain control characters"),
-      }),
-    )
+    .input(z.object({ name: nameSchema }))
     .mutation(({ ctx, input }) => profile.updateProfile(ctx, input)),
   createImageUpload: protectedProcedure
     .input(createImageUploadInput)
