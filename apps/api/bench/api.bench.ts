@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 
 const apiDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -75,9 +75,14 @@ async function startServer(command: string, argv: string[], env: Record<string, 
 
 /** The command `pnpm start` runs after building the SPA (the part after `exec` in the root start script). */
 async function nodeStartCommand(): Promise<string[]> {
-  const pkg = JSON.parse(await readFile(join(rootDir, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const pkg = JSON.parse(await readFile(join(rootDir, "package.json"), "utf8")) as {
+    scripts: Record<string, string>;
+  };
   const script = pkg.scripts.start!;
-  const exec = script.slice(script.lastIndexOf("exec ") + "exec ".length).trim().split(/\s+/);
+  const exec = script
+    .slice(script.lastIndexOf("exec ") + "exec ".length)
+    .trim()
+    .split(/\s+/);
   const [bin, ...rest] = exec;
   // `tsx`/`node` resolve through node_modules/.bin in pnpm; the real binary keeps signals going to the server.
   const prof = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${resolve(args.profile)}`] : [];
@@ -133,7 +138,13 @@ async function cpuTimeMs(pid: number): Promise<number> {
 }
 const CLOCK_TICKS = 100;
 
-async function load(baseUrl: string, request: Request, seconds: number, connections = CONNECTIONS, pid?: number) {
+async function load(
+  baseUrl: string,
+  request: Request,
+  seconds: number,
+  connections = CONNECTIONS,
+  pid?: number,
+) {
   const cpuBefore = pid ? await cpuTimeMs(pid) : 0;
   const result = await autocannon({
     url: baseUrl + request.path,
@@ -169,7 +180,11 @@ async function signetRequests(url: string) {
   const signUp = await fetch(`${url}/api/auth/sign-up/email`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: url },
-    body: JSON.stringify({ email: `bench-${Date.now()}@example.com`, password: "correct horse battery", name: "Bench" }),
+    body: JSON.stringify({
+      email: `bench-${Date.now()}@example.com`,
+      password: "correct horse battery",
+      name: "Bench",
+    }),
   });
   await json(signUp.clone());
   const token = signUp.headers.get("set-auth-token");
@@ -177,9 +192,15 @@ async function signetRequests(url: string) {
   const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 
   const bytes = new TextEncoder().encode("hello from the API bench\n");
-  const createBody = JSON.stringify({ filename: "report.txt", contentType: "text/plain", size: bytes.length });
+  const createBody = JSON.stringify({
+    filename: "report.txt",
+    contentType: "text/plain",
+    size: bytes.length,
+  });
   const upload = (
-    (await json(await fetch(`${url}/trpc/files.createUpload`, { method: "POST", headers: auth, body: createBody }))) as {
+    (await json(
+      await fetch(`${url}/trpc/files.createUpload`, { method: "POST", headers: auth, body: createBody }),
+    )) as {
       result: { data: { fileId: string; url: string; headers: Record<string, string> } };
     }
   ).result.data;
@@ -198,7 +219,12 @@ async function signetRequests(url: string) {
   return {
     auth,
     health: { method: "GET", path: "/trpc/health" } satisfies Request,
-    createUpload: { method: "POST", path: "/trpc/files.createUpload", headers: auth, body: createBody } satisfies Request,
+    createUpload: {
+      method: "POST",
+      path: "/trpc/files.createUpload",
+      headers: auth,
+      body: createBody,
+    } satisfies Request,
     restUpload: {
       method: "POST",
       path: "/api/uploads/pre-signed-url",
@@ -250,26 +276,40 @@ async function main() {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ fileName: "report.txt", fileType: "text/plain", fileSize: 25 }),
     });
-    rows.push({ server: "seed (Hono + AWS SDK getSignedUrl)", runtime: `Node ${process.version}`, name: "POST /api/uploads/pre-signed-url", ...r });
+    rows.push({
+      server: "seed (Hono + AWS SDK getSignedUrl)",
+      runtime: `Node ${process.version}`,
+      name: "POST /api/uploads/pre-signed-url",
+      ...r,
+    });
     console.log(rows.at(-1));
   } finally {
     await seed.stop();
   }
 
-  let abuse: { victim: Awaited<ReturnType<typeof load>>; abuse: Awaited<ReturnType<typeof load>> } | undefined;
+  let abuse:
+    | { victim: Awaited<ReturnType<typeof load>>; abuse: Awaited<ReturnType<typeof load>> }
+    | undefined;
   for (const runtime of args.runtimes!.split(",")) {
     const dataDir = await mkdtemp(join(os.tmpdir(), "signet-bench-"));
     const [command, ...argv] = await RUNTIME_COMMANDS[runtime]!();
     const version = await runtimeVersion(runtime);
-    const signet = await startServer(command!, argv, { ...SIGNET_ENV, DATA_DIR: dataDir }, /signet listening on (\S+)/);
+    const signet = await startServer(
+      command!,
+      argv,
+      { ...SIGNET_ENV, DATA_DIR: dataDir },
+      /signet listening on (\S+)/,
+    );
     try {
       const requests = await signetRequests(signet.url);
-      const plan: [string, Request][] = args.profile ? [["files.createUpload (tRPC, bearer)", requests.createUpload]] : [
-        ["health", requests.health],
-        ["files.createUpload (tRPC, bearer)", requests.createUpload],
-        ["POST /api/uploads/pre-signed-url (REST, bearer)", requests.restUpload],
-        ["files.downloadUrl (tRPC, bearer)", requests.downloadUrl],
-      ];
+      const plan: [string, Request][] = args.profile
+        ? [["files.createUpload (tRPC, bearer)", requests.createUpload]]
+        : [
+            ["health", requests.health],
+            ["files.createUpload (tRPC, bearer)", requests.createUpload],
+            ["POST /api/uploads/pre-signed-url (REST, bearer)", requests.restUpload],
+            ["files.downloadUrl (tRPC, bearer)", requests.downloadUrl],
+          ];
       for (const [name, request] of plan) {
         rows.push({ server: "Signet", runtime: version, name, ...(await measure(signet, request)) });
         console.log(rows.at(-1));

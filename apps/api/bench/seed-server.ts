@@ -9,7 +9,10 @@ import { Hono } from "hono";
 const s3 = new S3Client({
   region: "auto",
   endpoint: "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com",
-  credentials: { accessKeyId: "AKIAEXAMPLEKEY000001", secretAccessKey: "benchmark/secret+EXAMPLE00000000000000" },
+  credentials: {
+    accessKeyId: "AKIAEXAMPLEKEY000001",
+    secretAccessKey: "benchmark/secret+EXAMPLE00000000000000",
+  },
 });
 
 const app = new Hono();

@@ -3,6 +3,8 @@ import * as schema from "@signet/db/schema";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { bearer } from "better-auth/plugins";
+import { nameRulesPlugin } from "./auth/name-rules.ts";
+import { createSessionCache } from "./auth/session-cache.ts";
 import type { Clock } from "./deps.ts";
 import { CLIENT_IP_HEADER } from "./http/client-ip.ts";
 import { recordAudit } from "./services/audit.ts";
@@ -22,7 +24,8 @@ export interface AuthOptions {
  * header) for scripts, stored through Drizzle in Signet's database. Telemetry is off.
  */
 export function createAuth({ db, secret, publicUrl, clock = () => new Date() }: AuthOptions) {
-  return betterAuth({
+  const sessions = createSessionCache();
+  const auth = betterAuth({
     appName: "Signet",
     baseURL: publicUrl,
     basePath: "/api/auth",
@@ -30,7 +33,9 @@ export function createAuth({ db, secret, publicUrl, clock = () => new Date() }: 
     trustedOrigins: [publicUrl],
     database: drizzleAdapter(db, { provider: "sqlite", schema }),
     emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128 },
-    plugins: [bearer()],
+    plugins: [bearer(), nameRulesPlugin, sessions.plugin],
+    // The SPA's cookie carries a signed copy of its session for a minute, so its requests skip the database too.
+    session: { cookieCache: { enabled: true, maxAge: 60 } },
     telemetry: { enabled: false },
     // Better Auth skips its origin (CSRF) check when it detects a test runner; stating it keeps the check on
     // everywhere, so the tests exercise what production runs.
@@ -75,6 +80,8 @@ export function createAuth({ db, secret, publicUrl, clock = () => new Date() }: 
       },
     },
   });
+  auth.api.getSession = sessions.wrap(auth.api.getSession);
+  return auth;
 }
 
 export type Auth = ReturnType<typeof createAuth>;
