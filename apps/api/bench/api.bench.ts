@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
+import { MAX_BATCH_SIZE } from "../src/trpc/init.ts";
 
 const apiDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const rootDir = resolve(apiDir, "../..");
@@ -28,8 +29,8 @@ const { values: args } = parseArgs({
 const DURATION = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
-/** The largest tRPC batch the API accepts (the bench's abuse row sends exactly this many calls per request). */
-const MAX_BATCH = 10;
+/** The abuse row sends the largest tRPC batch the API accepts. */
+const MAX_BATCH = MAX_BATCH_SIZE;
 
 /** Environment for every Signet instance: limits that never interfere with the load (one user, many issuances). */
 const SIGNET_ENV = {

@@ -20,7 +20,7 @@ import type { Actor, ServiceContext } from "./services/context.ts";
 import { createUpload } from "./services/files.ts";
 import { retryAfterSeconds } from "./services/limits.ts";
 import { createImageUpload, imageDownloadUrl } from "./services/profile.ts";
-import { createInnerContext, describeZodError } from "./trpc/init.ts";
+import { createInnerContext, describeZodError, MAX_BATCH_SIZE } from "./trpc/init.ts";
 import { appRouter } from "./trpc/root.ts";
 import { createImageUploadInput, createUploadInput } from "./trpc/schemas.ts";
 
@@ -196,6 +196,7 @@ export function createApp(deps: AppDeps) {
       req: c.req.raw,
       router: appRouter,
       allowMethodOverride: false,
+      maxBatchSize: MAX_BATCH_SIZE,
       createContext: () => createInnerContext(safeDeps, actor, requestMeta(c)),
       responseMeta({ errors }) {
         const seconds = Math.max(0, ...errors.map((e) => retryAfterSeconds(e) ?? 0));

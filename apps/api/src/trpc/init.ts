@@ -21,6 +21,13 @@ export function createInnerContext(
   return { ...deps, user, request: { requestId: request.requestId ?? crypto.randomUUID(), ...request } };
 }
 
+/**
+ * The most calls one tRPC batch may carry (larger batches answer BAD_REQUEST). One request's calls run
+ * concurrently on the server, so without a cap a single POST of hundreds of calls holds the event loop, and every
+ * other user's requests wait behind it. Clients set httpBatchLink's `maxItems` to this or less.
+ */
+export const MAX_BATCH_SIZE = 10;
+
 /** "field: problem; other: problem", so a BAD_REQUEST names what to fix. */
 export function describeZodError(error: ZodError): string {
   return error.issues
