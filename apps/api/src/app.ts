@@ -16,6 +16,7 @@ import { bodyLimit } from "./http/body-limit.ts";
 import { CLIENT_IP_HEADER, clientIp, type Peer } from "./http/client-ip.ts";
 import { describeError, redactingLogger } from "./http/redact.ts";
 import { spaHandler } from "./http/static.ts";
+import { storageFullResponse } from "./http/storage-full.ts";
 import type { Actor, ServiceContext } from "./services/context.ts";
 import { createUpload } from "./services/files.ts";
 import { retryAfterSeconds } from "./services/limits.ts";
@@ -295,6 +296,8 @@ export function createApp(deps: AppDeps) {
 
   app.onError((error, c) => {
     const requestId = c.get("requestId");
+    const full = storageFullResponse(error, logger, requestId);
+    if (full) return full;
     logger({ level: "error", msg: "unexpected error", id: requestId, error: describeError(error) });
     return c.json(
       { error: { code: "INTERNAL_SERVER_ERROR", message: `Internal error (request id ${requestId})` } },

@@ -4,6 +4,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import type { AppDeps } from "../deps.ts";
+import { isStorageFull, logStorageFull, storageFullError } from "../http/storage-full.ts";
 import type { Actor, RequestMeta } from "../services/context.ts";
 
 /** The inner context: no HTTP in it, so tests build it directly and use `createCaller`. */
@@ -52,10 +53,20 @@ const t = initTRPC.context<InnerContext>().create({
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure;
+/** A full disk under any procedure answers SERVICE_UNAVAILABLE and logs the cause, instead of a generic 500. */
+const storageFull = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  if (!result.ok && isStorageFull(result.error)) {
+    logStorageFull(ctx.logger, result.error, { id: ctx.request.requestId, procedure: path });
+    throw storageFullError(result.error);
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(storageFull);
 
 /** Requires a signed-in user and narrows `ctx.user`. */
-export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
   }
