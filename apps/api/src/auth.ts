@@ -81,7 +81,9 @@ export function createAuth({ db, secret, publicUrl, clock = () => new Date() }: 
     },
   });
   auth.api.getSession = sessions.wrap(auth.api.getSession);
-  return auth;
+  // Code that deletes sessions or users without Better Auth (straight through Drizzle) must tell the cache:
+  // `auth.sessionCache.invalidateUser(id)`.
+  return Object.assign(auth, { sessionCache: sessions });
 }
 
 export type Auth = ReturnType<typeof createAuth>;
