@@ -92,17 +92,25 @@ describe("createSessionCache", () => {
     expect(real.calls()).toBe(3);
   });
 
-  it("passes cookies, query flags and unauthenticated lookups straight through, and never stores a miss", async () => {
+  it("passes cookies, other schemes and query flags straight through, and never stores a miss", async () => {
     const cache = createSessionCache();
     const real = lookups(() => null);
     const get = cache.wrap(real.getSession);
     await get({ headers: new Headers({ cookie: "a=b", authorization: "Bearer t" }) });
     await get({ headers: new Headers({ authorization: "Bearer t" }), query: { disableCookieCache: true } });
-    await get({ headers: new Headers() });
+    await get({ headers: new Headers({ authorization: "Basic dTpw" }) });
     await get(bearer("t"));
     await get(bearer("t"));
     expect(real.calls()).toBe(5);
     expect(cache.size).toBe(0);
+  });
+
+  it("answers a lookup with no credentials at all without asking Better Auth", async () => {
+    const cache = createSessionCache();
+    const real = lookups(() => result("s1"));
+    const get = cache.wrap(real.getSession);
+    expect(await get({ headers: new Headers({ "user-agent": "curl" }) })).toBeNull();
+    expect(real.calls()).toBe(0);
   });
 
   it("does not store a lookup that was in flight while its session was invalidated", async () => {

@@ -1,5 +1,5 @@
 /**
- * A short-lived in-process cache of bearer-token sessions. Every API request of a script carries the same bearer
+ * A short-lived in-process cache of bearer-token sessions (and the shortcut for requests with no credentials). Every API request of a script carries the same bearer
  * token, and Better Auth answers each one with two signature checks, an endpoint context and two statements
  * (session, then user); the cache answers a repeated token from memory for a few seconds instead.
  *
@@ -44,14 +44,19 @@ export interface SessionCache {
   readonly size: number;
 }
 
-function bearerOnly(args: unknown): string | null {
-  if (typeof args !== "object" || args === null) return null;
+/**
+ * What a plain lookup (headers only) carries: a bearer token alone, no credentials at all, or anything else
+ * (cookies, other authorization schemes, query flags, asResponse, returnHeaders), which Better Auth answers itself.
+ */
+function credentialsOf(args: unknown): { bearer: string } | "none" | "other" {
+  if (typeof args !== "object" || args === null) return "other";
   const { headers, ...rest } = args as { headers?: unknown };
-  // Anything beyond plain headers (query flags, asResponse, returnHeaders) asks for Better Auth's own behaviour.
-  if (!(headers instanceof Headers) || Object.keys(rest).length > 0) return null;
-  if (headers.has("cookie")) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
-  return m ? m[1]! : null;
+  if (!(headers instanceof Headers) || Object.keys(rest).length > 0) return "other";
+  if (headers.has("cookie")) return "other";
+  const authorization = headers.get("authorization");
+  if (authorization === null) return "none";
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  return m ? { bearer: m[1]! } : "other";
 }
 
 /** Creates an empty cache; plug `plugin` into Better Auth's plugins and wrap its `api.getSession`. */
@@ -106,8 +111,12 @@ export function createSessionCache({
     },
     wrap(getSession) {
       const cached = async (args: never) => {
-        const key = bearerOnly(args);
-        if (key === null) return getSession(args);
+        const credentials = credentialsOf(args);
+        // No cookie and no token: there is no session to find, and asking Better Auth still costs a full
+        // endpoint context (a third of an anonymous request such as `health`).
+        if (credentials === "none") return null;
+        if (credentials === "other") return getSession(args);
+        const key = credentials.bearer;
         const hit = entries.get(key);
         if (hit && fresh(hit)) return hit.value;
         if (hit) entries.delete(key);
