@@ -48,6 +48,8 @@ const SIGNET_ENV = {
 interface Server {
   url: string;
   child: ChildProcess;
+  /** The server's log lines at level warn or error (the first 20), so a failed row can be explained. */
+  problems: string[];
   stop(): Promise<void>;
 }
 
@@ -55,12 +57,18 @@ interface Server {
 async function startServer(command: string, argv: string[], env: Record<string, string>, ready: RegExp) {
   const child = spawn(command, argv, { cwd: rootDir, env: { ...process.env, ...env }, stdio: "pipe" });
   let head = "";
+  let rest = "";
+  const problems: string[] = [];
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   const url = await new Promise<string>((done, fail) => {
     const onData = (chunk: Buffer) => {
       if (head.length < 64 * 1024) head += chunk.toString();
       const match = ready.exec(head);
       if (match) done(match[1]!);
+      if (problems.length >= 20) return;
+      const lines = (rest + chunk.toString()).split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) if (/"level":"(warn|error)"/.test(line)) problems.push(line.slice(0, 2000));
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
@@ -69,6 +77,7 @@ async function startServer(command: string, argv: string[], env: Record<string, 
   return {
     url,
     child,
+    problems,
     stop: async () => {
       child.kill("SIGTERM");
       const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
@@ -353,7 +362,10 @@ async function main() {
       console.log(abuse);
     }
   } finally {
-    for (const server of servers) await server.stop();
+    for (const server of servers) {
+      if (server.problems.length) console.log(`${server.url} logged:\n${server.problems.join("\n")}`);
+      await server.stop();
+    }
     for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
   }
 
