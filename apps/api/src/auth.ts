@@ -34,8 +34,6 @@ export function createAuth({ db, secret, publicUrl, clock = () => new Date() }: 
     database: drizzleAdapter(db, { provider: "sqlite", schema }),
     emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128 },
     plugins: [bearer(), nameRulesPlugin, sessions.plugin],
-    // The SPA's cookie carries a signed copy of its session for a minute, so its requests skip the database too.
-    session: { cookieCache: { enabled: true, maxAge: 60 } },
     telemetry: { enabled: false },
     // Better Auth skips its origin (CSRF) check when it detects a test runner; stating it keeps the check on
     // everywhere, so the tests exercise what production runs.
