@@ -10,6 +10,7 @@ import { csrf, jsonBodyLimit, securityHeaders, spaCors } from "./http/policy.ts"
 import { requestLog } from "./http/request-log.ts";
 import { restApi, restError } from "./http/rest.ts";
 import { type Env, type Refuse, sessions } from "./http/session.ts";
+import { storageFullResponse } from "./http/storage-full.ts";
 import { trpcMount } from "./http/trpc.ts";
 import { devMailboxRoutes } from "./mail/dev-mailbox-page.ts";
 import { describeError, redactingLogger } from "./redact.ts";
@@ -52,6 +53,8 @@ export function createApp(unsafeDeps: AppDeps) {
 
   app.onError((error, c) => {
     const requestId = c.get("requestId");
+    const full = storageFullResponse(error, logger, requestId);
+    if (full) return full;
     logger({ level: "error", msg: "unexpected error", id: requestId, error: describeError(error) });
     return c.json(
       { code: "INTERNAL_SERVER_ERROR", message: `Internal error (request id ${requestId})` },

@@ -3,6 +3,8 @@ import * as schema from "@signet/db/schema";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { bearer } from "better-auth/plugins";
+import { nameRulesPlugin } from "./auth/name-rules.ts";
+import { createSessionCache } from "./auth/session-cache.ts";
 import type { Clock, Logger, RequestMeta } from "./ground.ts";
 import { CLIENT_IP_HEADER } from "./http/client-ip.ts";
 import { createDevMailbox, type Mailer } from "./mail/mailer.ts";
@@ -45,7 +47,8 @@ export function createAuth({
   ...rest
 }: AuthOptions) {
   const accounts = accountAuthOptions({ db, clock, ...rest, mailer: rest.mailer ?? createDevMailbox(clock) });
-  return betterAuth({
+  const sessions = createSessionCache();
+  const auth = betterAuth({
     appName: "Signet",
     baseURL: publicUrl,
     basePath: "/api/auth",
@@ -61,7 +64,7 @@ export function createAuth({
     emailVerification: accounts.emailVerification,
     user: accounts.user,
     rateLimit: accounts.rateLimit,
-    plugins: [bearer()],
+    plugins: [bearer(), nameRulesPlugin, sessions.plugin],
     telemetry: { enabled: false },
     // Better Auth skips its origin (CSRF) check when it detects a test runner; stating it keeps the check on
     // everywhere, so the tests exercise what production runs.
@@ -106,6 +109,10 @@ export function createAuth({
       },
     },
   });
+  auth.api.getSession = sessions.wrap(auth.api.getSession);
+  // Code that deletes sessions or users without Better Auth (straight through Drizzle) must tell the cache:
+  // `auth.sessionCache.invalidateUser(id)`.
+  return Object.assign(auth, { sessionCache: sessions });
 }
 
 export type Auth = ReturnType<typeof createAuth>;

@@ -37,10 +37,27 @@ export function redactingLogger(logger: Logger): Logger {
   return (entry) => logger(scrubValue(entry, 0) as typeof entry);
 }
 
-/** An error as a loggable object: name, message and stack, redacted. */
-export function describeError(error: unknown): Record<string, string> {
-  if (error instanceof Error) {
-    return { name: error.name, message: redact(error.message), stack: redact(error.stack ?? "") };
-  }
-  return { message: redact(String(error)) };
+/** An error as a loggable object (name, code, message, stack, and its causes in turn), redacted. */
+export interface DescribedError {
+  name?: string;
+  code?: string;
+  message: string;
+  stack?: string;
+  cause?: DescribedError;
+}
+
+/**
+ * An error as a loggable object. Its `cause` chain is kept (a few levels): the error a query builder throws
+ * ("Failed query: …") wraps the one that says what went wrong (SQLITE_FULL, ENOSPC).
+ */
+export function describeError(error: unknown, depth = 0): DescribedError {
+  if (!(error instanceof Error)) return { message: redact(String(error)) };
+  const code = (error as { code?: unknown }).code;
+  return {
+    name: error.name,
+    ...(typeof code === "string" || typeof code === "number" ? { code: String(code) } : {}),
+    message: redact(error.message),
+    stack: redact(error.stack ?? ""),
+    ...(error.cause !== undefined && depth < 4 ? { cause: describeError(error.cause, depth + 1) } : {}),
+  };
 }

@@ -5,10 +5,10 @@
  */
 import { TRPCError } from "@trpc/server";
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { NONCE, secureHeaders } from "hono/secure-headers";
 import type { AppConfig } from "../deps.ts";
+import { bodyLimit } from "./body-limit.ts";
 import { bearerToken, type Env, type Refuse } from "./session.ts";
 
 export const JSON_BODY_LIMIT = 64 * 1024;

@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import type { AppDeps } from "../deps.ts";
 import { describeError } from "../redact.ts";
 import { retryAfterSeconds } from "../services/limits.ts";
-import { createInnerContext } from "../trpc/init.ts";
+import { createInnerContext, MAX_BATCH_SIZE } from "../trpc/init.ts";
 import { appRouter } from "../trpc/root.ts";
 import type { Env, Sessions } from "./session.ts";
 
@@ -24,6 +24,7 @@ export function trpcMount(deps: AppDeps, session: Sessions) {
       req,
       router: appRouter,
       allowMethodOverride: false,
+      maxBatchSize: MAX_BATCH_SIZE,
       createContext: () => {
         if (refusal) throw refusal;
         return createInnerContext(deps, actor, session.requestMeta(c));

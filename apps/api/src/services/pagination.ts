@@ -13,20 +13,31 @@ export function encodeCursor(position: CursorPosition): string {
   return btoa(`${position.at.getTime()}:${position.id}`).replace(/=+$/, "");
 }
 
+/** The largest time a Date can hold (±100,000,000 days around 1970); beyond it `new Date(ms)` is invalid. */
+const MAX_DATE_MS = 8.64e15;
+
+function notACursor(): TRPCError {
+  return new TRPCError({ code: "BAD_REQUEST", message: "cursor: not a cursor returned by this API" });
+}
+
 /** Reads a cursor from `encodeCursor`; BAD_REQUEST naming `cursor` for anything else. */
 export function decodeCursor(cursor: string): CursorPosition {
   let text: string;
   try {
     text = atob(cursor);
   } catch {
-    throw new TRPCError({ code: "BAD_REQUEST", message: "cursor: not a cursor returned by this API" });
+    throw notACursor();
   }
   const sep = text.indexOf(":");
-  const ms = Number(text.slice(0, sep));
+  const digits = text.slice(0, sep);
+  const ms = Number(digits);
   const id = text.slice(sep + 1);
-  if (sep < 1 || !Number.isSafeInteger(ms) || id.length === 0) {
-    throw new TRPCError({ code: "BAD_REQUEST", message: "cursor: not a cursor returned by this API" });
+  // Only what encodeCursor writes: a decimal integer time a Date can represent (a crafted one outside that
+  // range would otherwise reach the query as an Invalid Date and fail there).
+  if (sep < 1 || !/^-?\d+$/.test(digits) || !Number.isSafeInteger(ms) || Math.abs(ms) > MAX_DATE_MS) {
+    throw notACursor();
   }
+  if (id.length === 0) throw notACursor();
   return { at: new Date(ms), id };
 }
 

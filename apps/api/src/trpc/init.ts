@@ -5,6 +5,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import type { AppDeps } from "../deps.ts";
 import type { Actor, RequestMeta } from "../ground.ts";
+import { isStorageFull, logStorageFull, storageFullError } from "../http/storage-full.ts";
 import { scopeAllows } from "../services/api-keys.ts";
 import { requiredScope } from "./scopes.ts";
 
@@ -22,6 +23,13 @@ export function createInnerContext(
 ): InnerContext {
   return { ...deps, user, request: { requestId: request.requestId ?? crypto.randomUUID(), ...request } };
 }
+
+/**
+ * The most calls one tRPC batch may carry (larger batches answer BAD_REQUEST). One request's calls run
+ * concurrently on the server, so without a cap a single POST of hundreds of calls holds the event loop, and every
+ * other user's requests wait behind it. Clients set httpBatchLink's `maxItems` to this or less.
+ */
+export const MAX_BATCH_SIZE = 10;
 
 /** "field: problem; other: problem", so a BAD_REQUEST names what to fix. */
 export function describeZodError(error: ZodError): string {
@@ -47,10 +55,20 @@ const t = initTRPC.context<InnerContext>().create({
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure;
+/** A full disk under any procedure answers SERVICE_UNAVAILABLE and logs the cause, instead of a generic 500. */
+const storageFull = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  if (!result.ok && isStorageFull(result.error)) {
+    logStorageFull(ctx.logger, result.error, { id: ctx.request.requestId, procedure: path });
+    throw storageFullError(result.error);
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(storageFull);
 
 /** Requires a signed-in user (an API key must have the scope the call needs) and narrows `ctx.user`. */
-export const protectedProcedure = t.procedure.use(({ ctx, next, path, type }) => {
+export const protectedProcedure = publicProcedure.use(({ ctx, next, path, type }) => {
   if (!ctx.user) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
   }

@@ -1,5 +1,6 @@
 /** Input schemas shared by tRPC procedures and the REST routes, so both enforce the same rules. */
 import { z } from "zod";
+import { nameSchema } from "../auth/name-rules.ts";
 import { checksumSchema, contentTypeSchema, filenameSchema } from "../services/validation.ts";
 
 const positiveBytes = z
@@ -47,14 +48,7 @@ export const shareUrlInput = fileIdInput.extend({
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-export const profileUpdateInput = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1, "must not be empty")
-    .max(100, "must be at most 100 characters")
-    .refine((v) => !CONTROL.test(v), "must not contain control characters"),
-});
+export const profileUpdateInput = z.object({ name: nameSchema });
 
 export const createApiKeyInput = z.object({
   name: z
