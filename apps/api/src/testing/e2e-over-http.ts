@@ -33,7 +33,7 @@ export async function signUp(baseUrl: string): Promise<Client> {
       const url = `${baseUrl}/trpc/${path}`;
       const res =
         kind === "query"
-          ? await fetch(
+          ? await getOnce(
               input === undefined ? url : `${url}?input=${encodeURIComponent(JSON.stringify(input))}`,
               {
                 headers,
@@ -45,6 +45,21 @@ export async function signUp(baseUrl: string): Promise<Client> {
       return body.result.data;
     },
   };
+}
+
+/**
+ * A GET, sent again once if the connection was reset before any answer. A server may close an idle keep-alive
+ * connection at the moment the client reuses it (workerd does, on its own timer); browsers resend an idempotent
+ * request in that case, and so does this script. Nothing that changes state is ever resent.
+ */
+async function getOnce(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (code !== "ECONNRESET" && code !== "UND_ERR_SOCKET") throw error;
+    return fetch(url, init);
+  }
 }
 
 async function bytesOf(response: Response): Promise<Uint8Array> {
