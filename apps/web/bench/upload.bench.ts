@@ -10,8 +10,7 @@ import { mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSigner } from "@signet/signer";
-import { chromium } from "playwright-core";
-import { startApi } from "../test/harness.ts";
+import { launchChromium, startApi } from "../test/harness.ts";
 
 const MiB = 1024 * 1024;
 const sizeArg = process.argv.indexOf("--sizes-mib");
@@ -46,11 +45,7 @@ async function main() {
       accessKeyId: secrets.accessKeyId,
       secretAccessKey: secrets.secretAccessKey,
     });
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic"],
-    });
+    const browser = await launchChromium();
     const page = await browser.newPage();
     const cdp = await page.context().newCDPSession(page);
     await page.goto(`${api.url}/sign-up`);

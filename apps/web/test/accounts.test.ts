@@ -8,11 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { auditEvent, closeDb, createDb, user as userTable } from "@signet/db";
 import { createSigner, type Signer } from "@signet/signer";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningApi, startApi, webDir } from "./harness.ts";
+import { launchChromium, type RunningApi, startApi, webDir } from "./harness.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(webDir, "test-artifacts");
 const PASSWORD = "correct horse battery";
 const FIREFOX_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -155,17 +154,7 @@ async function deleteFromProfile(page: Page, base: string) {
 describe("accounts in Chromium", () => {
   beforeAll(async () => {
     api = await startApi();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -8,11 +8,33 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type Browser, chromium } from "playwright-core";
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = resolve(webDir, "../..");
 const apiDir = join(repoRoot, "apps/api");
 const entry = join(apiDir, "src/entry/node.ts");
+
+/**
+ * Debian's Chromium, headless, with the flags this machine's closed network needs (no background connections,
+ * no component updates, no QUIC): every browser test and the upload bench launch it the same way.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+    ],
+  });
+}
 
 export interface RunningApi {
   url: string;

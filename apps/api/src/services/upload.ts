@@ -13,8 +13,8 @@
  * - settle: each user of the pipeline keeps its own (a file row becomes ready or rejected; a profile image is
  *   copied over its stable key).
  *
- * A second plan (multipart: create at announce, parts signed on demand, completion from ListParts) plugs in as
- * another sign step and another verify source; announce and settle stay as they are.
+ * The multipart plan (services/multipart.ts: create at announce, parts signed on demand, assembly from ListParts)
+ * is another sign step before the same verify; announce and settle are these.
  */
 import { auditEvent, type Database, user } from "@signet/db";
 import type { HeadObjectResult, PresignedRequest } from "@signet/signer";
