@@ -16,11 +16,15 @@ const rootDir = resolve(apiDir, "../..");
 const rootModules = join(rootDir, "node_modules");
 
 const { values: args } = parseArgs({
+  // `pnpm bench -- --x` hands the script a literal "--" first.
+  args: process.argv.slice(2).filter((arg) => arg !== "--"),
   options: {
     duration: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
     connections: { type: "string", default: "64" },
     runtimes: { type: "string", default: "node,bun,deno" },
+    /** Signet rows to run (comma-separated: health, createUpload, restUpload, downloadUrl); default all. */
+    rows: { type: "string", default: "health,createUpload,restUpload,downloadUrl" },
     rounds: { type: "string", default: "3" },
     "dry-run": { type: "boolean", default: false },
     /** Profile Signet on Node with --cpu-prof into this directory (rows: createUpload only; nothing written). */
@@ -328,12 +332,16 @@ async function main() {
       const runtimeName = await runtimeVersion(runtime);
       const named: [string, Request][] = args.profile
         ? [[args["profile-row"]!, requests[args["profile-row"] as "health"]]]
-        : [
-            ["health", requests.health],
-            ["files.createUpload (tRPC, bearer)", requests.createUpload],
-            ["POST /api/uploads/pre-signed-url (REST, bearer)", requests.restUpload],
-            ["files.downloadUrl (tRPC, bearer)", requests.downloadUrl],
-          ];
+        : (
+            [
+              ["health", "health", requests.health],
+              ["createUpload", "files.createUpload (tRPC, bearer)", requests.createUpload],
+              ["restUpload", "POST /api/uploads/pre-signed-url (REST, bearer)", requests.restUpload],
+              ["downloadUrl", "files.downloadUrl (tRPC, bearer)", requests.downloadUrl],
+            ] as const
+          )
+            .filter(([key]) => args.rows!.split(",").includes(key))
+            .map(([, name, request]) => [name, request] as [string, Request]);
       for (const [name, request] of named) {
         plans.push({ server: signet, label: "Signet", runtime: runtimeName, name, request });
       }

@@ -10,10 +10,38 @@ export type Clock = () => Date;
 export type LogEntry = { level: "info" | "warn" | "error"; msg: string } & Record<string, unknown>;
 export type Logger = (entry: LogEntry) => void;
 
-/** Writes one JSON line per entry to stdout. */
+/** One JSON line for a log entry, stamped with the time. */
+export function logLine(entry: LogEntry): string {
+  return JSON.stringify({ time: new Date().toISOString(), ...entry });
+}
+
+/** Writes one JSON line per entry through `console.log` (what Workers collect). */
 export const jsonLogger: Logger = (entry) => {
-  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+  console.log(logLine(entry));
 };
+
+/**
+ * Writes JSON lines through `write`, the lines of one turn of the event loop together: under load a server
+ * answers many requests per turn, and one write per request (a synchronous syscall on a pipe or terminal) cost
+ * more than building the line. `flush()` writes what is waiting at once (call it on exit).
+ */
+export function batchedJsonLogger(
+  write: (text: string) => void,
+  later: (run: () => void) => void,
+): Logger & { flush(): void } {
+  let pending = "";
+  const flush = () => {
+    if (!pending) return;
+    const text = pending;
+    pending = "";
+    write(text);
+  };
+  const logger = (entry: LogEntry) => {
+    if (!pending) later(flush);
+    pending += `${logLine(entry)}\n`;
+  };
+  return Object.assign(logger, { flush });
+}
 
 /** What a personal API key may do; each scope includes the ones before it. */
 export type ApiKeyScope = "read" | "upload" | "full";

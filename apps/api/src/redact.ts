@@ -10,8 +10,12 @@ const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 const SECRET_PAIR =
   /\b((?:secret|password|token|cookie|authorization)[a-z_-]*["']?\s*[:=]\s*["']?)[^"'\s,;}]+/gi;
 
+/** Every pattern above needs one of these; most log strings (ids, paths, methods) have none. */
+const MAY_HOLD_SECRET = /[?=:]|bearer/i;
+
 /** The text with every secret-bearing part replaced. */
 export function redact(text: string): string {
+  if (!MAY_HOLD_SECRET.test(text)) return text;
   return text
     .replace(URL_WITH_QUERY, "$1?[redacted]")
     .replace(SIGNATURE_PARAM, "$1[redacted]")
@@ -32,9 +36,14 @@ function scrubValue(value: unknown, depth: number): unknown {
   return out;
 }
 
-/** Wraps a logger so nothing it receives can leak a secret, whoever calls it. */
+const scrubbing = new WeakSet<Logger>();
+
+/** Wraps a logger so nothing it receives can leak a secret, whoever calls it (a wrapped one is kept as is). */
 export function redactingLogger(logger: Logger): Logger {
-  return (entry) => logger(scrubValue(entry, 0) as typeof entry);
+  if (scrubbing.has(logger)) return logger;
+  const wrapped: Logger = (entry) => logger(scrubValue(entry, 0) as typeof entry);
+  scrubbing.add(wrapped);
+  return wrapped;
 }
 
 /** An error as a loggable object (name, code, message, stack, and its causes in turn), redacted. */

@@ -23,7 +23,7 @@ import {
 } from "@signet/db";
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
-import { and, asc, eq, gt, isNotNull, isNull, lt, ne } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, lt, ne, type SQL, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
@@ -43,22 +43,47 @@ const IMPERSONAL_DETAIL = new Set([
   "files",
 ]);
 
-/** Whether the caller may issue upload URLs: not while the account is being deleted, nor unverified when required. */
-export async function assertMayUpload(ctx: ServiceContext): Promise<void> {
-  const [row] = await ctx.db
-    .select({ emailVerified: user.emailVerified, deleting: accountDeletion.userId })
-    .from(user)
-    .leftJoin(accountDeletion, eq(accountDeletion.userId, user.id))
-    .where(eq(user.id, ctx.user.id));
-  if (!row || row.deleting) {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "This account has been deleted" });
+/**
+ * SQL: whether the user may be issued upload URLs: the account exists, is not being deleted, and is verified when
+ * REQUIRE_EMAIL_VERIFICATION asks for it. The announce batch admits a row only under it, so no separate read.
+ */
+export function mayUploadSql(userId: string, requireEmailVerification: boolean): SQL<boolean> {
+  const verified = requireEmailVerification ? sql` and ${user.emailVerified}` : sql``;
+  return sql<boolean>`exists (select 1 from ${user} where ${user.id} = ${userId}${verified} and not exists (select 1 from ${accountDeletion} where ${accountDeletion.userId} = ${userId}))`;
+}
+
+/** Why the caller may not upload (UNAUTHORIZED or FORBIDDEN), or null when they may. */
+export function uploadRefusal(
+  ctx: ServiceContext,
+  state: { emailVerified: boolean; deleting: string | null } | undefined,
+): TRPCError | null {
+  if (!state || state.deleting) {
+    return new TRPCError({ code: "UNAUTHORIZED", message: "This account has been deleted" });
   }
-  if (ctx.config.requireEmailVerification && !row.emailVerified) {
-    throw new TRPCError({
+  if (ctx.config.requireEmailVerification && !state.emailVerified) {
+    return new TRPCError({
       code: "FORBIDDEN",
       message: `Verify your email address first: open the link mailed to ${ctx.user.email} (or ask for a new one on your profile page)`,
     });
   }
+  return null;
+}
+
+/** The columns `uploadRefusal` decides on, for a select from `user` left-joined with `accountDeletion`. */
+export const uploadStateColumns = { emailVerified: user.emailVerified, deleting: accountDeletion.userId };
+
+/**
+ * Refuses a caller who may not upload. The single-PUT announcement checks this inside its batch instead; this
+ * read is for the paths that touch storage before they announce (multipart creation).
+ */
+export async function assertMayUpload(ctx: ServiceContext): Promise<void> {
+  const [row] = await ctx.db
+    .select(uploadStateColumns)
+    .from(user)
+    .leftJoin(accountDeletion, eq(accountDeletion.userId, user.id))
+    .where(eq(user.id, ctx.user.id));
+  const refusal = uploadRefusal(ctx, row);
+  if (refusal) throw refusal;
 }
 
 export interface AccountStatus {

@@ -95,7 +95,24 @@ interface FileRef {
   originalFilename: string;
 }
 
-/** Appends a file.* event by the file's owner, naming the file as the owner called it (the audit contract). */
+/** A file.* event by the file's owner, naming the file as the owner called it (the audit contract). */
+export function fileEvent(
+  file: FileRef,
+  action: FileAuditAction,
+  detail: Detail = {},
+  request?: RequestMeta,
+): AuditInput {
+  return {
+    actorId: file.ownerId,
+    action,
+    objectKey: file.key,
+    fileId: file.id,
+    request,
+    detail: { filename: file.originalFilename, ...detail },
+  };
+}
+
+/** Appends a file.* event (see `fileEvent`). */
 export function recordFileEvent(
   db: Database,
   clock: Clock,
@@ -104,14 +121,7 @@ export function recordFileEvent(
   detail: Detail = {},
   request?: RequestMeta,
 ): Promise<void> {
-  return recordAudit(db, clock, {
-    actorId: file.ownerId,
-    action,
-    objectKey: file.key,
-    fileId: file.id,
-    request,
-    detail: { filename: file.originalFilename, ...detail },
-  });
+  return recordAudit(db, clock, fileEvent(file, action, detail, request));
 }
 
 export interface AuditView {

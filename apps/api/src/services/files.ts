@@ -6,10 +6,10 @@ import { TRPCError } from "@trpc/server";
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { assertMayUpload } from "./account.ts";
-import { recordFileEvent } from "./audit.ts";
+import { type AuditInput, fileEvent, recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
-import { consumeIssuance, releaseQuota } from "./limits.ts";
+import { consumeIssuanceAudited, releaseQuota } from "./limits.ts";
 import {
   abortParts,
   arrivedParts,
@@ -102,10 +102,11 @@ export async function createUpload(
       message: `size: at most ${maxFileBytes} bytes per file (got ${input.size})`,
     });
   }
+  // The single PUT's announcement checks who may upload inside its batch; multipart creates the storage's
+  // upload before it announces, so it asks first.
+  if (input.size < multipartThresholdBytes) return createSingleUpload(ctx, input);
   await assertMayUpload(ctx);
-  return input.size >= multipartThresholdBytes
-    ? createMultipartUpload(ctx, input)
-    : createSingleUpload(ctx, input);
+  return createMultipartUpload(ctx, input);
 }
 
 async function createSingleUpload(
@@ -567,16 +568,9 @@ export async function downloadUrl(
     });
   }
   const row = await readyFile(ctx, input.fileId);
-  await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
-  const result = await signDownload(ctx, row, input.disposition ?? "attachment", expiresIn);
-  await recordFileEvent(
-    ctx.db,
-    ctx.clock,
-    row,
-    "file.download_url",
-    { expiresIn, disposition: input.disposition ?? "attachment" },
-    ctx.request,
-  );
+  const disposition = input.disposition ?? "attachment";
+  const result = await signDownload(ctx, row, disposition, expiresIn);
+  await issued(ctx, fileEvent(row, "file.download_url", { expiresIn, disposition }, ctx.request));
   return result;
 }
 
@@ -593,8 +587,15 @@ export async function shareUrl(
     });
   }
   const row = await readyFile(ctx, input.fileId);
-  await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
   const result = await signDownload(ctx, row, "attachment", input.expiresIn);
-  await recordFileEvent(ctx.db, ctx.clock, row, "file.share", { expiresIn: input.expiresIn }, ctx.request);
+  await issued(ctx, fileEvent(row, "file.share", { expiresIn: input.expiresIn }, ctx.request));
   return result;
+}
+
+/** Counts a signed download URL against the caller's rate limit and audits it (signing is pure: it goes first). */
+function issued(ctx: ServiceContext, event: AuditInput) {
+  return consumeIssuanceAudited(ctx.db, ctx.clock, ctx.config.rateLimitPerMinute, {
+    ...event,
+    actorId: ctx.user.id,
+  });
 }

@@ -5,10 +5,11 @@
  */
 
 import type { Database } from "@signet/db";
-import { rateLimit, userQuota } from "@signet/db";
+import { auditEvent, rateLimit, userQuota } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { type SQL, sql } from "drizzle-orm";
 import type { Clock } from "../ground.ts";
+import { type AuditInput, auditRow } from "./audit.ts";
 import { insertWhere } from "./sql.ts";
 
 const WINDOW_MS = 60_000;
@@ -75,6 +76,29 @@ export async function consumeIssuance(db: Database, clock: Clock, userId: string
   if ((row?.count ?? 0) > perMinute) throw rateLimited(clock, windowStart, perMinute);
 }
 
+/**
+ * Counts one URL issuance and appends its audit event in one batch (one transaction, not two); past the limit,
+ * TOO_MANY_REQUESTS and no event (the count stays, as with `consumeIssuance`).
+ */
+export async function consumeIssuanceAudited(
+  db: Database,
+  clock: Clock,
+  perMinute: number,
+  audit: AuditInput & { actorId: string },
+) {
+  const windowStart = windowStartOf(clock);
+  const [counted] = await db.batch([
+    countIssuance(db, audit.actorId, windowStart, null).returning({ count: rateLimit.count }),
+    insertWhere(
+      db,
+      auditEvent,
+      auditRow(clock, audit),
+      sql`${issuedInWindow(audit.actorId, windowStart)} <= ${perMinute}`,
+    ),
+  ]);
+  if ((counted[0]?.count ?? 0) > perMinute) throw rateLimited(clock, windowStart, perMinute);
+}
+
 /** Drops counters of finished windows. */
 export async function pruneRateLimits(db: Database, clock: Clock): Promise<void> {
   const current = Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
@@ -86,15 +110,12 @@ export function reservedBytes(userId: string): SQL<number> {
   return sql<number>`coalesce((select ${userQuota.reservedBytes} from ${userQuota} where ${userQuota.userId} = ${userId}), 0)`;
 }
 
-/** The batch statements that reserve `bytes` for the user, only when `when` holds. */
+/** The batch statement that reserves `bytes` for the user (creating their quota row), only when `when` holds. */
 export function reserveQuotaWhen(db: Database, userId: string, bytes: number, when: SQL) {
-  return [
-    db.insert(userQuota).values({ userId, reservedBytes: 0 }).onConflictDoNothing(),
-    db
-      .update(userQuota)
-      .set({ reservedBytes: sql`${userQuota.reservedBytes} + ${bytes}` })
-      .where(sql`${userQuota.userId} = ${userId} and ${when}`),
-  ] as const;
+  return insertWhere(db, userQuota, { userId, reservedBytes: bytes }, when).onConflictDoUpdate({
+    target: userQuota.userId,
+    set: { reservedBytes: sql`${userQuota.reservedBytes} + excluded.reserved_bytes` },
+  });
 }
 
 /** The PAYLOAD_TOO_LARGE for a reservation over the user's quota. */

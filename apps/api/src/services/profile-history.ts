@@ -111,7 +111,7 @@ export async function promote(
     const admitted = sql`${reservedBytes(userId)} + ${archive.size} - ${freed} <= ${config.userQuotaBytes}`;
     const [inserted] = await db.batch([
       insertWhere(db, profileImageVersion, archive, admitted).returning({ key: profileImageVersion.key }),
-      ...reserveQuotaWhen(db, userId, archive.size, exists),
+      reserveQuotaWhen(db, userId, archive.size, exists),
     ]);
     if (inserted.length === 0) {
       await storage.deleteObject(archive.key);

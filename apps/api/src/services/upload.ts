@@ -16,12 +16,12 @@
  * The multipart plan (services/multipart.ts: create at announce, parts signed on demand, assembly from ListParts)
  * is another sign step before the same verify; announce and settle are these.
  */
-import { auditEvent, type Database, user } from "@signet/db";
+import { accountDeletion, auditEvent, user } from "@signet/db";
 import type { HeadObjectResult, PresignedRequest } from "@signet/signer";
-import { TRPCError } from "@trpc/server";
 import { eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Storage } from "../deps.ts";
+import { mayUploadSql, uploadRefusal, uploadStateColumns } from "./account.ts";
 import { type AuditInput, auditRow } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import {
@@ -80,7 +80,8 @@ export interface Announcement<T extends SQLiteTable> {
 
 /**
  * Counts the issuance, reserves the quota, inserts the pending row and appends its audit event, atomically.
- * TOO_MANY_REQUESTS or PAYLOAD_TOO_LARGE (nothing written) when the user is over the rate limit or the quota.
+ * UNAUTHORIZED or FORBIDDEN (an account being deleted or not verified when required), TOO_MANY_REQUESTS or
+ * PAYLOAD_TOO_LARGE (the rate limit or the quota) with nothing written.
  */
 export async function announce<T extends SQLiteTable>(
   ctx: ServiceContext,
@@ -92,29 +93,29 @@ export async function announce<T extends SQLiteTable>(
   const windowStart = windowStartOf(clock);
   const issued = issuedInWindow(userId, windowStart);
   const reserved = reservedBytes(userId);
-  const admitted =
-    reserveBytes > 0
-      ? sql`${issued} < ${config.rateLimitPerMinute} and ${reserved} + ${reserveBytes} <= ${config.userQuotaBytes}`
-      : sql`${issued} < ${config.rateLimitPerMinute}`;
-  const [before, ...writes] = await db.batch([
-    // What admission will be decided on, read inside the same atomic batch (for the refusal's message).
-    snapshot(db, userId, issued, reserved),
-    insertWhere(db, row.table, row.values, admitted).returning(),
+  const quota =
+    reserveBytes > 0 ? sql` and ${reserved} + ${reserveBytes} <= ${config.userQuotaBytes}` : sql``;
+  const admitted = sql`${mayUploadSql(userId, config.requireEmailVerification === true)} and ${issued} < ${config.rateLimitPerMinute}${quota}`;
+  // The hot path is this one batch: four statements, the row's own insert deciding admission for all of them.
+  const [inserted] = await db.batch([
+    insertWhere(db, row.table, row.values, admitted).returning({ admitted: sql<number>`1` }),
     countIssuance(db, userId, windowStart, row.exists),
-    ...(reserveBytes > 0 ? reserveQuotaWhen(db, userId, reserveBytes, row.exists) : []),
+    ...(reserveBytes > 0 ? [reserveQuotaWhen(db, userId, reserveBytes, row.exists)] : []),
     insertWhere(db, auditEvent, auditRow(clock, announcement.audit), row.exists),
   ]);
-  if ((writes[0] as unknown[]).length > 0) return;
-  const state = (before as { issued: number; reserved: number }[])[0];
-  if (!state) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your account no longer exists" });
+  if ((inserted as unknown[]).length > 0) return;
+  // Refused: read why, in the order the checks are meant (who may upload, then the rate, then the quota).
+  const [state] = await db
+    .select({ ...uploadStateColumns, issued, reserved })
+    .from(user)
+    .leftJoin(accountDeletion, eq(accountDeletion.userId, user.id))
+    .where(eq(user.id, userId));
+  const refusal = uploadRefusal(ctx, state);
+  if (refusal || !state) throw refusal;
   if (state.issued >= config.rateLimitPerMinute) {
     throw rateLimited(clock, windowStart, config.rateLimitPerMinute);
   }
   throw quotaExceeded(state.reserved, config.userQuotaBytes, reserveBytes);
-}
-
-function snapshot(db: Database, userId: string, issued: SQL<number>, reserved: SQL<number>) {
-  return db.select({ issued, reserved }).from(user).where(eq(user.id, userId));
 }
 
 /**
