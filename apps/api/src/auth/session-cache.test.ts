@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, PUBLIC_URL, type TestUser } from "../testing/harness.ts";
 import { createSessionCache } from "./session-cache.ts";
 
-describe("the bearer session cache, through Better Auth and the app", () => {
+describe("the session cache, through Better Auth and the app", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await createHarness();
@@ -36,6 +36,25 @@ describe("the bearer session cache, through Better Auth and the app", () => {
     expect(out.status).toBe(200);
     const after = await whoAmI(user);
     expect(after).toMatchObject({ ok: false, status: 401, code: "UNAUTHORIZED" });
+  });
+
+  it("answers the SPA's session cookie from memory too, and refuses it at once after sign-out", async () => {
+    const user = await h.signUp();
+    const asSpa = { cookie: user.cookie };
+    expect((await h.trpc("profile.get", undefined, asSpa, "query")).ok).toBe(true);
+    await h.db.delete(session).where(eq(session.userId, user.id));
+    expect((await h.trpc("profile.get", undefined, asSpa, "query")).ok).toBe(true);
+
+    const again = await h.signUp();
+    const spa = { cookie: again.cookie };
+    expect((await h.trpc("profile.get", undefined, spa, "query")).ok).toBe(true);
+    const out = await h.app.request("/api/auth/sign-out", {
+      method: "POST",
+      headers: { cookie: again.cookie, "content-type": "application/json", origin: PUBLIC_URL },
+      body: "{}",
+    });
+    expect(out.status).toBe(200);
+    expect(await h.trpc("profile.get", undefined, spa, "query")).toMatchObject({ ok: false, status: 401 });
   });
 
   it("refuses every token of a user whose sessions were revoked from another session", async () => {
@@ -103,6 +122,23 @@ describe("createSessionCache", () => {
     await get(bearer("t"));
     expect(real.calls()).toBe(5);
     expect(cache.size).toBe(0);
+  });
+
+  it("keys cookie lookups by the session cookie alone, apart from bearer tokens of the same string", async () => {
+    const cache = createSessionCache({ now: () => 1_000 });
+    const real = lookups(() => result("s1"));
+    const get = cache.wrap(real.getSession);
+    const cookie = (value: string) => ({ headers: new Headers({ cookie: value }) });
+    await get(cookie("theme=dark; better-auth.session_token=s1.sig"));
+    await get(cookie("better-auth.session_token=s1.sig; theme=light"));
+    await get(cookie("__Secure-better-auth.session_token=s1.sig"));
+    expect(real.calls()).toBe(1);
+    await get(bearer("s1.sig"));
+    expect(real.calls()).toBe(2);
+    await get(cookie("better-auth.session_token=s1.other"));
+    expect(real.calls()).toBe(3);
+    expect(await get(cookie("theme=dark"))).toBeNull();
+    expect(real.calls()).toBe(3);
   });
 
   it("answers a lookup with no credentials at all without asking Better Auth", async () => {

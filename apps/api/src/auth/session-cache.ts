@@ -1,7 +1,8 @@
 /**
- * A short-lived in-process cache of bearer-token sessions (and the shortcut for requests with no credentials). Every API request of a script carries the same bearer
- * token, and Better Auth answers each one with two signature checks, an endpoint context and two statements
- * (session, then user); the cache answers a repeated token from memory for a few seconds instead.
+ * A short-lived in-process cache of sessions by bearer token or session cookie (and the shortcut for requests with
+ * no credentials). Every API request of a script carries the same bearer token, and every request of the SPA the
+ * same cookie; Better Auth answers each one with two signature checks, an endpoint context and two statements
+ * (session, then user). The cache answers a repeated token or cookie from memory for a few seconds instead.
  *
  * Correctness on this instance: every session delete (sign-out, revoke-session(s), a password change that revokes
  * the others, user deletion) and every user update goes through Better Auth's database hooks, which this module
@@ -10,7 +11,7 @@
  */
 import type { BetterAuthPlugin } from "better-auth";
 
-/** How long a looked-up bearer session is answered from memory. */
+/** How long a looked-up session is answered from memory. */
 export const SESSION_CACHE_TTL_MS = 10_000;
 const MAX_ENTRIES = 10_000;
 
@@ -34,7 +35,7 @@ export interface SessionCacheOptions {
 export interface SessionCache {
   /** The Better Auth plugin whose database hooks invalidate entries. */
   plugin: BetterAuthPlugin;
-  /** Wraps Better Auth's `api.getSession` so bearer-only lookups go through the cache. */
+  /** Wraps Better Auth's `api.getSession` so bearer-only and cookie-only lookups go through the cache. */
   wrap<F extends (args: never) => Promise<unknown>>(getSession: F): F;
   /** Drops every entry of the session with this (unsigned) token. */
   invalidateSession(token: string): void;
@@ -44,19 +45,29 @@ export interface SessionCache {
   readonly size: number;
 }
 
+/** Better Auth's session cookie (with the `__Secure-` prefix it gets on HTTPS). */
+const SESSION_COOKIE = /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=([^;]+)/;
+
 /**
- * What a plain lookup (headers only) carries: a bearer token alone, no credentials at all, or anything else
- * (cookies, other authorization schemes, query flags, asResponse, returnHeaders), which Better Auth answers itself.
+ * What a plain lookup (headers only) carries: a bearer token alone, the session cookie without any
+ * Authorization, no credentials at all, or anything else (other schemes, both a cookie and a token, query flags,
+ * asResponse, returnHeaders), which Better Auth answers itself. The key is the exact signed string the client
+ * sent, so a hit means Better Auth verified that very string before.
  */
-function credentialsOf(args: unknown): { bearer: string } | "none" | "other" {
+function credentialsOf(args: unknown): { key: string } | "none" | "other" {
   if (typeof args !== "object" || args === null) return "other";
   const { headers, ...rest } = args as { headers?: unknown };
   if (!(headers instanceof Headers) || Object.keys(rest).length > 0) return "other";
-  if (headers.has("cookie")) return "other";
   const authorization = headers.get("authorization");
+  const cookie = headers.get("cookie");
+  if (cookie !== null) {
+    if (authorization !== null) return "other";
+    const m = SESSION_COOKIE.exec(cookie);
+    return m ? { key: `cookie:${m[1]}` } : "none";
+  }
   if (authorization === null) return "none";
   const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  return m ? { bearer: m[1]! } : "other";
+  return m ? { key: `bearer:${m[1]}` } : "other";
 }
 
 /** Creates an empty cache; plug `plugin` into Better Auth's plugins and wrap its `api.getSession`. */
@@ -64,7 +75,7 @@ export function createSessionCache({
   ttlMs = SESSION_CACHE_TTL_MS,
   now = Date.now,
 }: SessionCacheOptions = {}): SessionCache {
-  // Keyed by the exact bearer string: a hit means this very string was verified by Better Auth before.
+  // Keyed by the exact bearer or cookie string: a hit means this very string was verified by Better Auth before.
   const entries = new Map<string, Entry>();
   // Bumped by every invalidation; a lookup that saw another epoch when it started is not stored.
   let epoch = 0;
@@ -116,7 +127,7 @@ export function createSessionCache({
         // endpoint context (a third of an anonymous request such as `health`).
         if (credentials === "none") return null;
         if (credentials === "other") return getSession(args);
-        const key = credentials.bearer;
+        const key = credentials.key;
         const hit = entries.get(key);
         if (hit && fresh(hit)) return hit.value;
         if (hit) entries.delete(key);

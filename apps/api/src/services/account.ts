@@ -215,7 +215,7 @@ export async function deleteAccount(
     .values({ userId: ctx.user.id, requestedAt: now, attemptedAt: now })
     .onConflictDoNothing();
   await finishAccountDeletion(ctx, ctx.user.id);
-  // Sessions went straight through Drizzle, past Better Auth's hooks: the bearer-session cache must hear of it.
+  // Sessions went straight through Drizzle, past Better Auth's hooks: the session cache must hear of it.
   ctx.auth.sessionCache.invalidateUser(ctx.user.id);
   return { deleted: true };
 }

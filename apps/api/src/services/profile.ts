@@ -141,6 +141,8 @@ export async function updateProfile(ctx: ServiceContext, input: { name: string }
     .returning({ id: user.id, name: user.name, email: user.email });
   if (!row)
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Your account no longer exists; sign in again" });
+  // Straight through Drizzle, past Better Auth's hooks: cached sessions carry the old name.
+  ctx.auth.sessionCache.invalidateUser(ctx.user.id);
   await recordAudit(ctx.db, ctx.clock, {
     actorId: ctx.user.id,
     action: "profile.update",
