@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AppDeps, Storage } from "./deps.ts";
 import type { StoredMail } from "./mail/mailer.ts";
 import { finishAccountDeletion } from "./services/account.ts";
+import { PASSWORD_ATTEMPTS } from "./services/limits.ts";
 import { sweep } from "./services/sweeper.ts";
 import { browserPut, createHarness, type Harness, ok, PUBLIC_URL, type TestUser } from "./testing/harness.ts";
 import { png } from "./testing/images.ts";
@@ -343,6 +344,37 @@ describe("delete account", () => {
     await expectGone(h, u, prefixes);
     expect(await signedIn(h, u.cookie)).toBe(false);
     expect(await keysUnder(h, `u/${bystander.id}/`)).toEqual([kept.key]);
+  });
+
+  it("stops checking passwords after five wrong ones in 15 minutes, even the right one, with Retry-After", async () => {
+    await using h = await createHarness();
+    const u = await h.signUp();
+    for (let i = 0; i < PASSWORD_ATTEMPTS; i++) {
+      const wrong = await h.trpc("account.delete", { password: `guess ${i}` }, { token: u.token });
+      expect(wrong).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    }
+    const res = await h.app.request("/trpc/account.delete", {
+      method: "POST",
+      headers: { authorization: `Bearer ${u.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ password: PASSWORD }),
+    });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /^password: 5 wrong/,
+    );
+    expect(await signedIn(h, u.cookie)).toBe(true);
+
+    // A sweeper pass in between keeps the count; the next window lets the owner in.
+    await h.signet.sweep();
+    expect(await h.trpc("account.delete", { password: PASSWORD }, { token: u.token })).toMatchObject({
+      ok: false,
+      code: "TOO_MANY_REQUESTS",
+    });
+    h.advance(15 * 60);
+    expect(ok(await h.trpc("account.delete", { password: PASSWORD }, { token: u.token }))).toEqual({
+      deleted: true,
+    });
   });
 
   it("finishes when run again after failing midway, and the sweeper finishes an interrupted one", async () => {

@@ -27,7 +27,7 @@ import { and, asc, eq, gt, isNotNull, isNull, lt, ne, type SQL, sql } from "driz
 import type { AppDeps } from "../deps.ts";
 import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
-import { consumeIssuance } from "./limits.ts";
+import { assertPasswordAttemptsLeft, consumeIssuance, countWrongPassword } from "./limits.ts";
 import { isActiveContent } from "./validation.ts";
 
 type DeletionDeps = Pick<AppDeps, "db" | "storage" | "clock" | "logger">;
@@ -206,7 +206,9 @@ export async function deleteAccount(
   ctx: ServiceContext,
   input: { password: string },
 ): Promise<{ deleted: true }> {
+  await assertPasswordAttemptsLeft(ctx.db, ctx.clock, ctx.user.id);
   if (!(await passwordMatches(ctx, input.password))) {
+    await countWrongPassword(ctx.db, ctx.clock, ctx.user.id);
     throw new TRPCError({ code: "FORBIDDEN", message: "password: that is not your current password" });
   }
   const now = ctx.clock();

@@ -41,7 +41,12 @@ const issuanceKey = (userId: string) => `issue:${userId}`;
  * only when that holds (announce counts inside its batch only what it really issued).
  */
 export function countIssuance(db: Database, userId: string, windowStart: number, when: SQL | null) {
-  const values = { key: issuanceKey(userId), windowStart, count: 1 };
+  return countInWindow(db, issuanceKey(userId), windowStart, when);
+}
+
+/** One more in the counter `key` for the window starting at `windowStart` (a new window starts at 1). */
+function countInWindow(db: Database, key: string, windowStart: number, when: SQL | null) {
+  const values = { key, windowStart, count: 1 };
   const insert = when ? insertWhere(db, rateLimit, values, when) : db.insert(rateLimit).values(values);
   return insert.onConflictDoUpdate({
     target: rateLimit.key,
@@ -99,10 +104,40 @@ export async function consumeIssuanceAudited(
   if ((counted[0]?.count ?? 0) > perMinute) throw rateLimited(clock, windowStart, perMinute);
 }
 
-/** Drops counters of finished windows. */
+/** How many wrong passwords a signed-in user may give (deleting the account) per window. */
+export const PASSWORD_ATTEMPTS = 5;
+const PASSWORD_WINDOW_MS = 15 * 60_000;
+const passwordKey = (userId: string) => `password:${userId}`;
+const passwordWindowOf = (clock: Clock) =>
+  Math.floor(clock().getTime() / PASSWORD_WINDOW_MS) * PASSWORD_WINDOW_MS;
+
+/**
+ * TOO_MANY_REQUESTS once the user gave PASSWORD_ATTEMPTS wrong passwords in the current 15 minutes. A stolen
+ * session must not become a password oracle that Better Auth's sign-in limits never see.
+ */
+export async function assertPasswordAttemptsLeft(db: Database, clock: Clock, userId: string) {
+  const windowStart = passwordWindowOf(clock);
+  const [row] = await db
+    .select({ count: rateLimit.count })
+    .from(rateLimit)
+    .where(sql`${rateLimit.key} = ${passwordKey(userId)} and ${rateLimit.windowStart} = ${windowStart}`);
+  if ((row?.count ?? 0) < PASSWORD_ATTEMPTS) return;
+  const retryIn = Math.ceil((windowStart + PASSWORD_WINDOW_MS - clock().getTime()) / 1000);
+  throw new TRPCError({
+    code: "TOO_MANY_REQUESTS",
+    message: `password: ${PASSWORD_ATTEMPTS} wrong passwords in a row; try again in ${Math.ceil(retryIn / 60)} min`,
+    cause: new RateLimited(retryIn),
+  });
+}
+
+/** Counts one wrong password (see `assertPasswordAttemptsLeft`). */
+export async function countWrongPassword(db: Database, clock: Clock, userId: string) {
+  await countInWindow(db, passwordKey(userId), passwordWindowOf(clock), null);
+}
+
+/** Drops counters of finished windows (the longest window is the password one). */
 export async function pruneRateLimits(db: Database, clock: Clock): Promise<void> {
-  const current = Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
-  await db.delete(rateLimit).where(sql`${rateLimit.windowStart} < ${current}`);
+  await db.delete(rateLimit).where(sql`${rateLimit.windowStart} < ${passwordWindowOf(clock)}`);
 }
 
 /** SQL: the bytes the user has reserved. */
