@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeDb, type Database, isFileDatabaseUrl } from "@signet/db";
 import { migrate } from "@signet/db/migrate";
+import { cacheStatements } from "@signet/db/native";
 import { createLocalS3, generateCredentials } from "@signet/local-s3";
 import { createSigner, type Signer } from "@signet/signer";
 import { bucketSigner, connectDatabase } from "./connect.ts";
@@ -105,6 +106,7 @@ export async function openDatabase(config: Config): Promise<Database> {
       const fsPath = path.startsWith("//") ? fileURLToPath(config.databaseUrl) : path;
       await mkdir(dirname(fsPath), { recursive: true });
     }
+    cacheStatements();
   }
   const db = await connectDatabase(config);
   await migrate(db);
