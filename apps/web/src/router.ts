@@ -1,5 +1,7 @@
-import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
+import { createRouter, createWebHistory, type RouteComponent, type RouteRecordRaw } from "vue-router";
 import { currentUser } from "./auth/session.ts";
+
+type RouteComponentLoader = () => Promise<RouteComponent | { default: RouteComponent }>;
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -11,56 +13,29 @@ declare module "vue-router" {
   }
 }
 
+/**
+ * A page at `/<name>`, its component loaded on first visit. Pages need a session unless `access` says a guest
+ * (`guest`) or anyone (`anyone`) may open them.
+ */
+function page(
+  name: string,
+  title: string,
+  component: RouteComponentLoader,
+  access?: "guest" | "anyone",
+): RouteRecordRaw {
+  return { path: `/${name}`, name, component, meta: { title, ...(access ? { [access]: true } : {}) } };
+}
+
 const routes: RouteRecordRaw[] = [
   { path: "/", redirect: "/files" },
-  {
-    path: "/sign-in",
-    name: "sign-in",
-    component: () => import("./pages/SignInPage.vue"),
-    meta: { guest: true, title: "Sign in" },
-  },
-  {
-    path: "/sign-up",
-    name: "sign-up",
-    component: () => import("./pages/SignUpPage.vue"),
-    meta: { guest: true, title: "Create account" },
-  },
-  {
-    path: "/forgot-password",
-    name: "forgot-password",
-    component: () => import("./pages/ForgotPasswordPage.vue"),
-    meta: { guest: true, title: "Reset password" },
-  },
-  {
-    path: "/reset-password",
-    name: "reset-password",
-    component: () => import("./pages/ResetPasswordPage.vue"),
-    meta: { anyone: true, title: "Set a new password" },
-  },
-  {
-    path: "/export",
-    name: "export",
-    component: () => import("./pages/ExportPage.vue"),
-    meta: { title: "Export" },
-  },
-  {
-    path: "/files",
-    name: "files",
-    component: () => import("./pages/FilesPage.vue"),
-    meta: { title: "Files" },
-  },
-  {
-    path: "/profile",
-    name: "profile",
-    component: () => import("./pages/ProfilePage.vue"),
-    meta: { title: "Profile" },
-  },
-  {
-    path: "/activity",
-    name: "activity",
-    component: () => import("./pages/ActivityPage.vue"),
-    meta: { title: "Activity" },
-  },
+  page("sign-in", "Sign in", () => import("./pages/SignInPage.vue"), "guest"),
+  page("sign-up", "Create account", () => import("./pages/SignUpPage.vue"), "guest"),
+  page("forgot-password", "Reset password", () => import("./pages/ForgotPasswordPage.vue"), "guest"),
+  page("reset-password", "Set a new password", () => import("./pages/ResetPasswordPage.vue"), "anyone"),
+  page("export", "Export", () => import("./pages/ExportPage.vue")),
+  page("files", "Files", () => import("./pages/FilesPage.vue")),
+  page("profile", "Profile", () => import("./pages/ProfilePage.vue")),
+  page("activity", "Activity", () => import("./pages/ActivityPage.vue")),
   {
     path: "/:pathMatch(.*)*",
     name: "not-found",

@@ -77,10 +77,38 @@ export interface UploadEndpoint<R> {
   multipart?: MultipartEndpoint;
 }
 
+/** The plan of a ticket for one PUT, whatever the procedure calls its handle and URL. */
+function singlePut(
+  id: string,
+  url: string,
+  ticket: Pick<SinglePutPlan, "method" | "headers">,
+): SinglePutPlan {
+  return { plan: "single", id, url, method: ticket.method, headers: ticket.headers };
+}
+
 /** What `files.createUpload` answers: one PUT, or parts. */
 export type CreateUploadAnswer =
   | { fileId: string; plan?: "single"; url: string; method: "PUT"; headers: Record<string, string> }
   | { fileId: string; plan: "multipart"; partSize: number; partCount: number };
+
+/** `files.createUpload`'s input for a file: the checksum only when there is one (a file sent in parts has none). */
+function createUploadInput(file: FileFacts): Parameters<FilesApi<unknown>["createUpload"]>[0] {
+  return {
+    filename: file.name,
+    contentType: file.contentType,
+    size: file.size,
+    ...(file.checksumSha256 ? { checksumSha256: file.checksumSha256 } : {}),
+  };
+}
+
+/** How `files.createUpload`'s answer says to send the file. */
+function planOf(answer: CreateUploadAnswer): UploadPlan {
+  if (answer.plan === "multipart") {
+    const { partSize, partCount } = answer;
+    return { plan: "multipart", id: answer.fileId, partSize, partCount };
+  }
+  return singlePut(answer.fileId, answer.url, answer);
+}
 
 /** Signet's files procedures, as plain async functions. */
 export interface FilesApi<F> {
@@ -131,29 +159,7 @@ export function filesEndpoint<F>(api: FilesApi<F>): UploadEndpoint<F> {
         }
       : undefined;
   return {
-    async announce(file) {
-      const ticket = await api.createUpload({
-        filename: file.name,
-        contentType: file.contentType,
-        size: file.size,
-        ...(file.checksumSha256 ? { checksumSha256: file.checksumSha256 } : {}),
-      });
-      if (ticket.plan === "multipart") {
-        return {
-          plan: "multipart",
-          id: ticket.fileId,
-          partSize: ticket.partSize,
-          partCount: ticket.partCount,
-        };
-      }
-      return {
-        plan: "single",
-        id: ticket.fileId,
-        url: ticket.url,
-        method: ticket.method,
-        headers: ticket.headers,
-      };
-    },
+    announce: async (file) => planOf(await api.createUpload(createUploadInput(file))),
     complete: (plan) => api.completeUpload({ fileId: plan.id }),
     abort: (plan) => api.abortUpload({ fileId: plan.id }),
     ...(multipart ? { multipart } : {}),
@@ -184,13 +190,7 @@ export function profileImageEndpoint<I>(api: ProfileImageApi<I>): UploadEndpoint
         originalFilename: file.name,
         checksumSha256: file.checksumSha256,
       });
-      return {
-        plan: "single",
-        id: ticket.key,
-        url: ticket.presignedUrl,
-        method: ticket.method,
-        headers: ticket.headers,
-      };
+      return singlePut(ticket.key, ticket.presignedUrl, ticket);
     },
     complete: () => api.completeImageUpload(),
     abort: async () => {},

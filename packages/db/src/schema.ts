@@ -8,10 +8,25 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-const createdAt = () =>
-  integer("created_at", { mode: "timestamp_ms" })
+/** A moment stored as epoch milliseconds and read as a Date. */
+const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
+
+/** The database's own clock, in milliseconds: the default of the times Better Auth may leave unset. */
+const NOW_MS = sql`(cast(unixepoch('subsecond') * 1000 as integer))`;
+
+const createdAt = () => timestamp("created_at").notNull().default(NOW_MS);
+
+/** The user a row belongs to; the row is deleted with its user. */
+const ownerColumn = (name = "user_id") =>
+  text(name)
     .notNull()
-    .default(sql`(cast(unixepoch('subsecond') * 1000 as integer))`);
+    .references(() => user.id, { onDelete: "cascade" });
+
+/** A table keyed by its user (one row per user), deleted with the user. */
+const userKeyColumn = () =>
+  text("user_id")
+    .primaryKey()
+    .references(() => user.id, { onDelete: "cascade" });
 
 export const user = sqliteTable("user", {
   id: text("id").primaryKey(),
@@ -21,24 +36,20 @@ export const user = sqliteTable("user", {
   /** Object key of the profile image: a UUID without extension, assigned once and reused. */
   image: text("image"),
   createdAt: createdAt(),
-  updatedAt: integer("updated_at", { mode: "timestamp_ms" })
-    .notNull()
-    .default(sql`(cast(unixepoch('subsecond') * 1000 as integer))`),
+  updatedAt: timestamp("updated_at").notNull().default(NOW_MS),
 });
 
 export const session = sqliteTable(
   "session",
   {
     id: text("id").primaryKey(),
-    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
     token: text("token").notNull().unique(),
     createdAt: createdAt(),
-    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: timestamp("updated_at").notNull(),
     ipAddress: text("ip_address"),
     userAgent: text("user_agent"),
-    userId: text("user_id")
-      .notNull()
-      .references(() => user.id, { onDelete: "cascade" }),
+    userId: ownerColumn(),
   },
   (t) => [index("session_user_id_idx").on(t.userId)],
 );
@@ -49,18 +60,16 @@ export const account = sqliteTable(
     id: text("id").primaryKey(),
     accountId: text("account_id").notNull(),
     providerId: text("provider_id").notNull(),
-    userId: text("user_id")
-      .notNull()
-      .references(() => user.id, { onDelete: "cascade" }),
+    userId: ownerColumn(),
     accessToken: text("access_token"),
     refreshToken: text("refresh_token"),
     idToken: text("id_token"),
-    accessTokenExpiresAt: integer("access_token_expires_at", { mode: "timestamp_ms" }),
-    refreshTokenExpiresAt: integer("refresh_token_expires_at", { mode: "timestamp_ms" }),
+    accessTokenExpiresAt: timestamp("access_token_expires_at"),
+    refreshTokenExpiresAt: timestamp("refresh_token_expires_at"),
     scope: text("scope"),
     password: text("password"),
     createdAt: createdAt(),
-    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: timestamp("updated_at").notNull(),
   },
   (t) => [index("account_user_id_idx").on(t.userId)],
 );
@@ -71,11 +80,9 @@ export const verification = sqliteTable(
     id: text("id").primaryKey(),
     identifier: text("identifier").notNull(),
     value: text("value").notNull(),
-    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
     createdAt: createdAt(),
-    updatedAt: integer("updated_at", { mode: "timestamp_ms" })
-      .notNull()
-      .default(sql`(cast(unixepoch('subsecond') * 1000 as integer))`),
+    updatedAt: timestamp("updated_at").notNull().default(NOW_MS),
   },
   (t) => [index("verification_identifier_idx").on(t.identifier)],
 );
@@ -88,9 +95,7 @@ export const file = sqliteTable(
   "file",
   {
     id: text("id").primaryKey(),
-    ownerId: text("owner_id")
-      .notNull()
-      .references(() => user.id, { onDelete: "cascade" }),
+    ownerId: ownerColumn("owner_id"),
     key: text("key").notNull(),
     originalFilename: text("original_filename").notNull(),
     contentType: text("content_type").notNull(),
@@ -99,14 +104,14 @@ export const file = sqliteTable(
     etag: text("etag"),
     status: text("status", { enum: FILE_STATUSES }).notNull().default("pending"),
     uploadId: text("upload_id"),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-    uploadExpiresAt: integer("upload_expires_at", { mode: "timestamp_ms" }).notNull(),
-    completedAt: integer("completed_at", { mode: "timestamp_ms" }),
+    createdAt: timestamp("created_at").notNull(),
+    uploadExpiresAt: timestamp("upload_expires_at").notNull(),
+    completedAt: timestamp("completed_at"),
     /**
      * Set when a row leaves `pending` while its upload URL could still be used: after this time the sweeper
      * deletes the key once more, so a PUT that raced the abort leaves no orphan object.
      */
-    purgeAfter: integer("purge_after", { mode: "timestamp_ms" }),
+    purgeAfter: timestamp("purge_after"),
   },
   (t) => [
     uniqueIndex("file_key_unique").on(t.key),
@@ -124,21 +129,19 @@ export const profileImageUpload = sqliteTable(
   "profile_image_upload",
   {
     id: text("id").primaryKey(),
-    userId: text("user_id")
-      .notNull()
-      .references(() => user.id, { onDelete: "cascade" }),
+    userId: ownerColumn(),
     stagingKey: text("staging_key").notNull().unique(),
     contentType: text("content_type").notNull(),
     size: integer("size").notNull(),
     checksumSha256: text("checksum_sha256"),
     originalFilename: text("original_filename").notNull(),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: timestamp("created_at").notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
     /**
      * Set by the one completion that verifies this upload. The row stays until its URL has expired, so the
      * sweeper deletes the staging key once more then: a replayed PUT to a still-valid URL leaves no orphan.
      */
-    claimedAt: integer("claimed_at", { mode: "timestamp_ms" }),
+    claimedAt: timestamp("claimed_at"),
   },
   (t) => [
     index("profile_image_upload_user_idx").on(t.userId, t.createdAt),
@@ -151,7 +154,7 @@ export const auditEvent = sqliteTable(
   "audit_event",
   {
     id: text("id").primaryKey(),
-    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    at: timestamp("at").notNull(),
     // No foreign key: the trail outlives the rows it describes.
     actorId: text("actor_id"),
     action: text("action").notNull(),
@@ -173,22 +176,18 @@ export const rateLimit = sqliteTable("rate_limit", {
 
 /** Bytes a user has reserved (pending uploads) or stored (ready files). */
 export const userQuota = sqliteTable("user_quota", {
-  userId: text("user_id")
-    .primaryKey()
-    .references(() => user.id, { onDelete: "cascade" }),
+  userId: userKeyColumn(),
   reservedBytes: integer("reserved_bytes").notNull().default(0),
 });
 
 /** The user's current (verified) profile image; `user.image` holds its key. Its `version` changes per upload. */
 export const profileImage = sqliteTable("profile_image", {
-  userId: text("user_id")
-    .primaryKey()
-    .references(() => user.id, { onDelete: "cascade" }),
+  userId: userKeyColumn(),
   contentType: text("content_type").notNull(),
   size: integer("size").notNull(),
   etag: text("etag"),
   version: integer("version").notNull(),
-  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  updatedAt: timestamp("updated_at").notNull(),
 });
 
 /**
@@ -199,18 +198,16 @@ export const profileImage = sqliteTable("profile_image", {
 export const profileImageVersion = sqliteTable(
   "profile_image_version",
   {
-    userId: text("user_id")
-      .notNull()
-      .references(() => user.id, { onDelete: "cascade" }),
+    userId: ownerColumn(),
     version: integer("version").notNull(),
     key: text("key").notNull().unique(),
     contentType: text("content_type").notNull(),
     size: integer("size").notNull(),
     etag: text("etag"),
     /** When this image became the profile image (its upload or restore). */
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: timestamp("created_at").notNull(),
     /** When it stopped being the current image and became a version. */
-    archivedAt: integer("archived_at", { mode: "timestamp_ms" }).notNull(),
+    archivedAt: timestamp("archived_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.version] })],
 );
@@ -227,13 +224,13 @@ export const accountDeletion = sqliteTable(
     userId: text("user_id").primaryKey(),
     /** The profile image key (a UUID), kept because the user row that names it is deleted. */
     imageKey: text("image_key"),
-    requestedAt: integer("requested_at", { mode: "timestamp_ms" }).notNull(),
+    requestedAt: timestamp("requested_at").notNull(),
     /** Last time a pass started; the sweeper leaves a deletion alone while a pass may still be running. */
-    attemptedAt: integer("attempted_at", { mode: "timestamp_ms" }).notNull(),
+    attemptedAt: timestamp("attempted_at").notNull(),
     /** Set once every row and object is gone; the row stays until `purgeAfter` for the last sweep. */
-    finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
+    finishedAt: timestamp("finished_at"),
     /** When the last upload URL issued to the person expires: the prefixes are swept once more after it. */
-    purgeAfter: integer("purge_after", { mode: "timestamp_ms" }),
+    purgeAfter: timestamp("purge_after"),
   },
   (t) => [index("account_deletion_attempted_idx").on(t.finishedAt, t.attemptedAt)],
 );
@@ -260,16 +257,14 @@ export const apiKey = sqliteTable(
   "api_key",
   {
     id: text("id").primaryKey(),
-    userId: text("user_id")
-      .notNull()
-      .references(() => user.id, { onDelete: "cascade" }),
+    userId: ownerColumn(),
     name: text("name").notNull(),
     prefix: text("prefix").notNull(),
     keyHash: text("key_hash").notNull().unique(),
     scope: text("scope", { enum: API_KEY_SCOPES }).notNull(),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
-    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+    createdAt: timestamp("created_at").notNull(),
+    expiresAt: timestamp("expires_at"),
+    revokedAt: timestamp("revoked_at"),
   },
   (t) => [index("api_key_user_idx").on(t.userId, t.createdAt)],
 );

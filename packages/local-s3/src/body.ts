@@ -13,6 +13,7 @@ import {
 } from "./checksums.ts";
 import { fromBase64, type HashAlgorithm, toBase64, toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
+import type { TempFile } from "./file-io.ts";
 import { STREAMING_UNSIGNED_TRAILER } from "./sigv4.ts";
 
 const bodySources = new WeakMap<Request, AsyncIterable<Uint8Array>>();
@@ -298,4 +299,25 @@ export async function receiveSmallBody(
     offset += chunk.byteLength;
   }
   return new TextDecoder().decode(all);
+}
+
+/**
+ * Receives the body into `temp` (see receiveBody), then lets `commit` store it; `temp` is discarded when either
+ * fails. `commit` gets what arrived with its ETag (the quoted hex MD5, as S3 answers it).
+ */
+export async function receiveInto<T>(
+  request: Request,
+  claims: BodyClaims,
+  maxSize: number,
+  temp: TempFile,
+  commit: (body: ReceivedBody & { etag: string }) => Promise<T>,
+): Promise<T> {
+  try {
+    const body = await receiveBody(request, claims, maxSize, (chunk) => temp.write(chunk));
+    await temp.finish();
+    return await commit({ ...body, etag: `"${toHex(body.md5)}"` });
+  } catch (error) {
+    await temp.discard();
+    throw error;
+  }
 }

@@ -1,6 +1,6 @@
 // Multipart uploads with R2's rules: parts of 5 MiB..5 GiB except the last, all non-trailing parts the same
 // size and the last one no larger, at most 10,000 parts, listed in ascending order on completion.
-import { bodyClaims, receiveBody, receiveSmallBody } from "./body.ts";
+import { bodyClaims, receiveInto, receiveSmallBody } from "./body.ts";
 import {
   ALGORITHMS,
   algorithmOfHeader,
@@ -143,22 +143,16 @@ export async function uploadPart(ctx: RequestContext, uploadId: string): Promise
     );
   }
   const temp = await ctx.store.createTemp(ctx.bucket);
-  let part: PartRecord | undefined;
-  try {
-    const body = await receiveBody(ctx.request, claims, MAX_OBJECT_SIZE, (chunk) => temp.write(chunk));
-    await temp.finish();
+  const part = await receiveInto(ctx.request, claims, MAX_OBJECT_SIZE, temp, ({ size, etag, checksum }) => {
     const fields: Omit<PartRecord, "data"> = {
       partNumber,
-      size: body.size,
-      etag: `"${toHex(body.md5)}"`,
+      size,
+      etag,
       lastModified: ctx.now().toISOString(),
     };
-    if (body.checksum) fields.checksum = body.checksum;
-    part = await ctx.store.commitPart(ctx.bucket, uploadId, temp, fields);
-  } catch (error) {
-    await temp.discard();
-    throw error;
-  }
+    if (checksum) fields.checksum = checksum;
+    return ctx.store.commitPart(ctx.bucket, uploadId, temp, fields);
+  });
   if (!part) throw noSuchUpload();
   const headers = new Headers({ etag: part.etag });
   if (part.checksum) headers.set(ALGORITHMS[part.checksum.algorithm].header, part.checksum.value);

@@ -1,4 +1,4 @@
-import { bodyClaims, receiveBody, receiveSmallBody } from "./body.ts";
+import { bodyClaims, receiveInto, receiveSmallBody } from "./body.ts";
 import { type BodyHash, createBodyHash } from "./body-hash.ts";
 import { algorithmOfHeader, checksumElements, checksumHeaders, storedChecksum } from "./checksums.ts";
 import {
@@ -33,23 +33,17 @@ export async function putObject(ctx: RequestContext): Promise<Response> {
   // Refuse early when the condition already fails; it is checked again at commit, where it counts.
   check?.(await store.headObject(bucket, key));
   const temp = await store.createTemp(bucket);
-  let record: ObjectRecord;
-  try {
-    const body = await receiveBody(request, claims, MAX_OBJECT_SIZE, (chunk) => temp.write(chunk));
-    await temp.finish();
+  const record = await receiveInto(request, claims, MAX_OBJECT_SIZE, temp, ({ size, etag, checksum }) => {
     const fields: Omit<ObjectRecord, "data"> = {
       key,
-      size: body.size,
-      etag: `"${toHex(body.md5)}"`,
+      size,
+      etag,
       lastModified: ctx.now().toISOString(),
       headers,
     };
-    if (body.checksum) fields.checksum = { ...body.checksum, type: "FULL_OBJECT" };
-    record = await store.commitObject(bucket, temp, fields, check);
-  } catch (error) {
-    await temp.discard();
-    throw error;
-  }
+    if (checksum) fields.checksum = { ...checksum, type: "FULL_OBJECT" };
+    return store.commitObject(bucket, temp, fields, check);
+  });
   const response = new Headers({ etag: record.etag });
   checksumHeaders(response, storedChecksum(record));
   return new Response(null, { status: 200, headers: response });

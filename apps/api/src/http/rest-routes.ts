@@ -273,7 +273,6 @@ export function restRouteTable(): RestRoute[] {
       },
       (t, { params, body }) => t.files.shareUrl({ ...body, fileId: params.id }),
     ),
-    // Multipart routes (POST /api/files/{id}/parts, …) go here once their procedures land.
 
     row(
       {

@@ -37,28 +37,23 @@ export const filePage = z
   .object({ items: z.array(fileView), nextCursor: z.string().nullable() })
   .openapi("FilePage");
 
-export const singleUploadTicket = z
-  .object({
-    fileId: z.string(),
-    key: z.string(),
+/** What both upload plans answer: the pending file, its key and how long its URLs stay valid. */
+const ticket = z.object({ fileId: z.string(), key: z.string(), expiresIn: z.number(), expiresAt: iso });
+
+export const singleUploadTicket = ticket
+  .extend({
     plan: z.literal("single"),
     url: z.string().openapi({ description: "PUT the bytes here with exactly `headers`" }),
     method: z.literal("PUT"),
     headers: z.record(z.string(), z.string()),
-    expiresIn: z.number(),
-    expiresAt: iso,
   })
   .openapi("SingleUploadTicket");
 
-export const multipartUploadTicket = z
-  .object({
-    fileId: z.string(),
-    key: z.string(),
+export const multipartUploadTicket = ticket
+  .extend({
     plan: z.literal("multipart"),
     partSize: z.number().openapi({ description: "Every part but the last has exactly this size" }),
     partCount: z.number(),
-    expiresIn: z.number(),
-    expiresAt: iso,
   })
   .openapi("MultipartUploadTicket");
 

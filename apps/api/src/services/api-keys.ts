@@ -68,6 +68,24 @@ function requireSession(ctx: ServiceContext) {
   }
 }
 
+/** The audit row of a key's creation or revocation, naming the key by its label, scope and prefix (never the key). */
+function keyEvent(
+  ctx: ServiceContext,
+  action: "api_key.create" | "api_key.revoke",
+  row: ApiKeyRow,
+  extra: Record<string, string | null> = {},
+) {
+  return ctx.db.insert(auditEvent).values(
+    auditRow(ctx.clock, {
+      actorId: ctx.user.id,
+      action,
+      objectKey: `api-key/${row.id}`,
+      request: ctx.request,
+      detail: { name: row.name, scope: row.scope, prefix: row.prefix, ...extra },
+    }),
+  );
+}
+
 /** Creates a key; the returned `key` is the only time it is ever shown. */
 export async function createApiKey(
   ctx: ServiceContext,
@@ -89,15 +107,7 @@ export async function createApiKey(
   };
   await ctx.db.batch([
     ctx.db.insert(apiKey).values(row),
-    ctx.db.insert(auditEvent).values(
-      auditRow(ctx.clock, {
-        actorId: ctx.user.id,
-        action: "api_key.create",
-        objectKey: `api-key/${row.id}`,
-        request: ctx.request,
-        detail: { name: row.name, scope: row.scope, prefix: row.prefix, expiresAt: toView(row).expiresAt },
-      }),
-    ),
+    keyEvent(ctx, "api_key.create", row, { expiresAt: toView(row).expiresAt }),
   ]);
   return { ...toView(row), key };
 }
@@ -126,15 +136,7 @@ export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<Api
   const revokedAt = ctx.clock();
   await ctx.db.batch([
     ctx.db.update(apiKey).set({ revokedAt }).where(eq(apiKey.id, id)),
-    ctx.db.insert(auditEvent).values(
-      auditRow(ctx.clock, {
-        actorId: ctx.user.id,
-        action: "api_key.revoke",
-        objectKey: `api-key/${row.id}`,
-        request: ctx.request,
-        detail: { name: row.name, scope: row.scope, prefix: row.prefix },
-      }),
-    ),
+    keyEvent(ctx, "api_key.revoke", row),
   ]);
   return toView({ ...row, revokedAt });
 }

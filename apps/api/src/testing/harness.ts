@@ -222,29 +222,15 @@ export function pausedStorage(
   const gate = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const storage: Storage = {
-    presignPut: (...a) => real.presignPut(...a),
-    presignGet: (...a) => real.presignGet(...a),
-    headObject: (...a) => real.headObject(...a),
-    getObjectRange: (...a) => real.getObjectRange(...a),
-    copyObject: (...a) => real.copyObject(...a),
-    deleteObject: (...a) => real.deleteObject(...a),
-    listObjects: (...a) => real.listObjects(...a),
-    abortMultipartUpload: (...a) => real.abortMultipartUpload(...a),
-    createMultipartUpload: (...a) => real.createMultipartUpload(...a),
-    presignUploadPart: (...a) => real.presignUploadPart(...a),
-    listParts: (...a) => real.listParts(...a),
-    completeMultipartUpload: (...a) => real.completeMultipartUpload(...a),
-    listMultipartUploads: (...a) => real.listMultipartUploads(...a),
-  };
-  const original = storage[method] as (key: string) => Promise<unknown>;
-  (storage as Record<string, unknown>)[method] = async (key: string) => {
-    const result = await original(key);
+  const held = async (key: string) => {
+    const result = await (real[method] as (key: string) => Promise<unknown>)(key);
     if (when(key)) {
       reached();
       await gate;
     }
     return result;
   };
+  // The signer's methods are plain closures, so a copy answers like the real storage in every other method.
+  const storage = { ...real, [method]: held } as Storage;
   return { storage, atPause, release };
 }

@@ -1,12 +1,14 @@
 /**
- * The one tRPC init: context types, error shape, `router`, `publicProcedure`, `protectedProcedure`.
+ * The one tRPC init: context types, error shape, `router`, `publicProcedure`, `protectedProcedure`, and the
+ * `userQuery` / `userMutation` shorthands the routers are written in.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
-import { ZodError } from "zod";
+import { ZodError, type ZodType, type z } from "zod";
 import type { AppDeps } from "../deps.ts";
 import type { Actor, RequestMeta } from "../ground.ts";
 import { isStorageFull, logStorageFull, storageFullError } from "../http/storage-full.ts";
 import { scopeAllows } from "../services/api-keys.ts";
+import type { ServiceContext } from "../services/context.ts";
 import { requiredScope } from "./scopes.ts";
 
 /** The inner context: no HTTP in it, so tests build it directly and use `createCaller`. */
@@ -82,3 +84,21 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next, path, type }
   }
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
+
+/** A service function behind a procedure: the signed-in context and the parsed input. */
+type Service<S extends ZodType, R> = (ctx: ServiceContext, input: z.output<S>) => Promise<R>;
+
+/**
+ * A signed-in query that parses its input with `schema` and hands it to a service: the shape of most procedures,
+ * so a router reads as a table of names, schemas and services.
+ *
+ * @example get: userQuery(fileIdInput, (ctx, { fileId }) => files.getFile(ctx, fileId)),
+ */
+export function userQuery<S extends ZodType, R>(schema: S, service: Service<S, R>) {
+  return protectedProcedure.input(schema).query(({ ctx, input }) => service(ctx, input as z.output<S>));
+}
+
+/** The mutation counterpart of `userQuery`. */
+export function userMutation<S extends ZodType, R>(schema: S, service: Service<S, R>) {
+  return protectedProcedure.input(schema).mutation(({ ctx, input }) => service(ctx, input as z.output<S>));
+}

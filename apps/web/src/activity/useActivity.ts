@@ -1,50 +1,21 @@
-import { type ComputedRef, computed, type Ref, ref } from "vue";
-import { describeApiError } from "../api/errors.ts";
+import type { Ref } from "vue";
 import type { AuditApi, AuditEvent } from "../api/types.ts";
+import { type UsePagedListReturn, usePagedList } from "../api/usePagedList.ts";
 import { formatBytes, formatDuration } from "../ui/format.ts";
 
-export interface UseActivityReturn {
+/** The paged list, its items named `events`. */
+export interface UseActivityReturn extends Omit<UsePagedListReturn<AuditEvent>, "items"> {
   /** The caller's audit events, newest first. */
   events: Ref<AuditEvent[]>;
-  loading: Ref<boolean>;
-  error: Ref<string | null>;
-  hasMore: ComputedRef<boolean>;
-  refresh(): Promise<void>;
-  loadMore(): Promise<void>;
 }
 
 /** The user's audit trail, paged by the server's cursor. */
 export function useActivity(options: { api: AuditApi; pageSize?: number }): UseActivityReturn {
-  const pageSize = options.pageSize ?? 50;
-  const events = ref<AuditEvent[]>([]);
-  const loading = ref(false);
-  const error = ref<string | null>(null);
-  const nextCursor = ref<string | null>(null);
-
-  async function fetchPage(cursor: string | null) {
-    loading.value = true;
-    error.value = null;
-    try {
-      const page = await options.api.list(cursor ? { cursor, limit: pageSize } : { limit: pageSize });
-      events.value = cursor ? [...events.value, ...page.items] : page.items;
-      nextCursor.value = page.nextCursor;
-    } catch (err) {
-      error.value = describeApiError(err);
-    } finally {
-      loading.value = false;
-    }
-  }
-
-  return {
-    events,
-    loading,
-    error,
-    hasMore: computed(() => nextCursor.value !== null),
-    refresh: () => fetchPage(null),
-    loadMore: async () => {
-      if (nextCursor.value) await fetchPage(nextCursor.value);
-    },
-  };
+  const { items, ...paging } = usePagedList({
+    list: (input) => options.api.list(input),
+    pageSize: options.pageSize,
+  });
+  return { events: items, ...paging };
 }
 
 const ACTION_LABELS: Record<string, string> = {

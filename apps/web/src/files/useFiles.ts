@@ -1,7 +1,8 @@
-import { type ComputedRef, computed, type Ref, ref } from "vue";
+import { type ComputedRef, computed, type Ref } from "vue";
 import { describeApiError } from "../api/errors.ts";
 import { attempt, type Result } from "../api/result.ts";
 import type { FilesApi, FileView, Limits, SignedDownload } from "../api/types.ts";
+import { type UsePagedListReturn, usePagedList } from "../api/usePagedList.ts";
 import { formatDuration } from "../ui/format.ts";
 
 // The floor of `files.shareUrl`'s input (a link shorter than a minute is useless); the ceiling is configured on
@@ -29,17 +30,10 @@ export interface UseFilesOptions {
   limits?: Readonly<Ref<Limits | null>>;
 }
 
-export interface UseFilesReturn {
+/** The paged list, its items named `files`, with each row's actions. */
+export interface UseFilesReturn extends Omit<UsePagedListReturn<FileView>, "items"> {
   /** The caller's files, newest first. */
   files: Ref<FileView[]>;
-  loading: Ref<boolean>;
-  /** Why the list could not be loaded, if it could not. */
-  error: Ref<string | null>;
-  hasMore: ComputedRef<boolean>;
-  /** Reloads the first page. */
-  refresh(): Promise<void>;
-  /** Appends the next page. */
-  loadMore(): Promise<void>;
   /** Puts a just-uploaded file at the top without a round trip. */
   upsert(file: FileView): void;
   /** Deletes the object and drops the row. */
@@ -68,42 +62,16 @@ export function validateShareExpiry(expiresIn: number, maxSeconds = Number.POSIT
 /** The file list with its row actions; the API is injected. */
 export function useFiles(options: UseFilesOptions): UseFilesReturn {
   const { api } = options;
-  const pageSize = options.pageSize ?? 50;
   const shareMax = () => options.limits?.value?.shareUrlMaxTtl;
-  const files = ref<FileView[]>([]);
-  const loading = ref(false);
-  const error = ref<string | null>(null);
-  const nextCursor = ref<string | null>(null);
-  // Guards against a slow first page landing after a newer refresh.
-  let generation = 0;
-
-  async function fetchPage(cursor: string | null, replace: boolean) {
-    const mine = ++generation;
-    loading.value = true;
-    error.value = null;
-    try {
-      const page = await api.list(cursor ? { cursor, limit: pageSize } : { limit: pageSize });
-      if (mine !== generation) return;
-      const seen = new Set(replace ? [] : files.value.map((f) => f.id));
-      const fresh = page.items.filter((f) => !seen.has(f.id) && f.status !== "deleted");
-      files.value = replace ? fresh : [...files.value, ...fresh];
-      nextCursor.value = page.nextCursor;
-    } catch (err) {
-      if (mine === generation) error.value = describeApiError(err);
-    } finally {
-      if (mine === generation) loading.value = false;
-    }
-  }
+  const { items: files, ...paging } = usePagedList({
+    list: (input) => api.list(input),
+    pageSize: options.pageSize,
+    keep: (file) => file.status !== "deleted",
+  });
 
   return {
     files,
-    loading,
-    error,
-    hasMore: computed(() => nextCursor.value !== null),
-    refresh: () => fetchPage(null, true),
-    loadMore: async () => {
-      if (nextCursor.value) await fetchPage(nextCursor.value, false);
-    },
+    ...paging,
     upsert(file) {
       files.value = [file, ...files.value.filter((f) => f.id !== file.id)];
     },

@@ -1,13 +1,9 @@
 import * as apiKeys from "../../services/api-keys.ts";
-import { protectedProcedure, router } from "../init.ts";
+import { protectedProcedure, router, userMutation } from "../init.ts";
 import { apiKeyIdInput, createApiKeyInput } from "../schemas.ts";
 
 export const apiKeysRouter = router({
   list: protectedProcedure.query(({ ctx }) => apiKeys.listApiKeys(ctx)),
-  create: protectedProcedure
-    .input(createApiKeyInput)
-    .mutation(({ ctx, input }) => apiKeys.createApiKey(ctx, input)),
-  revoke: protectedProcedure
-    .input(apiKeyIdInput)
-    .mutation(({ ctx, input }) => apiKeys.revokeApiKey(ctx, input.id)),
+  create: userMutation(createApiKeyInput, apiKeys.createApiKey),
+  revoke: userMutation(apiKeyIdInput, (ctx, { id }) => apiKeys.revokeApiKey(ctx, id)),
 });

@@ -1,9 +1,7 @@
 import { listAudit } from "../../services/audit.ts";
-import { protectedProcedure, router } from "../init.ts";
+import { router, userQuery } from "../init.ts";
 import { pageInput } from "../schemas.ts";
 
 export const auditRouter = router({
-  list: protectedProcedure
-    .input(pageInput)
-    .query(({ ctx, input }) => listAudit(ctx.db, ctx.user.id, input ?? {})),
+  list: userQuery(pageInput, (ctx, input) => listAudit(ctx.db, ctx.user.id, input ?? {})),
 });
