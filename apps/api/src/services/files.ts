@@ -109,15 +109,20 @@ export async function createUpload(
   return createMultipartUpload(ctx, input);
 }
 
+/** A new file's id (time-ordered) and its object key: the owner's prefix, the id, the name's extension. */
+function newFile(ctx: ServiceContext, filename: string) {
+  const now = ctx.clock();
+  const fileId = uuidv7(now);
+  const ext = extensionOf(filename);
+  return { now, fileId, key: `u/${ctx.user.id}/${fileId}${ext ? `.${ext}` : ""}` };
+}
+
 async function createSingleUpload(
   ctx: ServiceContext,
   input: CreateUploadInput,
 ): Promise<SingleUploadResult> {
-  const { config, clock, user } = ctx;
-  const now = clock();
-  const fileId = uuidv7(now);
-  const ext = extensionOf(input.filename);
-  const key = `u/${user.id}/${fileId}${ext ? `.${ext}` : ""}`;
+  const { config } = ctx;
+  const { now, fileId, key } = newFile(ctx, input.filename);
   const target = {
     key,
     contentType: input.contentType,
@@ -206,11 +211,8 @@ async function createMultipartUpload(
   ctx: ServiceContext,
   input: CreateUploadInput,
 ): Promise<MultipartUploadResult> {
-  const { config, clock, user } = ctx;
-  const now = clock();
-  const fileId = uuidv7(now);
-  const ext = extensionOf(input.filename);
-  const key = `u/${user.id}/${fileId}${ext ? `.${ext}` : ""}`;
+  const { config, user } = ctx;
+  const { now, fileId, key } = newFile(ctx, input.filename);
   const { uploadId } = await ctx.storage.createMultipartUpload(key, {
     contentType: input.contentType,
     checksumAlgorithm: "SHA256",
