@@ -21,8 +21,8 @@ export const serveNode: Serve = (fetch, { port, hostname }) =>
             env: { incoming?: { socket?: { remoteAddress?: string } }; outgoing?: { statusMessage: string } },
           ) => {
             const response = await fetch(request, { address: env.incoming?.socket?.remoteAddress });
-            // @hono/node-server writes the status without its text; a reason phrase the app chose (Uppy shows
-            // nothing else of a refusal, http/uppy.ts) reaches the wire as it does on Bun.
+            // @hono/node-server writes the status without its text; here a reason phrase the app chose reaches
+            // the wire (Uppy shows nothing else of a refusal: http/uppy.ts).
             if (response.statusText && env.outgoing) env.outgoing.statusMessage = response.statusText;
             return response;
           },
