@@ -332,3 +332,25 @@ describe("another user's upload", () => {
     expect(await downloadsAs(alice, uploadId, bytes)).toBe(true);
   });
 });
+
+describe("the same rate limit and quota as files.createUpload", () => {
+  it("refuses past the per-minute issuances (429, Retry-After) and past the quota (413)", async () => {
+    await using limited = await createHarness({ rateLimitPerMinute: 2, userQuotaBytes: 1000 });
+    const carol = await limited.signUp();
+    const create = (name: string, size: number) =>
+      limited.app.request("/api/uppy/s3/multipart", {
+        method: "POST",
+        headers: { authorization: `Bearer ${carol.token}`, "content-type": "application/json" },
+        body: JSON.stringify(createBody(name, "text/plain", size)),
+      });
+    const overQuota = await create("big.txt", 1001);
+    expect(overQuota.status).toBe(413);
+    expect(overQuota.statusText).toMatch(/quota/i);
+    expect((await create("a.txt", 10)).status).toBe(200);
+    expect((await create("b.txt", 10)).status).toBe(200);
+    const third = await create("c.txt", 10);
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(third.statusText).not.toBe("");
+  });
+});
