@@ -103,7 +103,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
    * Runs `work` as the signed-in caller, held to the scope of the procedure the route stands for, and answers
    * a refusal in the shape Uppy reads.
    */
-  const as =
+  const asCaller =
     (
       procedure: string,
       type: "query" | "mutation",
@@ -142,7 +142,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
   // Uppy's single upload: a POST form to the bucket, which R2 does not take. Refused with what to change.
   api.get(
     "/s3/params",
-    as("files.createUpload", "mutation", () => {
+    asCaller("files.createUpload", "mutation", () => {
       throw bad(
         "shouldUseMultipart: Signet takes Uppy uploads in parts only; set shouldUseMultipart: true on " +
           `@uppy/aws-s3 (empty files cannot be uploaded); ${README}`,
@@ -152,7 +152,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
 
   api.post(
     "/s3/multipart",
-    as("files.createUpload", "mutation", async (ctx, c) => {
+    asCaller("files.createUpload", "mutation", async (ctx, c) => {
       const body = parse(createBody, await c.req.json().catch(() => null), "body");
       const { size, partSize } = body.metadata;
       if (size === undefined) {
@@ -179,7 +179,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
 
   api.get(
     "/s3/multipart/:uploadId/:partNumber",
-    as("files.signParts", "mutation", async (ctx, c) => {
+    asCaller("files.signParts", "mutation", async (ctx, c) => {
       const fileId = uploadOf(c);
       const partNumber = parse(partNumberParam, c.req.param("partNumber"), "partNumber");
       const signed = await files.signUploadParts(ctx, { fileId, parts: [{ partNumber }] });
@@ -191,7 +191,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
 
   api.get(
     "/s3/multipart/:uploadId",
-    as("files.listParts", "query", async (ctx, c) => {
+    asCaller("files.listParts", "query", async (ctx, c) => {
       const listed = await files.listUploadParts(ctx, uploadOf(c));
       return listed.parts.map((part) => ({ PartNumber: part.partNumber, Size: part.size, ETag: part.etag }));
     }),
@@ -200,7 +200,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
   // The ETags Uppy lists are ignored: the server completes with the ones it reads from the storage itself.
   api.post(
     "/s3/multipart/:uploadId/complete",
-    as("files.completeUpload", "mutation", async (ctx, c) => {
+    asCaller("files.completeUpload", "mutation", async (ctx, c) => {
       const view = await files.completeUpload(ctx, uploadOf(c));
       return {
         location: `${ctx.config.publicUrl}/api/files/${view.id}`,
@@ -213,7 +213,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
 
   api.delete(
     "/s3/multipart/:uploadId",
-    as("files.abortUpload", "mutation", async (ctx, c) => {
+    asCaller("files.abortUpload", "mutation", async (ctx, c) => {
       await files.abortUpload(ctx, uploadOf(c));
       return {};
     }),
