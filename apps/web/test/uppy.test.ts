@@ -190,6 +190,9 @@ describe("Uppy's Dashboard on Signet", () => {
     expect(parts.filter((p) => p.startsWith("txt:"))).toEqual(["txt:1"]);
     expect(parts.filter((p) => p.startsWith("bin:")).length).toBe(7);
     await page.getByText("Complete", { exact: true }).first().waitFor();
+    const said = page.getByRole("list", { name: "What Signet said" });
+    await said.getByText("notes.txt: uploaded and verified, ready in your Signet files").waitFor();
+    await said.getByText("film-100.bin: uploaded and verified, ready in your Signet files").waitFor();
 
     for (const [name, path, size] of [
       ["notes.txt", small, 3000],
@@ -225,6 +228,10 @@ describe("Uppy's Dashboard on Signet", () => {
         .getAttribute("aria-label");
     expect(await errorOf("huge.bin")).toContain(`size: at most ${LIMIT} bytes per file`);
     expect(await errorOf("odd.dat")).toContain("body.type: must be a MIME type");
+    // And the page lists them in plain sight.
+    const said = page.getByRole("list", { name: "What Signet said" });
+    await said.getByText(`huge.bin: refused: size: at most ${LIMIT} bytes per file`).waitFor();
+    await said.getByText("odd.dat: refused: body.type: must be a MIME type").waitFor();
     // Nothing was announced for either.
     expect(await fileNamed("huge.bin")).toBeUndefined();
     expect(await fileNamed("odd.dat")).toBeUndefined();

@@ -57,6 +57,20 @@ if (!limits) {
     uppy.setFileMeta(file.id, { size, partSize: partSize(size) });
   });
 
+  // Uppy keeps a refusal's words behind a "?" on the file; the page also lists each outcome in plain sight.
+  const outcomes = document.getElementById("outcomes")!;
+  const say = (text: string) => {
+    const item = document.createElement("li");
+    item.textContent = text;
+    outcomes.append(item);
+  };
+  uppy.on("upload-success", (file) =>
+    say(`${file?.name}: uploaded and verified, ready in your Signet files`),
+  );
+  uppy.on("upload-error", (file, error) =>
+    say(`${file?.name}: refused: ${error.message.replace(/^Companion request failed: /, "")}`),
+  );
+
   // For the browser test and the curious: the Uppy instance on the page.
   (window as unknown as { uppy: typeof uppy }).uppy = uppy;
 }
