@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import vue from "@vitejs/plugin-vue";
 import { defineConfig } from "vite";
 
@@ -13,6 +14,17 @@ export default defineConfig({
     // Same-origin paths in dev as in production, so the session cookie stays first-party.
     proxy: { "/trpc": API, "/api": API },
   },
-  build: { outDir: "dist", emptyOutDir: true, sourcemap: true },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    sourcemap: true,
+    // The SPA, and the Uppy example page served at /examples/uppy/ (its own bundle: Uppy never loads in the SPA).
+    rollupOptions: {
+      input: {
+        main: fileURLToPath(new URL("index.html", import.meta.url)),
+        uppy: fileURLToPath(new URL("examples/uppy/index.html", import.meta.url)),
+      },
+    },
+  },
   worker: { format: "es" },
 });

@@ -12,6 +12,7 @@ import { restApi, restError } from "./http/rest.ts";
 import { type Env, type Refuse, sessions } from "./http/session.ts";
 import { storageFullResponse } from "./http/storage-full.ts";
 import { trpcMount } from "./http/trpc.ts";
+import { isUppyCompletion, UPPY_PREFIX, uppyRoutes } from "./http/uppy.ts";
 import { devMailboxRoutes } from "./mail/dev-mailbox-page.ts";
 import { describeError, redactingLogger } from "./redact.ts";
 
@@ -28,15 +29,17 @@ export function createApp(unsafeDeps: AppDeps) {
   const app = new Hono<Env>();
   app.use("*", requestLog(logger));
   app.use("*", securityHeaders(config));
+  const bodyLimit = jsonBodyLimit(refuse);
   for (const path of ["/trpc/*", "/api/*"]) {
     app.use(path, spaCors(config));
-    app.use(path, jsonBodyLimit(refuse));
+    app.use(path, (c, next) => (isUppyCompletion(c.req.path) ? next() : bodyLimit(c, next)));
   }
   app.use("*", csrf(config, refuse));
 
   app.on(["GET", "POST"], "/api/auth/*", (c) => auth.handler(session.forAuth(c)));
   app.all("/trpc/*", (c) => trpc(c));
   app.route("/", restApi(deps, session));
+  app.route(UPPY_PREFIX, uppyRoutes(deps, session));
   app.all("/api/*", (c) =>
     restError(c, new TRPCError({ code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}` })),
   );

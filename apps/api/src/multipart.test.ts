@@ -124,7 +124,9 @@ describe("parts signed on demand, listed from storage, completed by the server",
     expect(early).toMatchObject({ ok: false, code: "BAD_REQUEST" });
     expect(!early.ok && early.message).toMatch(/part 1 has not arrived/);
     const listed = ok<Parts>(await h.trpc("files.listParts", { fileId: upload.fileId }, who, "query"));
-    expect(listed.parts).toEqual([{ partNumber: 2, size: 4 * MiB, checksumSha256: expect.any(String) }]);
+    expect(listed.parts).toEqual([
+      { partNumber: 2, size: 4 * MiB, etag: expect.any(String), checksumSha256: expect.any(String) },
+    ]);
 
     // The resume: only part 1 is still to send.
     const [first] = await sign(alice, upload, bytes, [1]);

@@ -15,8 +15,17 @@ export const serveNode: Serve = (fetch, { port, hostname }) =>
       {
         // @hono/node-server passes `{ incoming }` (the node:http request) beside the Request. The embedded
         // local-s3 is served through here too: withNodeStreams lets its large bodies skip Web streams.
-        fetch: withNodeStreams((request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
-          fetch(request, { address: env.incoming?.socket?.remoteAddress }),
+        fetch: withNodeStreams(
+          async (
+            request,
+            env: { incoming?: { socket?: { remoteAddress?: string } }; outgoing?: { statusMessage: string } },
+          ) => {
+            const response = await fetch(request, { address: env.incoming?.socket?.remoteAddress });
+            // @hono/node-server writes the status without its text; here a reason phrase the app chose reaches
+            // the wire (Uppy shows nothing else of a refusal: http/uppy.ts).
+            if (response.statusText && env.outgoing) env.outgoing.statusMessage = response.statusText;
+            return response;
+          },
         ),
         port,
         hostname,

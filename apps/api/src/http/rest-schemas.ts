@@ -81,7 +81,12 @@ export const listedParts = z
     partSize: z.number(),
     partCount: z.number(),
     parts: z.array(
-      z.object({ partNumber: z.number(), size: z.number(), checksumSha256: z.string().nullable() }),
+      z.object({
+        partNumber: z.number(),
+        size: z.number(),
+        etag: z.string(),
+        checksumSha256: z.string().nullable(),
+      }),
     ),
   })
   .openapi("ListedParts");

@@ -52,6 +52,13 @@ export function spaHandler(distDir: string): (request: Request) => Promise<Respo
     // Anything resolving outside the dist directory (../, encoded or not) falls back to index.html.
     const inside = target === root || target.startsWith(root + sep);
     const asset = inside && !pathname.endsWith("/") ? await fileAt(target) : null;
+    // A page of its own beside the SPA (the Uppy example at /examples/uppy): its directory's index.html.
+    const page = !asset && inside && target !== root ? await fileAt(join(target, "index.html")) : null;
+    if (page) {
+      return new Response(request.method === "HEAD" ? null : (page as BodyInit), {
+        headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" },
+      });
+    }
     if (asset) {
       const immutable = pathname.startsWith("/assets/");
       return new Response(request.method === "HEAD" ? null : (asset as BodyInit), {

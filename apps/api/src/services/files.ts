@@ -84,6 +84,17 @@ export interface MultipartUploadResult {
 
 export type CreateUploadResult = SingleUploadResult | MultipartUploadResult;
 
+/** How a caller that is not Signet's own client needs the upload planned (the Uppy routes). */
+export interface UploadPlanOptions {
+  /** In parts whatever the size: the caller has no single PUT that the storage can take. */
+  multipart?: boolean;
+  /**
+   * `false`: parts carry no SHA-256 (the client cannot send one). Each part URL still signs the part's exact
+   * length, and completion verifies the assembled object's size and type as for any upload.
+   */
+  partChecksums?: boolean;
+}
+
 /**
  * Announces an upload and decides its plan by size. Below `multipartThresholdBytes`: signs one PUT that the
  * storage will only accept with exactly this size, type, checksum and metadata (and only if the key is new).
@@ -94,6 +105,7 @@ export type CreateUploadResult = SingleUploadResult | MultipartUploadResult;
 export async function createUpload(
   ctx: ServiceContext,
   input: CreateUploadInput,
+  plan: UploadPlanOptions = {},
 ): Promise<CreateUploadResult> {
   const { maxFileBytes, multipartThresholdBytes } = ctx.config;
   if (input.size > maxFileBytes) {
@@ -104,9 +116,9 @@ export async function createUpload(
   }
   // The single PUT's announcement checks who may upload inside its batch; multipart creates the storage's
   // upload before it announces, so it asks first.
-  if (input.size < multipartThresholdBytes) return createSingleUpload(ctx, input);
+  if (!plan.multipart && input.size < multipartThresholdBytes) return createSingleUpload(ctx, input);
   await assertMayUpload(ctx);
-  return createMultipartUpload(ctx, input);
+  return createMultipartUpload(ctx, input, plan.partChecksums !== false);
 }
 
 /** A new file's id (time-ordered) and its object key: the owner's prefix, the id, the name's extension. */
@@ -210,12 +222,13 @@ async function announceFile(
 async function createMultipartUpload(
   ctx: ServiceContext,
   input: CreateUploadInput,
+  partChecksums: boolean,
 ): Promise<MultipartUploadResult> {
   const { config, user } = ctx;
   const { now, fileId, key } = newFile(ctx, input.filename);
   const { uploadId } = await ctx.storage.createMultipartUpload(key, {
     contentType: input.contentType,
-    checksumAlgorithm: "SHA256",
+    ...(partChecksums ? { checksumAlgorithm: "SHA256" as const } : {}),
     metadata: {
       "original-filename": input.filename,
       "uploaded-by": user.id,
@@ -272,7 +285,7 @@ async function openMultipart(ctx: ServiceContext, fileId: string): Promise<FileR
 /** Part URLs for a pending multipart upload, each signing that part's exact length and declared checksum. */
 export async function signUploadParts(
   ctx: ServiceContext,
-  input: { fileId: string; parts: { partNumber: number; checksumSha256: string }[] },
+  input: { fileId: string; parts: { partNumber: number; checksumSha256?: string | undefined }[] },
 ): Promise<{ fileId: string; parts: SignedPart[] }> {
   const row = await openMultipart(ctx, input.fileId);
   return { fileId: row.id, parts: await signParts(ctx, row, input.parts) };
@@ -283,7 +296,7 @@ export interface PartsView {
   partSize: number;
   partCount: number;
   /** What the storage holds so far, in part-number order: resume sends only the others. */
-  parts: { partNumber: number; size: number; checksumSha256: string | null }[];
+  parts: { partNumber: number; size: number; etag: string; checksumSha256: string | null }[];
 }
 
 /** The parts that arrived, read from the storage itself (ListParts), for resuming an upload. */
@@ -296,6 +309,7 @@ export async function listUploadParts(ctx: ServiceContext, fileId: string): Prom
     parts: parts.map((part) => ({
       partNumber: part.partNumber,
       size: part.size,
+      etag: part.etag,
       checksumSha256: part.checksumSha256 ?? null,
     })),
   };

@@ -55,13 +55,13 @@ export interface SignedPart {
 
 /**
  * Signs part URLs for a pending multipart upload. Each URL signs the part's exact length and the checksum the
- * client declared, so the storage refuses any other bytes; it lives `uploadUrlTtl` (never past the upload's own
+ * client declared (when the upload takes part checksums), so the storage refuses any other bytes; it lives `uploadUrlTtl` (never past the upload's own
  * deadline). BAD_REQUEST names the first part number out of range.
  */
 export async function signParts(
   ctx: ServiceContext,
   row: MultipartRow & { uploadId: string },
-  parts: { partNumber: number; checksumSha256: string }[],
+  parts: { partNumber: number; checksumSha256?: string | undefined }[],
 ): Promise<SignedPart[]> {
   const layout = partLayout(row.size);
   for (const [i, part] of parts.entries()) {

@@ -1,0 +1,223 @@
+/**
+ * Signet as the backend of Uppy: the routes `@uppy/aws-s3` (v6) calls when given `companionEndpoint`, mounted
+ * at /api/uppy (so `companionEndpoint: "<signet>/api/uppy"`; the plugin appends `/s3/...`). They call the same
+ * services as `files.*`: limits, quota, rate limit, audit, the R2 part rule and server-side verification.
+ *
+ * Every Uppy upload goes in parts. Uppy's single upload in this mode is an S3 POST form, which R2 does not take,
+ * and a multipart upload is completed by a route Uppy calls, where Signet assembles the parts with the ETags it
+ * lists itself and verifies the object before the file counts: nothing ever becomes `ready` unverified. Uppy
+ * sends neither the file's size nor a checksum, so the page puts the size (and the part size it chunks with)
+ * in the file's meta; each part URL signs that part's exact length, and the assembled object's size and type are
+ * verified at completion. The `uploadId` (and `key`) Uppy sees is Signet's file id: the storage's own upload id
+ * and key stay on the server.
+ *
+ * Uppy's Companion client shows only a failed response's status text, so a refusal carries Signet's message
+ * there too (a reason phrase on HTTP/1.1), beside the usual `{ code, message, field? }` body.
+ */
+import { TRPCError } from "@trpc/server";
+import { type Context, Hono } from "hono";
+import { ZodError, z } from "zod";
+import type { AppDeps } from "../deps.ts";
+import { scopeAllows } from "../services/api-keys.ts";
+import type { ServiceContext } from "../services/context.ts";
+import * as files from "../services/files.ts";
+import { partLayout } from "../services/multipart.ts";
+import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
+import { createInnerContext } from "../trpc/init.ts";
+import { createUploadInput, fileIdInput } from "../trpc/schemas.ts";
+import { requiredScope } from "../trpc/scopes.ts";
+import { badInput, restError } from "./rest.ts";
+import type { Env, Sessions } from "./session.ts";
+
+/** Where the routes are mounted; `companionEndpoint` is this path on Signet's origin. */
+export const UPPY_PREFIX = "/api/uppy";
+
+/** Uppy's completion lists every part's ETag, which Signet ignores: its body is never read, so never limited. */
+export function isUppyCompletion(path: string): boolean {
+  return path.startsWith(`${UPPY_PREFIX}/s3/multipart/`) && path.endsWith("/complete");
+}
+
+const README = "see the Uppy section of Signet's README";
+
+/** How Uppy must chunk a file of `size` bytes for Signet: the part size of the server's plan. */
+export function uppyPartSize(size: number): number {
+  return partLayout(size).partSize;
+}
+
+/** A meta value as Uppy sends it: a number, or a string of one (form-style metadata). */
+const metaNumber = (schema: z.ZodType<number>) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), schema);
+
+const createBody = z.object({
+  filename: filenameSchema,
+  type: contentTypeSchema,
+  metadata: z.object(
+    {
+      size: metaNumber(createUploadInput.shape.size).optional(),
+      partSize: metaNumber(z.number()).optional(),
+    },
+    { error: "must be an object (the file's meta)" },
+  ),
+});
+
+const uploadIdParam = fileIdInput.shape.fileId;
+const partNumberParam = z.coerce
+  .number({ error: "must be a part number" })
+  .int("must be a whole number")
+  .min(1, "must be at least 1")
+  .max(10_000, "must be at most 10000");
+
+/** Parses `value`, naming the field at fault as `name` (Companion's own names, not Signet's). */
+function parse<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw badInput(
+    new ZodError(result.error.issues.map((issue) => ({ ...issue, path: [name, ...issue.path] }))),
+  );
+}
+
+function bad(message: string): TRPCError {
+  return new TRPCError({ code: "BAD_REQUEST", message });
+}
+
+/** A printable reason phrase: HTTP/1.1 allows visible ASCII and spaces, nothing that could end the line. */
+function reasonPhrase(message: string): string {
+  return message.replace(/[^\x20-\x7e]/g, "?").slice(0, 400);
+}
+
+/** The REST refusal, with its message as the status text Uppy shows. */
+function uppyError(c: Context<Env>, error: TRPCError): Response {
+  const response = restError(c, error);
+  return new Response(response.body, {
+    status: response.status,
+    statusText: reasonPhrase(error.message),
+    headers: response.headers,
+  });
+}
+
+/** The Uppy routes: mount with `app.route(UPPY_PREFIX, uppyRoutes(deps, session))`. */
+export function uppyRoutes(deps: AppDeps, session: Sessions) {
+  const api = new Hono<Env>();
+
+  /**
+   * Runs `work` as the signed-in caller, held to the scope of the procedure the route stands for, and answers
+   * a refusal in the shape Uppy reads.
+   */
+  const asCaller =
+    (
+      procedure: string,
+      type: "query" | "mutation",
+      work: (ctx: ServiceContext, c: Context<Env>) => unknown,
+    ) =>
+    async (c: Context<Env>) => {
+      try {
+        const actor = await session.actor(c);
+        if (!actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+        const needed = requiredScope(procedure, type);
+        if (actor.apiKey && !scopeAllows(actor.apiKey.scope, needed)) {
+          throw new TRPCError({
+            code: "FORBIDDEN",
+            message: `This API key's scope is '${actor.apiKey.scope}'; uploads need '${needed}'`,
+          });
+        }
+        const ctx: ServiceContext = {
+          ...createInnerContext(deps, actor, session.requestMeta(c)),
+          user: actor,
+        };
+        return c.json((await work(ctx, c)) as object);
+      } catch (error) {
+        if (error instanceof TRPCError) return uppyError(c, error);
+        throw error;
+      }
+    };
+
+  /** The file id Uppy holds as `uploadId`; a `key` it sends must be the one it was given (the same id). */
+  function uploadOf(c: Context<Env>): string {
+    const fileId = parse(uploadIdParam, c.req.param("uploadId"), "uploadId");
+    const key = c.req.query("key");
+    if (key !== undefined && key !== fileId) throw bad("key: not the key of this upload");
+    return fileId;
+  }
+
+  // Uppy's single upload: a POST form to the bucket, which R2 does not take. Refused with what to change.
+  api.get(
+    "/s3/params",
+    asCaller("files.createUpload", "mutation", () => {
+      throw bad(
+        "shouldUseMultipart: Signet takes Uppy uploads in parts only; set shouldUseMultipart: true on " +
+          `@uppy/aws-s3 (empty files cannot be uploaded); ${README}`,
+      );
+    }),
+  );
+
+  api.post(
+    "/s3/multipart",
+    asCaller("files.createUpload", "mutation", async (ctx, c) => {
+      const body = parse(createBody, await c.req.json().catch(() => null), "body");
+      const { size, partSize } = body.metadata;
+      if (size === undefined) {
+        throw bad(
+          "metadata.size: Signet needs each file's size before it signs anything; put file.size in the " +
+            `file's meta (and chunk with Signet's part size); ${README}`,
+        );
+      }
+      const planned = uppyPartSize(size);
+      if (partSize !== planned) {
+        throw bad(
+          `metadata.partSize: Signet uploads this file in parts of ${planned} bytes; have getChunkSize ` +
+            `answer that and put it in the file's meta as partSize (got ${partSize ?? "none"}); ${README}`,
+        );
+      }
+      const upload = await files.createUpload(
+        ctx,
+        { filename: body.filename, contentType: body.type, size },
+        { multipart: true, partChecksums: false },
+      );
+      return { uploadId: upload.fileId, key: upload.fileId };
+    }),
+  );
+
+  api.get(
+    "/s3/multipart/:uploadId/:partNumber",
+    asCaller("files.signParts", "mutation", async (ctx, c) => {
+      const fileId = uploadOf(c);
+      const partNumber = parse(partNumberParam, c.req.param("partNumber"), "partNumber");
+      const signed = await files.signUploadParts(ctx, { fileId, parts: [{ partNumber }] });
+      const part = signed.parts[0]!;
+      const expires = Math.max(0, Math.floor((Date.parse(part.expiresAt) - ctx.clock().getTime()) / 1000));
+      return { url: part.url, headers: part.headers, expires };
+    }),
+  );
+
+  api.get(
+    "/s3/multipart/:uploadId",
+    asCaller("files.listParts", "query", async (ctx, c) => {
+      const listed = await files.listUploadParts(ctx, uploadOf(c));
+      return listed.parts.map((part) => ({ PartNumber: part.partNumber, Size: part.size, ETag: part.etag }));
+    }),
+  );
+
+  // The ETags Uppy lists are ignored: the server completes with the ones it reads from the storage itself.
+  api.post(
+    "/s3/multipart/:uploadId/complete",
+    asCaller("files.completeUpload", "mutation", async (ctx, c) => {
+      const view = await files.completeUpload(ctx, uploadOf(c));
+      return {
+        location: `${ctx.config.publicUrl}/api/files/${view.id}`,
+        key: view.id,
+        fileId: view.id,
+        status: view.status,
+      };
+    }),
+  );
+
+  api.delete(
+    "/s3/multipart/:uploadId",
+    asCaller("files.abortUpload", "mutation", async (ctx, c) => {
+      await files.abortUpload(ctx, uploadOf(c));
+      return {};
+    }),
+  );
+
+  return api;
+}
