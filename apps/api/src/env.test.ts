@@ -25,10 +25,20 @@ describe("parseEnv", () => {
         userQuotaBytes: 10 * 1024 ** 3,
         rateLimitPerMinute: 120,
         profileImageHistory: 5,
+        allowedContentTypes: null,
       },
       trustProxy: false,
     });
     expect(config.webDistDir).toBeUndefined();
+  });
+
+  it("reads ALLOWED_CONTENT_TYPES as a list of types and families, and names a bad entry", () => {
+    expect(
+      parseEnv({ ALLOWED_CONTENT_TYPES: " image/*, Application/PDF ,," }).limits.allowedContentTypes,
+    ).toEqual(["image/*", "application/pdf"]);
+    expect(() => parseEnv({ ALLOWED_CONTENT_TYPES: "image/*, pdf" })).toThrow(
+      /ALLOWED_CONTENT_TYPES.*"pdf" is not a MIME type/,
+    );
   });
 
   it("derives the data paths from DATA_DIR and normalizes PUBLIC_URL to an origin", () => {

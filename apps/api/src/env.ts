@@ -7,6 +7,25 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const TiB = 1024 ** 4;
 
+/** "image/*, application/pdf": a comma-separated list of MIME types, each `type/subtype` or `type/*`. */
+const contentTypeList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(",")
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(
+        z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/, {
+          error: (issue) => `"${issue.input}" is not a MIME type such as image/png or image/*`,
+        }),
+      )
+      .min(1, "must list at least one MIME type such as image/* or application/pdf"),
+  );
+
 /** The limits and lifetimes the services enforce (seconds and bytes). */
 export interface Limits {
   uploadUrlTtl: number;
@@ -23,6 +42,8 @@ export interface Limits {
   rateLimitPerMinute: number;
   /** Earlier profile images kept as versions beside the current one; 0 keeps only the current image. */
   profileImageHistory: number;
+  /** The file types uploads may declare (`type/subtype` or `type/*`); unset accepts any MIME type. */
+  allowedContentTypes: string[] | null;
 }
 
 /** Parsed, validated configuration. */
@@ -210,6 +231,12 @@ export function parseEnv(source: Source): Config {
         z.coerce.number().int("must be a whole number").min(0).max(100),
         5,
         "PROFILE_IMAGE_HISTORY",
+      ),
+      allowedContentTypes: optional(
+        source,
+        contentTypeList,
+        null as string[] | null,
+        "ALLOWED_CONTENT_TYPES",
       ),
     },
     accounts: parseAccounts(source),

@@ -137,11 +137,15 @@ function step(name: string, run: () => Promise<void>) {
   }, 300_000);
 }
 
+/** What this server accepts: the test's own files, not HTML. */
+const ALLOWED = "text/plain, application/octet-stream, image/*";
+const NOT_ALLOWED = `contentType: text/html files are not accepted here (allowed: ${ALLOWED})`;
+
 describe("Uppy's Dashboard on Signet", () => {
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     fixtures = await mkdtemp(join(tmpdir(), "signet-web-uppy-"));
-    api = await startApi({ env: { MAX_FILE_BYTES: String(LIMIT) } });
+    api = await startApi({ env: { MAX_FILE_BYTES: String(LIMIT), ALLOWED_CONTENT_TYPES: ALLOWED } });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -208,17 +212,22 @@ describe("Uppy's Dashboard on Signet", () => {
     await page.reload();
     await page.getByText("Signed in as Ada Uppy").waitFor();
     const huge = await fixture("huge.bin", LIMIT + 1, 3);
-    await pickAndUpload(huge, {
-      name: "odd.dat",
-      mimeType: "not a type",
-      buffer: Buffer.from("a file with a made-up type"),
-    });
+    await pickAndUpload(
+      huge,
+      {
+        name: "odd.dat",
+        mimeType: "not a type",
+        buffer: Buffer.from("a file with a made-up type"),
+      },
+      { name: "page.html", mimeType: "text/html", buffer: Buffer.from("<h1>not here</h1>") },
+    );
     await settled(60_000);
     const files = await uppyFiles();
     expect(files["huge.bin"]?.error).toMatch(
       new RegExp(`^Companion request failed: size: at most ${LIMIT} bytes per file \\(got ${LIMIT + 1}\\)`),
     );
     expect(files["odd.dat"]?.error).toMatch(/^Companion request failed: body\.type: must be a MIME type/);
+    expect(files["page.html"]?.error).toBe(`Companion request failed: ${NOT_ALLOWED}`);
     // On the Dashboard itself: each file's error button carries the message, and the informer names the file.
     const errorOf = (name: string) =>
       page
@@ -228,13 +237,16 @@ describe("Uppy's Dashboard on Signet", () => {
         .getAttribute("aria-label");
     expect(await errorOf("huge.bin")).toContain(`size: at most ${LIMIT} bytes per file`);
     expect(await errorOf("odd.dat")).toContain("body.type: must be a MIME type");
+    expect(await errorOf("page.html")).toContain(NOT_ALLOWED);
     // And the page lists them in plain sight.
     const said = page.getByRole("list", { name: "What Signet said" });
     await said.getByText(`huge.bin: refused: size: at most ${LIMIT} bytes per file`).waitFor();
     await said.getByText("odd.dat: refused: body.type: must be a MIME type").waitFor();
+    await said.getByText(`page.html: refused: ${NOT_ALLOWED}`).waitFor();
     // Nothing was announced for either.
     expect(await fileNamed("huge.bin")).toBeUndefined();
     expect(await fileNamed("odd.dat")).toBeUndefined();
+    expect(await fileNamed("page.html")).toBeUndefined();
   });
 
   step("another user's upload can be neither listed nor completed through the Uppy routes", async () => {

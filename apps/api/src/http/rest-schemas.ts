@@ -195,6 +195,14 @@ export const limits = z
     uploadUrlTtl: z.number(),
     downloadUrlTtl: z.number(),
     shareUrlMaxTtl: z.number(),
+    multipartThresholdBytes: z.number(),
+    multipartPartSize: z.number(),
+    multipartMaxParts: z.number(),
+    profileImageHistory: z.number(),
+    allowedContentTypes: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "ALLOWED_CONTENT_TYPES (`type/subtype` or `type/*`); null accepts any type" }),
   })
   .loose()
   .openapi("Limits");

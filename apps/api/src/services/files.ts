@@ -21,7 +21,7 @@ import {
 } from "./multipart.ts";
 import { afterPosition, decodeCursor, pageOf } from "./pagination.ts";
 import { announce, signUpload, verifyUpload } from "./upload.ts";
-import { extensionOf, isActiveContent } from "./validation.ts";
+import { contentTypeAllowed, essence, extensionOf, isActiveContent } from "./validation.ts";
 
 type FileRow = typeof file.$inferSelect;
 
@@ -107,11 +107,17 @@ export async function createUpload(
   input: CreateUploadInput,
   plan: UploadPlanOptions = {},
 ): Promise<CreateUploadResult> {
-  const { maxFileBytes, multipartThresholdBytes } = ctx.config;
+  const { maxFileBytes, multipartThresholdBytes, allowedContentTypes } = ctx.config;
   if (input.size > maxFileBytes) {
     throw new TRPCError({
       code: "PAYLOAD_TOO_LARGE",
       message: `size: at most ${maxFileBytes} bytes per file (got ${input.size})`,
+    });
+  }
+  if (allowedContentTypes && !contentTypeAllowed(input.contentType, allowedContentTypes)) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `contentType: ${essence(input.contentType)} files are not accepted here (allowed: ${allowedContentTypes.join(", ")})`,
     });
   }
   // The single PUT's announcement checks who may upload inside its batch; multipart creates the storage's

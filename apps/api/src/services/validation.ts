@@ -56,6 +56,13 @@ export function essence(contentType: string): string {
   return contentType.split(";")[0]!.trim().toLowerCase();
 }
 
+/** Whether `contentType` matches an entry of `allowed` (`type/subtype`, or `type/*` for a whole family). */
+export function contentTypeAllowed(contentType: string, allowed: readonly string[]): boolean {
+  const type = essence(contentType);
+  const family = `${type.slice(0, type.indexOf("/"))}/*`;
+  return allowed.includes(type) || allowed.includes(family);
+}
+
 /**
  * Types a browser would render as active content (script, markup). Served inline from the bucket's origin they
  * would run there, so they are only ever downloaded as attachments.

@@ -22,4 +22,6 @@ export const limitsRouter = publicProcedure.query(({ ctx }) => ({
   downloadUrlTtl: ctx.config.downloadUrlTtl,
   shareUrlMaxTtl: ctx.config.shareUrlMaxTtl,
   profileImageHistory: ctx.config.profileImageHistory,
+  // ALLOWED_CONTENT_TYPES: `type/subtype` or `type/*` entries a file's type must match; null accepts any.
+  allowedContentTypes: ctx.config.allowedContentTypes,
 }));
