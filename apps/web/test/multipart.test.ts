@@ -4,15 +4,14 @@
  * part, a part the storage refuses shown on its row, the Pause / Resume / Discard buttons, and a part URL that
  * expired before its PUT arrived. Few and big on purpose: each step costs real bytes.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSigner, type Signer } from "@signet/signer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, type RunningApi, startApi, webDir } from "./harness.ts";
+import { type FileRow, pageTools, partOf, sha256OfFile, writeFixture } from "./multipart-support.ts";
 
 const ARTIFACTS = join(webDir, "test-artifacts");
 const MiB = 1024 * 1024;
@@ -32,130 +31,20 @@ let fixtures: string;
 /** The embedded S3 endpoint, signed with the dev credentials, to see what the bucket itself holds. */
 let storage: Signer;
 
-/** Bytes that differ everywhere (xorshift), so a part sent in the wrong place cannot pass. */
-function patterned(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  const words = new Uint32Array(out.buffer);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return out;
-}
+const {
+  trpc,
+  fileNamed,
+  downloadedSha,
+  countPartPuts,
+  holdPartsFrom,
+  partsAccepted,
+  journalHas,
+  partsOnServer,
+  interruptedEntries,
+  row,
+} = pageTools(() => page);
 
-async function fixture(name: string, size: number, seed: number): Promise<string> {
-  const path = join(fixtures, name);
-  await writeFile(path, patterned(size, seed));
-  return path;
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-/** Calls a tRPC procedure from the page, with its session cookie. */
-async function trpc<T>(path: string, input: unknown, kind: "query" | "mutation" = "query"): Promise<T> {
-  return page.evaluate(
-    async ([p, i, k]) => {
-      const response =
-        k === "query"
-          ? await fetch(`/trpc/${p}?input=${encodeURIComponent(JSON.stringify(i))}`)
-          : await fetch(`/trpc/${p}`, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify(i),
-            });
-      const body = await response.json();
-      if (!body.result) throw new Error(JSON.stringify(body.error));
-      return body.result.data;
-    },
-    [path, input, kind] as const,
-  ) as Promise<T>;
-}
-
-type FileRow = { id: string; originalFilename: string; status: string };
-
-async function fileNamed(name: string): Promise<FileRow | undefined> {
-  const list = await trpc<{ items: FileRow[] }>("files.list", {});
-  return list.items.find((f) => f.originalFilename === name);
-}
-
-async function downloadedSha(fileId: string): Promise<string> {
-  const { url } = await trpc<{ url: string }>("files.downloadUrl", { fileId });
-  const response = await fetch(url);
-  const hash = createHash("sha256");
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest("hex");
-}
-
-/** Part numbers of the part PUTs the page sends from now on. */
-function countPartPuts(): { sent: number[]; stop(): void } {
-  const sent: number[] = [];
-  const listener = (request: { method(): string; url(): string }) => {
-    if (request.method() !== "PUT") return;
-    const part = new URL(request.url()).searchParams.get("partNumber");
-    if (part) sent.push(Number(part));
-  };
-  page.on("request", listener);
-  return { sent, stop: () => page.off("request", listener) };
-}
-
-const partOf = (url: string) => new URL(url).searchParams.get("partNumber");
-
-/** Holds every part PUT numbered `from` or later unanswered (until the page aborts it or is reloaded). */
-async function holdPartsFrom(from: number) {
-  await page.route("**/*", async (route) => {
-    const part = partOf(route.request().url());
-    if (route.request().method() === "PUT" && part && Number(part) >= from) return;
-    return route.fallback();
-  });
-}
-
-/** Resolves once the storage has accepted each of these parts. */
-function partsAccepted(parts: number[]) {
-  return Promise.all(
-    parts.map((n) =>
-      page.waitForResponse((r) => r.request().method() === "PUT" && partOf(r.url()) === String(n) && r.ok(), {
-        timeout: 120_000,
-      }),
-    ),
-  );
-}
-
-/** Waits until IndexedDB's journal of interrupted uploads holds `parts` parts done for one upload. */
-async function journalHas(parts: number) {
-  await page.waitForFunction(
-    (count) =>
-      new Promise<boolean>((resolve) => {
-        const open = indexedDB.open("signet-uploads");
-        open.onsuccess = () => {
-          const tx = open.result.transaction("interrupted", "readonly");
-          const all = tx.objectStore("interrupted").getAll();
-          all.onsuccess = () =>
-            resolve((all.result as { partsDone: number[] }[]).some((r) => r.partsDone.length >= count));
-        };
-        open.onerror = () => resolve(false);
-      }),
-    parts,
-    { timeout: 30_000 },
-  );
-}
-
-async function partsOnServer(fileId: string): Promise<number[]> {
-  const listed = await trpc<{ parts: { partNumber: number }[] }>("files.listParts", { fileId });
-  return listed.parts.map((p) => p.partNumber).toSorted((a, b) => a - b);
-}
-
-const interruptedEntries = () =>
-  page.getByRole("list", { name: "Interrupted uploads" }).getByRole("listitem");
-
-const row = (name: string) =>
-  page.getByRole("list", { name: "Uploads" }).getByRole("listitem").filter({ hasText: name });
+const fixture = (name: string, size: number, seed: number) => writeFixture(fixtures, name, size, seed);
 
 let unfinished: string | null = null;
 function step(name: string, run: () => Promise<void>) {
@@ -365,7 +254,7 @@ describe("large files from the SPA, in parts", () => {
       await expect.poll(() => fileNamed(name)).toBeUndefined();
       // The quota came back: exactly what is left beside the files that arrived can be announced (with the
       // discarded 48 MiB still reserved this would be PAYLOAD_TOO_LARGE).
-      const list = await trpc<{ items: (FileRow & { size: number })[] }>("files.list", { limit: 100 });
+      const list = await trpc<{ items: FileRow[] }>("files.list", { limit: 100 });
       const used = list.items.filter((f) => f.status === "ready").reduce((sum, f) => sum + f.size, 0);
       const probe = await trpc<{ fileId: string }>(
         "files.createUpload",
