@@ -130,8 +130,9 @@ async function main() {
     await page.getByLabel("Choose files").setInputFiles(reloadPath);
     await two;
     await t.journalHas(2);
-    await page.unrouteAll({ behavior: "ignoreErrors" });
+    // Reloaded before the route goes: unrouting would let the held PUTs through, to arrive at any time.
     await page.reload();
+    await page.unrouteAll({ behavior: "ignoreErrors" });
     await t.interruptedEntries().filter({ hasText: "rgw-reload-80.bin" }).waitFor();
     const reloadRow = (await t.fileNamed("rgw-reload-80.bin"))!;
     const before = await t.partsOnServer(reloadRow.id);
@@ -160,8 +161,9 @@ async function main() {
     await page.getByLabel("Choose files").setInputFiles(discardPath);
     await one;
     await t.journalHas(1);
-    await page.unrouteAll({ behavior: "ignoreErrors" });
+    // Reloaded before the route goes: unrouting would let the held PUTs through, to arrive at any time.
     await page.reload();
+    await page.unrouteAll({ behavior: "ignoreErrors" });
     const entry = t.interruptedEntries().filter({ hasText: "rgw-discard-48.bin" });
     await entry.waitFor();
     const openBefore = (await storage.listMultipartUploads("")).uploads.length;
@@ -199,7 +201,7 @@ async function main() {
       (await t.downloadedSha(corruptFile.id)) === (await sha256OfFile(corruptPath));
     observed["wrong-bytes part"] = {
       storageAnswered: corruptedStatus,
-      row: await corruptRow.innerText(),
+      row: await corruptRow.textContent(),
       fileStatus: corruptFile?.status ?? null,
       storedBytesMatchFile: identical,
     };

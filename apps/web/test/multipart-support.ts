@@ -111,22 +111,39 @@ export function pageTools(page: () => Page) {
     );
   }
 
-  /** Waits until IndexedDB's journal of interrupted uploads holds `parts` parts done for one upload. */
+  /**
+   * Waits until IndexedDB's journal of interrupted uploads holds `parts` parts done for one upload. Each poll
+   * opens the SPA's database and closes it again; one that does not exist yet is not created here (an empty
+   * database of that name would leave the SPA without its store).
+   */
   async function journalHas(parts: number) {
     await page().waitForFunction(
       (count) =>
         new Promise<boolean>((resolve) => {
           const open = indexedDB.open("signet-uploads");
+          open.onupgradeneeded = () => open.transaction?.abort();
           open.onsuccess = () => {
-            const tx = open.result.transaction("interrupted", "readonly");
-            const all = tx.objectStore("interrupted").getAll();
-            all.onsuccess = () =>
-              resolve((all.result as { partsDone: number[] }[]).some((r) => r.partsDone.length >= count));
+            const db = open.result;
+            try {
+              const all = db.transaction("interrupted", "readonly").objectStore("interrupted").getAll();
+              all.onsuccess = () => {
+                db.close();
+                resolve((all.result as { partsDone: number[] }[]).some((r) => r.partsDone.length >= count));
+              };
+              all.onerror = () => {
+                db.close();
+                resolve(false);
+              };
+            } catch {
+              // The SPA has not created its store yet.
+              db.close();
+              resolve(false);
+            }
           };
           open.onerror = () => resolve(false);
         }),
       parts,
-      { timeout: 30_000 },
+      { timeout: 30_000, polling: 250 },
     );
   }
 

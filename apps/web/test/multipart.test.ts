@@ -127,8 +127,9 @@ describe("large files from the SPA, in parts", () => {
     await twoParts;
     // The journal is written after each part; give IndexedDB its turn before the page goes.
     await journalHas(2);
-    await page.unrouteAll({ behavior: "ignoreErrors" });
+    // Reloaded before the route goes: unrouting would let the held PUTs through, to arrive at any time.
     await page.reload();
+    await page.unrouteAll({ behavior: "ignoreErrors" });
     const interrupted = interruptedEntries();
     await interrupted.filter({ hasText: "reload-96.bin" }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "multipart-interrupted.png"), fullPage: true });
@@ -168,14 +169,17 @@ describe("large files from the SPA, in parts", () => {
 
   step("a part with wrong bytes is refused by storage, shown on the row, and Retry finishes it", async () => {
     const path = await fixture("corrupt-48.bin", 48 * MiB, 4);
-    let corrupted = false;
+    let refused = false;
     await page.route("**/*", async (route) => {
       const request = route.request();
       const part = new URL(request.url()).searchParams.get("partNumber");
-      if (request.method() !== "PUT" || part !== "2" || corrupted) return route.fallback();
-      corrupted = true;
-      // The same length, other bytes: the signed checksum no longer matches.
-      return route.continue({ postData: Buffer.alloc(16 * MiB) });
+      if (request.method() !== "PUT" || part !== "2" || refused) return route.fallback();
+      // The same length, other bytes: the signed checksum no longer matches. Until the storage has said so:
+      // on a loaded machine the interception can hold a PUT past its URL's short lifetime, and the engine then
+      // rightly signs it again instead (403 expired).
+      const response = await route.fetch({ postData: Buffer.alloc(16 * MiB) });
+      if (response.status() === 400) refused = true;
+      return route.fulfill({ response });
     });
     await page.getByLabel("Choose files").setInputFiles(path);
     const failed = row("corrupt-48.bin");
@@ -240,8 +244,9 @@ describe("large files from the SPA, in parts", () => {
       await page.getByLabel("Choose files").setInputFiles(path);
       await firstPart;
       await journalHas(1);
-      await page.unrouteAll({ behavior: "ignoreErrors" });
+      // Reloaded before the route goes: unrouting would let the held PUTs through, to arrive at any time.
       await page.reload();
+      await page.unrouteAll({ behavior: "ignoreErrors" });
       const entry = interruptedEntries().filter({ hasText: name });
       await entry.waitFor();
       const pending = await fileNamed(name);
