@@ -3,6 +3,7 @@ import type { InjectionKey } from "vue";
 import { filesApi, limitsApi, uploadApi } from "./api/client.ts";
 import { createLimitsStore, type LimitsStore } from "./api/limits.ts";
 import { type UseFilesReturn, useFiles } from "./files/useFiles.ts";
+import { workerPartHasher } from "./upload/part-hasher.ts";
 import { indexedDbResumeStore } from "./upload/resume-store.ts";
 import { type UseUploadReturn, useUpload } from "./upload/useUpload.ts";
 import { workerHasher } from "./upload/worker-hasher.ts";
@@ -27,6 +28,7 @@ export function createAppState(): AppState {
     api: uploadApi,
     put: xhrPut,
     hash: workerHasher,
+    partHash: workerPartHasher,
     limits: limits.limits,
     loadLimits: () => limits.load(),
     resumeStore: indexedDbResumeStore,

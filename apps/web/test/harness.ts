@@ -47,7 +47,13 @@ export interface RunningApi {
 
 /** Spawns the API's Node entry and resolves once it prints `signet listening on <url>`. */
 export async function startApi(
-  options: { timeoutMs?: number; env?: Record<string, string>; dataDir?: string } = {},
+  options: {
+    timeoutMs?: number;
+    env?: Record<string, string>;
+    dataDir?: string;
+    /** Extra flags for the API's `node` (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+    nodeArgs?: string[];
+  } = {},
 ) {
   const distIndex = join(webDir, "dist/index.html");
   if (!existsSync(distIndex)) {
@@ -57,18 +63,22 @@ export async function startApi(
   // A given data dir is the caller's (e.g. to restart on the same state); a fresh one is removed on stop.
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "signet-web-e2e-")));
   // tsx is the API's own dependency, resolved from its directory; the root has none in a fresh install.
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", entry], {
-    cwd: apiDir,
-    env: {
-      ...process.env,
-      PORT: "0",
-      LOCAL_S3_PORT: "0",
-      DATA_DIR: dataDir,
-      WEB_DIST_DIR: join(webDir, "dist"),
-      ...options.env,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), "--import", "tsx", entry],
+    {
+      cwd: apiDir,
+      env: {
+        ...process.env,
+        PORT: "0",
+        LOCAL_S3_PORT: "0",
+        DATA_DIR: dataDir,
+        WEB_DIST_DIR: join(webDir, "dist"),
+        ...options.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let log = "";
   const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {

@@ -1,101 +1,50 @@
 /**
  * Large files in a real Chromium against the real API and its embedded S3 endpoint (R2's part rules, per-part
  * SHA-256): parts, a reload midway and a resume that sends only the missing parts, the network cut during a
- * part, and a part the storage refuses shown on its row. Few and big on purpose: each step costs real bytes.
+ * part, a part the storage refuses shown on its row, the Pause / Resume / Discard buttons, and a part URL that
+ * expired before its PUT arrived. Few and big on purpose: each step costs real bytes.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createSigner, type Signer } from "@signet/signer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, type RunningApi, startApi, webDir } from "./harness.ts";
+import { type FileRow, pageTools, partOf, sha256OfFile, writeFixture } from "./multipart-support.ts";
 
 const ARTIFACTS = join(webDir, "test-artifacts");
 const MiB = 1024 * 1024;
+/**
+ * Short-lived part URLs, so one can expire on purpose within a test. Not shorter: a PUT that Playwright's request
+ * interception holds up can take seconds to reach the storage on a loaded machine, and it must not expire then.
+ */
+const UPLOAD_URL_TTL_S = 15;
+/** Small enough that "the quota came back" can be checked by announcing exactly what is left. */
+const QUOTA_BYTES = 1024 * MiB;
 
 let api: RunningApi;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let fixtures: string;
+/** The embedded S3 endpoint, signed with the dev credentials, to see what the bucket itself holds. */
+let storage: Signer;
 
-/** Bytes that differ everywhere (xorshift), so a part sent in the wrong place cannot pass. */
-function patterned(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  const words = new Uint32Array(out.buffer);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return out;
-}
+const {
+  trpc,
+  fileNamed,
+  downloadedSha,
+  countPartPuts,
+  holdPartsFrom,
+  partsAccepted,
+  journalHas,
+  partsOnServer,
+  interruptedEntries,
+  row,
+} = pageTools(() => page);
 
-async function fixture(name: string, size: number, seed: number): Promise<string> {
-  const path = join(fixtures, name);
-  await writeFile(path, patterned(size, seed));
-  return path;
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-/** Calls a tRPC procedure from the page, with its session cookie. */
-async function trpc<T>(path: string, input: unknown, kind: "query" | "mutation" = "query"): Promise<T> {
-  return page.evaluate(
-    async ([p, i, k]) => {
-      const response =
-        k === "query"
-          ? await fetch(`/trpc/${p}?input=${encodeURIComponent(JSON.stringify(i))}`)
-          : await fetch(`/trpc/${p}`, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify(i),
-            });
-      const body = await response.json();
-      if (!body.result) throw new Error(JSON.stringify(body.error));
-      return body.result.data;
-    },
-    [path, input, kind] as const,
-  ) as Promise<T>;
-}
-
-type FileRow = { id: string; originalFilename: string; status: string };
-
-async function fileNamed(name: string): Promise<FileRow | undefined> {
-  const list = await trpc<{ items: FileRow[] }>("files.list", {});
-  return list.items.find((f) => f.originalFilename === name);
-}
-
-async function downloadedSha(fileId: string): Promise<string> {
-  const { url } = await trpc<{ url: string }>("files.downloadUrl", { fileId });
-  const response = await fetch(url);
-  const hash = createHash("sha256");
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest("hex");
-}
-
-/** Part numbers of the part PUTs the page sends from now on. */
-function countPartPuts(): { sent: number[]; stop(): void } {
-  const sent: number[] = [];
-  const listener = (request: { method(): string; url(): string }) => {
-    if (request.method() !== "PUT") return;
-    const part = new URL(request.url()).searchParams.get("partNumber");
-    if (part) sent.push(Number(part));
-  };
-  page.on("request", listener);
-  return { sent, stop: () => page.off("request", listener) };
-}
-
-const row = (name: string) =>
-  page.getByRole("list", { name: "Uploads" }).getByRole("listitem").filter({ hasText: name });
+const fixture = (name: string, size: number, seed: number) => writeFixture(fixtures, name, size, seed);
 
 let unfinished: string | null = null;
 function step(name: string, run: () => Promise<void>) {
@@ -120,7 +69,22 @@ describe("large files from the SPA, in parts", () => {
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     fixtures = await mkdtemp(join(tmpdir(), "signet-web-multipart-"));
-    api = await startApi({ env: { MULTIPART_THRESHOLD_BYTES: String(8 * MiB) } });
+    api = await startApi({
+      env: {
+        MULTIPART_THRESHOLD_BYTES: String(8 * MiB),
+        UPLOAD_URL_TTL: String(UPLOAD_URL_TTL_S),
+        USER_QUOTA_BYTES: String(QUOTA_BYTES),
+      },
+    });
+    const endpoint = /local-s3 listening on (\S+)/.exec(api.output())?.[1];
+    if (!endpoint) throw new Error("the API did not report its local-s3 endpoint");
+    const secrets = JSON.parse(await readFile(join(api.dataDir, "dev-secrets.json"), "utf8"));
+    storage = createSigner({
+      endpoint,
+      bucket: "signet",
+      accessKeyId: secrets.accessKeyId,
+      secretAccessKey: secrets.secretAccessKey,
+    });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -157,40 +121,16 @@ describe("large files from the SPA, in parts", () => {
   step("a reload midway, the same file picked again: only the missing parts are sent", async () => {
     const path = await fixture("reload-96.bin", 96 * MiB, 2);
     // Parts 3 and later never get an answer before the reload; 1 and 2 go through.
-    await page.route("**/*", async (route) => {
-      const part = new URL(route.request().url()).searchParams.get("partNumber");
-      if (route.request().method() === "PUT" && part && Number(part) >= 3) return; // held until the reload
-      return route.fallback();
-    });
-    const partOf = (url: string) => new URL(url).searchParams.get("partNumber");
-    const twoParts = Promise.all(
-      ["1", "2"].map((n) =>
-        page.waitForResponse((r) => r.request().method() === "PUT" && partOf(r.url()) === n && r.ok(), {
-          timeout: 120_000,
-        }),
-      ),
-    );
+    await holdPartsFrom(3);
+    const twoParts = partsAccepted([1, 2]);
     await page.getByLabel("Choose files").setInputFiles(path);
     await twoParts;
     // The journal is written after each part; give IndexedDB its turn before the page goes.
-    await page.waitForFunction(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const open = indexedDB.open("signet-uploads");
-          open.onsuccess = () => {
-            const tx = open.result.transaction("interrupted", "readonly");
-            const all = tx.objectStore("interrupted").getAll();
-            all.onsuccess = () =>
-              resolve((all.result as { partsDone: number[] }[]).some((r) => r.partsDone.length >= 2));
-          };
-          open.onerror = () => resolve(false);
-        }),
-      undefined,
-      { timeout: 30_000 },
-    );
-    await page.unrouteAll({ behavior: "ignoreErrors" });
+    await journalHas(2);
+    // Reloaded before the route goes: unrouting would let the held PUTs through, to arrive at any time.
     await page.reload();
-    const interrupted = page.getByRole("list", { name: "Interrupted uploads" }).getByRole("listitem");
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    const interrupted = interruptedEntries();
     await interrupted.filter({ hasText: "reload-96.bin" }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "multipart-interrupted.png"), fullPage: true });
 
@@ -229,14 +169,17 @@ describe("large files from the SPA, in parts", () => {
 
   step("a part with wrong bytes is refused by storage, shown on the row, and Retry finishes it", async () => {
     const path = await fixture("corrupt-48.bin", 48 * MiB, 4);
-    let corrupted = false;
+    let refused = false;
     await page.route("**/*", async (route) => {
       const request = route.request();
       const part = new URL(request.url()).searchParams.get("partNumber");
-      if (request.method() !== "PUT" || part !== "2" || corrupted) return route.fallback();
-      corrupted = true;
-      // The same length, other bytes: the signed checksum no longer matches.
-      return route.continue({ postData: Buffer.alloc(16 * MiB) });
+      if (request.method() !== "PUT" || part !== "2" || refused) return route.fallback();
+      // The same length, other bytes: the signed checksum no longer matches. Until the storage has said so:
+      // on a loaded machine the interception can hold a PUT past its URL's short lifetime, and the engine then
+      // rightly signs it again instead (403 expired).
+      const response = await route.fetch({ postData: Buffer.alloc(16 * MiB) });
+      if (response.status() === 400) refused = true;
+      return route.fulfill({ response });
     });
     await page.getByLabel("Choose files").setInputFiles(path);
     const failed = row("corrupt-48.bin");
@@ -255,6 +198,113 @@ describe("large files from the SPA, in parts", () => {
     expect(puts.sent).toContain(2);
     expect(puts.sent).not.toContain(1);
     const file = await fileNamed("corrupt-48.bin");
+    expect(await downloadedSha(file!.id)).toBe(await sha256OfFile(path));
+  });
+
+  step("Pause sends nothing until Resume, which sends only the missing parts", async () => {
+    const name = "pause-96.bin";
+    const path = await fixture(name, 96 * MiB, 5);
+    await holdPartsFrom(3);
+    const twoParts = partsAccepted([1, 2]);
+    await page.getByLabel("Choose files").setInputFiles(path);
+    await twoParts;
+    const item = row(name);
+    await item.getByRole("button", { name: `Pause upload of ${name}` }).click();
+    await item.getByText("Paused").waitFor();
+    // Pausing aborted the held PUTs; from here on the page is free to send, and must not.
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    const whilePaused = countPartPuts();
+    const file = await fileNamed(name);
+    expect(file?.status).toBe("pending");
+    const arrived = await partsOnServer(file!.id);
+    expect(arrived).toEqual(expect.arrayContaining([1, 2]));
+    // Long enough for several part PUTs at loopback speed, had pausing failed to stop the lanes.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    whilePaused.stop();
+    expect(whilePaused.sent).toEqual([]);
+    expect(await partsOnServer(file!.id)).toEqual(arrived);
+
+    const afterResume = countPartPuts();
+    await item.getByRole("button", { name: `Resume upload of ${name}` }).click();
+    await item.getByText("Uploaded").waitFor({ timeout: 120_000 });
+    afterResume.stop();
+    const missing = [1, 2, 3, 4, 5, 6].filter((n) => !arrived.includes(n));
+    expect(afterResume.sent.toSorted((a, b) => a - b)).toEqual(missing);
+    expect((await fileNamed(name))?.status).toBe("ready");
+    expect(await downloadedSha(file!.id)).toBe(await sha256OfFile(path));
+  });
+
+  step(
+    "Discard after a reload aborts the upload in the bucket, removes its row and returns its quota",
+    async () => {
+      const name = "discard-48.bin";
+      const path = await fixture(name, 48 * MiB, 6);
+      await holdPartsFrom(2);
+      const firstPart = partsAccepted([1]);
+      await page.getByLabel("Choose files").setInputFiles(path);
+      await firstPart;
+      await journalHas(1);
+      // Reloaded before the route goes: unrouting would let the held PUTs through, to arrive at any time.
+      await page.reload();
+      await page.unrouteAll({ behavior: "ignoreErrors" });
+      const entry = interruptedEntries().filter({ hasText: name });
+      await entry.waitFor();
+      const pending = await fileNamed(name);
+      expect(pending?.status).toBe("pending");
+      expect((await storage.listMultipartUploads("")).uploads).toHaveLength(1);
+
+      await entry.getByRole("button", { name: `Discard upload of ${name}` }).click();
+      await expect.poll(() => entry.count()).toBe(0);
+      await expect.poll(async () => (await storage.listMultipartUploads("")).uploads.length).toBe(0);
+      await expect.poll(() => fileNamed(name)).toBeUndefined();
+      // The quota came back: exactly what is left beside the files that arrived can be announced (with the
+      // discarded 48 MiB still reserved this would be PAYLOAD_TOO_LARGE).
+      const list = await trpc<{ items: FileRow[] }>("files.list", { limit: 100 });
+      const used = list.items.filter((f) => f.status === "ready").reduce((sum, f) => sum + f.size, 0);
+      const probe = await trpc<{ fileId: string }>(
+        "files.createUpload",
+        { filename: "quota-probe.bin", contentType: "application/octet-stream", size: QUOTA_BYTES - used },
+        "mutation",
+      );
+      await trpc("files.abortUpload", { fileId: probe.fileId }, "mutation");
+      expect((await storage.listMultipartUploads("")).uploads).toEqual([]);
+      // Forgotten by the browser too: another reload offers nothing to resume.
+      await page.reload();
+      await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+      expect(await interruptedEntries().count()).toBe(0);
+    },
+  );
+
+  step("a part URL that expired before its PUT arrived is signed again and the upload finishes", async () => {
+    const name = "expired-48.bin";
+    const path = await fixture(name, 48 * MiB, 7);
+    const partTwo: { status: number; signedAt: string | null }[] = [];
+    const onResponse = (response: { url(): string; status(): number; request(): { method(): string } }) => {
+      if (response.request().method() !== "PUT" || partOf(response.url()) !== "2") return;
+      partTwo.push({
+        status: response.status(),
+        signedAt: new URL(response.url()).searchParams.get("X-Amz-Date"),
+      });
+    };
+    page.on("response", onResponse);
+    let held = false;
+    await page.route("**/*", async (route) => {
+      const request = route.request();
+      if (request.method() !== "PUT" || partOf(request.url()) !== "2" || held) return route.fallback();
+      held = true;
+      // Past the URL's lifetime before the storage sees it: the storage must answer "Request has expired".
+      await new Promise((resolve) => setTimeout(resolve, (UPLOAD_URL_TTL_S + 2) * 1000));
+      return route.fallback();
+    });
+    await page.getByLabel("Choose files").setInputFiles(path);
+    const item = row(name);
+    await item.getByText("Uploaded").waitFor({ timeout: 120_000 });
+    page.off("response", onResponse);
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    expect(partTwo.map((r) => r.status)).toEqual([403, 200]);
+    expect(partTwo[1]!.signedAt).not.toBe(partTwo[0]!.signedAt);
+    expect(await item.getByRole("alert").count()).toBe(0);
+    const file = await fileNamed(name);
     expect(await downloadedSha(file!.id)).toBe(await sha256OfFile(path));
   });
 });

@@ -57,6 +57,11 @@ export interface ArrivedPart {
 export interface MultipartEndpoint {
   /** Files of at least this many bytes are announced without a whole-file checksum and sent in parts. */
   multipartThreshold(): Promise<number>;
+  /**
+   * The part size the server usually plans (`limits.multipartPartSize`), when it says: the engine hashes the
+   * first part while the upload is announced and keeps that checksum only if the plan's part size matches.
+   */
+  usualPartSize?(): Promise<number | undefined>;
   signParts(
     plan: MultipartPlan,
     parts: { partNumber: number; checksumSha256: string }[],
@@ -129,8 +134,8 @@ export interface FilesApi<F> {
   listParts?(input: {
     fileId: string;
   }): Promise<{ partSize: number; partCount: number; parts: ArrivedPart[] }>;
-  /** The public `limits` query (only `multipartThresholdBytes` is read). */
-  limits?(): Promise<{ multipartThresholdBytes?: number }>;
+  /** The public `limits` query (only `multipartThresholdBytes` and `multipartPartSize` are read). */
+  limits?(): Promise<{ multipartThresholdBytes?: number; multipartPartSize?: number }>;
 }
 
 /**
@@ -140,19 +145,23 @@ export interface FilesApi<F> {
  */
 export function filesEndpoint<F>(api: FilesApi<F>): UploadEndpoint<F> {
   const { signParts, listParts, limits } = api;
-  let threshold: Promise<number> | null = null;
+  let loaded: Promise<{ multipartThresholdBytes?: number; multipartPartSize?: number }> | null = null;
+  /** The limits, read once (again after a failure). */
+  const readLimits = (load: NonNullable<typeof limits>) => {
+    loaded ??= load().catch((error: unknown) => {
+      loaded = null;
+      throw error;
+    });
+    return loaded;
+  };
   const multipart: MultipartEndpoint | undefined =
     signParts && listParts && limits
       ? {
-          multipartThreshold() {
-            threshold ??= limits().then(
-              (l) => l.multipartThresholdBytes ?? Number.POSITIVE_INFINITY,
-              (error) => {
-                threshold = null;
-                throw error;
-              },
-            );
-            return threshold;
+          async multipartThreshold() {
+            return (await readLimits(limits)).multipartThresholdBytes ?? Number.POSITIVE_INFINITY;
+          },
+          async usualPartSize() {
+            return (await readLimits(limits)).multipartPartSize;
           },
           signParts: async (plan, parts) => (await signParts({ fileId: plan.id, parts })).parts,
           listParts: (id) => listParts({ fileId: id }),

@@ -9,6 +9,7 @@ import { startApi, type TestApi } from "../test/api-server.ts";
 import type { AppRouter } from "../test/app-router.ts";
 import { filesEndpoint } from "./endpoints.ts";
 import { isAbortError, PartRefusal, ResumeMismatch, TransportError } from "./errors.ts";
+import { digestBlob, type Hasher } from "./hash-blob.ts";
 import type { ResumeRecord } from "./plans/multipart.ts";
 import { fetchPut, type PutRequest, type PutTransport } from "./transport.ts";
 import { createUploader } from "./uploader.ts";
@@ -93,6 +94,35 @@ describe("multipart uploads through @signet/client", () => {
     expect(journal.at(0)).toMatchObject({ name: "film.bin", size: SIZE, partSize: 16 * MiB, partCount: 3 });
     expect(journal.at(-1)).toBeNull();
     expect(await downloaded(file.id)).toBe(sha(bytes));
+  }, 120_000);
+
+  it("hashes the first part while announcing, and again only when the plan's part size is not the usual one", async () => {
+    const bytes = patterned(SIZE, 7);
+    const hashedSizes = (usual: number | undefined) => {
+      const sizes: number[] = [];
+      const partHash: Hasher = (blob, onProgress, signal) => {
+        sizes.push(blob.size);
+        return digestBlob(blob, onProgress, signal);
+      };
+      const endpoint = filesEndpoint({
+        createUpload: (input) => trpc.files.createUpload.mutate(input),
+        completeUpload: (input) => trpc.files.completeUpload.mutate(input),
+        abortUpload: (input) => trpc.files.abortUpload.mutate(input),
+        signParts: (input) => trpc.files.signParts.mutate(input),
+        listParts: (input) => trpc.files.listParts.query(input),
+        limits: async () => ({ ...(await trpc.limits.query()), multipartPartSize: usual }),
+      });
+      return { sizes, uploader: createUploader({ endpoint, partHash, retryDelays: [10] }) };
+    };
+    const right = hashedSizes(16 * MiB);
+    const first = await right.uploader.upload(new File([bytes], "usual.bin"));
+    expect(right.sizes).toEqual([16 * MiB, 16 * MiB, 8 * MiB]);
+    expect(await downloaded(first.id)).toBe(sha(bytes));
+    // A guess the plan contradicts: that checksum is dropped and part 1 hashed at the planned size.
+    const wrong = hashedSizes(10 * MiB);
+    const second = await wrong.uploader.upload(new File([bytes], "unusual.bin"));
+    expect(wrong.sizes).toEqual([10 * MiB, 16 * MiB, 16 * MiB, 8 * MiB]);
+    expect(await downloaded(second.id)).toBe(sha(bytes));
   }, 120_000);
 
   it("pauses, then resumes from the server's list: only the missing parts are sent", async () => {
@@ -187,5 +217,53 @@ describe("multipart uploads through @signet/client", () => {
     const file = await createUploader({ endpoint: files(), put: again.put }).upload(blob, { resume: kept });
     expect(distinct(again.sent)).toEqual([2, 3]);
     expect(await downloaded(file.id)).toBe(sha(bytes));
+  }, 120_000);
+});
+
+describe("signing part URLs ahead, with URLs that live the default 10 minutes", () => {
+  let server: TestApi;
+  let client: TRPCClient<AppRouter>;
+  beforeAll(async () => {
+    server = await startApi({ MULTIPART_THRESHOLD_BYTES: String(6 * MiB) });
+    client = await server.signUp();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.[Symbol.asyncDispose]();
+  });
+
+  it("signs the parts hashed while a signing request was out in one batch, before lanes ask for them", async () => {
+    const bytes = patterned(80 * MiB, 6);
+    // The first signing request waits (around the real API call) until all five parts are hashed, so whatever
+    // the machine's speed, parts 2..5 are queued meanwhile: two lanes alone would have asked for 2 and 3 only.
+    let hashedParts = 0;
+    let allHashed: () => void = () => {};
+    const hashedAll = new Promise<void>((resolve) => {
+      allHashed = resolve;
+    });
+    const partHash: Hasher = async (blob, onProgress, signal) => {
+      const checksum = await digestBlob(blob, onProgress, signal);
+      if (++hashedParts === 5) allHashed();
+      return checksum;
+    };
+    const batches: number[][] = [];
+    const endpoint = filesEndpoint({
+      createUpload: (input) => client.files.createUpload.mutate(input),
+      completeUpload: (input) => client.files.completeUpload.mutate(input),
+      abortUpload: (input) => client.files.abortUpload.mutate(input),
+      signParts: async (input) => {
+        batches.push(input.parts.map((p) => p.partNumber));
+        if (batches.length === 1) await hashedAll;
+        return client.files.signParts.mutate(input);
+      },
+      listParts: (input) => client.files.listParts.query(input),
+      limits: () => client.limits.query(),
+    });
+    const { put, sent } = scripted();
+    const uploader = createUploader({ endpoint, put, partHash, partConcurrency: 2, retryDelays: [10] });
+    const file = await uploader.upload(new File([bytes], "ahead.bin"));
+    expect(batches).toEqual([[1], [2, 3, 4, 5]]);
+    expect(sent.toSorted((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+    const { url } = await client.files.downloadUrl.query({ fileId: file.id });
+    expect(sha(new Uint8Array(await (await fetch(url)).arrayBuffer()))).toBe(sha(bytes));
   }, 120_000);
 });

@@ -22,6 +22,8 @@ export interface UseUploadOptions {
   api: UploadApi;
   put: PutTransport;
   hash: Hasher;
+  /** Hashes each part of an upload in parts; default Web Crypto on the calling thread (the SPA passes a worker). */
+  partHash?: Hasher;
   /** Milliseconds clock for speed; injectable so tests are deterministic. */
   now?: () => number;
   /** Files processed at the same time. */
@@ -124,6 +126,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     }),
     put: options.put,
     hash: options.hash,
+    ...(options.partHash ? { partHash: options.partHash } : {}),
     ...(options.retryDelays ? { retryDelays: options.retryDelays } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
   });

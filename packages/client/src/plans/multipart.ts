@@ -85,6 +85,17 @@ export async function sendMultipart<R>(
   let layout = { partSize: 0, partCount: 0 };
   const partBlob = (n: number) =>
     file.slice((n - 1) * layout.partSize, Math.min(file.size, n * layout.partSize));
+  /** Takes a checksum computed before the plan was known as part `n`'s. */
+  function adoptChecksum(n: number, checksum: Promise<string>) {
+    checksums.set(n, checksum);
+    hashChain = checksum.catch(() => {});
+    checksum.then(
+      () => {
+        hashed += partBlob(n).size;
+      },
+      () => {},
+    );
+  }
   function checksumOf(n: number): Promise<string> {
     let known = checksums.get(n);
     if (!known) {
@@ -129,11 +140,20 @@ export async function sendMultipart<R>(
     arrived = new Set(listed.parts.map((p) => p.partNumber));
     record = { ...resume, partSize: plan.partSize, partCount: plan.partCount, partsDone: [...arrived] };
   } else {
+    // The first part's checksum is what the resume record needs before any part goes: hash it while the
+    // upload is announced, at the part size the server usually plans (kept only if the plan agrees).
+    const usual = await endpoint.usualPartSize?.().catch(() => undefined);
+    const early =
+      usual !== undefined && usual < file.size
+        ? session.tools.partHash(file.slice(0, usual), () => {}, signal)
+        : null;
+    early?.catch(() => {});
     const announced = await session.announce();
     if (announced.plan !== "multipart")
       throw new Error("the server answered a single PUT for a multipart upload");
     plan = announced;
     layout = plan;
+    if (early && plan.partSize === usual) adoptChecksum(1, early);
     record = {
       id: plan.id,
       name: session.facts.name,
@@ -158,20 +178,30 @@ export async function sendMultipart<R>(
   };
   report();
 
-  // Part URLs: signed in batches as lanes ask for them, cached until shortly before they expire.
+  const missing: number[] = [];
+  for (let n = 1; n <= plan.partCount; n++) if (!arrived.has(n)) missing.push(n);
+  // Parts hashed and signed ahead of the ones being sent: memory holds checksums for these, never their bytes.
+  const lookahead = options.concurrency * 2;
+
+  // Part URLs: signed in batches, ahead of the lanes (as soon as a part's checksum is known), and cached until
+  // shortly before they expire; a lane that finds none asks for its own. One signing request at a time: what
+  // queues up meanwhile goes in the next batch, so a whole window of parts costs one round trip, not one each.
   const urls = new Map<number, SignedPart>();
+  const signing = new Map<number, Promise<SignedPart>>();
   let queue: {
     partNumber: number;
     checksumSha256: string;
-    resolve: (p: SignedPart) => void;
-    reject: (e: unknown) => void;
+    resolve: (part: SignedPart) => void;
+    reject: (error: unknown) => void;
   }[] = [];
-  let signing = false;
+  let flushing = false;
+  /** False once the server signs URLs that live shorter than the re-sign margin: signing ahead would be waste. */
+  let signAhead = true;
   async function flush() {
-    if (signing) return;
-    signing = true;
+    if (flushing) return;
+    flushing = true;
     try {
-      while (queue.length > 0) {
+      while (queue.length > 0 && !stopped()) {
         const batch = queue.slice(0, 100);
         queue = queue.slice(100);
         try {
@@ -183,6 +213,7 @@ export async function sendMultipart<R>(
             const part = signed.find((s) => s.partNumber === entry.partNumber);
             if (part) {
               urls.set(entry.partNumber, part);
+              if (Date.parse(part.expiresAt) - Date.now() <= EXPIRY_MARGIN_MS) signAhead = false;
               entry.resolve(part);
             } else entry.reject(new Error(`the server did not sign part ${entry.partNumber}`));
           }
@@ -190,8 +221,9 @@ export async function sendMultipart<R>(
           for (const entry of batch) entry.reject(error);
         }
       }
+      for (const entry of queue.splice(0)) entry.reject(abortError());
     } finally {
-      signing = false;
+      flushing = false;
     }
   }
   function urlFor(partNumber: number, checksumSha256: string): Promise<SignedPart> {
@@ -199,16 +231,33 @@ export async function sendMultipart<R>(
     if (cached && Date.parse(cached.expiresAt) - Date.now() > EXPIRY_MARGIN_MS)
       return Promise.resolve(cached);
     urls.delete(partNumber);
-    return new Promise((resolve, reject) => {
+    const pending = signing.get(partNumber);
+    if (pending) return pending;
+    // Forgotten once settled either way, so after a failure the next lane to ask signs again.
+    const done = new Promise<SignedPart>((resolve, reject) => {
       queue.push({ partNumber, checksumSha256, resolve, reject });
-      void flush();
-    });
+    }).finally(() => signing.delete(partNumber));
+    done.catch(() => {});
+    signing.set(partNumber, done);
+    void flush();
+    return done;
+  }
+  /** Hashes and signs the parts a lane will want next, so neither stands before their PUTs. */
+  function prepare(from: number) {
+    for (let i = from; i < Math.min(missing.length, from + lookahead); i++) {
+      const n = missing[i]!;
+      checksumOf(n).then(
+        (checksum) => {
+          if (signAhead && !stopped() && !urls.has(n)) urlFor(n, checksum).catch(() => {});
+        },
+        () => {},
+      );
+    }
   }
 
   async function sendPart(n: number) {
     const body = partBlob(n);
     const checksum = await checksumOf(n);
-    // Hash the next part while this one travels.
     const delays = session.tools.retryDelays;
     let resigns = 0;
     for (let attempt = 0; ; ) {
@@ -268,18 +317,15 @@ export async function sendMultipart<R>(
     }
   }
 
-  const missing: number[] = [];
-  for (let n = 1; n <= plan.partCount; n++) if (!arrived.has(n)) missing.push(n);
   let next = 0;
   async function lane() {
     while (next < missing.length) {
       const n = missing[next++]!;
-      // Start hashing the part after the ones in flight, so its checksum is ready when a lane is free.
-      const ahead = missing[next];
-      if (ahead !== undefined) void checksumOf(ahead).catch(() => {});
+      prepare(next);
       await sendPart(n);
     }
   }
+  prepare(0);
   const lanes = Array.from({ length: Math.min(options.concurrency, Math.max(1, missing.length)) }, () =>
     lane().catch((error) => {
       stop.abort();
