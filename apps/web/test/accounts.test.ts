@@ -10,9 +10,8 @@ import { auditEvent, closeDb, createDb, user as userTable } from "@signet/db";
 import { createSigner, type Signer } from "@signet/signer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type RunningApi, startApi, webDir } from "./harness.ts";
+import { ARTIFACTS, launchChromium, type RunningApi, startApi } from "./harness.ts";
 
-const ARTIFACTS = join(webDir, "test-artifacts");
 const PASSWORD = "correct horse battery";
 const FIREFOX_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
 

@@ -6,10 +6,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type RunningApi, startApi, webDir } from "./harness.ts";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { ARTIFACTS, launchChromium, type RunningApi, startApi, storySteps } from "./harness.ts";
 
-const ARTIFACTS = join(webDir, "test-artifacts");
 const MiB = 1024 * 1024;
 /** Above the shipped 5 MiB default, so the story also proves the SPA reads the server's limit instead of its own. */
 const MAX_AVATAR_BYTES = 10 * MiB;
@@ -148,37 +147,7 @@ async function holdNextPut() {
   };
 }
 
-// The steps share one browser session; once one fails the rest would only time out one by one. A step counts as
-// failed until it returns: one cut off by Vitest's timeout never reaches a catch block, and its still-running body
-// would otherwise race the next step on the same page.
-let unfinished: string | null = null;
-function step(name: string, run: () => Promise<void>) {
-  it(name, async () => {
-    if (unfinished) throw new Error(`not run: the step "${unfinished}" failed or did not finish`);
-    unfinished = name;
-    try {
-      await run();
-    } catch (error) {
-      await reportFailure(name);
-      throw error;
-    }
-    unfinished = null;
-  });
-}
-
-/** What a failed step leaves behind for whoever reads the CI log: the page as it was, its alerts, the API's output. */
-async function reportFailure(name: string) {
-  const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
-  await screenshot(`failed-${slug}`).catch(() => {});
-  const alerts = await page
-    .getByRole("alert")
-    .allTextContents()
-    .catch(() => []);
-  console.error(
-    `step "${name}" failed at ${page.url()}\nalerts on the page: ${JSON.stringify(alerts)}\n` +
-      `API output (last 40 lines):\n${api.output().split("\n").slice(-40).join("\n")}`,
-  );
-}
+const step = storySteps({ prefix: "browser", page: () => page, api: () => api });
 
 describe("Signet SPA in Chromium", () => {
   beforeAll(async () => {

@@ -8,7 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { it } from "vitest";
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = resolve(webDir, "../..");
@@ -117,4 +118,55 @@ export async function startApi(
       return code;
     },
   } satisfies RunningApi;
+}
+
+/** Where the browser suites leave screenshots (and a failed step's page). */
+export const ARTIFACTS = join(webDir, "test-artifacts");
+
+/**
+ * The steps of one browser story, which share a page and run in order. Once one fails the rest say so instead of
+ * timing out one by one; a step counts as failed until it returns, since one cut off by Vitest's timeout never
+ * reaches a catch block and its still-running body would race the next step on the same page. A failed step
+ * leaves a screenshot (`<prefix>-failed-<step>.png` in ARTIFACTS), the page's alerts and the API's last lines.
+ */
+export function storySteps(options: {
+  prefix: string;
+  page: () => Page | undefined;
+  api: () => Pick<RunningApi, "output"> | undefined;
+  timeoutMs?: number;
+}): (name: string, run: () => Promise<void>) => void {
+  let unfinished: string | null = null;
+  const report = async (name: string) => {
+    const page = options.page();
+    const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+    await page
+      ?.screenshot({ path: join(ARTIFACTS, `${options.prefix}-failed-${slug}.png`), fullPage: true })
+      .catch(() => {});
+    const alerts = await page
+      ?.getByRole("alert")
+      .allTextContents()
+      .catch(() => []);
+    const output = options.api()?.output().split("\n").slice(-40).join("\n") ?? "";
+    console.error(
+      `step "${name}" failed at ${page?.url()}\nalerts on the page: ${JSON.stringify(alerts ?? [])}\n` +
+        `API output (last 40 lines):\n${output}`,
+    );
+  };
+  return (name, run) => {
+    it(
+      name,
+      async () => {
+        if (unfinished) throw new Error(`not run: the step "${unfinished}" failed or did not finish`);
+        unfinished = name;
+        try {
+          await run();
+        } catch (error) {
+          await report(name);
+          throw error;
+        }
+        unfinished = null;
+      },
+      options.timeoutMs,
+    );
+  };
 }

@@ -9,11 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSigner, type Signer } from "@signet/signer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type RunningApi, startApi, webDir } from "./harness.ts";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { ARTIFACTS, launchChromium, type RunningApi, startApi, storySteps } from "./harness.ts";
 import { type FileRow, pageTools, partOf, sha256OfFile, writeFixture } from "./multipart-support.ts";
 
-const ARTIFACTS = join(webDir, "test-artifacts");
 const MiB = 1024 * 1024;
 /**
  * Short-lived part URLs, so one can expire on purpose within a test. Not shorter: a PUT that Playwright's request
@@ -46,24 +45,7 @@ const {
 
 const fixture = (name: string, size: number, seed: number) => writeFixture(fixtures, name, size, seed);
 
-let unfinished: string | null = null;
-function step(name: string, run: () => Promise<void>) {
-  it(name, async () => {
-    if (unfinished) throw new Error(`not run: the step "${unfinished}" failed or did not finish`);
-    unfinished = name;
-    try {
-      await run();
-    } catch (error) {
-      const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
-      await page
-        .screenshot({ path: join(ARTIFACTS, `multipart-failed-${slug}.png`), fullPage: true })
-        .catch(() => {});
-      console.error(`API output (last 30 lines):\n${api.output().split("\n").slice(-30).join("\n")}`);
-      throw error;
-    }
-    unfinished = null;
-  }, 300_000);
-}
+const step = storySteps({ prefix: "multipart", page: () => page, api: () => api, timeoutMs: 300_000 });
 
 describe("large files from the SPA, in parts", () => {
   beforeAll(async () => {

@@ -8,10 +8,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type RunningApi, startApi, webDir } from "./harness.ts";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { ARTIFACTS, launchChromium, type RunningApi, startApi, storySteps } from "./harness.ts";
 
-const ARTIFACTS = join(webDir, "test-artifacts");
 const USER = {
   name: "Grace Cropper",
   email: `grace-${process.pid}@example.com`,
@@ -31,26 +30,8 @@ let browser: Browser;
 let page: Page;
 let fixtures: string;
 let photo = "";
-let failed: string | null = null;
 
-/** Runs the steps in order; once one fails the rest say so instead of timing out one by one. */
-function step(name: string, run: () => Promise<void>) {
-  it(name, async () => {
-    if (failed) throw new Error(`not run: "${failed}" failed`);
-    failed = name;
-    try {
-      await run();
-    } catch (error) {
-      const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
-      await page
-        ?.screenshot({ path: join(ARTIFACTS, `failed-picture-${slug}.png`), fullPage: true })
-        .catch(() => {});
-      console.error(`step "${name}" failed; API output:\n${api.output().split("\n").slice(-30).join("\n")}`);
-      throw error;
-    }
-    failed = null;
-  });
-}
+const step = storySteps({ prefix: "picture", page: () => page, api: () => api });
 
 /** A JPEG encoded by the browser: four coloured quadrants, in the camera's (sideways) orientation. */
 async function quadrantJpeg(on: Page): Promise<Buffer> {

@@ -9,10 +9,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type RunningApi, startApi, webDir } from "./harness.ts";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { ARTIFACTS, launchChromium, type RunningApi, startApi, storySteps } from "./harness.ts";
 
-const ARTIFACTS = join(webDir, "test-artifacts");
 const MiB = 1024 * 1024;
 const LIMIT = 100 * MiB;
 
@@ -118,24 +117,7 @@ async function pickAndUpload(...picks: Parameters<Page["setInputFiles"]>[1][]): 
   await page.locator(".uppy-StatusBar-actionBtn--upload").click();
 }
 
-let unfinished: string | null = null;
-function step(name: string, run: () => Promise<void>) {
-  it(name, async () => {
-    if (unfinished) throw new Error(`not run: the step "${unfinished}" failed or did not finish`);
-    unfinished = name;
-    try {
-      await run();
-    } catch (error) {
-      const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
-      await page
-        .screenshot({ path: join(ARTIFACTS, `uppy-failed-${slug}.png`), fullPage: true })
-        .catch(() => {});
-      console.error(`API output (last 30 lines):\n${api.output().split("\n").slice(-30).join("\n")}`);
-      throw error;
-    }
-    unfinished = null;
-  }, 300_000);
-}
+const step = storySteps({ prefix: "uppy", page: () => page, api: () => api, timeoutMs: 300_000 });
 
 /** What this server accepts: the test's own files, not HTML. */
 const ALLOWED = "text/plain, application/octet-stream, image/*";

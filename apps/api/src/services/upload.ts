@@ -18,6 +18,7 @@
  */
 import { accountDeletion, auditEvent, user } from "@signet/db";
 import type { HeadObjectResult, PresignedRequest } from "@signet/signer";
+import { TRPCError } from "@trpc/server";
 import { eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Storage } from "../deps.ts";
@@ -115,7 +116,14 @@ export async function announce<T extends SQLiteTable>(
   if (state.issued >= config.rateLimitPerMinute) {
     throw rateLimited(clock, windowStart, config.rateLimitPerMinute);
   }
-  throw quotaExceeded(state.reserved, config.userQuotaBytes, reserveBytes);
+  if (state.reserved + reserveBytes > config.userQuotaBytes) {
+    throw quotaExceeded(state.reserved, config.userQuotaBytes, reserveBytes);
+  }
+  // The figures moved between the batch and this read (a window turned, a file was deleted): nothing was written.
+  throw new TRPCError({
+    code: "CONFLICT",
+    message: "Your usage changed while this upload was announced; try again",
+  });
 }
 
 /**
