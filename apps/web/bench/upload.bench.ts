@@ -17,7 +17,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSigner } from "@signet/signer";
 import type { CDPSession, Page } from "playwright-core";
-import { launchChromium, startApi, webDir } from "../test/harness.ts";
+import { launchChromium, signUpInSpa, startApi, webDir } from "../test/harness.ts";
 
 const MiB = 1024 * 1024;
 const sizeArg = process.argv.indexOf("--sizes-mib");
@@ -121,12 +121,7 @@ async function main() {
     const browser = await launchChromium();
     const page = await browser.newPage();
     const cdp = await page.context().newCDPSession(page);
-    await page.goto(`${api.url}/sign-up`);
-    await page.getByLabel("Name").fill("Bench");
-    await page.getByLabel("Email").fill(`bench-${process.pid}@example.com`);
-    await page.getByLabel("Password").fill("correct horse battery");
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+    await signUpInSpa(page, api.url, "Bench", `bench-${process.pid}@example.com`);
     await page.evaluate(() => {
       const input = document.createElement("input");
       input.type = "file";

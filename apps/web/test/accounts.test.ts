@@ -10,9 +10,16 @@ import { auditEvent, closeDb, createDb, user as userTable } from "@signet/db";
 import { createSigner, type Signer } from "@signet/signer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, launchChromium, type RunningApi, startApi } from "./harness.ts";
+import {
+  ARTIFACTS,
+  launchChromium,
+  type RunningApi,
+  signUpInSpa,
+  startApi,
+  TEST_PASSWORD,
+} from "./harness.ts";
 
-const PASSWORD = "correct horse battery";
+const PASSWORD = TEST_PASSWORD;
 const FIREFOX_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 let api: RunningApi;
@@ -29,15 +36,6 @@ async function newPage(options: { userAgent?: string } = {}): Promise<Page> {
     if (/Content Security Policy/i.test(message.text())) pageProblems.push(`csp: ${message.text()}`);
   });
   return page;
-}
-
-async function signUp(page: Page, base: string, name: string, email: string) {
-  await page.goto(`${base}/sign-up`);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
 }
 
 async function signIn(page: Page, base: string, email: string, password: string) {
@@ -168,7 +166,7 @@ describe("accounts in Chromium", () => {
     expect(api.output()).toContain(`mail: development mailbox at ${api.url}/dev/mail`);
     const email = `forgetful-${process.pid}@example.com`;
     const old = await newPage();
-    await signUp(old, api.url, "Forgetful Fay", email);
+    await signUpInSpa(old, api.url, "Forgetful Fay", email);
 
     const page = await newPage();
     await page.goto(`${api.url}/sign-in`);
@@ -203,7 +201,7 @@ describe("accounts in Chromium", () => {
   it("sessions: signed in on two browsers, one ends the other", async () => {
     const email = `two-browsers-${process.pid}@example.com`;
     const mine = await newPage();
-    await signUp(mine, api.url, "Two Browsers", email);
+    await signUpInSpa(mine, api.url, "Two Browsers", email);
     const other = await newPage({ userAgent: FIREFOX_UA });
     await signIn(other, api.url, email, PASSWORD);
     await other.getByRole("heading", { name: "Files", level: 1 }).waitFor();
@@ -226,7 +224,7 @@ describe("accounts in Chromium", () => {
     const { signer, db } = await backend(api);
     const email = `leaving-${process.pid}@example.com`;
     const page = await newPage();
-    await signUp(page, api.url, "Leaving Lee", email);
+    await signUpInSpa(page, api.url, "Leaving Lee", email);
     const { id, prefixes } = await populate(page, api.url, email);
     expect((await keysUnder(signer, prefixes)).length).toBeGreaterThanOrEqual(3);
 
@@ -255,7 +253,7 @@ describe("accounts in Chromium", () => {
     try {
       const email = `interrupted-${process.pid}@example.com`;
       const page = await newPage();
-      await signUp(page, running.url, "Interrupted Ida", email);
+      await signUpInSpa(page, running.url, "Interrupted Ida", email);
       const { id, prefixes } = await populate(page, running.url, email);
       // Many objects under the person's prefix, so the deletion takes long enough to be killed while it runs.
       const { signer } = await backend(running);

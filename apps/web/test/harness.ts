@@ -170,3 +170,16 @@ export function storySteps(options: {
     );
   };
 }
+
+/** The password the browser suites sign their users up with. */
+export const TEST_PASSWORD = "correct horse battery";
+
+/** Signs a new user up through the SPA's own form and waits for the Files page. */
+export async function signUpInSpa(page: Page, baseUrl: string, name: string, email: string): Promise<void> {
+  await page.goto(`${baseUrl}/sign-up`);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(TEST_PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+}

@@ -13,7 +13,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSigner } from "@signet/signer";
-import { launchChromium, repoRoot, startApi } from "./harness.ts";
+import { launchChromium, repoRoot, signUpInSpa, startApi } from "./harness.ts";
 import { pageTools, partOf, sha256OfFile, writeFixture } from "./multipart-support.ts";
 
 const MiB = 1024 * 1024;
@@ -77,12 +77,7 @@ async function main() {
     await corsApply(api.url, api.dataDir);
     const page = await browser.newPage();
     const t = pageTools(() => page);
-    await page.goto(`${api.url}/sign-up`);
-    await page.getByLabel("Name").fill("Rgw Run");
-    await page.getByLabel("Email").fill(`rgw-${process.pid}@example.com`);
-    await page.getByLabel("Password").fill("correct horse battery");
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+    await signUpInSpa(page, api.url, "Rgw Run", `rgw-${process.pid}@example.com`);
 
     // 1. 256 MiB: Pause after four parts, nothing sent while paused, Resume sends the rest, byte-identical.
     const bigPath = await writeFixture(fixtures, "rgw-256.bin", 256 * MiB, 11);

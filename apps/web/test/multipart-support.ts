@@ -1,6 +1,6 @@
 /**
- * What the multipart browser tests and the RGW run share: patterned fixtures, and helpers bound to a page (tRPC
- * with the page's session, part PUTs counted or held, the IndexedDB journal, the upload rows).
+ * What the large-file browser tests (multipart, Uppy) and the RGW run share: patterned fixtures, and helpers bound
+ * to a page (tRPC with the page's session, part PUTs counted or held, the IndexedDB journal, the upload rows).
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -11,7 +11,7 @@ import type { Page } from "playwright-core";
 /** Bytes that differ everywhere (xorshift), so a part sent in the wrong place cannot pass. */
 export function patterned(size: number, seed: number): Uint8Array {
   const out = new Uint8Array(size);
-  const words = new Uint32Array(out.buffer);
+  const words = new Uint32Array(out.buffer, 0, Math.floor(size / 4));
   let x = seed >>> 0 || 1;
   for (let i = 0; i < words.length; i++) {
     x ^= x << 13;
@@ -19,6 +19,7 @@ export function patterned(size: number, seed: number): Uint8Array {
     x ^= x << 5;
     words[i] = x >>> 0;
   }
+  for (let i = words.length * 4; i < size; i++) out[i] = i & 0xff;
   return out;
 }
 
@@ -64,7 +65,7 @@ export function pageTools(page: () => Page) {
   }
 
   async function fileNamed(name: string): Promise<FileRow | undefined> {
-    const list = await trpc<{ items: FileRow[] }>("files.list", {});
+    const list = await trpc<{ items: FileRow[] }>("files.list", { limit: 100 });
     return list.items.find((f) => f.originalFilename === name);
   }
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createSigner, type Signer } from "@signet/signer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, launchChromium, type RunningApi, startApi, storySteps } from "./harness.ts";
+import { ARTIFACTS, launchChromium, type RunningApi, signUpInSpa, startApi, storySteps } from "./harness.ts";
 import { type FileRow, pageTools, partOf, sha256OfFile, writeFixture } from "./multipart-support.ts";
 
 const MiB = 1024 * 1024;
@@ -80,12 +80,7 @@ describe("large files from the SPA, in parts", () => {
   });
 
   step("signs up", async () => {
-    await page.goto(`${api.url}/sign-up`);
-    await page.getByLabel("Name").fill("Max Parts");
-    await page.getByLabel("Email").fill(`parts-${process.pid}@example.com`);
-    await page.getByLabel("Password").fill("correct horse battery");
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+    await signUpInSpa(page, api.url, "Max Parts", `parts-${process.pid}@example.com`);
   });
 
   step("a 256 MiB file uploads in parts and downloads byte-identical", async () => {

@@ -9,12 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, launchChromium, type RunningApi, startApi, storySteps } from "./harness.ts";
+import { ARTIFACTS, launchChromium, type RunningApi, signUpInSpa, startApi, storySteps } from "./harness.ts";
 
 const USER = {
   name: "Grace Cropper",
   email: `grace-${process.pid}@example.com`,
-  password: "correct horse battery",
 };
 /** The photo as the camera stored it: landscape, to be shown rotated 90° clockwise (portrait 1600×2400). */
 const STORED = { width: 2400, height: 1600 };
@@ -185,12 +184,7 @@ describe("profile picture: crop, history, restore", () => {
   });
 
   step("signs up and opens the profile", async () => {
-    await page.goto(`${api.url}/sign-up`);
-    await page.getByLabel("Name").fill(USER.name);
-    await page.getByLabel("Email").fill(USER.email);
-    await page.getByLabel("Password").fill(USER.password);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+    await signUpInSpa(page, api.url, USER.name, USER.email);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Profile" }).click();
     await page.getByRole("img", { name: `Initials of ${USER.name}` }).waitFor();
     await page.getByText("No earlier pictures yet.").waitFor();

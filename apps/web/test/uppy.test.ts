@@ -3,14 +3,13 @@
  * against the real API and its embedded S3 endpoint. Files are picked through the Dashboard's file input; what
  * counts is what Signet says afterwards (files.list, the downloaded bytes) and what Uppy shows of a refusal.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, launchChromium, type RunningApi, startApi, storySteps } from "./harness.ts";
+import { ARTIFACTS, launchChromium, type RunningApi, signUpInSpa, startApi, storySteps } from "./harness.ts";
+import { pageTools, sha256OfFile, writeFixture } from "./multipart-support.ts";
 
 const MiB = 1024 * 1024;
 const LIMIT = 100 * MiB;
@@ -21,60 +20,8 @@ let context: BrowserContext;
 let page: Page;
 let fixtures: string;
 
-/** Bytes that differ everywhere (xorshift), so a part sent in the wrong place cannot pass. */
-function patterned(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  const words = new Uint32Array(out.buffer, 0, Math.floor(size / 4));
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  for (let i = words.length * 4; i < size; i++) out[i] = i & 0xff;
-  return out;
-}
-
-async function fixture(name: string, size: number, seed: number): Promise<string> {
-  const path = join(fixtures, name);
-  await writeFile(path, patterned(size, seed));
-  return path;
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-/** Calls a tRPC procedure from a page of this context, with its session cookie. */
-async function trpc<T>(on: Page, path: string, input: unknown): Promise<T> {
-  return on.evaluate(
-    async ([p, i]) => {
-      const response = await fetch(`/trpc/${p}?input=${encodeURIComponent(JSON.stringify(i))}`);
-      const body = await response.json();
-      if (!body.result) throw new Error(JSON.stringify(body.error));
-      return body.result.data;
-    },
-    [path, input] as const,
-  ) as Promise<T>;
-}
-
-type FileRow = { id: string; originalFilename: string; status: string; size: number };
-
-async function fileNamed(name: string): Promise<FileRow | undefined> {
-  const list = await trpc<{ items: FileRow[] }>(page, "files.list", { limit: 100 });
-  return list.items.find((f) => f.originalFilename === name);
-}
-
-async function downloadedSha(fileId: string): Promise<string> {
-  const { url } = await trpc<{ url: string }>(page, "files.downloadUrl", { fileId });
-  const response = await fetch(url);
-  const hash = createHash("sha256");
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest("hex");
-}
+const fixture = (name: string, size: number, seed: number) => writeFixture(fixtures, name, size, seed);
+const { fileNamed, downloadedSha } = pageTools(() => page);
 
 /** Uppy's own view of the files on the page: name → { complete, error }. */
 function uppyFiles(): Promise<Record<string, { complete: boolean; error: string | null }>> {
@@ -145,12 +92,7 @@ describe("Uppy's Dashboard on Signet", () => {
     await page.getByText("Not signed in").waitFor();
     await page.getByRole("link", { name: "sign in to Signet" }).waitFor();
 
-    await page.goto(`${api.url}/sign-up`);
-    await page.getByLabel("Name").fill("Ada Uppy");
-    await page.getByLabel("Email").fill(`uppy-${process.pid}@example.com`);
-    await page.getByLabel("Password").fill("correct horse battery");
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+    await signUpInSpa(page, api.url, "Ada Uppy", `uppy-${process.pid}@example.com`);
 
     await page.goto(`${api.url}/examples/uppy`);
     await page.getByText("Signed in as Ada Uppy").waitFor();
@@ -249,12 +191,7 @@ describe("Uppy's Dashboard on Signet", () => {
     const other = await browser.newContext();
     try {
       const bob = await other.newPage();
-      await bob.goto(`${api.url}/sign-up`);
-      await bob.getByLabel("Name").fill("Bob Other");
-      await bob.getByLabel("Email").fill(`uppy-bob-${process.pid}@example.com`);
-      await bob.getByLabel("Password").fill("correct horse battery");
-      await bob.getByRole("button", { name: "Create account" }).click();
-      await bob.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+      await signUpInSpa(bob, api.url, "Bob Other", `uppy-bob-${process.pid}@example.com`);
       const answers = await bob.evaluate(async (id) => {
         const list = await fetch(`/api/uppy/s3/multipart/${id}?key=${id}`);
         const complete = await fetch(`/api/uppy/s3/multipart/${id}/complete?key=${id}`, {

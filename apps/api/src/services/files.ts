@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { assertMayUpload } from "./account.ts";
-import { type AuditInput, fileEvent, recordFileEvent } from "./audit.ts";
+import { fileEvent, recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
 import { consumeIssuanceAudited, releaseQuota } from "./limits.ts";
@@ -592,7 +592,14 @@ export async function downloadUrl(
   const row = await readyFile(ctx, input.fileId);
   const disposition = input.disposition ?? "attachment";
   const result = await signDownload(ctx, row, disposition, expiresIn);
-  await issued(ctx, fileEvent(row, "file.download_url", { expiresIn, disposition }, ctx.request));
+  // Signing is pure, so it goes first; counting the URL and auditing it are one batch.
+  await consumeIssuanceAudited(
+    ctx.db,
+    ctx.clock,
+    ctx.user.id,
+    ctx.config.rateLimitPerMinute,
+    fileEvent(row, "file.download_url", { expiresIn, disposition }, ctx.request),
+  );
   return result;
 }
 
@@ -610,14 +617,12 @@ export async function shareUrl(
   }
   const row = await readyFile(ctx, input.fileId);
   const result = await signDownload(ctx, row, "attachment", input.expiresIn);
-  await issued(ctx, fileEvent(row, "file.share", { expiresIn: input.expiresIn }, ctx.request));
+  await consumeIssuanceAudited(
+    ctx.db,
+    ctx.clock,
+    ctx.user.id,
+    ctx.config.rateLimitPerMinute,
+    fileEvent(row, "file.share", { expiresIn: input.expiresIn }, ctx.request),
+  );
   return result;
-}
-
-/** Counts a signed download URL against the caller's rate limit and audits it (signing is pure: it goes first). */
-function issued(ctx: ServiceContext, event: AuditInput) {
-  return consumeIssuanceAudited(ctx.db, ctx.clock, ctx.config.rateLimitPerMinute, {
-    ...event,
-    actorId: ctx.user.id,
-  });
 }

@@ -88,17 +88,18 @@ export async function consumeIssuance(db: Database, clock: Clock, userId: string
 export async function consumeIssuanceAudited(
   db: Database,
   clock: Clock,
+  userId: string,
   perMinute: number,
-  audit: AuditInput & { actorId: string },
+  audit: AuditInput,
 ) {
   const windowStart = windowStartOf(clock);
   const [counted] = await db.batch([
-    countIssuance(db, audit.actorId, windowStart, null).returning({ count: rateLimit.count }),
+    countIssuance(db, userId, windowStart, null).returning({ count: rateLimit.count }),
     insertWhere(
       db,
       auditEvent,
       auditRow(clock, audit),
-      sql`${issuedInWindow(audit.actorId, windowStart)} <= ${perMinute}`,
+      sql`${issuedInWindow(userId, windowStart)} <= ${perMinute}`,
     ),
   ]);
   if ((counted[0]?.count ?? 0) > perMinute) throw rateLimited(clock, windowStart, perMinute);
