@@ -165,7 +165,81 @@ export function takeFileRange(body: ReadableStream<Uint8Array> | null): FileRang
 
 /** Streams bytes [start, end] of an open file; the handle is closed when the stream ends or is cancelled. */
 export function streamFile(handle: FileHandle, start: number, end: number): ReadableStream<Uint8Array> {
-  const range = readRange(handle, start, end);
+  return streamRange(readRange(handle, start, end));
+}
+
+/** One file of an object stored as several (a multipart upload's parts, kept as they arrived). */
+export interface Extent {
+  path: string;
+  size: number;
+}
+
+/**
+ * Reads bytes [start, end] of the concatenation of `extents`, opening each file only when the range reaches it;
+ * `release` runs once when the range is closed (the caller keeps the files from being removed until then).
+ */
+export function readExtents(extents: Extent[], start: number, end: number, release: () => void): FileRange {
+  let position = start;
+  let closed = false;
+  /** The extent being read: its handle (opened by the first read that reaches it) and its reads in flight. */
+  interface Open {
+    index: number;
+    offset: number;
+    handle: Promise<FileHandle>;
+    reads: Set<Promise<unknown>>;
+  }
+  let current: Open | undefined;
+  // Reads may overlap (a sender reading ahead), so an extent is closed only once its last read has settled.
+  const closeWhenIdle = async (extent: Open) => {
+    await Promise.allSettled([...extent.reads]);
+    await (await extent.handle.catch(() => undefined))?.close().catch(() => {});
+  };
+  const locate = (at: number) => {
+    const resume = current && current.offset <= at;
+    let offset = resume ? current!.offset : 0;
+    let index = resume ? current!.index : 0;
+    while (index < extents.length && at >= offset + extents[index]!.size) offset += extents[index++]!.size;
+    return { index, offset };
+  };
+  return {
+    // Each call claims its slice before awaiting, so overlapping reads still come back in order.
+    async read(into) {
+      const at = position;
+      if (closed || at > end) return undefined;
+      const { index, offset } = locate(at);
+      const extent = extents[index];
+      if (!extent) throw new Error("stored object is shorter than its record");
+      // A chunk never crosses into the next extent: each read is one call on one file.
+      const length = Math.min(READ_CHUNK, end + 1 - at, offset + extent.size - at);
+      position += length;
+      if (current?.index !== index) {
+        if (current) void closeWhenIdle(current);
+        current = { index, offset, handle: open(extent.path, "r"), reads: new Set() };
+      }
+      const { handle, reads } = current;
+      const buffer = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+      const reading = handle.then((h) => h.read(buffer, 0, length, at - offset));
+      reads.add(reading);
+      try {
+        const { bytesRead } = await reading;
+        if (bytesRead < length) throw new Error("stored object is shorter than its record");
+      } finally {
+        reads.delete(reading);
+      }
+      return buffer;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (current) await closeWhenIdle(current);
+      current = undefined;
+      release();
+    },
+  };
+}
+
+/** Streams a range; the range is closed when the stream ends or is cancelled. */
+export function streamRange(range: FileRange): ReadableStream<Uint8Array> {
   // One read ahead, issued by pull itself: a queuing strategy's read-ahead would start at construction,
   // before a runtime entry has had the chance to take the whole range over.
   let ahead: Promise<Uint8Array | undefined> | undefined;
@@ -197,18 +271,16 @@ export function streamFile(handle: FileHandle, start: number, end: number): Read
   return stream;
 }
 
-/** Appends the whole of the file at `path` to `temp`. */
-export async function appendFile(temp: TempFile, path: string): Promise<void> {
-  const handle = await open(path, "r");
-  const range = readRange(handle, 0, (await handle.stat()).size - 1);
-  // One read ahead, so the disk reads the next chunk while the last one is written.
+/** Feeds the whole of a range to `consume`, one chunk at a time, then closes it. */
+export async function readAll(range: FileRange, consume: (chunk: Uint8Array) => void): Promise<void> {
+  // One read ahead, so the disk reads the next chunk while the last one is consumed.
   let next: Promise<Uint8Array | undefined> | undefined = range.read();
   try {
     for (;;) {
       const chunk = await next;
       if (!chunk) break;
       next = range.read();
-      await temp.write(chunk);
+      consume(chunk);
     }
   } finally {
     await next?.catch(() => {});

@@ -1,4 +1,7 @@
 import { createHash } from "node:crypto";
+import { mkdtemp, readdir, rm, utimes } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytes, type Endpoint, outcome, startEndpoint, xmlText } from "./testing.ts";
 
@@ -96,6 +99,129 @@ describe("a complete multipart upload", () => {
     expect((await ep.aws.fetch(url("redo.bin"), { method: "HEAD" })).headers.get("content-length")).toBe(
       "20",
     );
+  });
+});
+
+/** Uploads p1, p2, p3 as `key` and completes it. */
+async function assembled(key: string): Promise<void> {
+  const id = await create(key);
+  const etags: [number, string][] = [];
+  for (const [i, body] of [p1, p2, p3].entries()) {
+    etags.push([i + 1, (await part(key, id, i + 1, body)).headers.get("etag") ?? ""]);
+  }
+  expect((await complete(key, id, etags)).status).toBe(200);
+}
+
+const whole = Buffer.concat([p1, p2, p3]);
+const dataFiles = async (dir: string) =>
+  (await readdir(join(dir, "multi", "objects"))).filter((name) => name.endsWith(".data"));
+
+describe("an assembled object keeps its parts' files (completion copies nothing)", () => {
+  it("answers ranges within and across part boundaries, and copies, byte for byte", async () => {
+    await assembled("extents.bin");
+    const ranges: [number, number][] = [
+      [0, 9],
+      [5 * MiB - 10, 5 * MiB + 9],
+      [5 * MiB - 1, 10 * MiB + 1],
+      [10 * MiB, 10 * MiB + 999],
+      [3, 10 * MiB + 998],
+    ];
+    for (const [start, end] of ranges) {
+      const res = await ep.aws.fetch(url("extents.bin"), { headers: { range: `bytes=${start}-${end}` } });
+      expect(res.status, `${start}-${end}`).toBe(206);
+      expect(
+        Buffer.from(await res.arrayBuffer()).equals(whole.subarray(start, end + 1)),
+        `${start}-${end}`,
+      ).toBe(true);
+    }
+    const suffix = await ep.aws.fetch(url("extents.bin"), { headers: { range: "bytes=-1500" } });
+    expect(Buffer.from(await suffix.arrayBuffer()).equals(whole.subarray(whole.length - 1500))).toBe(true);
+    const copy = await ep.aws.fetch(url("extents-copy.bin"), {
+      method: "PUT",
+      headers: { "x-amz-copy-source": "/multi/extents.bin" },
+    });
+    expect(copy.status).toBe(200);
+    const got = Buffer.from(await (await ep.aws.fetch(url("extents-copy.bin"))).arrayBuffer());
+    expect(got.equals(whole)).toBe(true);
+  });
+
+  it("lets a read that began before a delete or an overwrite finish with the old bytes, then removes them", async () => {
+    const ep2 = await startEndpoint();
+    try {
+      expect((await ep2.aws.fetch(`${ep2.url}/multi`, { method: "PUT" })).status).toBe(200);
+      const at = `${ep2.url}/multi/busy.bin`;
+      for (const change of ["delete", "overwrite"]) {
+        const id = xmlText(
+          await (await ep2.aws.fetch(`${at}?uploads`, { method: "POST" })).text(),
+          "UploadId",
+        );
+        const etags: [number, string][] = [];
+        for (const [i, body] of [p1, p2, p3].entries()) {
+          const res = await ep2.aws.fetch(`${at}?partNumber=${i + 1}&uploadId=${id}`, {
+            method: "PUT",
+            body,
+          });
+          etags.push([i + 1, res.headers.get("etag") ?? ""]);
+        }
+        const done = await ep2.aws.fetch(`${at}?uploadId=${id}`, { method: "POST", body: completion(etags) });
+        expect(done.status).toBe(200);
+        expect(await dataFiles(ep2.dir)).toHaveLength(3);
+        // Read the first bytes only: the later parts' files are opened when the read reaches them.
+        const reader = (await ep2.aws.fetch(at)).body!.getReader();
+        const chunks: Uint8Array[] = [(await reader.read()).value!];
+        const replaced =
+          change === "delete"
+            ? await ep2.aws.fetch(at, { method: "DELETE" })
+            : await ep2.aws.fetch(at, { method: "PUT", body: "new" });
+        expect(replaced.status, change).toBeLessThan(300);
+        for (;;) {
+          const { done: end, value } = await reader.read();
+          if (end) break;
+          chunks.push(value);
+        }
+        expect(Buffer.concat(chunks).equals(whole), change).toBe(true);
+        await expect.poll(() => dataFiles(ep2.dir)).toHaveLength(change === "delete" ? 0 : 1);
+        if (change === "overwrite") expect(await (await ep2.aws.fetch(at)).text()).toBe("new");
+        await ep2.aws.fetch(at, { method: "DELETE" });
+      }
+    } finally {
+      await ep2.close();
+    }
+  });
+
+  it("survives a restart: the start-up sweep keeps every file an object names, however old", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "local-s3-restart-"));
+    const first = await startEndpoint({ dir });
+    expect((await first.aws.fetch(`${first.url}/multi`, { method: "PUT" })).status).toBe(200);
+    const at = (e: Endpoint) => `${e.url}/multi/old.bin`;
+    const id = xmlText(
+      await (await first.aws.fetch(`${at(first)}?uploads`, { method: "POST" })).text(),
+      "UploadId",
+    );
+    const etags: [number, string][] = [];
+    for (const [i, body] of [p1, p2, p3].entries()) {
+      const res = await first.aws.fetch(`${at(first)}?partNumber=${i + 1}&uploadId=${id}`, {
+        method: "PUT",
+        body,
+      });
+      etags.push([i + 1, res.headers.get("etag") ?? ""]);
+    }
+    expect(
+      (await first.aws.fetch(`${at(first)}?uploadId=${id}`, { method: "POST", body: completion(etags) }))
+        .status,
+    ).toBe(200);
+    await first.close();
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    for (const name of await dataFiles(dir))
+      await utimes(join(dir, "multi", "objects", name), twoHoursAgo, twoHoursAgo);
+    const second = await startEndpoint({ dir });
+    try {
+      const got = Buffer.from(await (await second.aws.fetch(at(second))).arrayBuffer());
+      expect(got.equals(whole)).toBe(true);
+    } finally {
+      await second.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -23,7 +23,7 @@ import {
 } from "./context.ts";
 import { hash, toBase64, toHex } from "./digest.ts";
 import { S3Error } from "./errors.ts";
-import type { TempFile } from "./file-io.ts";
+import { readAll } from "./file-io.ts";
 import { malformedXml, parseRequestXml } from "./request-xml.ts";
 import {
   type CompletedUpload,
@@ -219,8 +219,9 @@ function parseCompletion(xml: string): ListedPart[] {
 }
 
 /**
- * CompleteMultipartUpload: validates the part list against R2's rules, concatenates the parts into one new
- * object (committed atomically, with the same conditional-write checks as PutObject) and drops the upload.
+ * CompleteMultipartUpload: validates the part list against R2's rules, makes the parts one object (committed
+ * atomically, with the same conditional-write checks as PutObject; the bytes stay where they are) and drops the
+ * upload.
  */
 export async function completeMultipartUpload(ctx: RequestContext, uploadId: string): Promise<Response> {
   const check = writePreconditions(ctx.request);
@@ -304,59 +305,41 @@ export async function completeMultipartUpload(ctx: RequestContext, uploadId: str
     if (wanted?.type === "COMPOSITE" && parts.some((p) => p.checksum?.algorithm !== wanted.algorithm)) {
       throw new S3Error("InvalidRequest", `Every part must carry a ${wanted.algorithm} checksum.`);
     }
-    const temp = await ctx.store.createTemp(ctx.bucket);
-    try {
-      // A full-object checksum is computed as the parts are joined, in the same pass.
-      const summer = wanted?.type === "FULL_OBJECT" ? createSummer(wanted.algorithm) : undefined;
-      const sink: TempFile = summer
-        ? {
-            path: temp.path,
-            write: (chunk) => {
-              summer.update(chunk);
-              return temp.write(chunk);
-            },
-            finish: () => temp.finish(),
-            discard: () => temp.discard(),
-          }
-        : temp;
-      await ctx.store.copyInto(
-        sink,
-        parts.map((p) => ({ bucket: ctx.bucket, file: p.data, kind: "part" as const, uploadId })),
+    let checksum: Checksum | undefined;
+    if (wanted?.type === "FULL_OBJECT") {
+      // A full-object checksum needs every byte, read once in order; the parts themselves are never copied.
+      const summer = createSummer(wanted.algorithm);
+      for (const part of parts) {
+        await readAll(await ctx.store.readPart(ctx.bucket, uploadId, part), (chunk) => summer.update(chunk));
+      }
+      checksum = { ...wanted, value: toBase64(await summer.digest()) };
+    } else if (wanted) {
+      const value = await compositeChecksum(
+        wanted.algorithm,
+        parts.map((p) => p.checksum?.value ?? ""),
       );
-      await temp.finish();
-      let checksum: Checksum | undefined;
-      if (wanted && summer) checksum = { ...wanted, value: toBase64(await summer.digest()) };
-      else if (wanted) {
-        const value = await compositeChecksum(
-          wanted.algorithm,
-          parts.map((p) => p.checksum?.value ?? ""),
-        );
-        checksum = { ...wanted, value };
-      }
-      if (claimed && (claimed.algorithm !== checksum?.algorithm || claimed.value !== checksum.value)) {
-        throw badDigest(claimed.algorithm);
-      }
-      const fields: Omit<ObjectRecord, "data"> = {
-        key: ctx.key,
-        size,
-        etag: `"${toHex(hash("md5", binaryMd5s))}-${parts.length}"`,
-        lastModified: ctx.now().toISOString(),
-        headers: upload.headers,
-      };
-      if (checksum) fields.checksum = checksum;
-      const committed = await ctx.store.commitObject(ctx.bucket, temp, fields, check);
-      const answer: CompletedUpload = {
-        key: ctx.key,
-        etag: committed.etag,
-        completed: committed.lastModified,
-      };
-      if (checksum) answer.checksum = checksum;
-      await ctx.store.finishUpload(ctx.bucket, uploadId, answer);
-      return answer;
-    } catch (error) {
-      await temp.discard();
-      throw error;
+      checksum = { ...wanted, value };
     }
+    if (claimed && (claimed.algorithm !== checksum?.algorithm || claimed.value !== checksum.value)) {
+      throw badDigest(claimed.algorithm);
+    }
+    const fields: Omit<ObjectRecord, "data"> = {
+      key: ctx.key,
+      size,
+      etag: `"${toHex(hash("md5", binaryMd5s))}-${parts.length}"`,
+      lastModified: ctx.now().toISOString(),
+      headers: upload.headers,
+    };
+    if (checksum) fields.checksum = checksum;
+    const committed = await ctx.store.commitParts(ctx.bucket, uploadId, parts, fields, check);
+    const answer: CompletedUpload = {
+      key: ctx.key,
+      etag: committed.etag,
+      completed: committed.lastModified,
+    };
+    if (checksum) answer.checksum = checksum;
+    await ctx.store.finishUpload(ctx.bucket, uploadId, answer);
+    return answer;
   });
   const origin = new URL(ctx.request.url).origin;
   return xmlResponse("CompleteMultipartUploadResult", [

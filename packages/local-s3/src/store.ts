@@ -1,7 +1,9 @@
 // The on-disk layout and its commit protocol; the bytes themselves are written and read by the engine in
 // file-io.ts, which never sees this layout. Layout under `dir`:
 //   <bucket>/objects/<sha256(key)>.json          commit record: the object's metadata, naming its data file
-//   <bucket>/objects/<sha256(key)>.<rand>.data   the object's bytes
+//   <bucket>/objects/<sha256(key)>.<rand>.data   the object's bytes (one file; or one per part, in order, for an
+//                                                object assembled from a multipart upload: its parts are hard-linked
+//                                                into place, so completing never copies the bytes)
 //   <bucket>/uploads/<uploadId>/upload.json      an in-progress multipart upload
 //   <bucket>/uploads/<uploadId>/<n>.json|.data   its parts, committed the same way as objects
 //   <bucket>/cors.json                           the bucket's CORS rules
@@ -9,10 +11,13 @@
 // File names derive only from hashes, validated bucket names and validated upload ids, so no key can name a
 // path outside `dir` or collide with an internal file. A write lands in .tmp, is fsynced, then renamed into place;
 // the JSON record is renamed last, so a reader (or a restart after a crash) sees the old object or the new one.
+// A replaced object's files are removed once no reader of this process has them open (one process per directory).
 
 import type { Dirent } from "node:fs";
 import {
+  copyFile,
   type FileHandle,
+  link,
   mkdir,
   open,
   readdir,
@@ -28,10 +33,13 @@ import process from "node:process";
 import type { Checksum } from "./checksums.ts";
 import { hash, random, toHex } from "./digest.ts";
 import {
-  appendFile,
   createTempFile,
+  type FileRange,
   fsyncDir,
+  readExtents,
+  readRange,
   streamFile,
+  streamRange,
   type TempFile,
   writeSmallFile,
 } from "./file-io.ts";
@@ -49,8 +57,15 @@ export interface ObjectRecord {
   checksum?: Checksum;
   /** Written by versions before flexible checksums: a SHA-256 checksum, base64. */
   checksumSha256?: string;
-  /** Data file name inside the bucket's objects directory. */
+  /** Data file name inside the bucket's objects directory (the first one, when there are `extents`). */
   data: string;
+  /** An object assembled from parts: its data files in order, each with its size. */
+  extents?: { data: string; size: number }[];
+}
+
+/** Every data file of an object, in order. */
+function dataFiles(record: ObjectRecord): string[] {
+  return record.extents?.map((e) => e.data) ?? [record.data];
 }
 
 /** Headers S3 stores with an object and returns on GET/HEAD. */
@@ -152,6 +167,9 @@ async function entries(path: string): Promise<Dirent[]> {
 /** A disk-backed store rooted at one directory. One process per directory. */
 export class DiskStore {
   private readonly locks = new Map<string, Promise<void>>();
+  /** Data files being read, by path, with their reader count; and those replaced meanwhile, removed at the end. */
+  private readonly reading = new Map<string, number>();
+  private readonly retired = new Set<string>();
 
   constructor(readonly root: string) {}
 
@@ -189,8 +207,8 @@ export class DiskStore {
     for (const entry of await entries(dir)) {
       if (!entry.name.endsWith(".data")) continue;
       const base = entry.name.slice(0, entry.name.indexOf("."));
-      const record = await readJson<{ data: string }>(join(dir, `${base}.json`));
-      if (record?.data === entry.name) continue;
+      const record = await readJson<ObjectRecord>(join(dir, `${base}.json`));
+      if (record && dataFiles(record).includes(entry.name)) continue;
       const info = await stat(join(dir, entry.name)).catch(() => undefined);
       if (info && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await rm(join(dir, entry.name), { force: true });
     }
@@ -309,8 +327,8 @@ export class DiskStore {
   }
 
   /**
-   * Opens an object for reading: its record and a function streaming a byte range. The data file is opened
-   * before returning, so a concurrent overwrite or delete cannot pull it away mid-read.
+   * Opens an object for reading: its record and a function streaming a byte range. Its data stays readable
+   * until `close` (or the end of the stream), whatever overwrite or delete comes meanwhile.
    */
   async openObject(
     bucket: string,
@@ -323,12 +341,36 @@ export class DiskStore {
       }
     | undefined
   > {
+    const dir = this.objectsDir(bucket);
     for (let attempt = 0; attempt < 5; attempt++) {
       const record = await this.headObject(bucket, key);
       if (!record) return undefined;
+      if (record.extents) {
+        // Several files cannot all be opened up front, so they are pinned instead: once the record is seen
+        // unchanged after pinning, any later replacement finds the pins and leaves the files until release.
+        const paths = record.extents.map((e) => join(dir, e.data));
+        this.pin(paths);
+        const again = await this.headObject(bucket, key);
+        if (again?.data !== record.data) {
+          this.unpin(paths);
+          continue;
+        }
+        const extents = record.extents.map((e, i) => ({ path: paths[i]!, size: e.size }));
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          this.unpin(paths);
+        };
+        return {
+          record,
+          stream: (start, end) => streamRange(readExtents(extents, start, end, release)),
+          close: async () => release(),
+        };
+      }
       let handle: FileHandle;
       try {
-        handle = await open(join(this.objectsDir(bucket), record.data), "r");
+        handle = await open(join(dir, record.data), "r");
       } catch (error) {
         if (isMissing(error)) continue; // replaced between reading the record and opening: read the new one
         throw error;
@@ -340,6 +382,32 @@ export class DiskStore {
       };
     }
     return undefined;
+  }
+
+  private pin(paths: string[]): void {
+    for (const path of paths) this.reading.set(path, (this.reading.get(path) ?? 0) + 1);
+  }
+
+  private unpin(paths: string[]): void {
+    for (const path of paths) {
+      const left = (this.reading.get(path) ?? 1) - 1;
+      if (left > 0) {
+        this.reading.set(path, left);
+        continue;
+      }
+      this.reading.delete(path);
+      if (this.retired.delete(path)) void rm(path, { force: true }).catch(() => {});
+    }
+  }
+
+  /** Removes a replaced or deleted object's data files, or marks those still being read for removal after. */
+  private async retire(bucket: string, record: ObjectRecord): Promise<void> {
+    const dir = this.objectsDir(bucket);
+    for (const name of dataFiles(record)) {
+      const path = join(dir, name);
+      if (this.reading.has(path)) this.retired.add(path);
+      else await rm(path, { force: true });
+    }
   }
 
   /**
@@ -366,7 +434,47 @@ export class DiskStore {
       await rename(temp.path, join(dir, full.data));
       await this.writeJsonAtomic(bucket, join(dir, `${base}.json`), full);
       await fsyncDir(dir);
-      if (current) await rm(join(dir, current.data), { force: true });
+      if (current) await this.retire(bucket, current);
+      return full;
+    });
+  }
+
+  /**
+   * Makes a multipart upload's parts the object `key`, without copying: each part's file is hard-linked into
+   * the objects directory (copied only where the file system has no hard links), so the upload can still be
+   * completed again if anything fails before the record is written. `check` is as for commitObject.
+   */
+  async commitParts(
+    bucket: string,
+    uploadId: string,
+    parts: PartRecord[],
+    record: Omit<ObjectRecord, "data" | "extents">,
+    check?: (current: ObjectRecord | undefined) => void,
+  ): Promise<ObjectRecord> {
+    const base = this.objectBase(record.key);
+    const from = this.uploadDir(bucket, uploadId);
+    const dir = this.objectsDir(bucket);
+    return this.withLock(`object\n${bucket}\n${record.key}`, async () => {
+      const current = await this.headObject(bucket, record.key);
+      check?.(current);
+      const extents = parts.map((p) => ({ data: `${base}.${randomName()}.data`, size: p.size }));
+      try {
+        for (const [i, part] of parts.entries()) {
+          const target = join(dir, extents[i]!.data);
+          await link(join(from, part.data), target).catch(async (error: NodeJS.ErrnoException) => {
+            if (!["EXDEV", "EPERM", "ENOTSUP", "EMLINK", "ENOSYS"].includes(error.code ?? "")) throw error;
+            await copyFile(join(from, part.data), target);
+          });
+        }
+        await fsyncDir(dir);
+      } catch (error) {
+        for (const extent of extents) await rm(join(dir, extent.data), { force: true });
+        throw error;
+      }
+      const full: ObjectRecord = { ...record, data: extents[0]?.data ?? "", extents };
+      await this.writeJsonAtomic(bucket, join(dir, `${base}.json`), full);
+      await fsyncDir(dir);
+      if (current) await this.retire(bucket, current);
       return full;
     });
   }
@@ -379,7 +487,7 @@ export class DiskStore {
       if (!current) return;
       const dir = this.objectsDir(bucket);
       await unlink(join(dir, `${base}.json`));
-      await rm(join(dir, current.data), { force: true });
+      await this.retire(bucket, current);
     });
   }
 
@@ -398,18 +506,10 @@ export class DiskStore {
     return records.sort((a, b) => compareKeys(a.key, b.key));
   }
 
-  /** Copies stored files (object data or parts) into a new temp file, for CopyObject and multipart completion. */
-  async copyInto(
-    temp: TempFile,
-    sources: { bucket: string; file: string; kind: "object" | "part"; uploadId?: string }[],
-  ): Promise<void> {
-    for (const source of sources) {
-      const dir =
-        source.kind === "object"
-          ? this.objectsDir(source.bucket)
-          : this.uploadDir(source.bucket, source.uploadId ?? "");
-      await appendFile(temp, join(dir, source.file));
-    }
+  /** Reads a stored part whole (a full-object checksum is computed over the parts before they are joined). */
+  async readPart(bucket: string, uploadId: string, part: PartRecord): Promise<FileRange> {
+    const handle = await open(join(this.uploadDir(bucket, uploadId), part.data), "r");
+    return readRange(handle, 0, part.size - 1);
   }
 
   // Multipart uploads
