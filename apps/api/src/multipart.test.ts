@@ -1,4 +1,6 @@
 /** The multipart plan against the real local-s3 (R2's part rules, per-part SHA-256) and a real libSQL file. */
+import { uploadPart } from "@signet/db";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   browserPut,
@@ -164,6 +166,43 @@ describe("parts signed on demand, listed from storage, completed by the server",
     expect(await refused.text()).toContain("BadDigest");
     await h.caller(alice).files.abortUpload({ fileId: upload.fileId });
   });
+
+  it("completion holds each part to the checksum it was last signed with, and forgets them once settled", async () => {
+    const bytes = bigFile();
+    const upload = await start(alice, bytes);
+    const who = { token: alice.token };
+    for (const part of await sign(alice, upload, bytes, [1, 2])) {
+      const body = partOf(bytes, 16 * MiB, part.partNumber);
+      expect((await browserPut(part.url, part.headers, body)).status).toBe(200);
+    }
+    // Part 2 signed again for other bytes: what the storage holds is no longer what was declared for it.
+    const other = partOf(bytes, 16 * MiB, 2).slice();
+    other[0] = (other[0] ?? 0) ^ 0xff;
+    const checksumSha256 = await sha256Base64(other);
+    const [resigned] = ok<Signed>(
+      await h.trpc(
+        "files.signParts",
+        { fileId: upload.fileId, parts: [{ partNumber: 2, checksumSha256 }] },
+        who,
+      ),
+    ).parts;
+    const listed = ok<Parts>(await h.trpc("files.listParts", { fileId: upload.fileId }, who, "query"));
+    expect(listed.parts.map((p) => p.partNumber)).toEqual([1]);
+    const refused = await h.trpc("files.completeUpload", { fileId: upload.fileId }, who);
+    expect(refused).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    expect(!refused.ok && refused.message).toBe(
+      "Upload incomplete: part 2 does not match the checksum it was signed with; send them and complete again",
+    );
+
+    // Sending the declared bytes puts it right; the object is what was declared, and nothing is kept after.
+    expect((await browserPut(resigned!.url, resigned!.headers, other)).status).toBe(200);
+    const done = await h.trpc("files.completeUpload", { fileId: upload.fileId }, who);
+    expect(done).toMatchObject({ ok: true, data: { status: "ready" } });
+    const { url } = await h.caller(alice).files.downloadUrl({ fileId: upload.fileId });
+    const got = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    expect(Buffer.compare(got, Buffer.concat([partOf(bytes, 16 * MiB, 1), other]))).toBe(0);
+    expect(await h.db.select().from(uploadPart).where(eq(uploadPart.fileId, upload.fileId))).toEqual([]);
+  }, 60_000);
 
   it("a part URL that expired is refused by storage, and signing it again works", async () => {
     const bytes = bigFile();

@@ -122,6 +122,22 @@ export const file = sqliteTable(
 );
 
 /**
+ * The SHA-256 a client declared for one part of a pending multipart upload, signed into that part's URL:
+ * completion checks that the part the storage holds carries it. Removed when the file leaves `pending`.
+ */
+export const uploadPart = sqliteTable(
+  "upload_part",
+  {
+    fileId: text("file_id")
+      .notNull()
+      .references(() => file.id, { onDelete: "cascade" }),
+    partNumber: integer("part_number").notNull(),
+    checksumSha256: text("checksum_sha256").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.fileId, t.partNumber] })],
+);
+
+/**
  * A profile image upload in flight. The browser PUTs to `stagingKey`; only a verified upload is copied over the
  * user's stable key, so a refused upload never destroys the previous image.
  */

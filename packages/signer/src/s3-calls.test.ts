@@ -197,7 +197,16 @@ describe("against @signet/local-s3", () => {
       },
       { partNumber: 2, etag: uploaded[1]?.etag, size: 1000, checksumSha256: await sha256Base64(parts[1]!) },
     ]);
-    const { etag } = await signer.completeMultipartUpload(key, uploadId, uploaded.toReversed(), {
+    // A part's checksum, when given, must be the one the storage keeps for it.
+    const listed = await signer.listParts(key, uploadId);
+    const wrong = listed.map((p) => ({ ...p, checksumSha256: listed[1]!.checksumSha256 }));
+    await expect(signer.completeMultipartUpload(key, uploadId, wrong)).rejects.toMatchObject({
+      code: "InvalidPart",
+    });
+    await expect(
+      signer.completeMultipartUpload(key, uploadId, [{ ...uploaded[0]!, checksumSha256: "not base64" }]),
+    ).rejects.toThrow("parts[0].checksumSha256");
+    const { etag } = await signer.completeMultipartUpload(key, uploadId, listed.toReversed(), {
       ifNoneMatch: "*",
     });
     expect(etag).toMatch(/-2"$/);

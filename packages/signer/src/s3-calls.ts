@@ -5,6 +5,7 @@ import { SignerInputError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { amzDate } from "./sigv4.ts";
 import {
+  checkChecksumSha256,
   checkContentType,
   checkHeaderValue,
   checkInteger,
@@ -116,7 +117,12 @@ export interface S3Calls {
   completeMultipartUpload(
     key: string,
     uploadId: string,
-    parts: { partNumber: number; etag: string }[],
+    /**
+     * The parts to join. Give each part's `checksumSha256` (as ListParts reported it) for an upload created with
+     * `checksumAlgorithm: "SHA256"`: AWS S3 refuses such a completion without them, and every storage that
+     * keeps part checksums refuses a part whose checksum differs (InvalidPart).
+     */
+    parts: { partNumber: number; etag: string; checksumSha256?: string | undefined }[],
     options?: CompleteMultipartUploadOptions,
   ): Promise<{ etag: string }>;
   /** Aborts the upload; an upload that no longer exists counts as aborted. */
@@ -319,6 +325,10 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
         .map((part, i) => ({
           partNumber: checkInteger(part?.partNumber, `parts[${i}].partNumber`, 1, 10_000),
           etag: checkHeaderValue(part?.etag, `parts[${i}].etag`),
+          checksum:
+            part?.checksumSha256 === undefined
+              ? ""
+              : `<ChecksumSHA256>${checkChecksumSha256(part.checksumSha256, `parts[${i}].checksumSha256`)}</ChecksumSHA256>`,
         }))
         .sort((a, b) => a.partNumber - b.partNumber);
       let body = "<CompleteMultipartUpload>";
@@ -326,7 +336,7 @@ export function createS3Calls(config: ResolvedOptions): S3Calls {
         if (i > 0 && sorted[i - 1]!.partNumber === part.partNumber) {
           throw new SignerInputError("parts", `lists part ${part.partNumber} twice`);
         }
-        body += `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${escapeXml(part.etag)}</ETag></Part>`;
+        body += `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${escapeXml(part.etag)}</ETag>${part.checksum}</Part>`;
       }
       body += "</CompleteMultipartUpload>";
       const headers: Record<string, string> = { "content-type": "application/xml" };

@@ -1,6 +1,6 @@
 /** The generic upload flow: announce, sign, verify, list, download, share, delete. */
 
-import { type FileStatus, file } from "@signet/db";
+import { type FileStatus, file, uploadPart } from "@signet/db";
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
@@ -308,7 +308,7 @@ export interface PartsView {
 /** The parts that arrived, read from the storage itself (ListParts), for resuming an upload. */
 export async function listUploadParts(ctx: ServiceContext, fileId: string): Promise<PartsView> {
   const row = await openMultipart(ctx, fileId);
-  const parts = await arrivedParts(ctx.storage, row);
+  const { parts } = await arrivedParts(ctx, row);
   return {
     fileId: row.id,
     ...partLayout(row.size),
@@ -333,7 +333,8 @@ async function ownFile(ctx: ServiceContext, fileId: string): Promise<FileRow> {
 
 /**
  * Moves a row out of `from` atomically; returns the updated row only to the caller that won the transition, so
- * quota is released and audits are written exactly once.
+ * quota is released and audits are written exactly once. A row that was pending no longer needs its parts'
+ * declared checksums.
  */
 async function transition(
   deps: Pick<AppDeps, "db">,
@@ -341,11 +342,13 @@ async function transition(
   from: FileStatus[],
   set: Partial<FileRow> & { status: FileStatus },
 ): Promise<FileRow | undefined> {
-  const [row] = await deps.db
+  const update = deps.db
     .update(file)
     .set(set)
     .where(and(eq(file.id, id), inArray(file.status, from)))
     .returning();
+  if (!from.includes("pending")) return (await update)[0];
+  const [[row]] = await deps.db.batch([update, deps.db.delete(uploadPart).where(eq(uploadPart.fileId, id))]);
   return row;
 }
 
@@ -402,11 +405,11 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
   }
   if (row.uploadId) {
     // Parts still missing leave the upload pending: the client sends them and completes again.
-    const assembly = await assemble(ctx.storage, row as FileRow & { uploadId: string });
+    const assembly = await assemble(ctx, row as FileRow & { uploadId: string });
     if (!assembly.done) {
       throw new TRPCError({
         code: "BAD_REQUEST",
-        message: `Upload incomplete: ${describeMissing(assembly.missing)}; send them and complete again`,
+        message: `Upload incomplete: ${describeMissing(assembly)}; send them and complete again`,
       });
     }
   }

@@ -4,12 +4,15 @@
  * and a different source for verification (the parts the storage itself lists, assembled by the server).
  *
  * Part sizes follow R2's rule, which is also S3's: every part but the last the same size, 5 MiB..5 GiB, at most
- * 10,000 parts. The part size is a pure function of the file size, so nothing about it needs storing.
+ * 10,000 parts. The part size is a pure function of the file size, so nothing about it needs storing. The
+ * checksum each part is signed with is stored (`upload_part`), so that completion holds the storage to it.
  */
+import { uploadPart } from "@signet/db";
 import type { PresignedRequest, UploadedPart } from "@signet/signer";
 import { S3Error } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
-import type { Storage } from "../deps.ts";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { AppDeps, Storage } from "../deps.ts";
 import type { ServiceContext } from "./context.ts";
 
 const MiB = 1024 * 1024;
@@ -74,6 +77,7 @@ export async function signParts(
   }
   const left = Math.floor((row.uploadExpiresAt.getTime() - ctx.clock().getTime()) / 1000);
   const expiresIn = Math.min(ctx.config.uploadUrlTtl, left);
+  await declareChecksums(ctx, row.id, parts);
   const signed: PresignedRequest<"PUT">[] = await Promise.all(
     parts.map((part) =>
       ctx.storage.presignUploadPart(row.key, row.uploadId, part.partNumber, {
@@ -91,48 +95,111 @@ export async function signParts(
   }));
 }
 
-/** The parts that arrived, as the storage lists them (paginated there; whole here). */
-export async function arrivedParts(
-  storage: Storage,
-  row: MultipartRow & { uploadId: string },
-): Promise<UploadedPart[]> {
-  try {
-    return await storage.listParts(row.key, row.uploadId);
-  } catch (error) {
-    // Completed (or aborted) already: nothing is left in flight.
-    if (error instanceof S3Error && error.code === "NoSuchUpload") return [];
-    throw error;
-  }
+/**
+ * Records the checksum each part is being signed with; re-signing a part replaces its record, and a part signed
+ * without a checksum has none to check.
+ */
+async function declareChecksums(
+  deps: Pick<AppDeps, "db">,
+  fileId: string,
+  parts: { partNumber: number; checksumSha256?: string | undefined }[],
+): Promise<void> {
+  const declared = parts.flatMap(({ partNumber, checksumSha256 }) =>
+    checksumSha256 === undefined ? [] : [{ fileId, partNumber, checksumSha256 }],
+  );
+  const undeclared = parts.filter((p) => p.checksumSha256 === undefined).map((p) => p.partNumber);
+  const statements = [
+    ...(declared.length === 0
+      ? []
+      : [
+          deps.db
+            .insert(uploadPart)
+            .values(declared)
+            .onConflictDoUpdate({
+              target: [uploadPart.fileId, uploadPart.partNumber],
+              set: { checksumSha256: sql`excluded.checksum_sha256` },
+            }),
+        ]),
+    ...(undeclared.length === 0
+      ? []
+      : [
+          deps.db
+            .delete(uploadPart)
+            .where(and(eq(uploadPart.fileId, fileId), inArray(uploadPart.partNumber, undeclared))),
+        ]),
+  ];
+  const [first, ...rest] = statements;
+  if (first) await deps.db.batch([first, ...rest]);
 }
 
-/** What completing found: done (the object is assembled, or was already), or the part numbers still missing. */
-export type Assembly = { done: true } | { done: false; missing: number[] };
+/** What the storage holds of an upload: the parts as signed, and those whose checksum is not the one signed. */
+export interface ArrivedParts {
+  /** Parts whose checksum is the one they were signed with (or that have none to compare), by part number. */
+  parts: UploadedPart[];
+  /** Part numbers the storage holds with a different checksum: they count as not arrived, and are sent again. */
+  mismatched: number[];
+}
+
+/**
+ * The parts that arrived, as the storage lists them (paginated there; whole here), held to the checksums they
+ * were signed with. A storage that keeps no part checksums (Ceph RGW) lists none, and then only sizes are checked.
+ */
+export async function arrivedParts(
+  deps: Pick<AppDeps, "db" | "storage">,
+  row: MultipartRow & { uploadId: string },
+): Promise<ArrivedParts> {
+  const [listed, declared] = await Promise.all([
+    deps.storage.listParts(row.key, row.uploadId).catch((error: unknown) => {
+      // Completed (or aborted) already: nothing is left in flight.
+      if (error instanceof S3Error && error.code === "NoSuchUpload") return [];
+      throw error;
+    }),
+    deps.db.select().from(uploadPart).where(eq(uploadPart.fileId, row.id)),
+  ]);
+  const signedWith = new Map(declared.map((d) => [d.partNumber, d.checksumSha256]));
+  const parts: UploadedPart[] = [];
+  const mismatched: number[] = [];
+  for (const part of listed) {
+    const expected = signedWith.get(part.partNumber);
+    if (expected !== undefined && part.checksumSha256 !== undefined && part.checksumSha256 !== expected)
+      mismatched.push(part.partNumber);
+    else parts.push(part);
+  }
+  return { parts, mismatched };
+}
+
+/** What completing found: done (the object is assembled, or was already), or the parts still to send. */
+export type Assembly = { done: true } | { done: false; missing: number[]; mismatched: number[] };
 
 /**
  * Assembles the object from the parts the storage listed, after checking that parts 1..N are all there with
- * their planned sizes. Completes with the ETags the server read itself (a browser that cannot read ETag through
- * CORS still completes) and `If-None-Match: *`, so an existing object is never replaced. An upload that is
- * already gone counts as done: the verification that follows (HEAD) decides what arrived.
+ * their planned sizes and the checksums they were signed with. Completes with the ETags (and checksums) the
+ * server read itself (a browser that cannot read ETag through CORS still completes) and `If-None-Match: *`, so
+ * an existing object is never replaced. An upload that is already gone counts as done: the verification that
+ * follows (HEAD) decides what arrived.
  */
 export async function assemble(
-  storage: Storage,
+  deps: Pick<AppDeps, "db" | "storage">,
   row: MultipartRow & { uploadId: string },
 ): Promise<Assembly> {
+  const { storage } = deps;
   const layout = partLayout(row.size);
-  const listed = new Map((await arrivedParts(storage, row)).map((part) => [part.partNumber, part]));
-  if (listed.size === 0 && (await storage.headObject(row.key))) return { done: true };
+  const arrived = await arrivedParts(deps, row);
+  const listed = new Map(arrived.parts.map((part) => [part.partNumber, part]));
+  if (listed.size === 0 && arrived.mismatched.length === 0 && (await storage.headObject(row.key)))
+    return { done: true };
   const missing: number[] = [];
   for (let n = 1; n <= layout.partCount; n++) {
     if (listed.get(n)?.size !== plannedPartSize(row.size, layout, n)) missing.push(n);
   }
-  if (missing.length > 0) return { done: false, missing };
+  if (missing.length > 0) return { done: false, missing, mismatched: arrived.mismatched };
   try {
     await storage.completeMultipartUpload(
       row.key,
       row.uploadId,
       [...listed.values()]
         .filter((part) => part.partNumber <= layout.partCount)
-        .map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
+        .map(({ partNumber, etag, checksumSha256 }) => ({ partNumber, etag, checksumSha256 })),
       { ifNoneMatch: "*" },
     );
   } catch (error) {
@@ -147,9 +214,34 @@ export async function abortParts(storage: Storage, row: MultipartRow): Promise<v
   if (row.uploadId) await storage.abortMultipartUpload(row.key, row.uploadId);
 }
 
-/** Describes missing parts for a person: "parts 3, 7 and 9 have not arrived". */
-export function describeMissing(missing: number[]): string {
-  const shown = missing.slice(0, 10).join(", ");
-  const more = missing.length > 10 ? ` and ${missing.length - 10} more` : "";
-  return missing.length === 1 ? `part ${shown} has not arrived` : `parts ${shown}${more} have not arrived`;
+/** Part numbers for a person: "part 3", "parts 3, 7, 9" (the first ten, then how many more). */
+function partList(numbers: number[]): string {
+  const shown = numbers.slice(0, 10).join(", ");
+  const more = numbers.length > 10 ? ` and ${numbers.length - 10} more` : "";
+  return numbers.length === 1 ? `part ${shown}` : `parts ${shown}${more}`;
+}
+
+/**
+ * Describes what an incomplete upload still needs, for a person: "parts 3, 7 have not arrived", or for parts the
+ * storage holds with other bytes than were signed for, "part 3 does not match the checksum it was signed with".
+ */
+export function describeMissing({
+  missing,
+  mismatched,
+}: {
+  missing: number[];
+  mismatched: number[];
+}): string {
+  const absent = missing.filter((n) => !mismatched.includes(n));
+  const phrases: string[] = [];
+  if (absent.length > 0)
+    phrases.push(`${partList(absent)} ${absent.length === 1 ? "has" : "have"} not arrived`);
+  if (mismatched.length > 0) {
+    phrases.push(
+      mismatched.length === 1
+        ? `${partList(mismatched)} does not match the checksum it was signed with`
+        : `${partList(mismatched)} do not match the checksums they were signed with`,
+    );
+  }
+  return phrases.join("; ");
 }
