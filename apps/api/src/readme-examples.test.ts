@@ -30,7 +30,8 @@ const email = "readme-reader@example.com";
 const password = "correct horse battery staple";
 
 beforeAll(async () => {
-  h = await createHarness();
+  // Low enough that the Node script's file goes in parts, as a large video would.
+  h = await createHarness({ multipartThresholdBytes: 8 * 1024 * 1024 });
   server = await serveNode(h.signet.fetch, { port: 0, hostname: "127.0.0.1" });
   base = `http://127.0.0.1:${server.port}`;
   dir = await mkdtemp(join(tmpdir(), "signet-readme-"));
@@ -88,6 +89,37 @@ describe("README examples", () => {
       expect.objectContaining({ originalFilename: "report 2026.pdf", contentType: "application/pdf" }),
     );
   });
+
+  it("the Node script uploads a large file in parts with @signet/client and ends ready", async () => {
+    // Beside the API's sources, so its imports resolve as in a project that depends on the packages.
+    const script = join(import.meta.dirname, "..", `.readme-upload-${process.pid}.ts`);
+    await writeFile(script, await example("node"));
+    const bytes = crypto.getRandomValues(new Uint8Array(65_536));
+    const video = new Uint8Array(20 * 1024 * 1024).map((_, i) => bytes[i % 65_536]! ^ (i >>> 16));
+    await writeFile(join(dir, "video.mp4"), video);
+    try {
+      const { stdout } = await run(process.execPath, ["--import", import.meta.resolve("tsx"), script], {
+        cwd: dir,
+        env: { ...process.env, SIGNET_URL: base, SIGNET_TOKEN: await token() },
+      });
+      expect(stdout.trim().split("\n").at(-1)).toBe("ready");
+      expect(stdout).toContain(`${video.length} / ${video.length}`);
+    } finally {
+      await rm(script, { force: true });
+    }
+    const list = await h.app.request("/api/files", { headers: { authorization: `Bearer ${await token()}` } });
+    const files = (
+      (await list.json()) as { items: { originalFilename: string; size: number; status: string }[] }
+    ).items;
+    expect(files).toContainEqual(
+      expect.objectContaining({ originalFilename: "video.mp4", size: video.length, status: "ready" }),
+    );
+    const events = await h.app.request("/api/audit", {
+      headers: { authorization: `Bearer ${await token()}` },
+    });
+    const actions = ((await events.json()) as { items: { action: string }[] }).items.map((e) => e.action);
+    expect(actions).toContain("file.complete");
+  }, 60_000);
 });
 
 async function token(): Promise<string> {

@@ -138,6 +138,37 @@ export interface FilesApi<F> {
   limits?(): Promise<{ multipartThresholdBytes?: number; multipartPartSize?: number }>;
 }
 
+/** What `trpcFilesApi` reads of a tRPC client of Signet's `AppRouter` (typed by shape: no server import). */
+export interface SignetTrpc<F> {
+  files: {
+    createUpload: { mutate: FilesApi<F>["createUpload"] };
+    completeUpload: { mutate: FilesApi<F>["completeUpload"] };
+    abortUpload: { mutate: FilesApi<F>["abortUpload"] };
+    signParts: { mutate: NonNullable<FilesApi<F>["signParts"]> };
+    listParts: { query: NonNullable<FilesApi<F>["listParts"]> };
+  };
+  limits: { query: NonNullable<FilesApi<F>["limits"]> };
+}
+
+/**
+ * The files procedures (multipart included) of a tRPC client, for `filesEndpoint`.
+ *
+ * @example
+ *   const trpc = createTRPCClient<AppRouter>({ links: [httpLink({ url, headers })] });
+ *   const uploader = createUploader({ endpoint: filesEndpoint(trpcFilesApi(trpc)) });
+ */
+export function trpcFilesApi<F>(trpc: SignetTrpc<F>): FilesApi<F> {
+  const { files } = trpc;
+  return {
+    createUpload: (input) => files.createUpload.mutate(input),
+    completeUpload: (input) => files.completeUpload.mutate(input),
+    abortUpload: (input) => files.abortUpload.mutate(input),
+    signParts: (input) => files.signParts.mutate(input),
+    listParts: (input) => files.listParts.query(input),
+    limits: () => trpc.limits.query(),
+  };
+}
+
 /**
  * Uploads into the user's files: the result is the verified file row.
  *

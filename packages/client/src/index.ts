@@ -8,6 +8,8 @@ export {
   type FileFacts,
   type FilesApi,
   filesEndpoint,
+  type SignetTrpc,
+  trpcFilesApi,
   type MultipartEndpoint,
   type MultipartPlan,
   type ProfileImageApi,

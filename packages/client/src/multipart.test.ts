@@ -7,7 +7,7 @@ import type { TRPCClient } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi, type TestApi } from "../test/api-server.ts";
 import type { AppRouter } from "../test/app-router.ts";
-import { filesEndpoint } from "./endpoints.ts";
+import { filesEndpoint, trpcFilesApi } from "./endpoints.ts";
 import { isAbortError, PartRefusal, ResumeMismatch, TransportError } from "./errors.ts";
 import { digestBlob, type Hasher } from "./hash-blob.ts";
 import type { ResumeRecord } from "./plans/multipart.ts";
@@ -41,15 +41,7 @@ function patterned(size: number, seed: number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-const files = () =>
-  filesEndpoint({
-    createUpload: (input) => trpc.files.createUpload.mutate(input),
-    completeUpload: (input) => trpc.files.completeUpload.mutate(input),
-    abortUpload: (input) => trpc.files.abortUpload.mutate(input),
-    signParts: (input) => trpc.files.signParts.mutate(input),
-    listParts: (input) => trpc.files.listParts.query(input),
-    limits: () => trpc.limits.query(),
-  });
+const files = () => filesEndpoint(trpcFilesApi(trpc));
 
 /**
  * Part numbers sent, each once. URLs live 2 s here (for the expiry test), so on a loaded machine a part may be
@@ -105,11 +97,7 @@ describe("multipart uploads through @signet/client", () => {
         return digestBlob(blob, onProgress, signal);
       };
       const endpoint = filesEndpoint({
-        createUpload: (input) => trpc.files.createUpload.mutate(input),
-        completeUpload: (input) => trpc.files.completeUpload.mutate(input),
-        abortUpload: (input) => trpc.files.abortUpload.mutate(input),
-        signParts: (input) => trpc.files.signParts.mutate(input),
-        listParts: (input) => trpc.files.listParts.query(input),
+        ...trpcFilesApi(trpc),
         limits: async () => ({ ...(await trpc.limits.query()), multipartPartSize: usual }),
       });
       return { sizes, uploader: createUploader({ endpoint, partHash, retryDelays: [10] }) };
@@ -247,16 +235,12 @@ describe("signing part URLs ahead, with URLs that live the default 10 minutes", 
     };
     const batches: number[][] = [];
     const endpoint = filesEndpoint({
-      createUpload: (input) => client.files.createUpload.mutate(input),
-      completeUpload: (input) => client.files.completeUpload.mutate(input),
-      abortUpload: (input) => client.files.abortUpload.mutate(input),
+      ...trpcFilesApi(client),
       signParts: async (input) => {
         batches.push(input.parts.map((p) => p.partNumber));
         if (batches.length === 1) await hashedAll;
         return client.files.signParts.mutate(input);
       },
-      listParts: (input) => client.files.listParts.query(input),
-      limits: () => client.limits.query(),
     });
     const { put, sent } = scripted();
     const uploader = createUploader({ endpoint, put, partHash, partConcurrency: 2, retryDelays: [10] });

@@ -12,6 +12,7 @@ import { basename, join, resolve } from "node:path";
 import {
   createUploader,
   filesEndpoint,
+  trpcFilesApi,
   isAbortError,
   type ResumeRecord,
   type UploadProgress,
@@ -115,14 +116,7 @@ export async function runUpload(args: string[], options: UploadCommandOptions): 
     ],
   });
   const uploader = createUploader({
-    endpoint: filesEndpoint({
-      createUpload: (input) => trpc.files.createUpload.mutate(input),
-      completeUpload: (input) => trpc.files.completeUpload.mutate(input),
-      abortUpload: (input) => trpc.files.abortUpload.mutate(input),
-      signParts: (input) => trpc.files.signParts.mutate(input),
-      listParts: (input) => trpc.files.listParts.query(input),
-      limits: () => trpc.limits.query(),
-    }),
+    endpoint: filesEndpoint(trpcFilesApi(trpc)),
   });
   const name = basename(path);
   // A Blob backed by the file: parts are read from disk as they are sent, never the whole file at once.
