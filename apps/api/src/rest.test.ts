@@ -6,7 +6,7 @@ import { compileErrors, validate } from "@readme/openapi-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { serveNode } from "./entry/node-serve.ts";
-import { DOCS_PATH, OPENAPI_PATH, restRouteTable } from "./http/rest-routes.ts";
+import { DOCS_PATH, DOCS_SCRIPT_PATH, OPENAPI_PATH, restRouteTable } from "./http/rest-routes.ts";
 import { UPPY_PREFIX } from "./http/uppy.ts";
 import { browserPut, createHarness, type Harness, ok, type TestUser } from "./testing/harness.ts";
 import { png } from "./testing/images.ts";
@@ -143,6 +143,9 @@ describe("the OpenAPI document", () => {
     expect(html).toContain(`nonce="${nonce}"`);
     const scriptSrc = csp.split(";").find((d) => d.trim().startsWith("script-src")) ?? "";
     expect(scriptSrc).not.toContain("unsafe-inline");
+    // Scalar comes from this origin (the SPA's build), so the page works offline and the CSP names no CDN.
+    expect(html).toContain(`src="${DOCS_SCRIPT_PATH}"`);
+    expect(csp).not.toMatch(/https?:/);
   });
 });
 

@@ -676,4 +676,26 @@ describe("Signet SPA in Chromium", () => {
       expect(subjects.filter((subject) => /^u\//.test(subject.trim()))).toEqual([]);
     },
   );
+
+  step("renders the API reference at /api/docs with nothing loaded from outside the server", async () => {
+    const docs = await context.newPage();
+    const problems: string[] = [];
+    const origins = new Set<string>();
+    docs.on("pageerror", (error) => problems.push(`uncaught: ${error.message}`));
+    docs.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) problems.push(`csp: ${message.text()}`);
+    });
+    docs.on("request", (request) => {
+      if (/^https?:/.test(request.url())) origins.add(new URL(request.url()).origin);
+    });
+    try {
+      await docs.goto(`${api.url}/api/docs`);
+      // Scalar's reference, rendered from /api/openapi.json: a procedure's summary shows.
+      await docs.getByText("The limits a client must respect").first().waitFor({ timeout: 30_000 });
+      expect([...origins]).toEqual([new URL(api.url).origin]);
+      expect(problems).toEqual([]);
+    } finally {
+      await docs.close();
+    }
+  });
 });

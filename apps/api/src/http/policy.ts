@@ -14,24 +14,23 @@ import { bearerToken, type Env, type Refuse } from "./session.ts";
 export const JSON_BODY_LIMIT = 64 * 1024;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** The API reference page's script is Scalar's bundle from its CDN, started by one inline script. */
+/** The API reference page: Scalar's bundle, shipped with the SPA (same origin), started by one inline script. */
 const DOCS_PAGE = "/api/docs";
-const DOCS_SCRIPT_ORIGIN = "https://cdn.jsdelivr.net";
 
 /**
  * CSP and friends. The SPA shows images and offers downloads from the bucket's origin. The API reference page
- * (/api/docs) alone may load Scalar's script from its CDN, with a per-response nonce for its inline start-up.
+ * (/api/docs) alone runs an inline script (Scalar's start-up, with a per-response nonce) and inline styles.
  */
 export function securityHeaders(config: Pick<AppConfig, "s3Origin">): MiddlewareHandler<Env> {
   const app = appHeaders(config);
   const docs = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
-      scriptSrc: [NONCE, DOCS_SCRIPT_ORIGIN],
-      styleSrc: ["'self'", "'unsafe-inline'", DOCS_SCRIPT_ORIGIN],
+      scriptSrc: [NONCE, "'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
       connectSrc: ["'self'"],
       imgSrc: ["'self'", "data:", "blob:"],
-      fontSrc: ["'self'", "data:", DOCS_SCRIPT_ORIGIN],
+      fontSrc: ["'self'", "data:"],
       objectSrc: ["'none'"],
       baseUri: ["'self'"],
       frameAncestors: ["'none'"],

@@ -23,6 +23,8 @@ import * as out from "./rest-schemas.ts";
 
 export const OPENAPI_PATH = "/api/openapi.json";
 export const DOCS_PATH = "/api/docs";
+/** Scalar's browser bundle, which the SPA's build ships (apps/web/vite.config.ts). */
+export const DOCS_SCRIPT_PATH = "/docs/scalar.js";
 
 type Caller = ReturnType<typeof createCaller>;
 // biome-ignore lint/suspicious/noExplicitAny: each row's input is validated by the schemas in its own definition

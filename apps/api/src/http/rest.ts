@@ -16,7 +16,7 @@ import type { AppDeps } from "../deps.ts";
 import { retryAfterSeconds } from "../services/limits.ts";
 import { createInnerContext, describeZodError } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
-import { DOCS_PATH, OPENAPI_PATH, restRouteTable } from "./rest-routes.ts";
+import { DOCS_PATH, DOCS_SCRIPT_PATH, OPENAPI_PATH, restRouteTable } from "./rest-routes.ts";
 import type { Env, Sessions } from "./session.ts";
 
 /** A refusal in the REST shape: `{ code, message, field? }`, with tRPC's status and Retry-After when due. */
@@ -126,10 +126,17 @@ export function restApi(deps: AppDeps, session: Sessions) {
     },
     security: [{ bearer: [] }],
   });
-  // The nonce is the one the page's CSP allows (http/policy.ts).
+  // The nonce is the one the page's CSP allows (http/policy.ts). Scalar's bundle comes with the SPA's build
+  // (apps/web/vite.config.ts), and the page asks for no web fonts: it renders with no network beyond this origin.
   api.get(
     DOCS_PATH,
-    Scalar((c) => ({ url: OPENAPI_PATH, pageTitle: "Signet API", nonce: c.get("secureHeadersNonce") })),
+    Scalar((c) => ({
+      url: OPENAPI_PATH,
+      cdn: DOCS_SCRIPT_PATH,
+      withDefaultFonts: false,
+      pageTitle: "Signet API",
+      nonce: c.get("secureHeadersNonce"),
+    })),
   );
   return api;
 }
