@@ -23,6 +23,7 @@ describe("runtimes", () => {
         get: [200, "runtime body", '"aa1886ef670e84f1caf51c95e33cfc82"'],
         // MD5 of testing.ts's bytes(OFFLOAD_FROM + 12345, 5), as node:crypto computes it.
         large: [200, '"cb841d74e6e29fa39fa9b33b02816fcd"', true],
+        multipart: [200, true],
         anonymous: 403,
       });
     },
