@@ -12,9 +12,9 @@ import { basename, join, resolve } from "node:path";
 import {
   createUploader,
   filesEndpoint,
-  trpcFilesApi,
   isAbortError,
   type ResumeRecord,
+  trpcFilesApi,
   type UploadProgress,
 } from "@signet/client";
 import { createTRPCClient, httpLink } from "@trpc/client";
