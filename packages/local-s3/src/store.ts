@@ -59,13 +59,21 @@ export interface ObjectRecord {
   checksumSha256?: string;
   /** Data file name inside the bucket's objects directory (the first one, when there are `extents`). */
   data: string;
-  /** An object assembled from parts: its data files in order, each with its size. */
-  extents?: { data: string; size: number }[];
+  /**
+   * An object assembled from parts: `count` data files `<prefix>.<n>.data` (n = 1..count), each `size` bytes but
+   * the last (`lastSize`), as R2's part rule makes them. Kept this short so a 10,000-part object's record is too.
+   */
+  extents?: { prefix: string; count: number; size: number; lastSize: number };
 }
 
-/** Every data file of an object, in order. */
-function dataFiles(record: ObjectRecord): string[] {
-  return record.extents?.map((e) => e.data) ?? [record.data];
+/** Every data file of an object, in order, with its size. */
+function dataFiles(record: ObjectRecord): { name: string; size: number }[] {
+  const extents = record.extents;
+  if (!extents) return [{ name: record.data, size: record.size }];
+  return Array.from({ length: extents.count }, (_, i) => ({
+    name: `${extents.prefix}.${i + 1}.data`,
+    size: i === extents.count - 1 ? extents.lastSize : extents.size,
+  }));
 }
 
 /** Headers S3 stores with an object and returns on GET/HEAD. */
@@ -208,7 +216,7 @@ export class DiskStore {
       if (!entry.name.endsWith(".data")) continue;
       const base = entry.name.slice(0, entry.name.indexOf("."));
       const record = await readJson<ObjectRecord>(join(dir, `${base}.json`));
-      if (record && dataFiles(record).includes(entry.name)) continue;
+      if (record && dataFiles(record).some((file) => file.name === entry.name)) continue;
       const info = await stat(join(dir, entry.name)).catch(() => undefined);
       if (info && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await rm(join(dir, entry.name), { force: true });
     }
@@ -348,14 +356,14 @@ export class DiskStore {
       if (record.extents) {
         // Several files cannot all be opened up front, so they are pinned instead: once the record is seen
         // unchanged after pinning, any later replacement finds the pins and leaves the files until release.
-        const paths = record.extents.map((e) => join(dir, e.data));
+        const files = dataFiles(record).map((file) => ({ path: join(dir, file.name), size: file.size }));
+        const paths = files.map((file) => file.path);
         this.pin(paths);
         const again = await this.headObject(bucket, key);
         if (again?.data !== record.data) {
           this.unpin(paths);
           continue;
         }
-        const extents = record.extents.map((e, i) => ({ path: paths[i]!, size: e.size }));
         let released = false;
         const release = () => {
           if (released) return;
@@ -364,7 +372,7 @@ export class DiskStore {
         };
         return {
           record,
-          stream: (start, end) => streamRange(readExtents(extents, start, end, release)),
+          stream: (start, end) => streamRange(readExtents(files, start, end, release)),
           close: async () => release(),
         };
       }
@@ -403,7 +411,7 @@ export class DiskStore {
   /** Removes a replaced or deleted object's data files, or marks those still being read for removal after. */
   private async retire(bucket: string, record: ObjectRecord): Promise<void> {
     const dir = this.objectsDir(bucket);
-    for (const name of dataFiles(record)) {
+    for (const { name } of dataFiles(record)) {
       const path = join(dir, name);
       if (this.reading.has(path)) this.retired.add(path);
       else await rm(path, { force: true });
@@ -457,10 +465,22 @@ export class DiskStore {
     return this.withLock(`object\n${bucket}\n${record.key}`, async () => {
       const current = await this.headObject(bucket, record.key);
       check?.(current);
-      const extents = parts.map((p) => ({ data: `${base}.${randomName()}.data`, size: p.size }));
+      const first = parts[0];
+      const last = parts.at(-1);
+      if (!first || !last) throw new Error("an object needs at least one part");
+      const extents = {
+        prefix: `${base}.${randomName()}`,
+        count: parts.length,
+        size: first.size,
+        lastSize: last.size,
+      };
+      const files = dataFiles({ ...record, data: "", extents });
+      if (parts.some((part, i) => part.size !== files[i]!.size)) {
+        throw new Error("parts must all be the same size but the last (checked before commit)");
+      }
       try {
         for (const [i, part] of parts.entries()) {
-          const target = join(dir, extents[i]!.data);
+          const target = join(dir, files[i]!.name);
           await link(join(from, part.data), target).catch(async (error: NodeJS.ErrnoException) => {
             if (!["EXDEV", "EPERM", "ENOTSUP", "EMLINK", "ENOSYS"].includes(error.code ?? "")) throw error;
             await copyFile(join(from, part.data), target);
@@ -468,10 +488,10 @@ export class DiskStore {
         }
         await fsyncDir(dir);
       } catch (error) {
-        for (const extent of extents) await rm(join(dir, extent.data), { force: true });
+        for (const file of files) await rm(join(dir, file.name), { force: true });
         throw error;
       }
-      const full: ObjectRecord = { ...record, data: extents[0]?.data ?? "", extents };
+      const full: ObjectRecord = { ...record, data: files[0]!.name, extents };
       await this.writeJsonAtomic(bucket, join(dir, `${base}.json`), full);
       await fsyncDir(dir);
       if (current) await this.retire(bucket, current);
