@@ -64,6 +64,10 @@ describe("signet doctor", { timeout: 120_000 }, () => {
       cleanup: "ok",
     });
     expect(report.checks.find((c) => c.id === "checksum")?.detail).toBe("refused: BadDigest (HTTP 400)");
+    // Parts go as Signet sends them, with SHA-256 checksums local-s3 keeps and lists back.
+    expect(report.checks.find((c) => c.id === "multipart")?.detail).toBe(
+      "completed with the ETags and SHA-256 checksums read from ListParts",
+    );
     expect((await strict.signer.listObjects("")).objects).toEqual([]);
   });
 
