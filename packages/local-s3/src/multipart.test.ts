@@ -102,14 +102,18 @@ describe("a complete multipart upload", () => {
   });
 });
 
-/** Uploads p1, p2, p3 as `key` and completes it. */
-async function assembled(key: string): Promise<void> {
-  const id = await create(key);
+/** Uploads p1, p2, p3 as `key` in bucket `multi` of endpoint `e` and completes it; answers the key's URL. */
+async function assembled(e: Endpoint, key: string): Promise<string> {
+  const at = `${e.url}/multi/${key}`;
+  const id = xmlText(await (await e.aws.fetch(`${at}?uploads`, { method: "POST" })).text(), "UploadId");
   const etags: [number, string][] = [];
   for (const [i, body] of [p1, p2, p3].entries()) {
-    etags.push([i + 1, (await part(key, id, i + 1, body)).headers.get("etag") ?? ""]);
+    const res = await e.aws.fetch(`${at}?partNumber=${i + 1}&uploadId=${id}`, { method: "PUT", body });
+    etags.push([i + 1, res.headers.get("etag") ?? ""]);
   }
-  expect((await complete(key, id, etags)).status).toBe(200);
+  const done = await e.aws.fetch(`${at}?uploadId=${id}`, { method: "POST", body: completion(etags) });
+  expect(done.status).toBe(200);
+  return at;
 }
 
 const whole = Buffer.concat([p1, p2, p3]);
@@ -118,7 +122,7 @@ const dataFiles = async (dir: string) =>
 
 describe("an assembled object keeps its parts' files (completion copies nothing)", () => {
   it("answers ranges within and across part boundaries, and copies, byte for byte", async () => {
-    await assembled("extents.bin");
+    await assembled(ep, "extents.bin");
     const ranges: [number, number][] = [
       [0, 9],
       [5 * MiB - 10, 5 * MiB + 9],
@@ -149,22 +153,8 @@ describe("an assembled object keeps its parts' files (completion copies nothing)
     const ep2 = await startEndpoint();
     try {
       expect((await ep2.aws.fetch(`${ep2.url}/multi`, { method: "PUT" })).status).toBe(200);
-      const at = `${ep2.url}/multi/busy.bin`;
       for (const change of ["delete", "overwrite"]) {
-        const id = xmlText(
-          await (await ep2.aws.fetch(`${at}?uploads`, { method: "POST" })).text(),
-          "UploadId",
-        );
-        const etags: [number, string][] = [];
-        for (const [i, body] of [p1, p2, p3].entries()) {
-          const res = await ep2.aws.fetch(`${at}?partNumber=${i + 1}&uploadId=${id}`, {
-            method: "PUT",
-            body,
-          });
-          etags.push([i + 1, res.headers.get("etag") ?? ""]);
-        }
-        const done = await ep2.aws.fetch(`${at}?uploadId=${id}`, { method: "POST", body: completion(etags) });
-        expect(done.status).toBe(200);
+        const at = await assembled(ep2, "busy.bin");
         expect(await dataFiles(ep2.dir)).toHaveLength(3);
         // Read the first bytes only: the later parts' files are opened when the read reaches them.
         const reader = (await ep2.aws.fetch(at)).body!.getReader();
@@ -193,30 +183,14 @@ describe("an assembled object keeps its parts' files (completion copies nothing)
     const dir = await mkdtemp(join(tmpdir(), "local-s3-restart-"));
     const first = await startEndpoint({ dir });
     expect((await first.aws.fetch(`${first.url}/multi`, { method: "PUT" })).status).toBe(200);
-    const at = (e: Endpoint) => `${e.url}/multi/old.bin`;
-    const id = xmlText(
-      await (await first.aws.fetch(`${at(first)}?uploads`, { method: "POST" })).text(),
-      "UploadId",
-    );
-    const etags: [number, string][] = [];
-    for (const [i, body] of [p1, p2, p3].entries()) {
-      const res = await first.aws.fetch(`${at(first)}?partNumber=${i + 1}&uploadId=${id}`, {
-        method: "PUT",
-        body,
-      });
-      etags.push([i + 1, res.headers.get("etag") ?? ""]);
-    }
-    expect(
-      (await first.aws.fetch(`${at(first)}?uploadId=${id}`, { method: "POST", body: completion(etags) }))
-        .status,
-    ).toBe(200);
+    await assembled(first, "old.bin");
     await first.close();
     const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
     for (const name of await dataFiles(dir))
       await utimes(join(dir, "multi", "objects", name), twoHoursAgo, twoHoursAgo);
     const second = await startEndpoint({ dir });
     try {
-      const got = Buffer.from(await (await second.aws.fetch(at(second))).arrayBuffer());
+      const got = Buffer.from(await (await second.aws.fetch(`${second.url}/multi/old.bin`)).arrayBuffer());
       expect(got.equals(whole)).toBe(true);
     } finally {
       await second.close();
