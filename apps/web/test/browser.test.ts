@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, launchChromium, type RunningApi, startApi, storySteps } from "./harness.ts";
+import { ARTIFACTS, openPage, type RunningApi, startApi, storySteps } from "./harness.ts";
 
 const MiB = 1024 * 1024;
 /** Above the shipped 5 MiB default, so the story also proves the SPA reads the server's limit instead of its own. */
@@ -154,10 +154,8 @@ describe("Signet SPA in Chromium", () => {
     await mkdir(ARTIFACTS, { recursive: true });
     fixtures = await mkdtemp(join(tmpdir(), "signet-web-fixtures-"));
     api = await startApi({ env: { MAX_AVATAR_BYTES: String(MAX_AVATAR_BYTES) } });
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    ({ browser, context, page } = await openPage({ acceptDownloads: true }));
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: api.url });
-    page = await context.newPage();
     page.on("pageerror", (error) => pageProblems.push(`uncaught: ${error.message}`));
     page.on("console", (message) => {
       if (/Content Security Policy/i.test(message.text())) pageProblems.push(`csp: ${message.text()}`);

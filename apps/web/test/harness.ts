@@ -8,7 +8,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from "playwright-core";
 import { it } from "vitest";
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -35,6 +41,29 @@ export function launchChromium(): Promise<Browser> {
       "--disable-quic",
     ],
   });
+}
+
+/** A launched Chromium with one context and its first page; `close` ends both. */
+export interface OpenPage {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** Launches Chromium and opens a page in a fresh 1280×900 context (`options` add to or override that). */
+export async function openPage(options: BrowserContextOptions = {}): Promise<OpenPage> {
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  return {
+    browser,
+    context,
+    page: await context.newPage(),
+    close: async () => {
+      await context.close();
+      await browser.close();
+    },
+  };
 }
 
 export interface RunningApi {

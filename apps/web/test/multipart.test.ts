@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createSigner, type Signer } from "@signet/signer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, launchChromium, type RunningApi, signUpInSpa, startApi, storySteps } from "./harness.ts";
+import { ARTIFACTS, openPage, type RunningApi, signUpInSpa, startApi, storySteps } from "./harness.ts";
 import { type FileRow, pageTools, partOf, sha256OfFile, writeFixture } from "./multipart-support.ts";
 
 const MiB = 1024 * 1024;
@@ -67,9 +67,7 @@ describe("large files from the SPA, in parts", () => {
       accessKeyId: secrets.accessKeyId,
       secretAccessKey: secrets.secretAccessKey,
     });
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
+    ({ browser, context, page } = await openPage());
   }, 120_000);
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, launchChromium, type RunningApi, signUpInSpa, startApi, storySteps } from "./harness.ts";
+import { ARTIFACTS, openPage, type RunningApi, signUpInSpa, startApi, storySteps } from "./harness.ts";
 import { pageTools, sha256OfFile, writeFixture } from "./multipart-support.ts";
 
 const MiB = 1024 * 1024;
@@ -75,9 +75,7 @@ describe("Uppy's Dashboard on Signet", () => {
     await mkdir(ARTIFACTS, { recursive: true });
     fixtures = await mkdtemp(join(tmpdir(), "signet-web-uppy-"));
     api = await startApi({ env: { MAX_FILE_BYTES: String(LIMIT), ALLOWED_CONTENT_TYPES: ALLOWED } });
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
+    ({ browser, context, page } = await openPage());
   }, 120_000);
 
   afterAll(async () => {
