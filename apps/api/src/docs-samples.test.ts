@@ -6,10 +6,17 @@
 import { execFile } from "node:child_process";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docSamples, isTypeScript, ROOT, RUN_EXAMPLES, type Sample } from "./testing/doc-samples.ts";
+import {
+  docFiles,
+  docSamples,
+  isTypeScript,
+  ROOT,
+  RUN_EXAMPLES,
+  type Sample,
+} from "./testing/doc-samples.ts";
 
 const run = promisify(execFile);
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
@@ -26,6 +33,16 @@ afterAll(async () => {
 });
 
 const where = (s: Sample) => `${s.file}:${s.line}`;
+
+/** GitHub's anchors for a Markdown text's headings: lower case, punctuation dropped, spaces as hyphens. */
+function headingSlugs(markdown: string): string[] {
+  return [...markdown.matchAll(/^#{1,6}\s+(.+)$/gm)].map(([, title = ""]) =>
+    title
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+      .replace(/\s/g, "-"),
+  );
+}
 
 describe("README and docs samples", () => {
   it("the README stays at 200 lines or fewer", async () => {
@@ -45,6 +62,23 @@ describe("README and docs samples", () => {
   it("the examples the docs mark are exactly the ones readme-examples.test.ts runs, each once", () => {
     const names = samples.flatMap((s) => (s.check.kind === "example" ? [s.check.name] : []));
     expect([...names].sort()).toEqual([...RUN_EXAMPLES].sort());
+  });
+
+  it("links between the README and docs/ reach files and headings that exist", async () => {
+    const broken: string[] = [];
+    for (const file of [...(await docFiles()), "ARCHITECTURE.md"]) {
+      const text = await readFile(join(ROOT, file), "utf8");
+      for (const [, target = ""] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target)) continue;
+        const [path = "", anchor] = target.split("#");
+        const linked = path ? join(dirname(join(ROOT, file)), path) : join(ROOT, file);
+        const content = await readFile(linked, "utf8").catch(() => null);
+        if (content === null) broken.push(`${file}: ${target} (no such file)`);
+        else if (anchor && !headingSlugs(content).includes(anchor))
+          broken.push(`${file}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it("JSON blocks parse", () => {
