@@ -73,6 +73,30 @@ describe("README and docs examples", () => {
     expect(files).toContainEqual(expect.objectContaining({ originalFilename: "hello.txt", status: "ready" }));
   }, 30_000);
 
+  it("every REST route docs/api.md names is in the OpenAPI document", async () => {
+    const doc = await readFile(join(ROOT, "docs/api.md"), "utf8");
+    const verb = "GET|POST|PATCH|DELETE|PUT";
+    const named = [
+      ...doc.matchAll(
+        new RegExp(`\`(${verb})\`/\`(${verb}) (/api/[^\`]+)\`|\`(${verb}) (/api/[^\`]+)\``, "g"),
+      ),
+    ]
+      .flatMap(([, a, b, both, one, path]) =>
+        a && b && both ? [`${a} ${both}`, `${b} ${both}`] : [`${one} ${path}`],
+      )
+      .map((route) => route.replace(/\{[^}]*\}/g, "{}"))
+      // Better Auth's own routes are its API, not Signet's document.
+      .filter((route) => !route.includes(" /api/auth/"));
+    expect(named.length).toBeGreaterThan(20);
+    const openapi = (await (await h.app.request("/api/openapi.json")).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(openapi.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path.replace(/\{[^}]*\}/g, "{}")}`),
+    );
+    expect(named.filter((route) => !documented.includes(route))).toEqual([]);
+  });
+
   it("the wrangler cors.json allows exactly what `signet cors apply` writes", async () => {
     const doc = JSON.parse(await example("r2-cors")) as {
       rules: {
