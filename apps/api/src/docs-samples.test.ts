@@ -81,6 +81,15 @@ describe("README and docs samples", () => {
     expect(broken).toEqual([]);
   });
 
+  it("docs/configuration.md names exactly the variables env.ts reads", async () => {
+    const env = await readFile(join(ROOT, "apps/api/src/env.ts"), "utf8");
+    const read = new Set([...env.matchAll(/"([A-Z][A-Z0-9_]{2,})"/g)].map(([, name]) => name));
+    const doc = await readFile(join(ROOT, "docs/configuration.md"), "utf8");
+    const documented = new Set([...doc.matchAll(/`([A-Z][A-Z0-9_]{2,})`/g)].map(([, name]) => name));
+    expect([...read].filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => !read.has(name))).toEqual([]);
+  });
+
   it("JSON blocks parse", () => {
     for (const s of samples.filter((s) => s.lang === "json")) {
       expect(() => JSON.parse(s.code), where(s)).not.toThrow();
