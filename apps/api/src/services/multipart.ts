@@ -77,7 +77,7 @@ export async function signParts(
   }
   const left = Math.floor((row.uploadExpiresAt.getTime() - ctx.clock().getTime()) / 1000);
   const expiresIn = Math.min(ctx.config.uploadUrlTtl, left);
-  await declareChecksums(ctx, row.id, parts);
+  // Signing is pure computation and refuses bad input, so it goes first: nothing is recorded for a refused call.
   const signed: PresignedRequest<"PUT">[] = await Promise.all(
     parts.map((part) =>
       ctx.storage.presignUploadPart(row.key, row.uploadId, part.partNumber, {
@@ -87,6 +87,7 @@ export async function signParts(
       }),
     ),
   );
+  await declareChecksums(ctx, row.id, parts);
   return signed.map((request, i) => ({
     partNumber: parts[i]!.partNumber,
     url: request.url,
