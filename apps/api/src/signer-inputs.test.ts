@@ -147,3 +147,26 @@ describe("POST /api/files/{id}/parts", () => {
     expect(listed.json.parts).toEqual([expect.objectContaining({ partNumber: 1, size: bytes.length })]);
   });
 });
+
+describe("a whole-file checksum for an upload in parts", () => {
+  it("is refused with a 400 that says what is verified instead, writing nothing", async () => {
+    const before = await written();
+    const openUploads = async () => (await h.signer.listMultipartUploads("")).uploads.length;
+    const open = await openUploads();
+    // A SHA-256 the bytes will not have: before, it was taken and dropped, and the file ended ready unverified.
+    const checksumSha256 = await sha256Base64(new TextEncoder().encode("not the file"));
+    const input = {
+      filename: "big.bin",
+      contentType: "application/octet-stream",
+      size: 2 * MiB,
+      checksumSha256,
+    };
+    const viaRest = await rest("POST", "/api/files", input);
+    expect(viaRest).toMatchObject({ status: 400, json: { code: "BAD_REQUEST", field: "checksumSha256" } });
+    expect(String(viaRest.json.message)).toMatch(/in parts.*each part's SHA-256/);
+    const trpc = await h.trpc("files.createUpload", input, { token: user.token });
+    expect(trpc).toMatchObject({ ok: false, status: 400, code: "BAD_REQUEST" });
+    expect(await written()).toEqual(before);
+    expect(await openUploads()).toBe(open);
+  });
+});
