@@ -227,6 +227,31 @@ describe("password reset and email change", () => {
   });
 });
 
+describe("change-password", () => {
+  it("counts wrong current passwords with the sign-ins: a stolen session is no password oracle", async () => {
+    const u = await h.signUp();
+    const change = (currentPassword: string) =>
+      post(
+        h.app,
+        "/change-password",
+        { currentPassword, newPassword: "another good password" },
+        newAddress(),
+        {
+          cookie: u.cookie,
+        },
+      );
+    for (let i = 0; i < SIGN_IN_BACKOFF.freeFailures; i++) {
+      expect((await change(`wrong guess ${i}`)).status).toBe(400);
+    }
+    const refused = await change(PASSWORD);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe(String(SIGN_IN_BACKOFF.firstWaitSeconds));
+    expect((await signIn(h.app, u.email, PASSWORD, newAddress())).status).toBe(429);
+    h.advance(SIGN_IN_BACKOFF.firstWaitSeconds);
+    expect((await change(PASSWORD)).status).toBe(200);
+  });
+});
+
 describe("two instances on one database", () => {
   it("share the sign-in and sign-up counters", async () => {
     const secondDb = await createDb({ url: `file:${join(h.dir, "signet.db")}` });

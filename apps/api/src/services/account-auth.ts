@@ -19,6 +19,7 @@ import {
   claimSignInAttempt,
   clearSignInFailures,
   consumeWindow,
+  PASSWORD_ROUTES,
   type WindowRule,
 } from "./limits.ts";
 
@@ -129,14 +130,14 @@ export interface AuthLimitOptions {
   clock: Clock;
   /** The client address the app decided on (TRUST_PROXY), never a client's claim. */
   addressOf: (request: Request) => string | undefined;
-  /** The signed-in user's email, for the routes that act on the caller's own account (change-email). */
+  /** The signed-in user's email, for the routes that act on the caller's own account (change-email, -password). */
   sessionEmailOf: (request: Request) => Promise<string | undefined>;
 }
 
 /**
  * Puts AUTH_LIMITS in front of Better Auth's handler: each limited route is counted per client address and per
- * account before Better Auth sees it, and a request over a limit gets 429 with Retry-After. A sign-in counts as a
- * failure for its account until it answers 200.
+ * account before Better Auth sees it, and a request over a limit gets 429 with Retry-After. A try of the account's
+ * password (PASSWORD_ROUTES) counts as a failure until it answers 200.
  */
 export function limitAuthRequests(
   handler: (request: Request) => Promise<Response>,
@@ -156,16 +157,16 @@ export function limitAuthRequests(
       const wait = await consumeWindow(db, clock, `${route}:account:${account}`, rules.perAccount);
       if (wait) return tooManyRequests(wait, "for this account");
     }
-    if (route !== "sign-in" || !account) return handler(request);
+    if (!PASSWORD_ROUTES.includes(route) || !account) return handler(request);
     const wait = await claimSignInAttempt(db, clock, account);
-    if (wait) return tooManyRequests(wait, "with wrong passwords for this account");
+    if (wait) return tooManyRequests(wait, "after wrong passwords for this account");
     const response = await handler(request);
     if (response.status === 200) await clearSignInFailures(db, account);
     return response;
   };
 
   async function accountOf(route: AuthRoute, request: Request): Promise<string | undefined> {
-    if (route === "change-email") {
+    if (route === "change-email" || route === "change-password") {
       const email = await sessionEmailOf(request);
       return email ? accountKey(email) : undefined;
     }

@@ -158,6 +158,8 @@ export const AUTH_LIMITS = {
   },
   "change-email": { perAddress: { max: 5, windowSeconds: 600 }, perAccount: { max: 3, windowSeconds: 3600 } },
   "reset-password": { perAddress: { max: 10, windowSeconds: 600 } },
+  // Asks for the current password: without a limit, a stolen session would be a password oracle.
+  "change-password": { perAddress: { max: 10, windowSeconds: 600 } },
 } as const satisfies Record<string, { perAddress: WindowRule; perAccount?: WindowRule }>;
 
 export type AuthRoute = keyof typeof AUTH_LIMITS;
@@ -167,8 +169,11 @@ export interface WindowRule {
   windowSeconds: number;
 }
 
+/** The routes that check the account's password: each try takes a step of SIGN_IN_BACKOFF. */
+export const PASSWORD_ROUTES: readonly AuthRoute[] = ["sign-in", "change-password"];
+
 /**
- * Wrong passwords for one account, from any address: the first `freeFailures` cost nothing; from then on each
+ * Wrong passwords for one account, from any address and on any PASSWORD_ROUTES: the first `freeFailures` cost nothing; from then on each
  * failure makes the account wait `firstWaitSeconds`, doubling per failure up to `maxWaitSeconds`. A wait, never a
  * lock: an attacker can keep the owner out only while it keeps failing, and at most `maxWaitSeconds` after its
  * last try; a successful sign-in or a password reset clears the count, and failures are forgotten after
