@@ -16,6 +16,7 @@ import {
   assemble,
   describeMissing,
   partLayout,
+  refuseWholeFileChecksum,
   type SignedPart,
   signParts,
 } from "./multipart.ts";
@@ -123,6 +124,7 @@ export async function createUpload(
   // The single PUT's announcement checks who may upload inside its batch; multipart creates the storage's
   // upload before it announces, so it asks first.
   if (!plan.multipart && input.size < multipartThresholdBytes) return createSingleUpload(ctx, input);
+  refuseWholeFileChecksum(input.size, input.checksumSha256);
   await assertMayUpload(ctx);
   return createMultipartUpload(ctx, input, plan.partChecksums !== false);
 }

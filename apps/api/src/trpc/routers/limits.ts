@@ -1,3 +1,4 @@
+import { AUTH_LIMITS, SIGN_IN_BACKOFF } from "../../services/limits.ts";
 import { MAX_PARTS, PREFERRED_PART_SIZE } from "../../services/multipart.ts";
 import { IMAGE_TYPES } from "../../services/validation.ts";
 import { publicProcedure } from "../init.ts";
@@ -24,4 +25,7 @@ export const limitsRouter = publicProcedure.query(({ ctx }) => ({
   profileImageHistory: ctx.config.profileImageHistory,
   // ALLOWED_CONTENT_TYPES: `type/subtype` or `type/*` entries a file's type must match; null accepts any.
   allowedContentTypes: ctx.config.allowedContentTypes,
+  // Sign-in, sign-up, reset and email change: per client address and per account; 429 with Retry-After.
+  authLimits: AUTH_LIMITS,
+  signInBackoff: SIGN_IN_BACKOFF,
 }));
