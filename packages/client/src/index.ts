@@ -33,10 +33,26 @@ export {
   UploadFailure,
 } from "./errors.ts";
 export { digestBlob, HASH_CHUNK_BYTES, type Hasher, hashBlob, ONE_SHOT_MAX_BYTES } from "./hash-blob.ts";
-export type { ResumeRecord } from "./plans/multipart.ts";
+export {
+  fileFingerprint,
+  memoryResumeStore,
+  type ResumeRecord,
+  type ResumeStore,
+  recordFingerprint,
+} from "./resume-store.ts";
 export { DEFAULT_RETRY_DELAYS, type Sleep, sleep } from "./retry.ts";
+export {
+  createRetryPolicy,
+  defaultRetryPolicy,
+  type RetryDecision,
+  type RetryHistory,
+  type RetryPolicy,
+  type RetryPolicyOptions,
+  retryAfterMs,
+} from "./retry-policy.ts";
 export type { UploadProgress } from "./session.ts";
 export { Sha256, toBase64, toHex } from "./sha256.ts";
+export { detectStalls, realTimer, type Timer } from "./stall-detector.ts";
 export {
   fetchPut,
   headersToSend,
@@ -44,5 +60,11 @@ export {
   type PutResponse,
   type PutTransport,
 } from "./transport.ts";
-export { createUploader, type Uploader, type UploaderOptions, type UploadOptions } from "./uploader.ts";
+export {
+  createUploader,
+  DEFAULT_STALL_TIMEOUT_MS,
+  type Uploader,
+  type UploaderOptions,
+  type UploadOptions,
+} from "./uploader.ts";
 export { xhrPut } from "./xhr-put.ts";
