@@ -51,7 +51,8 @@ export function retryAfterMs(value: string | null | undefined, now: number): num
   if (!value) return null;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
+  // An HTTP date names its day and month; Date.parse alone would take "-1" for a year.
+  const at = /[a-z]/i.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
