@@ -2,22 +2,15 @@
  * @signet/client: Signet's upload engine, on Web standards only (Blob, fetch, Web Crypto-free incremental
  * SHA-256), for browsers, workers, Node, Bun and Deno. See README.md.
  */
-export {
-  type ArrivedPart,
-  type CreateUploadAnswer,
-  type FileFacts,
-  type FilesApi,
-  filesEndpoint,
-  type MultipartEndpoint,
-  type MultipartPlan,
-  type ProfileImageApi,
-  profileImageEndpoint,
-  type SignedPart,
-  type SignetTrpc,
-  type SinglePutPlan,
-  trpcFilesApi,
-  type UploadEndpoint,
-  type UploadPlan,
+export type {
+  ArrivedPart,
+  FileFacts,
+  MultipartEndpoint,
+  MultipartPlan,
+  SignedPart,
+  SinglePutPlan,
+  UploadEndpoint,
+  UploadPlan,
 } from "./endpoints.ts";
 export {
   abortError,
@@ -32,7 +25,15 @@ export {
   TransportError,
   UploadFailure,
 } from "./errors.ts";
+export {
+  type CreateUploadAnswer,
+  type FilesApi,
+  filesEndpoint,
+  type SignetTrpc,
+  trpcFilesApi,
+} from "./files-endpoint.ts";
 export { digestBlob, HASH_CHUNK_BYTES, type Hasher, hashBlob, ONE_SHOT_MAX_BYTES } from "./hash-blob.ts";
+export { type ProfileImageApi, profileImageEndpoint } from "./profile-endpoint.ts";
 export {
   fileFingerprint,
   memoryResumeStore,
