@@ -3,25 +3,26 @@
  * and sent again (time injected), a storage asking to slow down, and a resume found through a `ResumeStore`.
  * Faults are injected only at the transport seam, around the real `fetchPut`.
  */
-import { createHash } from "node:crypto";
 import type { TRPCClient } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi, type TestApi } from "../test/api-server.ts";
 import type { AppRouter } from "../test/app-router.ts";
+import { manualTimer } from "../test/manual-timer.ts";
+import { downloadedSha, MiB, patterned, scripted, sha } from "../test/parts.ts";
 import { abortError, isAbortError, TransportError } from "./errors.ts";
 import { filesEndpoint, trpcFilesApi } from "./files-endpoint.ts";
 import { fileFingerprint, memoryResumeStore, type ResumeRecord } from "./resume-store.ts";
 import { createRetryPolicy, type RetryPolicy } from "./retry-policy.ts";
-import type { Timer } from "./stall-detector.ts";
-import { fetchPut, type PutRequest, type PutTransport } from "./transport.ts";
+import { fetchPut } from "./transport.ts";
 import { createUploader } from "./uploader.ts";
 
-const MiB = 1024 * 1024;
 // Parts are 16 MiB: a 20 MiB file is parts of 16 and 4 MiB.
 const SIZE = 20 * MiB;
 
 let api: TestApi;
 let trpc: TRPCClient<AppRouter>;
+
+const downloaded = (fileId: string) => downloadedSha(trpc, fileId);
 
 beforeAll(async () => {
   api = await startApi({ MULTIPART_THRESHOLD_BYTES: String(6 * MiB) });
@@ -30,34 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.[Symbol.asyncDispose]();
 });
-
-function patterned(size: number, seed: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
-async function downloaded(fileId: string): Promise<string> {
-  const { url } = await trpc.files.downloadUrl.query({ fileId });
-  return sha(new Uint8Array(await (await fetch(url)).arrayBuffer()));
-}
-
-/** Runs `script[n]` for the n-th PUT, the real fetchPut after that; records every part number sent. */
-function scripted(script: ((request: PutRequest) => ReturnType<PutTransport>)[] = []) {
-  const sent: number[] = [];
-  const put: PutTransport = (request) => {
-    const step = script[sent.length] ?? fetchPut;
-    sent.push(Number(new URL(request.url).searchParams.get("partNumber")));
-    return step(request);
-  };
-  return { put, sent };
-}
 
 /** A policy that records what it was asked to decide and the waits it chose, deciding as `policy` does. */
 function watched(policy: RetryPolicy) {
@@ -74,32 +47,12 @@ function watched(policy: RetryPolicy) {
   return { policy: wrapped, failures, waits };
 }
 
-/** Timers that fire only when the test moves time on. */
-function manualTime() {
-  let now = 0;
-  const pending = new Set<{ at: number; fire: () => void }>();
-  const timer: Timer = (ms, fire) => {
-    const entry = { at: now + ms, fire };
-    pending.add(entry);
-    return () => pending.delete(entry);
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    for (const entry of [...pending]) {
-      if (entry.at > now) continue;
-      pending.delete(entry);
-      entry.fire();
-    }
-  };
-  return { timer, advance };
-}
-
 const noSleep = async () => {};
 
 describe("the multipart plan recovering", () => {
   it("aborts a part whose transfer stops making progress and sends it again", async () => {
     const bytes = patterned(SIZE, 11);
-    const time = manualTime();
+    const time = manualTimer();
     const stillMoving: boolean[] = [];
     const { put, sent } = scripted([
       // Part 1 sends a little, goes on reporting, then hangs: only the stall detector ends it.

@@ -1,30 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { manualTimer } from "../test/manual-timer.ts";
 import { abortError, isAbortError, TransportError } from "./errors.ts";
-import { detectStalls, type Timer } from "./stall-detector.ts";
+import { detectStalls } from "./stall-detector.ts";
 import type { PutRequest, PutResponse, PutTransport } from "./transport.ts";
-
-/** Time that moves only when the test says so. */
-function manualTimer() {
-  let now = 0;
-  const pending = new Set<{ at: number; fire: () => void }>();
-  const timer: Timer = (ms, fire) => {
-    const entry = { at: now + ms, fire };
-    pending.add(entry);
-    return () => pending.delete(entry);
-  };
-  return {
-    timer,
-    pending: () => pending.size,
-    advance(ms: number) {
-      now += ms;
-      for (const entry of [...pending]) {
-        if (entry.at > now) continue;
-        pending.delete(entry);
-        entry.fire();
-      }
-    },
-  };
-}
 
 /** A transport that hands each request to the test and answers when told (or rejects when aborted). */
 function heldTransport() {
