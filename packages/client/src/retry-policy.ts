@@ -98,7 +98,8 @@ export function createRetryPolicy(options: RetryPolicyOptions = {}): RetryPolicy
 }
 
 /** The engine's default: 1 s, 3 s, 9 s, each ± 20 %. */
-export const defaultRetryPolicy: RetryPolicy = createRetryPolicy({ jitter: 0.2 });
+export const DEFAULT_RETRY: RetryPolicyOptions = { delays: DEFAULT_RETRY_DELAYS, jitter: 0.2 };
+export const defaultRetryPolicy: RetryPolicy = createRetryPolicy(DEFAULT_RETRY);
 
 /** Counts one request's retries for a policy: `next(failure)` says what to do and records it. */
 export function retryCounter(policy: RetryPolicy) {

@@ -5,7 +5,7 @@ import { sendMultipart } from "./plans/multipart.ts";
 import { sendSinglePut } from "./plans/single-put.ts";
 import type { ResumeRecord } from "./resume-store.ts";
 import { type Sleep, sleep } from "./retry.ts";
-import { createRetryPolicy, defaultRetryPolicy, type RetryPolicy } from "./retry-policy.ts";
+import { createRetryPolicy, DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.ts";
 import { type UploadProgress, UploadSession } from "./session.ts";
 import { detectStalls, realTimer, type Timer } from "./stall-detector.ts";
 import { fetchPut, type PutTransport } from "./transport.ts";
@@ -89,7 +89,9 @@ export function createUploader<R>(options: UploaderOptions<R>): Uploader<R> {
     sleep: options.sleep ?? sleep,
     retryPolicy:
       options.retryPolicy ??
-      (options.retryDelays ? createRetryPolicy({ delays: options.retryDelays, now }) : defaultRetryPolicy),
+      createRetryPolicy(
+        options.retryDelays ? { delays: options.retryDelays, now } : { ...DEFAULT_RETRY, now },
+      ),
     now,
     checksums: new WeakMap<Blob, string>(),
   };
