@@ -1,4 +1,7 @@
-/** Part URLs signed ahead in batches, against the real API process and its real local-s3. */
+/**
+ * Part URLs signed ahead in batches, against the real API process and its real local-s3 (the margin and the
+ * batching with injected time: plans/multipart/part-urls.test.ts).
+ */
 import type { TRPCClient } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi, type TestApi } from "../test/api-server.ts";
