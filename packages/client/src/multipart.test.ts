@@ -10,7 +10,7 @@ import { downloadedSha, MiB, patterned, scripted, sha } from "../test/parts.ts";
 import { isAbortError, PartRefusal, ResumeMismatch, TransportError } from "./errors.ts";
 import { filesEndpoint, trpcFilesApi } from "./files-endpoint.ts";
 import { digestBlob, type Hasher } from "./hash-blob.ts";
-import type { ResumeRecord } from "./plans/multipart.ts";
+import type { ResumeRecord } from "./resume-store.ts";
 import { fetchPut } from "./transport.ts";
 import { createUploader } from "./uploader.ts";
 

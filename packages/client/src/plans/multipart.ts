@@ -17,8 +17,6 @@ import { partSender } from "./multipart/part-sender.ts";
 import { PartUrls } from "./multipart/part-urls.ts";
 import { announceUpload, resumeUpload } from "./multipart/start.ts";
 
-export type { ResumeRecord } from "../resume-store.ts";
-
 export interface MultipartOptions {
   /** Parts in flight at once (default 4). */
   concurrency: number;
