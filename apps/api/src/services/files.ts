@@ -409,7 +409,7 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
     if (!assembly.done) {
       throw new TRPCError({
         code: "BAD_REQUEST",
-        message: `Upload incomplete: ${describeMissing(assembly)}; send them and complete again`,
+        message: `Upload incomplete: ${describeMissing(assembly)}; send ${assembly.missing.length === 1 ? "it" : "them"} and complete again`,
       });
     }
   }
