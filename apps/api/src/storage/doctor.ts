@@ -5,6 +5,7 @@
  * `probes/`; this file runs them in order and cleans up.
  */
 import type { Logger } from "../ground.ts";
+import { doctorRunPrefix } from "../services/object-keys.ts";
 import {
   type Check,
   type CheckId,
@@ -66,7 +67,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     storage: options.storage,
     origin: options.origin,
     clock: options.clock ?? (() => new Date()),
-    prefix: `signet-doctor/${crypto.randomUUID()}/`,
+    prefix: doctorRunPrefix(crypto.randomUUID()),
     written: new Set(),
     uploads: [],
     record,
