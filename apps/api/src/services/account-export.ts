@@ -5,6 +5,7 @@
 import { file } from "@signet/db";
 import { and, asc, eq } from "drizzle-orm";
 import { assertNotDeleting } from "./account-standing.ts";
+import { actorEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { boundTtl, issueAudited, signFileExport } from "./downloads.ts";
 
@@ -55,13 +56,7 @@ export async function exportFiles(ctx: ServiceContext, input: { expiresIn: numbe
       url: signed.url,
     });
   }
-  await issueAudited(ctx, {
-    actorId: ctx.user.id,
-    action: "account.export",
-    objectKey: `user/${ctx.user.id}`,
-    request: ctx.request,
-    detail: { files: files.length, expiresIn },
-  });
+  await issueAudited(ctx, actorEvent(ctx, "account.export", { files: files.length, expiresIn }));
   return {
     generatedAt: now.toISOString(),
     expiresIn,

@@ -8,7 +8,7 @@ import { profileImage, profileImageUpload } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { assertMayUpload } from "./account-standing.ts";
-import { recordAudit } from "./audit.ts";
+import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { stagingKey as stagingKeyOf } from "./object-keys.ts";
 import { promote } from "./profile-history.ts";
@@ -93,13 +93,7 @@ export async function createImageUpload(
       },
       exists: sql`exists (select 1 from ${profileImageUpload} where ${profileImageUpload.id} = ${uploadId})`,
     },
-    audit: {
-      actorId: ctx.user.id,
-      action: "profile.image_upload_url",
-      objectKey: key,
-      request: ctx.request,
-      detail: { contentType: type, size: input.fileSize },
-    },
+    audit: actorEvent(ctx, "profile.image_upload_url", { contentType: type, size: input.fileSize }, key),
   });
   return {
     presignedUrl: signed.url,
@@ -162,13 +156,7 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
   const { reason, head: stagedHead } = verified;
   if (reason || !stagedHead) {
     await ctx.storage.deleteObject(staged.stagingKey);
-    await recordAudit(db, clock, {
-      actorId: ctx.user.id,
-      action: "profile.image_reject",
-      objectKey: key,
-      request: ctx.request,
-      detail: { reason },
-    });
+    await recordAudit(db, clock, actorEvent(ctx, "profile.image_reject", { reason }, key));
     throw new TRPCError({ code: "BAD_REQUEST", message: `Profile image refused: ${reason}` });
   }
   try {
@@ -179,13 +167,12 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
       sourceEtag: stagedHead.etag,
       contentType: staged.contentType,
       size: staged.size,
-      audit: {
-        actorId: ctx.user.id,
-        action: "profile.image_complete",
-        objectKey: key,
-        request: ctx.request,
-        detail: { contentType: staged.contentType, size: staged.size },
-      },
+      audit: actorEvent(
+        ctx,
+        "profile.image_complete",
+        { contentType: staged.contentType, size: staged.size },
+        key,
+      ),
     });
   } catch (error) {
     if (error instanceof TRPCError) {

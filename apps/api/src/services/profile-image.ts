@@ -8,9 +8,9 @@ import { profileImage, user } from "@signet/db";
 import type { HeadObjectResult } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, eq, isNull } from "drizzle-orm";
-import { type AuditInput, recordAudit } from "./audit.ts";
+import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
-import { issueAudited, signGet } from "./downloads.ts";
+import { type DownloadUrlResult, issueAudited, signGet } from "./downloads.ts";
 import { HEAD_BYTES, sniffImage, TAIL_BYTES } from "./image-sniff.ts";
 import { consumeIssuance } from "./limits.ts";
 import { isProfileImageKey, newProfileImageKey } from "./object-keys.ts";
@@ -65,9 +65,17 @@ export async function currentImage(ctx: ServiceContext): Promise<CurrentImage | 
   };
 }
 
-/** The download name of one version of the image: the version in it makes every image's URL its own. */
-function imageFilename(version: number, contentType: string): string {
-  return `profile-${version}.${EXTENSIONS[contentType as ImageType] ?? "img"}`;
+/**
+ * An inline GET of one version of the image. Its download name carries the version, which makes every image's
+ * URL its own.
+ */
+function signImage(
+  ctx: ServiceContext,
+  image: { key: string; version: number; contentType: string },
+  expiresIn: number,
+): Promise<DownloadUrlResult> {
+  const filename = `profile-${image.version}.${EXTENSIONS[image.contentType as ImageType] ?? "img"}`;
+  return signGet(ctx, { key: image.key, filename, contentType: image.contentType }, "inline", expiresIn);
 }
 
 /**
@@ -80,22 +88,10 @@ export async function signImageUrl(
   counted: boolean,
 ): Promise<ProfileImageUrl> {
   const expiresIn = ctx.config.profileImageDownloadTtl;
-  const filename = imageFilename(image.version, image.contentType);
-  const signed = await signGet(
-    ctx,
-    { key: image.key, filename, contentType: image.contentType },
-    "inline",
-    expiresIn,
-  );
-  const audit: AuditInput = {
-    actorId: ctx.user.id,
-    action: "profile.image_url",
-    objectKey: image.key,
-    request: ctx.request,
-    detail: { expiresIn },
-  };
+  const signed = await signImage(ctx, image, expiresIn);
+  const audit = actorEvent(ctx, "profile.image_url", { expiresIn }, image.key);
   await (counted ? issueAudited(ctx, audit) : recordAudit(ctx.db, ctx.clock, audit));
-  return { hasImage: true, downloadUrl: signed.url, filename, expiresIn };
+  return { hasImage: true, downloadUrl: signed.url, filename: signed.filename, expiresIn };
 }
 
 /**
@@ -162,13 +158,16 @@ export async function removeImage(
       await ctx.db.delete(profileImage).where(eq(profileImage.userId, ctx.user.id));
       await ctx.db.update(user).set({ image: null, updatedAt: ctx.clock() }).where(eq(user.id, ctx.user.id));
     }
-    await recordAudit(ctx.db, ctx.clock, {
-      actorId: ctx.user.id,
-      action: "profile.image_remove",
-      objectKey: row?.image ?? `user/${ctx.user.id}`,
-      request: ctx.request,
-      detail: { keepHistory: input.keepHistory ?? false, versionsDeleted },
-    });
+    await recordAudit(
+      ctx.db,
+      ctx.clock,
+      actorEvent(
+        ctx,
+        "profile.image_remove",
+        { keepHistory: input.keepHistory ?? false, versionsDeleted },
+        row?.image ?? `user/${ctx.user.id}`,
+      ),
+    );
   }
   return { hasImage: false };
 }
@@ -200,13 +199,7 @@ export async function imageHistory(
   const expiresIn = ctx.config.downloadUrlTtl;
   const views = await Promise.all(
     versions.map(async (v) => {
-      const filename = imageFilename(v.version, v.contentType);
-      const signed = await signGet(
-        ctx,
-        { key: v.key, filename, contentType: v.contentType },
-        "inline",
-        expiresIn,
-      );
+      const signed = await signImage(ctx, v, expiresIn);
       return {
         version: v.version,
         contentType: v.contentType,
@@ -214,18 +207,12 @@ export async function imageHistory(
         createdAt: v.createdAt.toISOString(),
         archivedAt: v.archivedAt.toISOString(),
         downloadUrl: signed.url,
-        filename,
+        filename: signed.filename,
         expiresIn,
       };
     }),
   );
-  await issueAudited(ctx, {
-    actorId: ctx.user.id,
-    action: "profile.image_history",
-    objectKey: `user/${ctx.user.id}`,
-    request: ctx.request,
-    detail: { versions: views.length, expiresIn },
-  });
+  await issueAudited(ctx, actorEvent(ctx, "profile.image_history", { versions: views.length, expiresIn }));
   return { limit, versions: views };
 }
 

@@ -6,7 +6,7 @@
 import { user } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
-import { recordAudit } from "./audit.ts";
+import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { currentImage, signImageUrl } from "./profile-image.ts";
 
@@ -54,12 +54,6 @@ export async function updateProfile(ctx: ServiceContext, input: { name: string }
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Your account no longer exists; sign in again" });
   // Straight through Drizzle, past Better Auth's hooks: cached sessions carry the old name.
   ctx.auth.sessionCache.invalidateUser(ctx.user.id);
-  await recordAudit(ctx.db, ctx.clock, {
-    actorId: ctx.user.id,
-    action: "profile.update",
-    objectKey: `user/${ctx.user.id}`,
-    request: ctx.request,
-    detail: { field: "name" },
-  });
+  await recordAudit(ctx.db, ctx.clock, actorEvent(ctx, "profile.update", { field: "name" }));
   return row;
 }
