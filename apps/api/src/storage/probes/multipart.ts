@@ -3,9 +3,9 @@
  * the server reads from ListParts. A step the storage does not support fails both rows with its name.
  */
 import { S3Error, s3ErrorOf } from "@signet/signer";
+import { MIN_PART_SIZE } from "../../services/multipart.ts";
 import { describeError, PROBE_TTL, type ProbeRun, send, sha256Base64 } from "../probe-kit.ts";
 
-const MiB = 1024 * 1024;
 const MULTIPART_IMPACT = "files above the multipart threshold cannot be uploaded";
 
 export async function probeMultipart(run: ProbeRun): Promise<void> {
@@ -22,10 +22,11 @@ export async function probeMultipart(run: ProbeRun): Promise<void> {
     });
     run.uploads.push({ key, uploadId });
     run.written.add(key);
-    // Part 2 (the last) is larger than part 1: R2 refuses that at completion, AWS S3 accepts it.
+    // Parts of the smallest size S3 takes; part 2 (the last) is larger than part 1: R2 refuses that at
+    // completion, AWS S3 accepts it.
     for (const [partNumber, size] of [
-      [1, 5 * MiB],
-      [2, 5 * MiB + 1],
+      [1, MIN_PART_SIZE],
+      [2, MIN_PART_SIZE + 1],
     ] as const) {
       step = `UploadPart ${partNumber} (presigned)`;
       const body = new Uint8Array(size);
