@@ -124,7 +124,9 @@ describe("parts signed on demand, listed from storage, completed by the server",
     // Completing early names what is missing and leaves the upload pending.
     const early = await h.trpc("files.completeUpload", { fileId: upload.fileId }, who);
     expect(early).toMatchObject({ ok: false, code: "BAD_REQUEST" });
-    expect(!early.ok && early.message).toBe("Upload incomplete: part 1 has not arrived; send it and complete again");
+    expect(!early.ok && early.message).toBe(
+      "Upload incomplete: part 1 has not arrived; send it and complete again",
+    );
     const listed = ok<Parts>(await h.trpc("files.listParts", { fileId: upload.fileId }, who, "query"));
     expect(listed.parts).toEqual([
       { partNumber: 2, size: 4 * MiB, etag: expect.any(String), checksumSha256: expect.any(String) },
