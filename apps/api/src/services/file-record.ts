@@ -1,7 +1,7 @@
 /**
  * The file record: a row per uploaded file, from its pending announcement through ready or rejected to deleted.
  * Its key, its one conditional transition out of each status, and the owner's own views of it (get, list,
- * delete). The upload plans (uploads.ts) and downloads (downloads.ts) work on these rows.
+ * delete). The upload plans (file-uploads.ts) and downloads (downloads.ts) work on these rows.
  */
 
 import { type FileStatus, file, uploadPart } from "@signet/db";

@@ -5,5 +5,5 @@
 
 export { downloadUrl, shareUrl } from "./downloads.ts";
 export { deleteFile, getFile, listFiles } from "./file-record.ts";
+export { abortUpload, completeUpload, createUpload } from "./file-uploads.ts";
 export { listUploadParts, signUploadParts } from "./multipart-plan.ts";
-export { abortUpload, completeUpload, createUpload } from "./uploads.ts";

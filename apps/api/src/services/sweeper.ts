@@ -15,10 +15,10 @@ import { and, asc, eq, gt, isNotNull, lt } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { sweepAccountDeletions } from "./account-deletion.ts";
 import { recordAudit, recordFileEvent } from "./audit.ts";
+import { settlePending } from "./file-uploads.ts";
 import { pruneRateLimits } from "./limits.ts";
 import { FILE_PREFIX } from "./object-keys.ts";
 import { reconcileQuota } from "./reconcile.ts";
-import { settlePending } from "./uploads.ts";
 
 /** How long after an upload URL expires the sweeper waits before resolving the upload, in seconds. */
 export const SWEEP_GRACE_SECONDS = 300;

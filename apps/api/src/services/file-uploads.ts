@@ -1,6 +1,6 @@
 /**
  * Uploads of files: the plan is chosen once, here, by size (one signed PUT below MULTIPART_THRESHOLD_BYTES, parts
- * above it or when the caller can only send parts); the plans themselves are siblings (single-upload.ts,
+ * above it or when the caller can only send parts); the plans themselves are siblings (single-plan.ts,
  * multipart-plan.ts). Completing, settling and aborting are the same for both.
  */
 
@@ -23,7 +23,7 @@ import {
 import { releaseQuota } from "./limits.ts";
 import { abortParts, assemble, describeMissing } from "./multipart.ts";
 import { createMultipartUpload, type MultipartUploadResult } from "./multipart-plan.ts";
-import { createSingleUpload, type SingleUploadResult } from "./single-upload.ts";
+import { createSingleUpload, type SingleUploadResult } from "./single-plan.ts";
 import { verifyUpload } from "./upload.ts";
 import { contentTypeAllowed, essence } from "./validation.ts";
 
