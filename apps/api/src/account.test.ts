@@ -13,7 +13,7 @@ import { eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AppDeps, Storage } from "./deps.ts";
 import type { StoredMail } from "./mail/mailer.ts";
-import { finishAccountDeletion } from "./services/account.ts";
+import { finishAccountDeletion } from "./services/account-deletion.ts";
 import { PASSWORD_ATTEMPTS } from "./services/limits.ts";
 import { sweep } from "./services/sweeper.ts";
 import { browserPut, createHarness, type Harness, ok, PUBLIC_URL, type TestUser } from "./testing/harness.ts";

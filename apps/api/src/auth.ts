@@ -5,8 +5,7 @@ import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { bearer } from "better-auth/plugins";
 import { nameRulesPlugin } from "./auth/name-rules.ts";
 import { createSessionCache } from "./auth/session-cache.ts";
-import type { Clock, Logger, RequestMeta } from "./ground.ts";
-import { CLIENT_IP_HEADER } from "./http/client-ip.ts";
+import { CLIENT_IP_HEADER, type Clock, type Logger, type RequestMeta } from "./ground.ts";
 import { createDevMailbox, type Mailer } from "./mail/mailer.ts";
 import { accountAuthOptions, limitAuthRequests } from "./services/account-auth.ts";
 
