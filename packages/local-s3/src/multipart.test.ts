@@ -325,6 +325,20 @@ describe("multipart rules", () => {
     expect(await (await ep.aws.fetch(url("exists.bin"))).text()).toBe("already");
   });
 
+  it("applies If-None-Match with an ETag on completion (412 when it names the current object)", async () => {
+    const put = await ep.aws.fetch(url("not-this.bin"), { method: "PUT", body: "v1" });
+    const id = await create("not-this.bin");
+    const a = (await part("not-this.bin", id, 1, bytes(10))).headers.get("etag") ?? "";
+    const refused = await complete("not-this.bin", id, [[1, a]], {
+      "if-none-match": put.headers.get("etag") ?? "",
+    });
+    expect(await outcome(refused)).toMatchObject({ status: 412, code: "PreconditionFailed" });
+    const done = await complete("not-this.bin", id, [[1, a]], {
+      "if-none-match": '"00000000000000000000000000000000"',
+    });
+    expect(done.status).toBe(200);
+  });
+
   it("applies If-Match on completion (412 when the ETag differs)", async () => {
     const put = await ep.aws.fetch(url("cas.bin"), { method: "PUT", body: "v1" });
     const id = await create("cas.bin");
