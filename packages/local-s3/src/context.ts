@@ -1,5 +1,6 @@
 import type { CorsRule } from "./cors.ts";
 import { S3Error } from "./errors.ts";
+import { metadataFromHeader, metadataToHeader } from "./metadata-words.ts";
 import type { AuthResult, Target } from "./sigv4.ts";
 import type { DiskStore, StoredHeaders } from "./store.ts";
 import { type XmlNode, xmlDocument } from "./xml.ts";
@@ -58,8 +59,8 @@ export function storedHeadersFrom(request: Request): StoredHeaders {
   for (const [name, value] of h) {
     if (!name.startsWith("x-amz-meta-")) continue;
     const short = name.slice("x-amz-meta-".length);
-    stored.metadata[short] = value;
-    metadataBytes += new TextEncoder().encode(short + value).byteLength;
+    stored.metadata[short] = metadataFromHeader(value);
+    metadataBytes += new TextEncoder().encode(short + stored.metadata[short]).byteLength;
   }
   if (metadataBytes > MAX_METADATA_BYTES) {
     throw new S3Error("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.", [
@@ -78,7 +79,8 @@ export function applyStoredHeaders(headers: Headers, stored: StoredHeaders): voi
   if (stored.contentEncoding !== undefined) headers.set("content-encoding", stored.contentEncoding);
   if (stored.contentLanguage !== undefined) headers.set("content-language", stored.contentLanguage);
   if (stored.expires !== undefined) headers.set("expires", stored.expires);
-  for (const [name, value] of Object.entries(stored.metadata)) headers.set(`x-amz-meta-${name}`, value);
+  for (const [name, value] of Object.entries(stored.metadata))
+    headers.set(`x-amz-meta-${name}`, metadataToHeader(value));
 }
 
 /** True when an If-Match / If-None-Match list names `etag` (or is `*`). */
