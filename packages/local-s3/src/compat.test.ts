@@ -267,6 +267,17 @@ describe("headers for features local-s3 does not implement", () => {
       const response = await ep.aws.fetch(url("/accepted.txt"), { method: "PUT", body: "x", headers });
       expect(response.status, JSON.stringify(headers)).toBe(200);
     }
+    // `private` is what every bucket here is too, so CreateBucket takes it as PutObject does; no other.
+    const bucket = await ep.aws.fetch(`${ep.url}/private-acl`, {
+      method: "PUT",
+      headers: { "x-amz-acl": "private" },
+    });
+    expect(bucket.status).toBe(200);
+    const publicBucket = await ep.aws.fetch(`${ep.url}/public-acl`, {
+      method: "PUT",
+      headers: { "x-amz-acl": "public-read" },
+    });
+    expect(await outcome(publicBucket)).toMatchObject({ status: 501, code: "NotImplemented" });
     const unknown = await ep.aws.fetch(url("/accepted.txt"), {
       method: "PUT",
       body: "x",
