@@ -123,7 +123,12 @@ export function writePreconditions(
   const ifNoneMatch = request.headers.get("if-none-match");
   const modifiedSince = httpDate(request.headers.get("if-modified-since"));
   const unmodifiedSince = httpDate(request.headers.get("if-unmodified-since"));
-  if (ifMatch === null && ifNoneMatch === null && modifiedSince === undefined && unmodifiedSince === undefined)
+  if (
+    ifMatch === null &&
+    ifNoneMatch === null &&
+    modifiedSince === undefined &&
+    unmodifiedSince === undefined
+  )
     return undefined;
   return (current) => {
     if (ifMatch !== null) {
