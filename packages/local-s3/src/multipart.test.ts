@@ -357,6 +357,16 @@ describe("multipart rules", () => {
     expect(done.status).toBe(200);
   });
 
+  it("applies a write's conditions when the upload is created, before any part is sent (R2)", async () => {
+    const put = await ep.aws.fetch(url("guarded.bin"), { method: "PUT", body: "v1" });
+    const refused = await ep.aws.fetch(url("guarded.bin", "?uploads"), {
+      method: "POST",
+      headers: { "if-none-match": "*" },
+    });
+    expect(await outcome(refused)).toMatchObject({ status: 412, code: "PreconditionFailed" });
+    expect(await create("guarded.bin", { "if-match": put.headers.get("etag") ?? "" })).not.toBe("");
+  });
+
   it("applies If-Match on completion (412 when the ETag differs)", async () => {
     const put = await ep.aws.fetch(url("cas.bin"), { method: "PUT", body: "v1" });
     const id = await create("cas.bin");
