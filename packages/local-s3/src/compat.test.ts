@@ -267,7 +267,7 @@ describe("headers for features local-s3 does not implement", () => {
       const response = await ep.aws.fetch(url("/accepted.txt"), { method: "PUT", body: "x", headers });
       expect(response.status, JSON.stringify(headers)).toBe(200);
     }
-    // `private` is what every bucket here is too, so CreateBucket takes it as PutObject does; no other.
+    // rclone sends `private` on CreateBucket (R2's rclone guide configures `acl = private`); every bucket here is.
     const bucket = await ep.aws.fetch(`${ep.url}/private-acl`, {
       method: "PUT",
       headers: { "x-amz-acl": "private" },
