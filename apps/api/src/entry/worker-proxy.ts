@@ -67,7 +67,8 @@ export function proxyToWorker(upstream: string, host: string, port: number): Pro
       // rest of the body is read and dropped here so the client's connection stays usable.
       incoming.unpipe(forwarded);
       incoming.resume();
-      if (!answered) outgoing.writeHead(502).end("the Worker could not be reached");
+      if (!answered && !outgoing.headersSent && !outgoing.destroyed)
+        outgoing.writeHead(502).end("the Worker could not be reached");
     });
     // A client that walks away takes its request to workerd with it.
     outgoing.once("close", () => {
