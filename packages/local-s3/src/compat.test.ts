@@ -1,8 +1,9 @@
 // What real clients rely on beyond the basics: ListObjects v1, listing edge cases, paged ListBuckets,
-// DeleteObjects, `Expect: 100-continue` only after authentication, non-ASCII signed header values, and the
+// DeleteObjects, `Expect: 100-continue` only after authentication, non-ASCII metadata values, and the
 // headers of features local-s3 lacks refused as R2 refuses them instead of silently ignored.
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DiskStore } from "./store.ts";
 import { type Endpoint, outcome, startEndpoint, xmlText } from "./testing.ts";
 
 const Bucket = "compat";
@@ -168,26 +169,48 @@ describe("Expect", () => {
 });
 
 describe("signed header values beyond ASCII", () => {
-  it("verifies a UTF-8 metadata value as the bytes the client signed and returns those bytes", async () => {
-    // aws4fetch signs the value's UTF-8 bytes; on the wire each byte is one latin1 character, as clients send.
-    const value = "café ünïcode";
-    const signed = await ep.aws.sign(url("/utf8.txt"), {
+  /** PUTs `/key` with one metadata header sent as these exact bytes (signed as them), and reads back the raw header. */
+  async function roundTrip(key: string, sent: Buffer): Promise<{ returned: string; stored: string }> {
+    // aws4fetch signs a value's UTF-8 bytes; a latin1 string of the same bytes signs identically.
+    const signed = await ep.aws.sign(url(`/${key}`), {
       method: "PUT",
-      headers: { "x-amz-meta-note": value, "content-length": "2" },
+      headers: { "x-amz-meta-note": sent.toString("utf8"), "content-length": "2" },
       body: "hi",
     });
     const headers: Record<string, string> = {};
     signed.headers.forEach((v, name) => {
-      headers[name] = name === "x-amz-meta-note" ? Buffer.from(value, "utf8").toString("latin1") : v;
+      headers[name] = name === "x-amz-meta-note" ? sent.toString("latin1") : v;
     });
     const put = await raw(signed.url, { method: "PUT", headers, body: Buffer.from("hi") });
     expect(put.status, put.body).toBe(200);
-    const get = await raw((await ep.aws.sign(url("/utf8.txt"), { aws: { signQuery: true } })).url, {
+    const get = await raw((await ep.aws.sign(url(`/${key}`), { aws: { signQuery: true } })).url, {
       method: "GET",
       headers: {},
     });
-    const rawValue = get.response.rawHeaders[get.response.rawHeaders.indexOf("x-amz-meta-note") + 1] ?? "";
-    expect(Buffer.from(rawValue, "latin1").toString("utf8")).toBe(value);
+    const returned = get.response.rawHeaders[get.response.rawHeaders.indexOf("x-amz-meta-note") + 1] ?? "";
+    const record = await new DiskStore(ep.dir).headObject(Bucket, key);
+    return { returned, stored: record?.headers.metadata.note ?? "" };
+  }
+
+  it("stores a UTF-8 metadata value as its text and returns it RFC 2047-encoded, as S3 and R2 do", async () => {
+    // What boto3 sends for u"Hello World\xe9": the UTF-8 bytes, signed as those bytes.
+    const { returned, stored } = await roundTrip(
+      "utf8.txt",
+      Buffer.from("Hello Worldé café ünïcode", "utf8"),
+    );
+    expect(stored).toBe("Hello Worldé café ünïcode");
+    expect(returned).toBe("=?UTF-8?Q?Hello_World=C3=A9_caf=C3=A9_=C3=BCn=C3=AFcode?=");
+  });
+
+  it("decodes RFC 2047 encoded-words on the way in, and returns an ASCII value as it came", async () => {
+    const encoded = await roundTrip(
+      "words.txt",
+      Buffer.from("=?UTF-8?B?SGVsbG8gV29ybGTDqQ==?= =?utf-8?q?_=E2=9C=93?="),
+    );
+    expect(encoded.stored).toBe("Hello Worldé ✓");
+    expect(encoded.returned).toBe("=?UTF-8?Q?Hello_World=C3=A9_=E2=9C=93?=");
+    const ascii = await roundTrip("ascii.txt", Buffer.from("plain = ascii?"));
+    expect(ascii).toEqual({ stored: "plain = ascii?", returned: "plain = ascii?" });
   });
 });
 
@@ -244,6 +267,17 @@ describe("headers for features local-s3 does not implement", () => {
       const response = await ep.aws.fetch(url("/accepted.txt"), { method: "PUT", body: "x", headers });
       expect(response.status, JSON.stringify(headers)).toBe(200);
     }
+    // rclone sends `private` on CreateBucket (R2's rclone guide configures `acl = private`); every bucket here is.
+    const bucket = await ep.aws.fetch(`${ep.url}/private-acl`, {
+      method: "PUT",
+      headers: { "x-amz-acl": "private" },
+    });
+    expect(bucket.status).toBe(200);
+    const publicBucket = await ep.aws.fetch(`${ep.url}/public-acl`, {
+      method: "PUT",
+      headers: { "x-amz-acl": "public-read" },
+    });
+    expect(await outcome(publicBucket)).toMatchObject({ status: 501, code: "NotImplemented" });
     const unknown = await ep.aws.fetch(url("/accepted.txt"), {
       method: "PUT",
       body: "x",

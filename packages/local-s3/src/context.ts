@@ -1,5 +1,6 @@
 import type { CorsRule } from "./cors.ts";
 import { S3Error } from "./errors.ts";
+import { metadataFromHeader, metadataToHeader } from "./metadata-words.ts";
 import type { AuthResult, Target } from "./sigv4.ts";
 import type { DiskStore, StoredHeaders } from "./store.ts";
 import { type XmlNode, xmlDocument } from "./xml.ts";
@@ -58,8 +59,8 @@ export function storedHeadersFrom(request: Request): StoredHeaders {
   for (const [name, value] of h) {
     if (!name.startsWith("x-amz-meta-")) continue;
     const short = name.slice("x-amz-meta-".length);
-    stored.metadata[short] = value;
-    metadataBytes += new TextEncoder().encode(short + value).byteLength;
+    stored.metadata[short] = metadataFromHeader(value);
+    metadataBytes += new TextEncoder().encode(short + stored.metadata[short]).byteLength;
   }
   if (metadataBytes > MAX_METADATA_BYTES) {
     throw new S3Error("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.", [
@@ -78,7 +79,8 @@ export function applyStoredHeaders(headers: Headers, stored: StoredHeaders): voi
   if (stored.contentEncoding !== undefined) headers.set("content-encoding", stored.contentEncoding);
   if (stored.contentLanguage !== undefined) headers.set("content-language", stored.contentLanguage);
   if (stored.expires !== undefined) headers.set("expires", stored.expires);
-  for (const [name, value] of Object.entries(stored.metadata)) headers.set(`x-amz-meta-${name}`, value);
+  for (const [name, value] of Object.entries(stored.metadata))
+    headers.set(`x-amz-meta-${name}`, metadataToHeader(value));
 }
 
 /** True when an If-Match / If-None-Match list names `etag` (or is `*`). */
@@ -109,31 +111,38 @@ export function preconditionFailed(condition: string): S3Error {
 }
 
 /**
- * Validates If-None-Match / If-Match on a write and returns the check to run, under the key's lock, against
- * the object current at commit time: that is what makes two racing `If-None-Match: *` writes safe.
+ * Reads a write's conditions (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since; ETag lists or `*`,
+ * as R2 takes them on PutObject and CompleteMultipartUpload) and returns the check to run, under the key's lock,
+ * against the object current at commit time: that is what makes two racing `If-None-Match: *` writes safe.
+ * Every condition given must hold. A date that does not parse is ignored, as RFC 9110 asks.
  */
 export function writePreconditions(
   request: Request,
-): ((current: { etag: string } | undefined) => void) | undefined {
-  const ifNoneMatch = request.headers.get("if-none-match");
+): ((current: { etag: string; lastModified: string } | undefined) => void) | undefined {
   const ifMatch = request.headers.get("if-match");
-  if (ifNoneMatch !== null && ifNoneMatch.trim() !== "*") {
-    throw new S3Error(
-      "NotImplemented",
-      "A header you provided implies functionality that is not implemented",
-      [
-        ["Header", "If-None-Match"],
-        ["AdditionalMessage", "We don't accept the provided value of If-None-Match header for this API"],
-      ],
-    );
-  }
-  if (ifNoneMatch === null && ifMatch === null) return undefined;
+  const ifNoneMatch = request.headers.get("if-none-match");
+  const modifiedSince = httpDate(request.headers.get("if-modified-since"));
+  const unmodifiedSince = httpDate(request.headers.get("if-unmodified-since"));
+  if (
+    ifMatch === null &&
+    ifNoneMatch === null &&
+    modifiedSince === undefined &&
+    unmodifiedSince === undefined
+  )
+    return undefined;
   return (current) => {
-    if (ifNoneMatch !== null && current) throw preconditionFailed("If-None-Match");
     if (ifMatch !== null) {
+      // S3 answers a missing key NoSuchKey here rather than 412.
       if (!current) throw new S3Error("NoSuchKey", "The specified key does not exist.");
       if (!etagMatches(ifMatch, current.etag)) throw preconditionFailed("If-Match");
     }
+    if (ifNoneMatch !== null && current && etagMatches(ifNoneMatch, current.etag))
+      throw preconditionFailed("If-None-Match");
+    const modified = current ? toSeconds(current.lastModified) : undefined;
+    if (modifiedSince !== undefined && (modified === undefined || modified <= modifiedSince))
+      throw preconditionFailed("If-Modified-Since");
+    if (unmodifiedSince !== undefined && modified !== undefined && modified > unmodifiedSince)
+      throw preconditionFailed("If-Unmodified-Since");
   };
 }
 

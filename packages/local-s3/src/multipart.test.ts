@@ -102,6 +102,24 @@ describe("a complete multipart upload", () => {
   });
 });
 
+describe("a part sent again after the others (ceph s3-tests' resend case)", () => {
+  it("completes with the last write of part 1, whether its bytes changed or not", async () => {
+    for (const again of [p1, bytes(5 * MiB, 7)]) {
+      const id = await create("resent.bin");
+      await part("resent.bin", id, 1, p1);
+      const etags: [number, string][] = [];
+      for (const [n, body] of [[2, p2] as const, [3, p3] as const]) {
+        etags.push([n, (await part("resent.bin", id, n, body)).headers.get("etag") ?? ""]);
+      }
+      const last = (await part("resent.bin", id, 1, again)).headers.get("etag") ?? "";
+      const done = await complete("resent.bin", id, [[1, last], ...etags]);
+      expect(done.status, await done.clone().text()).toBe(200);
+      const stored = new Uint8Array(await (await ep.aws.fetch(url("resent.bin"))).arrayBuffer());
+      expect(Buffer.compare(stored, Buffer.concat([again, p2, p3]))).toBe(0);
+    }
+  });
+});
+
 /** Uploads p1, p2, p3 as `key` in bucket `multi` of endpoint `e` and completes it; answers the key's URL. */
 async function assembled(e: Endpoint, key: string): Promise<string> {
   const at = `${e.url}/multi/${key}`;
@@ -323,6 +341,30 @@ describe("multipart rules", () => {
     const res = await complete("exists.bin", id, [[1, a]], { "if-none-match": "*" });
     expect(await outcome(res)).toMatchObject({ status: 412, code: "PreconditionFailed" });
     expect(await (await ep.aws.fetch(url("exists.bin"))).text()).toBe("already");
+  });
+
+  it("applies If-None-Match with an ETag on completion (412 when it names the current object)", async () => {
+    const put = await ep.aws.fetch(url("not-this.bin"), { method: "PUT", body: "v1" });
+    const id = await create("not-this.bin");
+    const a = (await part("not-this.bin", id, 1, bytes(10))).headers.get("etag") ?? "";
+    const refused = await complete("not-this.bin", id, [[1, a]], {
+      "if-none-match": put.headers.get("etag") ?? "",
+    });
+    expect(await outcome(refused)).toMatchObject({ status: 412, code: "PreconditionFailed" });
+    const done = await complete("not-this.bin", id, [[1, a]], {
+      "if-none-match": '"00000000000000000000000000000000"',
+    });
+    expect(done.status).toBe(200);
+  });
+
+  it("applies a write's conditions when the upload is created, before any part is sent (R2)", async () => {
+    const put = await ep.aws.fetch(url("guarded.bin"), { method: "PUT", body: "v1" });
+    const refused = await ep.aws.fetch(url("guarded.bin", "?uploads"), {
+      method: "POST",
+      headers: { "if-none-match": "*" },
+    });
+    expect(await outcome(refused)).toMatchObject({ status: 412, code: "PreconditionFailed" });
+    expect(await create("guarded.bin", { "if-match": put.headers.get("etag") ?? "" })).not.toBe("");
   });
 
   it("applies If-Match on completion (412 when the ETag differs)", async () => {

@@ -94,6 +94,9 @@ function uploadChecksum(request: Request): UploadRecord["checksum"] {
 /** CreateMultipartUpload: records the object headers (and checksum asked for) now; they apply at completion. */
 export async function createMultipartUpload(ctx: RequestContext): Promise<Response> {
   const checksum = uploadChecksum(ctx.request);
+  // R2 takes a write's conditions here too, so an upload bound to fail is refused before any part is sent; the
+  // ones CompleteMultipartUpload carries are what decide the commit.
+  writePreconditions(ctx.request)?.(await ctx.store.headObject(ctx.bucket, ctx.key));
   const fields: Omit<UploadRecord, "uploadId"> = {
     key: ctx.key,
     initiated: ctx.now().toISOString(),

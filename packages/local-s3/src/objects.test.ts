@@ -5,7 +5,7 @@ import { get as httpGet, type IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { OFFLOAD_FROM } from "./body-hash.ts";
-import { bytes, type Endpoint, outcome, startEndpoint, xmlText } from "./testing.ts";
+import { amzDate, bytes, type Endpoint, outcome, startEndpoint, xmlText } from "./testing.ts";
 
 let ep: Endpoint;
 const md5 = (body: string | Uint8Array) => `"${createHash("md5").update(body).digest("hex")}"`;
@@ -214,6 +214,61 @@ describe("conditional writes", () => {
     });
     expect(fresh.status).toBe(200);
     expect(await (await ep.aws.fetch(obj("cas"))).text()).toBe("v2");
+  });
+
+  it("If-None-Match with ETags (R2's conditional write) refuses a listed version and writes over another", async () => {
+    const v1 =
+      (await ep.aws.fetch(obj("not-these"), { method: "PUT", body: "v1" })).headers.get("etag") ?? "";
+    const put = (body: string, condition: string) =>
+      ep.aws.fetch(obj("not-these"), { method: "PUT", body, headers: { "if-none-match": condition } });
+    expect(await outcome(await put("v2", `${md5("zzz")}, ${v1}`))).toMatchObject({
+      status: 412,
+      code: "PreconditionFailed",
+    });
+    expect((await put("v2", md5("zzz"))).status).toBe(200);
+    expect(await (await ep.aws.fetch(obj("not-these"))).text()).toBe("v2");
+    const fresh = await ep.aws.fetch(obj("new-not-these"), {
+      method: "PUT",
+      body: "n",
+      headers: { "if-none-match": v1 },
+    });
+    expect(fresh.status).toBe(200);
+  });
+
+  it("If-Match: * writes over any existing object and refuses a missing key", async () => {
+    await ep.aws.fetch(obj("any"), { method: "PUT", body: "v1" });
+    const over = await ep.aws.fetch(obj("any"), { method: "PUT", body: "v2", headers: { "if-match": "*" } });
+    expect(over.status).toBe(200);
+    const missing = await ep.aws.fetch(obj("none-yet"), {
+      method: "PUT",
+      body: "v1",
+      headers: { "if-match": "*" },
+    });
+    expect(await outcome(missing)).toMatchObject({ status: 404, code: "NoSuchKey" });
+  });
+
+  it("If-Modified-Since / If-Unmodified-Since on a write compare with the current object (R2)", async () => {
+    const at = new Date("2026-05-01T10:00:00Z");
+    ep.setNow(at);
+    try {
+      const signedAt = { datetime: amzDate(at) };
+      await ep.aws.fetch(obj("dated"), { method: "PUT", body: "v1", aws: signedAt });
+      const put = (headers: Record<string, string>, key = "dated") =>
+        ep.aws.fetch(obj(key), { method: "PUT", body: "v2", headers, aws: signedAt });
+      const before = new Date(at.getTime() - 60_000).toUTCString();
+      const after = new Date(at.getTime() + 60_000).toUTCString();
+      expect(await outcome(await put({ "if-modified-since": after }))).toMatchObject({ status: 412 });
+      expect(await outcome(await put({ "if-unmodified-since": before }))).toMatchObject({ status: 412 });
+      expect(await outcome(await put({ "if-modified-since": before }, "undated"))).toMatchObject({
+        status: 412,
+      });
+      expect(await (await ep.aws.fetch(obj("dated"), { aws: signedAt })).text()).toBe("v1");
+      expect((await put({ "if-unmodified-since": after })).status).toBe(200);
+      expect((await put({ "if-modified-since": before })).status).toBe(200);
+      expect((await put({ "if-unmodified-since": before }, "undated")).status).toBe(200);
+    } finally {
+      ep.setNow(undefined);
+    }
   });
 
   it("of two concurrent If-None-Match: * PUTs to one new key exactly one succeeds", async () => {

@@ -212,10 +212,9 @@ function parseQueryAuth(target: Target, config: AuthConfig): Parsed & { form: "q
   if (!/^-?\d+$/.test(expiresText)) {
     throw new S3Error("AuthorizationQueryParametersError", "X-Amz-Expires should be a number");
   }
+  // Zero or a negative lifetime is well formed but over before the URL is used: S3 and R2 answer that with
+  // AccessDenied "Request has expired" (in verify), as for any other expired URL.
   const expires = Number(expiresText);
-  if (expires < 1) {
-    throw new S3Error("AuthorizationQueryParametersError", "X-Amz-Expires must be at least 1 second");
-  }
   if (expires > MAX_EXPIRES) {
     throw new S3Error(
       "AuthorizationQueryParametersError",
@@ -269,7 +268,7 @@ function parseHeaderAuth(
     "AuthorizationHeaderMalformed",
     "The authorization header is malformed; ",
   );
-  const amzDate = request.headers.get("x-amz-date");
+  const amzDate = requestTime(request);
   if (!parseAmzDate(amzDate)) {
     throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
   }
@@ -287,6 +286,25 @@ function parseHeaderAuth(
     signedHeaders: signedHeaders.split(";"),
     signature,
   };
+}
+
+/**
+ * A header-signed request's time: x-amz-date, or the Date header when there is no x-amz-date (botocore signs that
+ * way once a caller sets Date). With both, x-amz-date is the one SigV4 uses and Date is an ordinary header.
+ */
+function requestTime(request: Request): string | undefined {
+  const amzDate = request.headers.get("x-amz-date");
+  if (amzDate !== null) return amzDate;
+  const ms = Date.parse(request.headers.get("date") ?? "");
+  return Number.isNaN(ms) ? undefined : compactTime(new Date(ms));
+}
+
+/** SigV4's compact ISO 8601 form, `yyyyMMdd'T'HHmmss'Z'`. */
+function compactTime(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 }
 
 type Credential = Pick<Parsed, "accessKeyId" | "date" | "region" | "service" | "terminator">;
@@ -360,7 +378,7 @@ function verify(
   const requestTime = parseAmzDate(parsed.amzDate)?.getTime() ?? 0;
   const serverTime = new Date(now).toISOString().replace(/\.\d{3}/, "");
   if (parsed.form === "query") {
-    if (now > requestTime + parsed.expires * 1000) {
+    if (parsed.expires <= 0 || now > requestTime + parsed.expires * 1000) {
       throw new S3Error("AccessDenied", "Request has expired", [
         ["X-Amz-Expires", parsed.expires],
         ["Expires", new Date(requestTime + parsed.expires * 1000).toISOString().replace(/\.\d{3}/, "")],

@@ -120,9 +120,12 @@ const ORPHAN_AGE_MS = 60 * 60 * 1000;
 /** How long a completed upload's answer is kept for retries of its CompleteMultipartUpload. */
 const COMPLETED_KEPT_MS = 24 * 60 * 60 * 1000;
 
-/** True when `name` is a bucket name S3 accepts (3–63 chars, lower-case letters, digits, `.` and `-`). */
+/**
+ * True when `name` is a bucket name S3 accepts: 3–63 lower-case letters, digits, `.` and `-`, starting and ending
+ * with a letter or digit, no dot next to a dot or a dash (each label must be a DNS label), not an IP address.
+ */
 export function isValidBucketName(name: string): boolean {
-  return BUCKET_NAME.test(name) && !name.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
+  return BUCKET_NAME.test(name) && !/\.\.|\.-|-\./.test(name) && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
 }
 
 /** True when `id` could be an upload id this store issued; anything else cannot name a directory. */

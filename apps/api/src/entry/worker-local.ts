@@ -1,8 +1,9 @@
 // Runs the Cloudflare Worker locally under workerd (miniflare), as `wrangler dev` would but with everything a
 // test needs in hand: the bundle `wrangler deploy` would upload, a local D1 (persisted under DATA_DIR, migrated with
 // the committed migrations), the SPA through the assets binding, and the embedded local-s3 in Node as the R2
-// stand-in. Node-only (it is the Worker's local harness, not part of the Worker). Used by `pnpm dev:worker` and the
-// Worker tests.
+// stand-in. Clients reach each Worker instance through worker-proxy.ts, which keeps their connections alive the way
+// the Node entry does (workerd's own HTTP server drops them under scripts). Node-only (it is the Worker's local
+// harness, not part of the Worker). Used by `pnpm dev:worker` and the Worker tests.
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,6 +19,7 @@ import { Log, LogLevel, Miniflare, type WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { loadDevSecrets } from "../start.ts";
 import { spaCorsRule } from "../storage/cors-rule.ts";
+import { proxyToWorker } from "./worker-proxy.ts";
 
 const apiDir = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** The Worker's configuration, also what `wrangler deploy` reads. */
@@ -60,7 +62,7 @@ export interface LocalWorkerOptions {
   dataDir: string;
   /** The bundle from `buildWorkerBundle`. */
   bundle: string;
-  /** Port of the first instance (0 = any free port). */
+  /** Port of the first instance (0 = any free port). Each instance is served through `proxyToWorker`. */
   port?: number;
   /** Port of local-s3 (default 0 = any free port). */
   s3Port?: number;
@@ -125,7 +127,8 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     const mf = new Miniflare({
       workers,
       host: HOST,
-      port: options.port ?? 0,
+      // workerd's own sockets stay internal; clients reach each instance through its proxy below.
+      port: 0,
       d1Persist: join(dataDir, "d1"),
       log: new Log(process.env.SIGNET_MF_DEBUG ? LogLevel.DEBUG : LogLevel.WARN),
       // No network here or in CI: the Request.cf placeholder instead of fetching the real one.
@@ -137,9 +140,14 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
       },
     });
     closers.unshift(() => mf.dispose());
-    const first = (await mf.ready).origin;
-    const urls = [first];
-    for (let i = 1; i < count; i++) urls.push((await mf.unsafeGetDirectURL(workers[i]!.name!)).origin);
+    const sockets = [(await mf.ready).origin];
+    for (let i = 1; i < count; i++) sockets.push((await mf.unsafeGetDirectURL(workers[i]!.name!)).origin);
+    const urls: string[] = [];
+    for (const [i, socket] of sockets.entries()) {
+      const proxy = await proxyToWorker(socket, HOST, i === 0 ? (options.port ?? 0) : 0);
+      closers.unshift(() => proxy.close());
+      urls.push(proxy.url);
+    }
 
     const db = await createDb({ d1: (await mf.getD1Database("DB")) as never });
     closers.unshift(async () => closeDb(db));

@@ -31,13 +31,12 @@ export async function signUp(baseUrl: string): Promise<Client> {
     async call<T>(path: string, input?: unknown, kind: "query" | "mutation" = "mutation"): Promise<T> {
       const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
       const url = `${baseUrl}/trpc/${path}`;
+      // Plain fetch, never resent: a server that drops a kept-alive connection under a script fails here.
       const res =
         kind === "query"
-          ? await getOnce(
+          ? await fetch(
               input === undefined ? url : `${url}?input=${encodeURIComponent(JSON.stringify(input))}`,
-              {
-                headers,
-              },
+              { headers },
             )
           : await fetch(url, { method: "POST", headers, body: JSON.stringify(input ?? null) });
       const body = (await res.json()) as { result?: { data: T }; error?: { message: string } };
@@ -47,31 +46,12 @@ export async function signUp(baseUrl: string): Promise<Client> {
   };
 }
 
-/**
- * A GET, sent again once if the connection was reset before any answer. A server may close an idle keep-alive
- * connection at the moment the client reuses it (workerd does, on its own timer); browsers resend an idempotent
- * request in that case, and so does this script. Nothing that changes state is ever resent.
- */
-async function getOnce(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (error) {
-    const code = (error as { cause?: { code?: string } }).cause?.code;
-    if (code !== "ECONNRESET" && code !== "UND_ERR_SOCKET") throw error;
-    return fetch(url, init);
-  }
-}
-
 async function bytesOf(response: Response): Promise<Uint8Array> {
   expect(response.status).toBe(200);
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/**
- * Byte-for-byte equality in one plain pass. Vitest's deep toEqual takes seconds on 256 KiB on a busy machine, and
- * while it blocks the event loop the client cannot see the API close its idle keep-alive connection, so the next
- * test's first request went out on a closed socket ("other side closed").
- */
+/** Byte-for-byte equality in one plain pass: Vitest's deep toEqual takes seconds on 256 KiB on a busy machine. */
 function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
   expect(actual.length).toBe(expected.length);
   expect(actual.findIndex((byte, i) => byte !== expected[i])).toBe(-1);
@@ -107,8 +87,7 @@ export async function genericUpload(client: Client): Promise<void> {
     "query",
   );
   expect(download.filename).toBe("report 2026 ü.bin");
-  // Compared by digest: a deep equality of 256 KiB blocks the event loop for seconds on a loaded machine, long
-  // enough for a server (workerd) to drop the idle keep-alive connection the next call would reuse.
+  // Compared by digest: a deep equality of 256 KiB blocks the event loop for seconds on a loaded machine.
   const downloaded = await bytesOf(await fetch(download.url));
   expect(downloaded.length).toBe(bytes.length);
   expect(await sha256Base64(downloaded)).toBe(await sha256Base64(bytes));
