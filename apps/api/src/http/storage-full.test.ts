@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isStorageFull, STORAGE_FULL_MESSAGE } from "../services/storage-full.ts";
 import { createHarness, type Harness, type TestUser } from "../testing/harness.ts";
-import { isStorageFull, STORAGE_FULL_MESSAGE } from "./storage-full.ts";
 
 describe("isStorageFull", () => {
   it("recognises a real ENOSPC (a write to /dev/full), also when wrapped", async () => {
