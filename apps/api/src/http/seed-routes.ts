@@ -11,7 +11,7 @@ import {
 } from "../contract/files.ts";
 import { createImageUploadInput, imageUploadTicket, profileImageLink } from "../contract/profile.ts";
 import { ownFileIdByKey } from "../services/file-lookup.ts";
-import type { RestRoute, RouteSpec } from "./rest-routes.ts";
+import type { RestRoute, RouteSpec } from "./rest-route.ts";
 
 export const seedUploadTicket = singleUploadTicket
   .extend({ presignedUrl: z.string().openapi({ description: "Same as `url` (seed contract name)" }) })
