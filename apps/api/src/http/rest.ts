@@ -1,6 +1,7 @@
 /**
- * The REST API: every procedure as a resource-shaped route, declared once with zod (@hono/zod-openapi), which
- * gives validation, types and the OpenAPI 3.1 document at /api/openapi.json (browsable at /api/docs). A route
+ * The REST API: every procedure as a resource-shaped route generated from its contract (rest-routes.ts) and
+ * mounted with @hono/zod-openapi, which gives validation and the OpenAPI 3.1 document at /api/openapi.json
+ * (browsable at /api/docs). A route
  * calls its procedure through tRPC's in-process caller, so REST and tRPC share the input rules, the services,
  * the API-key scopes and the error meanings; a refusal answers through the one error writer (errors.ts).
  */
