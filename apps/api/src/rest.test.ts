@@ -252,6 +252,54 @@ describe("every procedure over REST", () => {
   });
 });
 
+describe("query parameters", () => {
+  async function profileImage(key: string, seed: number) {
+    const image = png(seed);
+    const ticket = (
+      await rest("POST", "/api/profile/image/upload", key, {
+        contentType: "image/png",
+        fileSize: image.length,
+      })
+    ).json as { presignedUrl: string; headers: Record<string, string> };
+    expect((await browserPut(ticket.presignedUrl, ticket.headers, image)).status).toBe(200);
+    expect((await rest("POST", "/api/profile/image/complete", key)).json).toMatchObject({ hasImage: true });
+  }
+  const history = async (key: string) =>
+    ((await rest("GET", "/api/profile/image/history", key)).json.versions as unknown[]).length;
+
+  it("reads a boolean as true or false, and refuses anything else naming the field", async () => {
+    const carol = await h.signUp();
+    await profileImage(carol.token, 11);
+    await profileImage(carol.token, 12);
+    expect(await history(carol.token)).toBe(1);
+    expect(await rest("DELETE", "/api/profile/image?keepHistory=yes", carol.token)).toMatchObject({
+      status: 400,
+      json: { field: "keepHistory" },
+    });
+    expect((await rest("DELETE", "/api/profile/image?keepHistory=true", carol.token)).json).toEqual({
+      hasImage: false,
+    });
+    expect(await history(carol.token)).toBe(1);
+    await rest("DELETE", "/api/profile/image?keepHistory=false", carol.token);
+    expect(await history(carol.token)).toBe(0);
+  });
+
+  it("reads a number with the procedure's own rules and words", async () => {
+    const half = await rest("GET", "/api/account/export?expiresIn=90.5", alice.token);
+    expect(half).toMatchObject({
+      status: 400,
+      json: { field: "expiresIn", message: "expiresIn: must be a whole number of seconds" },
+    });
+    expect(await rest("GET", "/api/account/export", alice.token)).toMatchObject({
+      status: 400,
+      json: { field: "expiresIn" },
+    });
+    expect((await rest("GET", "/api/account/export?expiresIn=60", alice.token)).json).toMatchObject({
+      expiresIn: 60,
+    });
+  });
+});
+
 describe("one error shape", () => {
   /** The answer parsed with the document's `Error` schema for its status. */
   async function refusal(res: Response, method: string, path: string) {
