@@ -22,14 +22,12 @@ export interface RestShape {
 /** "public": anyone may call it; otherwise a signed-in user, and an API key needs this scope. */
 export type Access = "public" | ApiKeyScope;
 
-export interface Contract<
-  I extends z.ZodType | undefined = z.ZodType | undefined,
-  O extends z.ZodType = z.ZodType,
-> {
+export interface Contract {
   kind: "query" | "mutation";
   access: Access;
-  input?: I;
-  output: O;
+  /** Absent when the procedure takes no input. */
+  input?: z.ZodType;
+  output: z.ZodType;
   rest: RestShape;
 }
 

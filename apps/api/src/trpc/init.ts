@@ -12,8 +12,6 @@ import { isStorageFull, logStorageFull, storageFullError } from "../services/sto
 import { authorize } from "./authorize.ts";
 import { describeZodError, respellField } from "./field.ts";
 
-export { describeZodError } from "./field.ts";
-
 /** The inner context: no HTTP in it, so tests build it directly and use `createCaller`. */
 export interface InnerContext extends AppDeps {
   user: Actor | null;
