@@ -10,7 +10,7 @@ import type { Actor, RequestMeta } from "../ground.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { isStorageFull, logStorageFull, storageFullError } from "../services/storage-full.ts";
 import { authorize } from "./authorize.ts";
-import { describeZodError, respellField } from "./field.ts";
+import { describeZodError, fieldOf, respellField } from "./field.ts";
 
 /** The inner context: no HTTP in it, so tests build it directly and use `createCaller`. */
 export interface InnerContext extends AppDeps {
@@ -45,15 +45,16 @@ const t = initTRPC
   .create({
     isDev: false,
     errorFormatter({ shape, error, ctx }) {
-      if (error.cause instanceof ZodError) {
-        return { ...shape, message: describeZodError(error.cause) };
-      }
       if (error.code === "INTERNAL_SERVER_ERROR") {
         // The details went to the log under this id; the caller gets nothing internal.
         const id = ctx?.request.requestId;
         return { ...shape, message: `Internal error${id ? ` (request id ${id})` : ""}` };
       }
-      return { ...shape, message: respellField(shape.message) };
+      const message =
+        error.cause instanceof ZodError ? describeZodError(error.cause) : respellField(shape.message);
+      // The field at fault, spelled as REST's `field` is, for clients that point at the input.
+      const field = fieldOf(error);
+      return { ...shape, message, data: { ...shape.data, ...(field ? { field } : {}) } };
     },
   });
 
