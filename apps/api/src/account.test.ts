@@ -13,7 +13,7 @@ import { eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AppDeps, Storage } from "./deps.ts";
 import type { StoredMail } from "./mail/mailer.ts";
-import { finishAccountDeletion } from "./services/account.ts";
+import { finishAccountDeletion } from "./services/account-deletion.ts";
 import { PASSWORD_ATTEMPTS } from "./services/limits.ts";
 import { sweep } from "./services/sweeper.ts";
 import { browserPut, createHarness, type Harness, ok, PUBLIC_URL, type TestUser } from "./testing/harness.ts";
@@ -33,16 +33,23 @@ afterAll(async () => {
   await h?.[Symbol.asyncDispose]();
 });
 
-/** A Better Auth call as the SPA makes it (JSON, the SPA's Origin, optionally a cookie). */
-async function auth(harness: Harness, path: string, body?: unknown, cookie?: string) {
+/**
+ * A Better Auth call as the SPA makes it (JSON, the SPA's Origin, optionally a cookie), optionally from a client
+ * address (the connection's peer, as the runtime entries hand it to the app).
+ */
+async function auth(harness: Harness, path: string, body?: unknown, cookie?: string, address?: string) {
   const headers: Record<string, string> = { origin: PUBLIC_URL };
   if (cookie) headers.cookie = cookie;
   if (body !== undefined) headers["content-type"] = "application/json";
-  return harness.app.request(`/api/auth${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  return harness.app.request(
+    `/api/auth${path}`,
+    {
+      method: body === undefined ? "GET" : "POST",
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    },
+    address ? { address } : undefined,
+  );
 }
 
 async function signIn(harness: Harness, email: string, password = PASSWORD) {
@@ -127,16 +134,25 @@ describe("forgot password", () => {
   it("answers the same whether or not the address has an account, and limits the requests", async () => {
     await using fresh = await createHarness();
     const u = await fresh.signUp();
-    const known = await auth(fresh, "/request-password-reset", { email: u.email });
-    const unknown = await auth(fresh, "/request-password-reset", { email: "nobody@example.com" });
+    // One client address: the limit is per address (and per account, see auth-limits.test.ts).
+    const from = "192.0.2.10";
+    const known = await auth(fresh, "/request-password-reset", { email: u.email }, undefined, from);
+    const unknown = await auth(
+      fresh,
+      "/request-password-reset",
+      { email: "nobody@example.com" },
+      undefined,
+      from,
+    );
     expect(unknown.status).toBe(known.status);
     expect(await unknown.json()).toEqual(await known.json());
     await fresh.mailbox.waitFor((m) => m.to === u.email);
     expect(fresh.mailbox.list().filter((m) => m.to === "nobody@example.com")).toEqual([]);
-    await auth(fresh, "/request-password-reset", { email: u.email });
-    const limited = await auth(fresh, "/request-password-reset", { email: u.email });
+    await auth(fresh, "/request-password-reset", { email: u.email }, undefined, from);
+    const limited = await auth(fresh, "/request-password-reset", { email: u.email }, undefined, from);
     expect(limited.status).toBe(429);
-    // Only the mail-sending endpoints are counted: signing in again and again is not limited here.
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    // The reset limit is the reset route's own: signing in with the right password again and again still works.
     for (let i = 0; i < 5; i++) {
       const again = await fresh.app.request("/api/auth/sign-in/email", {
         method: "POST",

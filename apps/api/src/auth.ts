@@ -5,10 +5,9 @@ import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { bearer } from "better-auth/plugins";
 import { nameRulesPlugin } from "./auth/name-rules.ts";
 import { createSessionCache } from "./auth/session-cache.ts";
-import type { Clock, Logger, RequestMeta } from "./ground.ts";
-import { CLIENT_IP_HEADER } from "./http/client-ip.ts";
+import { CLIENT_IP_HEADER, type Clock, type Logger, type RequestMeta } from "./ground.ts";
 import { createDevMailbox, type Mailer } from "./mail/mailer.ts";
-import { accountAuthOptions } from "./services/account-auth.ts";
+import { accountAuthOptions, limitAuthRequests } from "./services/account-auth.ts";
 
 /** A profile change made through Better Auth's own routes (update-user), for the caller to audit. */
 export interface AuthProfileUpdate {
@@ -110,6 +109,12 @@ export function createAuth({
     },
   });
   auth.api.getSession = sessions.wrap(auth.api.getSession);
+  auth.handler = limitAuthRequests(auth.handler, {
+    db,
+    clock,
+    addressOf: (request) => request.headers.get(CLIENT_IP_HEADER) ?? undefined,
+    sessionEmailOf: async (request) => (await auth.api.getSession({ headers: request.headers }))?.user.email,
+  });
   // Code that deletes sessions or users without Better Auth (straight through Drizzle) must tell the cache:
   // `auth.sessionCache.invalidateUser(id)`.
   return Object.assign(auth, { sessionCache: sessions });

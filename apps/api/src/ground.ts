@@ -69,3 +69,9 @@ export interface RequestMeta {
 export interface Peer {
   address?: string | undefined;
 }
+
+/**
+ * The header that carries the client's address from the HTTP shell (which decides it once) to Better Auth (which
+ * reads it for its rate limits and sessions); a client's own copy is always dropped.
+ */
+export const CLIENT_IP_HEADER = "x-signet-client-ip";

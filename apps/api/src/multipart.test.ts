@@ -124,7 +124,9 @@ describe("parts signed on demand, listed from storage, completed by the server",
     // Completing early names what is missing and leaves the upload pending.
     const early = await h.trpc("files.completeUpload", { fileId: upload.fileId }, who);
     expect(early).toMatchObject({ ok: false, code: "BAD_REQUEST" });
-    expect(!early.ok && early.message).toMatch(/part 1 has not arrived/);
+    expect(!early.ok && early.message).toBe(
+      "Upload incomplete: part 1 has not arrived; send it and complete again",
+    );
     const listed = ok<Parts>(await h.trpc("files.listParts", { fileId: upload.fileId }, who, "query"));
     expect(listed.parts).toEqual([
       { partNumber: 2, size: 4 * MiB, etag: expect.any(String), checksumSha256: expect.any(String) },
@@ -191,7 +193,7 @@ describe("parts signed on demand, listed from storage, completed by the server",
     const refused = await h.trpc("files.completeUpload", { fileId: upload.fileId }, who);
     expect(refused).toMatchObject({ ok: false, code: "BAD_REQUEST" });
     expect(!refused.ok && refused.message).toBe(
-      "Upload incomplete: part 2 does not match the checksum it was signed with; send them and complete again",
+      "Upload incomplete: part 2 does not match the checksum it was signed with; send it and complete again",
     );
 
     // Sending the declared bytes puts it right; the object is what was declared, and nothing is kept after.

@@ -8,11 +8,11 @@ export class UploadFailure extends Error {
   override name = "UploadFailure";
 }
 
-/** A PUT that produced no readable HTTP response (network down, CORS refusal, timeout). */
+/** A PUT that produced no readable HTTP response (network down, CORS refusal, timeout, no progress). */
 export class TransportError extends UploadFailure {
   override name = "TransportError";
   constructor(
-    readonly kind: "network" | "timeout",
+    readonly kind: "network" | "timeout" | "stall",
     /** What the runtime said, for logs; browsers say nothing useful (CORS and offline look the same). */
     readonly detail: string,
   ) {
@@ -27,6 +27,8 @@ export class StorageRefusal extends UploadFailure {
   constructor(
     readonly status: number,
     body: string,
+    /** The storage's Retry-After header (429, 503), when it sent one the transport could read. */
+    readonly retryAfter: string | null = null,
   ) {
     super(describeStorageFailure(status, body));
     this.code = parseS3Error(body).code;
@@ -50,8 +52,9 @@ export class PartRefusal extends StorageRefusal {
     readonly partNumber: number,
     status: number,
     body: string,
+    retryAfter: string | null = null,
   ) {
-    super(status, body);
+    super(status, body, retryAfter);
     this.message = `Part ${partNumber}: ${this.message}`;
   }
 }
@@ -120,6 +123,7 @@ export function describeStorageFailure(status: number, body: string): string {
 
 /** Human message for a PUT that never got an HTTP answer. */
 export function describeTransportFailure(kind: TransportError["kind"]): string {
+  if (kind === "stall") return "The upload stopped making progress. Check your connection and retry.";
   return kind === "timeout"
     ? "The upload timed out. Check your connection and retry."
     : "Could not reach the storage (network error or the bucket's CORS rules refused this site). Check your connection and retry.";

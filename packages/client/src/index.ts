@@ -2,22 +2,15 @@
  * @signet/client: Signet's upload engine, on Web standards only (Blob, fetch, Web Crypto-free incremental
  * SHA-256), for browsers, workers, Node, Bun and Deno. See README.md.
  */
-export {
-  type ArrivedPart,
-  type CreateUploadAnswer,
-  type FileFacts,
-  type FilesApi,
-  filesEndpoint,
-  type MultipartEndpoint,
-  type MultipartPlan,
-  type ProfileImageApi,
-  profileImageEndpoint,
-  type SignedPart,
-  type SignetTrpc,
-  type SinglePutPlan,
-  trpcFilesApi,
-  type UploadEndpoint,
-  type UploadPlan,
+export type {
+  ArrivedPart,
+  FileFacts,
+  MultipartEndpoint,
+  MultipartPlan,
+  SignedPart,
+  SinglePutPlan,
+  UploadEndpoint,
+  UploadPlan,
 } from "./endpoints.ts";
 export {
   abortError,
@@ -32,11 +25,35 @@ export {
   TransportError,
   UploadFailure,
 } from "./errors.ts";
+export {
+  type CreateUploadAnswer,
+  type FilesApi,
+  filesEndpoint,
+  type SignetTrpc,
+  trpcFilesApi,
+} from "./files-endpoint.ts";
 export { digestBlob, HASH_CHUNK_BYTES, type Hasher, hashBlob, ONE_SHOT_MAX_BYTES } from "./hash-blob.ts";
-export type { ResumeRecord } from "./plans/multipart.ts";
+export { type ProfileImageApi, profileImageEndpoint } from "./profile-endpoint.ts";
+export {
+  fileFingerprint,
+  memoryResumeStore,
+  type ResumeRecord,
+  type ResumeStore,
+  recordFingerprint,
+} from "./resume-store.ts";
 export { DEFAULT_RETRY_DELAYS, type Sleep, sleep } from "./retry.ts";
+export {
+  createRetryPolicy,
+  defaultRetryPolicy,
+  type RetryDecision,
+  type RetryHistory,
+  type RetryPolicy,
+  type RetryPolicyOptions,
+  retryAfterMs,
+} from "./retry-policy.ts";
 export type { UploadProgress } from "./session.ts";
 export { Sha256, toBase64, toHex } from "./sha256.ts";
+export { detectStalls, realTimer, type Timer } from "./stall-detector.ts";
 export {
   fetchPut,
   headersToSend,
@@ -44,5 +61,11 @@ export {
   type PutResponse,
   type PutTransport,
 } from "./transport.ts";
-export { createUploader, type Uploader, type UploaderOptions, type UploadOptions } from "./uploader.ts";
+export {
+  createUploader,
+  DEFAULT_STALL_TIMEOUT_MS,
+  type Uploader,
+  type UploaderOptions,
+  type UploadOptions,
+} from "./uploader.ts";
 export { xhrPut } from "./xhr-put.ts";

@@ -2,19 +2,18 @@
  * The multipart plan against the real API process and its real local-s3 (R2's part rules, per-part SHA-256).
  * Faults are injected only at the transport seam, around the real `fetchPut`.
  */
-import { createHash } from "node:crypto";
 import type { TRPCClient } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi, type TestApi } from "../test/api-server.ts";
 import type { AppRouter } from "../test/app-router.ts";
-import { filesEndpoint, trpcFilesApi } from "./endpoints.ts";
+import { downloadedSha, MiB, patterned, scripted, sha } from "../test/parts.ts";
 import { isAbortError, PartRefusal, ResumeMismatch, TransportError } from "./errors.ts";
+import { filesEndpoint, trpcFilesApi } from "./files-endpoint.ts";
 import { digestBlob, type Hasher } from "./hash-blob.ts";
-import type { ResumeRecord } from "./plans/multipart.ts";
-import { fetchPut, type PutRequest, type PutTransport } from "./transport.ts";
+import type { ResumeRecord } from "./resume-store.ts";
+import { fetchPut } from "./transport.ts";
 import { createUploader } from "./uploader.ts";
 
-const MiB = 1024 * 1024;
 // Parts are 16 MiB: a 40 MiB file is parts of 16, 16 and 8 MiB.
 const SIZE = 40 * MiB;
 
@@ -29,18 +28,6 @@ afterAll(async () => {
   await api?.[Symbol.asyncDispose]();
 });
 
-function patterned(size: number, seed: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  let x = seed || 1;
-  for (let i = 0; i < size; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
 const files = () => filesEndpoint(trpcFilesApi(trpc));
 
 /**
@@ -49,24 +36,7 @@ const files = () => filesEndpoint(trpcFilesApi(trpc));
  */
 const distinct = (sent: number[]) => [...new Set(sent)].sort((a, b) => a - b);
 
-/** Runs `script[n]` for the n-th PUT, the real fetchPut after that; records every part number sent. */
-function scripted(script: ((request: PutRequest) => ReturnType<PutTransport>)[] = []) {
-  const sent: number[] = [];
-  const put: PutTransport = (request) => {
-    const step = script[sent.length] ?? fetchPut;
-    sent.push(Number(new URL(request.url).searchParams.get("partNumber")));
-    return step(request);
-  };
-  return { put, sent };
-}
-
-async function downloaded(fileId: string): Promise<string> {
-  const { url } = await trpc.files.downloadUrl.query({ fileId });
-  return createHash("sha256")
-    .update(new Uint8Array(await (await fetch(url)).arrayBuffer()))
-    .digest("hex");
-}
-const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+const downloaded = (fileId: string) => downloadedSha(trpc, fileId);
 
 describe("multipart uploads through @signet/client", () => {
   it("sends the parts a few at a time, progress never goes back, and the download is byte-identical", async () => {
@@ -205,49 +175,5 @@ describe("multipart uploads through @signet/client", () => {
     const file = await createUploader({ endpoint: files(), put: again.put }).upload(blob, { resume: kept });
     expect(distinct(again.sent)).toEqual([2, 3]);
     expect(await downloaded(file.id)).toBe(sha(bytes));
-  }, 120_000);
-});
-
-describe("signing part URLs ahead, with URLs that live the default 10 minutes", () => {
-  let server: TestApi;
-  let client: TRPCClient<AppRouter>;
-  beforeAll(async () => {
-    server = await startApi({ MULTIPART_THRESHOLD_BYTES: String(6 * MiB) });
-    client = await server.signUp();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.[Symbol.asyncDispose]();
-  });
-
-  it("signs the parts hashed while a signing request was out in one batch, before lanes ask for them", async () => {
-    const bytes = patterned(80 * MiB, 6);
-    // The first signing request waits (around the real API call) until all five parts are hashed, so whatever
-    // the machine's speed, parts 2..5 are queued meanwhile: two lanes alone would have asked for 2 and 3 only.
-    let hashedParts = 0;
-    let allHashed: () => void = () => {};
-    const hashedAll = new Promise<void>((resolve) => {
-      allHashed = resolve;
-    });
-    const partHash: Hasher = async (blob, onProgress, signal) => {
-      const checksum = await digestBlob(blob, onProgress, signal);
-      if (++hashedParts === 5) allHashed();
-      return checksum;
-    };
-    const batches: number[][] = [];
-    const endpoint = filesEndpoint({
-      ...trpcFilesApi(client),
-      signParts: async (input) => {
-        batches.push(input.parts.map((p) => p.partNumber));
-        if (batches.length === 1) await hashedAll;
-        return client.files.signParts.mutate(input);
-      },
-    });
-    const { put, sent } = scripted();
-    const uploader = createUploader({ endpoint, put, partHash, partConcurrency: 2, retryDelays: [10] });
-    const file = await uploader.upload(new File([bytes], "ahead.bin"));
-    expect(batches).toEqual([[1], [2, 3, 4, 5]]);
-    expect(sent.toSorted((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
-    const { url } = await client.files.downloadUrl.query({ fileId: file.id });
-    expect(sha(new Uint8Array(await (await fetch(url)).arrayBuffer()))).toBe(sha(bytes));
   }, 120_000);
 });

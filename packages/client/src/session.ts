@@ -6,6 +6,7 @@ import type { FileFacts, SinglePutPlan, UploadEndpoint, UploadPlan } from "./end
 import { abortError, isAbortError, TransportError } from "./errors.ts";
 import type { Hasher } from "./hash-blob.ts";
 import type { Sleep } from "./retry.ts";
+import type { RetryPolicy } from "./retry-policy.ts";
 import type { PutResponse, PutTransport } from "./transport.ts";
 
 /** Where an upload is, as reported to `onProgress`. */
@@ -27,7 +28,10 @@ export interface SessionTools<R> {
   /** Hashes one part of a multipart upload. */
   partHash: Hasher;
   sleep: Sleep;
-  retryDelays: readonly number[];
+  /** Decides every retry of every plan. */
+  retryPolicy: RetryPolicy;
+  /** Wall-clock milliseconds (URL expiry). */
+  now: () => number;
   /** Checksums of blobs this uploader already hashed, so a retried file is not read twice. */
   checksums: WeakMap<Blob, string>;
 }

@@ -17,6 +17,8 @@ export interface PutResponse {
   status: number;
   body: string;
   etag: string | null;
+  /** The Retry-After header, when the storage sent one (and, in browsers, CORS exposes it). */
+  retryAfter?: string | null;
 }
 
 /**
@@ -24,7 +26,13 @@ export interface PutResponse {
  * `TransportError` when no HTTP answer could be read (network, CORS, timeout) and with an `AbortError`
  * `DOMException` when the signal fires.
  */
-export type PutTransport = (request: PutRequest) => Promise<PutResponse>;
+export type PutTransport = ((request: PutRequest) => Promise<PutResponse>) & {
+  /**
+   * True when `onProgress` follows the bytes as they leave (XHR), so a silence means a stalled transfer; fetch
+   * reports only start and end, so the engine watches for stalls only on transports that say true.
+   */
+  readonly progressEvents?: boolean;
+};
 
 // Browsers and fetch compute these themselves (and refuse a script that sets them); the storage still sees the
 // exact values that were signed because the body is sent unchanged.
@@ -61,5 +69,10 @@ export const fetchPut: PutTransport = async (request) => {
   }
   const body = await response.text();
   if (response.ok) request.onProgress?.(total, total);
-  return { status: response.status, body, etag: response.headers.get("etag") };
+  return {
+    status: response.status,
+    body,
+    etag: response.headers.get("etag"),
+    retryAfter: response.headers.get("retry-after"),
+  };
 };

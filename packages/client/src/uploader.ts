@@ -1,11 +1,17 @@
 import type { UploadEndpoint } from "./endpoints.ts";
 import { abortError, EmptyFileError } from "./errors.ts";
 import { digestBlob, type Hasher, hashBlob } from "./hash-blob.ts";
-import { type ResumeRecord, sendMultipart } from "./plans/multipart.ts";
+import { sendMultipart } from "./plans/multipart.ts";
 import { sendSinglePut } from "./plans/single-put.ts";
-import { DEFAULT_RETRY_DELAYS, type Sleep, sleep } from "./retry.ts";
+import type { ResumeRecord } from "./resume-store.ts";
+import { type Sleep, sleep } from "./retry.ts";
+import { createRetryPolicy, DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.ts";
 import { type UploadProgress, UploadSession } from "./session.ts";
+import { detectStalls, realTimer, type Timer } from "./stall-detector.ts";
 import { fetchPut, type PutTransport } from "./transport.ts";
+
+/** How long a transport that reports progress as bytes leave may go silent before its request is retried. */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 
 export interface UploaderOptions<R> {
   /** The server side: `filesEndpoint(api)`, `profileImageEndpoint(api)` or your own. */
@@ -16,10 +22,22 @@ export interface UploaderOptions<R> {
   hash?: Hasher;
   /** Computes each part's SHA-256 in a multipart upload; default `digestBlob` (Web Crypto, one part at a time). */
   partHash?: Hasher;
-  /** Waits between attempts of a PUT that failed in a way a retry can fix; `[]` disables retries. */
+  /**
+   * Decides every retry (PUTs, part signing): default 1 s, 3 s, 9 s with jitter, Retry-After obeyed, expired URLs
+   * signed again. Build one with `createRetryPolicy`.
+   */
+  retryPolicy?: RetryPolicy;
+  /** Shorthand for `createRetryPolicy({ delays })`: exactly these waits, no jitter; `[]` disables retries. */
   retryDelays?: readonly number[];
-  /** Injectable for tests. */
+  /**
+   * A request whose progress stays silent this long is aborted and retried. Default 30 s on transports whose
+   * progress follows the bytes (`xhrPut`), off on the others (fetch reports only start and end); 0 turns it off.
+   */
+  stallTimeoutMs?: number;
+  /** Injectable for tests: the sleep between retries, the stall timer and the wall clock (URL expiry). */
   sleep?: Sleep;
+  timer?: Timer;
+  now?: () => number;
   /** Parts in flight at once for a multipart upload (default 4). */
   partConcurrency?: number;
 }
@@ -60,13 +78,21 @@ export interface Uploader<R> {
  * const file = await uploader.upload(blob, { name: "report.pdf", onProgress: (p) => console.log(p.loaded) });
  */
 export function createUploader<R>(options: UploaderOptions<R>): Uploader<R> {
+  const put = options.put ?? fetchPut;
+  const stallTimeoutMs = options.stallTimeoutMs ?? (put.progressEvents ? DEFAULT_STALL_TIMEOUT_MS : 0);
+  const now = options.now ?? Date.now;
   const tools = {
     endpoint: options.endpoint,
-    put: options.put ?? fetchPut,
+    put: stallTimeoutMs > 0 ? detectStalls(put, stallTimeoutMs, options.timer ?? realTimer) : put,
     hash: options.hash ?? hashBlob,
     partHash: options.partHash ?? digestBlob,
     sleep: options.sleep ?? sleep,
-    retryDelays: options.retryDelays ?? DEFAULT_RETRY_DELAYS,
+    retryPolicy:
+      options.retryPolicy ??
+      createRetryPolicy(
+        options.retryDelays ? { delays: options.retryDelays, now } : { ...DEFAULT_RETRY, now },
+      ),
+    now,
     checksums: new WeakMap<Blob, string>(),
   };
   const partConcurrency = Math.max(1, options.partConcurrency ?? 4);

@@ -1,11 +1,19 @@
 import { abortError, TransportError } from "./errors.ts";
-import { headersToSend, type PutRequest, type PutResponse } from "./transport.ts";
+import { headersToSend, type PutRequest, type PutResponse, type PutTransport } from "./transport.ts";
 
 /**
- * The browser PUT: XMLHttpRequest because fetch still has no upload progress events. Sends exactly the
- * signed headers except those the browser manages itself.
+ * A response header only if CORS exposes it: `getResponseHeader` on a hidden one logs "Refused to get unsafe
+ * header" in the console, `getAllResponseHeaders` lists only what may be read.
  */
-export function xhrPut(request: PutRequest): Promise<PutResponse> {
+function exposedHeader(xhr: XMLHttpRequest, name: string): string | null {
+  for (const line of xhr.getAllResponseHeaders().split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) return line.slice(colon + 1).trim();
+  }
+  return null;
+}
+
+function sendWithXhr(request: PutRequest): Promise<PutResponse> {
   return new Promise((resolve, reject) => {
     if (request.signal?.aborted) {
       reject(abortError());
@@ -24,7 +32,12 @@ export function xhrPut(request: PutRequest): Promise<PutResponse> {
     };
     xhr.onload = () => {
       done();
-      resolve({ status: xhr.status, body: xhr.responseText, etag: xhr.getResponseHeader("etag") });
+      resolve({
+        status: xhr.status,
+        body: xhr.responseText,
+        etag: xhr.getResponseHeader("etag"),
+        retryAfter: exposedHeader(xhr, "retry-after"),
+      });
     };
     // A CORS refusal and a dropped connection look identical to scripts: status 0, no body.
     xhr.onerror = () => {
@@ -42,3 +55,9 @@ export function xhrPut(request: PutRequest): Promise<PutResponse> {
     xhr.send(request.body);
   });
 }
+
+/**
+ * The browser PUT: XMLHttpRequest because fetch still has no upload progress events. Sends exactly the
+ * signed headers except those the browser manages itself. Its progress follows the bytes, so stalls are watched.
+ */
+export const xhrPut: PutTransport = Object.assign(sendWithXhr, { progressEvents: true });

@@ -252,8 +252,8 @@ export const accountDeletion = sqliteTable(
 );
 
 /**
- * Better Auth's rate-limit counters (password reset and verification mails), in the database so every API
- * instance shares them. Better Auth reads it as the `authRateLimit` model.
+ * Better Auth's own rate-limit counters, unused since Signet counts its account routes itself in `rate_limit`
+ * (apps/api services/limits.ts AUTH_LIMITS); kept so that Better Auth's limiter can be switched back on.
  */
 export const authRateLimit = sqliteTable("auth_rate_limit", {
   id: text("id").primaryKey(),

@@ -27,4 +27,5 @@ export type {
   UploadedPart,
 } from "./s3-calls.ts";
 export { createSigner, r2Endpoint, type Signer } from "./signer.ts";
+export { isChecksumSha256, isContentType, isHeaderValue, isMetadataValue } from "./validate.ts";
 export { s3ErrorOf } from "./xml.ts";

@@ -36,9 +36,52 @@ export function checkContentLength(value: unknown, field = "contentLength"): num
   return value as number;
 }
 
+// The predicates below are what the checks refuse by, exported so that an application's input rules can be
+// exactly the signer's and never accept a value the signer would then refuse.
+
+/** Whether `value` is the canonical base64 of exactly 32 bytes: decoding and re-encoding give it back. */
+export function isChecksumSha256(value: unknown): value is string {
+  return typeof value === "string" && SHA256_BASE64.test(value);
+}
+
+/** Whether `value` is a media type the signer signs: `type/subtype`, optional parameters, visible ASCII. */
+export function isContentType(value: unknown): value is string {
+  return (
+    typeof value === "string" && value.length <= 255 && VISIBLE_ASCII.test(value) && MIME_TYPE.test(value)
+  );
+}
+
+/** Whether `value` is a header value the signer signs as-is (see `checkHeaderValue`). */
+export function isHeaderValue(value: unknown, maxLength = 1024): value is string {
+  return (
+    typeof value === "string" &&
+    value.length > 0 &&
+    value.length <= maxLength &&
+    VISIBLE_ASCII.test(value) &&
+    value.trim() === value
+  );
+}
+
+/**
+ * Whether `value` can be a user metadata value: a string without control characters, and well-formed Unicode
+ * (no lone UTF-16 surrogate half), because a value that is not visible ASCII is sent percent-encoded.
+ */
+export function isMetadataValue(value: unknown): value is string {
+  return typeof value === "string" && !CONTROL_CHARACTER.test(value) && isWellFormed(value);
+}
+
+function isWellFormed(value: string): boolean {
+  try {
+    encodeURIComponent(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Base64 of exactly 32 bytes (a SHA-256 digest), as S3's `x-amz-checksum-sha256` wants it. */
 export function checkChecksumSha256(value: unknown, field = "checksumSha256"): string {
-  if (typeof value !== "string" || !SHA256_BASE64.test(value)) {
+  if (!isChecksumSha256(value)) {
     throw new SignerInputError(field, "must be the base64 encoding of exactly 32 bytes (a SHA-256 digest)");
   }
   return value;
@@ -46,12 +89,7 @@ export function checkChecksumSha256(value: unknown, field = "checksumSha256"): s
 
 /** A `type/subtype` media type, optionally with parameters, in visible ASCII. */
 export function checkContentType(value: unknown, field = "contentType"): string {
-  if (
-    typeof value !== "string" ||
-    value.length > 255 ||
-    !VISIBLE_ASCII.test(value) ||
-    !MIME_TYPE.test(value)
-  ) {
+  if (!isContentType(value)) {
     throw new SignerInputError(
       field,
       "must be a media type like 'image/png' (visible ASCII, at most 255 chars)",
@@ -65,16 +103,11 @@ export function checkContentType(value: unknown, field = "contentType"): string 
  * no leading or trailing space, no control characters).
  */
 export function checkHeaderValue(value: unknown, field: string, maxLength = 1024): string {
+  if (isHeaderValue(value, maxLength)) return value;
   if (typeof value !== "string" || value.length === 0 || value.length > maxLength) {
     throw new SignerInputError(field, `must be a non-empty string of at most ${maxLength} characters`);
   }
-  if (!VISIBLE_ASCII.test(value) || value.trim() !== value) {
-    throw new SignerInputError(
-      field,
-      "must be visible ASCII without control characters or surrounding spaces",
-    );
-  }
-  return value;
+  throw new SignerInputError(field, "must be visible ASCII without control characters or surrounding spaces");
 }
 
 /** A non-empty string without control characters (upload ids, continuation tokens, prefixes). */
@@ -115,16 +148,13 @@ export function metadataHeaders(metadata: unknown, field = "metadata"): [string,
       throw new SignerInputError(`${field}.${name}`, "name must match [a-z0-9-]+");
     }
     if (typeof raw !== "string") throw new SignerInputError(`${field}.${name}`, "value must be a string");
-    if (CONTROL_CHARACTER.test(raw))
-      throw new SignerInputError(`${field}.${name}`, "value must not contain control characters");
-    let value = raw.trim() === raw && VISIBLE_ASCII.test(raw) ? raw : undefined;
-    if (value === undefined) {
-      try {
-        value = encodeURIComponent(raw);
-      } catch {
-        throw new SignerInputError(`${field}.${name}`, "value must be well-formed Unicode");
-      }
+    if (!isMetadataValue(raw)) {
+      throw new SignerInputError(
+        `${field}.${name}`,
+        "value must be well-formed Unicode without control characters",
+      );
     }
+    const value = raw.trim() === raw && VISIBLE_ASCII.test(raw) ? raw : encodeURIComponent(raw);
     bytes += name.length + value.length; // both ASCII by now, so length is bytes
     headers.push([`x-amz-meta-${name}`, value]);
   }

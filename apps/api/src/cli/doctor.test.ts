@@ -89,6 +89,29 @@ describe("signet doctor", { timeout: 120_000 }, () => {
     expect(lines.at(-2)).toBe("Uploads will not work as Signet expects: see the ✗ rows.");
   });
 
+  it("fails a CORS rule without ETag exposure (Uppy's multipart uploads need it) and exits 1", async () => {
+    const noEtag = await startTestBucket();
+    try {
+      await noEtag.signer.putBucketCors([
+        {
+          allowedOrigins: ["http://localhost:5173"],
+          allowedMethods: ["GET", "HEAD", "PUT"],
+          allowedHeaders: [...UPLOAD_CORS_HEADERS],
+        },
+      ]);
+      const run = await spawnCli(["doctor", "--quick"], noEtag.env);
+      expect(run.code).toBe(1);
+      const lines = run.stdout.split("\n");
+      expect(lines.filter((l) => /^[✗!-] {2}/.test(l))).toEqual([
+        expect.stringMatching(/^✗ {2}CORS exposes ETag +Access-Control-Expose-Headers lacks ETag$/),
+      ]);
+      expect(run.stdout).toContain("Missing ETag in uploadPart response headers");
+      expect(lines.at(-2)).toBe("Uploads will not work as Signet expects: see the ✗ rows.");
+    } finally {
+      await noEtag.close();
+    }
+  });
+
   it("reports the exact failures of a lax endpoint (s3rver): signed size, If-None-Match, checksums, ListParts", async () => {
     const dir = await mkdtemp(join(tmpdir(), "signet-s3rver-"));
     const s3rver = new S3rver({

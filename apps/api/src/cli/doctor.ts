@@ -17,8 +17,9 @@ export function doctorCommand(io: CliIo): Command {
       `
 Each probe writes its own key under signet-doctor/<run>/ and removes it afterwards. Marks: ✓ fine, ! works but
 weaker than R2 (no failure), ✗ users are hurt (exit 1), - not run. Checks: credentials, clock skew, the SPA's
-presigned PUT, the CORS preflight (exact headers) and ETag exposure, a wrong size refused, If-None-Match: *
-enforced, a wrong x-amz-checksum-sha256 refused, response-content-disposition honoured, R2's multipart part rule.`,
+presigned PUT, the CORS preflight (exact headers) and ETag exposure (Uppy's multipart uploads need it), a wrong
+size refused, If-None-Match: * enforced, a wrong x-amz-checksum-sha256 refused, response-content-disposition
+honoured, R2's multipart part rule.`,
     )
     .action(async (flags: { origin?: string; quick?: boolean; json?: boolean }) => {
       const config = loadConfig(io);

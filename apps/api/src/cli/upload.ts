@@ -4,21 +4,20 @@
  * record that resumes one is kept in SIGNET_STATE_DIR (default ~/.signet/uploads) until it completes, so after a
  * dropped connection or Ctrl-C, `--resume` sends only the parts the server does not have.
  */
-import { createHash } from "node:crypto";
 import { openAsBlob } from "node:fs";
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import {
   createUploader,
   filesEndpoint,
   isAbortError,
-  type ResumeRecord,
   trpcFilesApi,
   type UploadProgress,
 } from "@signet/client";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import type { AppRouter } from "../trpc/root.ts";
+import { fileResumeStore } from "./resume-files.ts";
 
 export const UPLOAD_USAGE = "usage: signet upload <file> [--resume]   (SIGNET_URL, SIGNET_TOKEN)";
 
@@ -30,10 +29,6 @@ export interface UploadCommandOptions {
   /** Stops the upload keeping what arrived (Ctrl-C). */
   pause?: AbortSignal;
   now?: () => number;
-}
-
-function statePath(dir: string, file: string): string {
-  return join(dir, `${createHash("sha256").update(file).digest("hex").slice(0, 32)}.json`);
 }
 
 const units = ["B", "KB", "MB", "GB", "TB"];
@@ -99,16 +94,12 @@ export async function runUpload(args: string[], options: UploadCommandOptions): 
     out(`signet upload: ${paths[0]}: no such file`);
     return 1;
   }
-  const stateDir = env.SIGNET_STATE_DIR ?? join(homedir(), ".signet", "uploads");
-  const state = statePath(stateDir, path);
-  let resume: ResumeRecord | undefined;
-  if (resumeFlag) {
-    resume = await readFile(state, "utf8").then(
-      (text) => JSON.parse(text) as ResumeRecord,
-      () => undefined,
-    );
-    if (!resume) out(`no interrupted upload of ${paths[0]}; starting a new one`);
-  }
+  const store = fileResumeStore(env.SIGNET_STATE_DIR ?? join(homedir(), ".signet", "uploads"));
+  // The file's fingerprint here is its absolute path: what the user names again with --resume (the record's
+  // own checks, first bytes included, then make sure it is the same file).
+  const fingerprint = path;
+  const resume = resumeFlag ? await store.get(fingerprint) : undefined;
+  if (resumeFlag && !resume) out(`no interrupted upload of ${paths[0]}; starting a new one`);
 
   const trpc = createTRPCClient<AppRouter>({
     links: [
@@ -122,32 +113,21 @@ export async function runUpload(args: string[], options: UploadCommandOptions): 
   // A Blob backed by the file: parts are read from disk as they are sent, never the whole file at once.
   const file = new File([await openAsBlob(path)], name, { lastModified: info.mtimeMs });
   const draw = progressBar(options, name);
-  let writes: Promise<unknown> = Promise.resolve();
   try {
     const done = await uploader.upload(file, {
       ...(resume ? { resume } : {}),
       ...(options.pause ? { pause: options.pause } : {}),
       onProgress: draw,
       journal: (record) => {
-        // One write after another, so an older record never lands after a newer one (or after the removal).
-        writes = writes.then(() =>
-          record
-            ? mkdir(stateDir, { recursive: true }).then(() => writeFile(state, JSON.stringify(record)))
-            : rm(state, { force: true }),
-        );
+        void (record ? store.set(fingerprint, record) : store.delete(fingerprint)).catch(() => {});
       },
     });
     if (options.progress?.isTTY ?? process.stderr.isTTY) (options.progress ?? process.stderr).write("\n");
-    await writes;
-    await rm(state, { force: true });
+    await store.delete(fingerprint);
     out(`uploaded ${name}: ${done.id} (${done.size} bytes, ${done.status})`);
     return 0;
   } catch (error) {
-    await writes.catch(() => {});
-    const kept = await stat(state).then(
-      () => true,
-      () => false,
-    );
+    const kept = (await store.get(fingerprint).catch(() => undefined)) !== undefined;
     const hint = kept ? `; run \`signet upload ${paths[0]} --resume\` to send only the missing parts` : "";
     out(
       `signet upload: ${isAbortError(error) ? "stopped" : error instanceof Error ? error.message : String(error)}${hint}`,

@@ -1,5 +1,6 @@
 /** The vocabulary several domains' contracts share: error and ok bodies, timestamps, byte counts, file ids. */
 import { z } from "@hono/zod-openapi";
+import { checksumSchema } from "../services/validation.ts";
 
 /** Every refusal over REST (and Uppy): the code and message, the field at fault, and the seed envelope. */
 export const errorBody = z
@@ -25,6 +26,12 @@ export const positiveBytes = z
   // zod's int() stops at 2^53; a larger size (1e20) is a whole number that is simply too large, which the
   // services answer with PAYLOAD_TOO_LARGE like any size over the limit.
   .refine((n) => n > Number.MAX_SAFE_INTEGER || Number.isInteger(n), "must be a whole number of bytes");
+
+/**
+ * S3's x-amz-checksum-sha256 (services/validation.ts holds the rule); the document states its shape as a pattern,
+ * which the rule's canonical-base64 check implies.
+ */
+export const checksumSha256 = checksumSchema.meta({ pattern: "^[A-Za-z0-9+/]{43}=$" });
 
 export const fileId = z.uuid("must be a file id").openapi({ example: "0193…" });
 

@@ -1,14 +1,14 @@
 /** The files.* procedures: upload (single PUT or multipart), list, read, download links, delete. */
 import { z } from "@hono/zod-openapi";
-import { checksumSchema, contentTypeSchema, filenameSchema } from "../services/validation.ts";
-import { fileId, fileIdInput, iso, okBody, pageInput, positiveBytes } from "./common.ts";
+import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
+import { checksumSha256, fileId, fileIdInput, iso, okBody, pageInput, positiveBytes } from "./common.ts";
 import { contract } from "./define.ts";
 
 export const createUploadInput = z.object({
   filename: filenameSchema,
   contentType: contentTypeSchema,
   size: positiveBytes,
-  checksumSha256: checksumSchema.optional(),
+  checksumSha256: checksumSha256.optional(),
 });
 
 export const downloadUrlInput = fileIdInput.extend({
@@ -34,7 +34,7 @@ export const signPartsInput = z.object({
           .int("must be a whole number")
           .min(1, "must be at least 1")
           .max(10_000, "must be at most 10000"),
-        checksumSha256: checksumSchema,
+        checksumSha256: checksumSha256,
       }),
     )
     .min(1, "must list at least one part")

@@ -1,8 +1,8 @@
 /** The profile.* procedures: name, and the profile image (upload, link, history, restore, remove). */
 import { z } from "@hono/zod-openapi";
 import { nameSchema } from "../auth/name-rules.ts";
-import { checksumSchema, contentTypeSchema, filenameSchema } from "../services/validation.ts";
-import { iso, positiveBytes } from "./common.ts";
+import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
+import { checksumSha256, iso, positiveBytes } from "./common.ts";
 import { contract } from "./define.ts";
 
 export const profileUpdateInput = z.object({ name: nameSchema });
@@ -11,7 +11,7 @@ export const createImageUploadInput = z.object({
   contentType: contentTypeSchema,
   fileSize: positiveBytes,
   originalFilename: filenameSchema.optional(),
-  checksumSha256: checksumSchema.optional(),
+  checksumSha256: checksumSha256.optional(),
 });
 
 /** profile.removeImage: keep the earlier pictures (history) or remove them too (the default). */

@@ -7,6 +7,8 @@ export const health = z
   .openapi("Health");
 export type Health = z.output<typeof health>;
 
+const windowRule = z.object({ max: z.number(), windowSeconds: z.number() });
+
 export const limits = z
   .object({
     maxFileBytes: z.number(),
@@ -25,6 +27,19 @@ export const limits = z
       .array(z.string())
       .nullable()
       .openapi({ description: "ALLOWED_CONTENT_TYPES (`type/subtype` or `type/*`); null accepts any type" }),
+    authLimits: z
+      .record(z.string(), z.object({ perAddress: windowRule, perAccount: windowRule.optional() }))
+      .openapi({
+        description: "Better Auth's routes (sign-in, sign-up, …): attempts per client address and account",
+      }),
+    signInBackoff: z
+      .object({
+        freeFailures: z.number(),
+        firstWaitSeconds: z.number(),
+        maxWaitSeconds: z.number(),
+        forgetAfterSeconds: z.number(),
+      })
+      .openapi({ description: "Wrong passwords for one account: the waits after the free failures" }),
   })
   .loose()
   .openapi("Limits");

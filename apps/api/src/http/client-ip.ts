@@ -3,10 +3,9 @@
  * when the operator says a proxy sets it (TRUST_PROXY=true); any client can send the header otherwise.
  */
 
-import type { Peer } from "../ground.ts";
+import { CLIENT_IP_HEADER, type Peer } from "../ground.ts";
 
-/** The header Signet sets for Better Auth after deciding the address; a client's copy is always dropped. */
-export const CLIENT_IP_HEADER = "x-signet-client-ip";
+export { CLIENT_IP_HEADER };
 
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/i;
 

@@ -87,6 +87,19 @@ export async function recordAudit(db: Database, clock: Clock, input: AuditInput)
   await db.insert(auditEvent).values(auditRow(clock, input));
 }
 
+/**
+ * An event by the caller, about their account (`user/<id>`) unless `objectKey` names one of their objects. Not for
+ * `file.*` events, which name their file (`fileEvent`).
+ */
+export function actorEvent(
+  ctx: { user: { id: string }; request: RequestMeta },
+  action: Exclude<AuditAction, FileAuditAction>,
+  detail: Detail = {},
+  objectKey = `user/${ctx.user.id}`,
+): AuditInput {
+  return { actorId: ctx.user.id, action, objectKey, request: ctx.request, detail };
+}
+
 /** The file an event is about, as its row has it. */
 interface FileRef {
   id: string;

@@ -114,7 +114,8 @@ const passwordWindowOf = (clock: Clock) =>
 
 /**
  * TOO_MANY_REQUESTS once the user gave PASSWORD_ATTEMPTS wrong passwords in the current 15 minutes. A stolen
- * session must not become a password oracle that Better Auth's sign-in limits never see.
+ * session must not become a password oracle: these checks happen behind the session, where the sign-in limits
+ * (AUTH_LIMITS, SIGN_IN_BACKOFF) never look.
  */
 export async function assertPasswordAttemptsLeft(db: Database, clock: Clock, userId: string) {
   const windowStart = passwordWindowOf(clock);
@@ -136,9 +137,133 @@ export async function countWrongPassword(db: Database, clock: Clock, userId: str
   await countInWindow(db, passwordKey(userId), passwordWindowOf(clock), null);
 }
 
-/** Drops counters of finished windows (the longest window is the password one). */
+/**
+ * The limits on Better Auth's account routes (sign-in, sign-up, password reset, email change), counted here in
+ * the database so every instance shares them, per client address (the one `TRUST_PROXY` decides) and per
+ * account (the email the request names, or the signed-in user). Fixed windows; a refused request answers 429
+ * with Retry-After. A request whose address is unknown (no runtime entry sends one without) is counted per
+ * account only.
+ */
+export const AUTH_LIMITS = {
+  "sign-in": { perAddress: { max: 10, windowSeconds: 60 } },
+  "sign-up": { perAddress: { max: 5, windowSeconds: 600 } },
+  // The mail-sending routes: a mailbox must not be flooded from one address, nor from many.
+  "request-password-reset": {
+    perAddress: { max: 3, windowSeconds: 60 },
+    perAccount: { max: 3, windowSeconds: 3600 },
+  },
+  "send-verification-email": {
+    perAddress: { max: 3, windowSeconds: 60 },
+    perAccount: { max: 3, windowSeconds: 3600 },
+  },
+  "change-email": { perAddress: { max: 5, windowSeconds: 600 }, perAccount: { max: 3, windowSeconds: 3600 } },
+  "reset-password": { perAddress: { max: 10, windowSeconds: 600 } },
+  // Asks for the current password: without a limit, a stolen session would be a password oracle.
+  "change-password": { perAddress: { max: 10, windowSeconds: 600 } },
+} as const satisfies Record<string, { perAddress: WindowRule; perAccount?: WindowRule }>;
+
+export type AuthRoute = keyof typeof AUTH_LIMITS;
+
+export interface WindowRule {
+  max: number;
+  windowSeconds: number;
+}
+
+/** The routes that check the account's password: each try takes a step of SIGN_IN_BACKOFF. */
+export const PASSWORD_ROUTES: readonly AuthRoute[] = ["sign-in", "change-password"];
+
+/**
+ * Wrong passwords for one account, from any address and on any PASSWORD_ROUTES: the first `freeFailures` cost nothing; from then on each
+ * failure makes the account wait `firstWaitSeconds`, doubling per failure up to `maxWaitSeconds`. A wait, never a
+ * lock: an attacker can keep the owner out only while it keeps failing, and at most `maxWaitSeconds` after its
+ * last try; a successful sign-in or a password reset clears the count, and failures are forgotten after
+ * `forgetAfterSeconds` without one.
+ */
+export const SIGN_IN_BACKOFF = {
+  freeFailures: 5,
+  firstWaitSeconds: 30,
+  maxWaitSeconds: 900,
+  forgetAfterSeconds: 3600,
+} as const;
+
+/**
+ * Counts one request against `rule` under `key` (e.g. `sign-up:ip:203.0.113.7`); the seconds to wait when it is
+ * over the limit, undefined when it may proceed.
+ */
+export async function consumeWindow(
+  db: Database,
+  clock: Clock,
+  key: string,
+  rule: WindowRule,
+): Promise<number | undefined> {
+  const windowMs = rule.windowSeconds * 1000;
+  const now = clock().getTime();
+  const windowStart = Math.floor(now / windowMs) * windowMs;
+  const [row] = await countInWindow(db, `auth:${key}`, windowStart, null).returning({
+    count: rateLimit.count,
+  });
+  if ((row?.count ?? 0) <= rule.max) return undefined;
+  return Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000));
+}
+
+const signInKey = (email: string) => `auth:sign-in-failures:${email}`;
+
+/**
+ * Claims one sign-in attempt for the account named `email`, counting it as a failure until `clearSignInFailures`
+ * says otherwise: so a burst of concurrent guesses is counted as it arrives, not after the password checks. The
+ * seconds to wait when the account is waiting out its backoff; undefined when the attempt may proceed.
+ *
+ * The row's `window_start` is when the next attempt may start, its `count` the failures in a row.
+ */
+export async function claimSignInAttempt(
+  db: Database,
+  clock: Clock,
+  email: string,
+): Promise<number | undefined> {
+  const { freeFailures, firstWaitSeconds, maxWaitSeconds, forgetAfterSeconds } = SIGN_IN_BACKOFF;
+  const now = clock().getTime();
+  const forgotten = sql`${rateLimit.windowStart} < ${now - forgetAfterSeconds * 1000}`;
+  const failures = sql`(case when ${forgotten} then 1 else ${rateLimit.count} + 1 end)`;
+  // 2^(failures - free) waits, as a shift (SQLite has no pow() everywhere); the shift is capped before it overflows.
+  const waitMs = sql`(case when ${failures} < ${freeFailures} then 0 else min(${firstWaitSeconds * 1000} << min(${failures} - ${freeFailures}, 20), ${maxWaitSeconds * 1000}) end)`;
+  const key = signInKey(email);
+  const [claimed] = await db
+    .insert(rateLimit)
+    // A first failure never waits (freeFailures > 1).
+    .values({ key, windowStart: now, count: 1 })
+    .onConflictDoUpdate({
+      target: rateLimit.key,
+      set: { count: failures, windowStart: sql`${now} + ${waitMs}` },
+      setWhere: sql`${rateLimit.windowStart} <= ${now}`,
+    })
+    .returning({ count: rateLimit.count });
+  if (claimed) return undefined;
+  const [waiting] = await db
+    .select({ until: rateLimit.windowStart })
+    .from(rateLimit)
+    .where(sql`${rateLimit.key} = ${key}`);
+  return Math.max(1, Math.ceil(((waiting?.until ?? now) - now) / 1000));
+}
+
+/** The account proved its password (or reset it): its failures are forgotten. */
+export async function clearSignInFailures(db: Database, email: string): Promise<void> {
+  await db.delete(rateLimit).where(sql`${rateLimit.key} = ${signInKey(email)}`);
+}
+
+/** The longest any counter matters: the longest window, or how long sign-in failures are remembered. */
+const LONGEST_WINDOW_MS =
+  1000 *
+  Math.max(
+    PASSWORD_WINDOW_MS / 1000,
+    SIGN_IN_BACKOFF.forgetAfterSeconds + SIGN_IN_BACKOFF.maxWaitSeconds,
+    ...Object.values(AUTH_LIMITS).flatMap((rules) =>
+      Object.values(rules as Record<string, WindowRule>).map((rule) => rule.windowSeconds),
+    ),
+  );
+
+/** Drops counters of finished windows and sign-in failures old enough to be forgotten. */
 export async function pruneRateLimits(db: Database, clock: Clock): Promise<void> {
-  await db.delete(rateLimit).where(sql`${rateLimit.windowStart} < ${passwordWindowOf(clock)}`);
+  await db.delete(rateLimit).where(sql`${rateLimit.windowStart} < ${clock().getTime() - LONGEST_WINDOW_MS}`);
 }
 
 /** SQL: the bytes the user has reserved. */

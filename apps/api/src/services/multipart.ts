@@ -39,6 +39,22 @@ export function plannedPartSize(size: number, layout: PartLayout, partNumber: nu
   return partNumber < layout.partCount ? layout.partSize : size - layout.partSize * (layout.partCount - 1);
 }
 
+/**
+ * BAD_REQUEST for a whole-file SHA-256 declared for an upload that goes in parts. Storage verifies each part's
+ * SHA-256 (declared when the part is signed); an assembled object has no plain SHA-256 it could check the whole
+ * file against, so the field would be taken and never verified. R2's full-object CRC64NVME could be enforced at
+ * completion, but every part would then have to carry CRC64NVME instead of SHA-256, and a CRC is no digest.
+ */
+export function refuseWholeFileChecksum(size: number, checksumSha256: string | undefined): void {
+  if (checksumSha256 === undefined) return;
+  throw new TRPCError({
+    code: "BAD_REQUEST",
+    message:
+      `checksumSha256: a file of ${size} bytes is uploaded in parts, and storage verifies each part's SHA-256 ` +
+      "(declared with files.signParts), not the whole file's; leave checksumSha256 out for it",
+  });
+}
+
 /** The row fields the multipart plan reads. */
 export interface MultipartRow {
   id: string;
@@ -77,7 +93,7 @@ export async function signParts(
   }
   const left = Math.floor((row.uploadExpiresAt.getTime() - ctx.clock().getTime()) / 1000);
   const expiresIn = Math.min(ctx.config.uploadUrlTtl, left);
-  await declareChecksums(ctx, row.id, parts);
+  // Signing is pure computation and refuses bad input, so it goes first: nothing is recorded for a refused call.
   const signed: PresignedRequest<"PUT">[] = await Promise.all(
     parts.map((part) =>
       ctx.storage.presignUploadPart(row.key, row.uploadId, part.partNumber, {
@@ -87,6 +103,7 @@ export async function signParts(
       }),
     ),
   );
+  await declareChecksums(ctx, row.id, parts);
   return signed.map((request, i) => ({
     partNumber: parts[i]!.partNumber,
     url: request.url,

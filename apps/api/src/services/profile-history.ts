@@ -15,6 +15,7 @@ import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { type AuditInput, auditRow } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { reservedBytes, reserveQuotaWhen } from "./limits.ts";
+import { profileVersionKey } from "./object-keys.ts";
 import { insertWhere } from "./sql.ts";
 
 /** The image that is the profile image now, as recorded. */
@@ -28,11 +29,6 @@ export interface CurrentImage {
 }
 
 export type VersionRow = typeof profileImageVersion.$inferSelect;
-
-/** Where version `version` of the image at `stableKey` is kept. */
-export function versionKey(stableKey: string, version: number): string {
-  return `${stableKey}/v/${version}`;
-}
 
 /** The user's versions, newest first. */
 export function listVersions(db: Database, userId: string): Promise<VersionRow[]> {
@@ -93,7 +89,7 @@ export async function promote(
       ? {
           userId,
           version: p.current.version,
-          key: versionKey(p.key, p.current.version),
+          key: profileVersionKey(p.key, p.current.version),
           contentType: p.current.contentType,
           size: p.current.size,
           etag: p.current.etag,

@@ -12,12 +12,12 @@ import { and, eq, inArray, isNotNull, type SQLWrapper, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { type AuditAction, type FileAuditAction, recordAudit } from "./audit.ts";
 import { releaseQuota } from "./limits.ts";
+import { classifyKey } from "./object-keys.ts";
 
 /** Statuses whose bytes count against the quota. */
 const LIVE = ["pending", "ready"] as const;
 /** Leftover doctor probes younger than this may belong to a doctor still running. */
 const DOCTOR_PROBE_GRACE_MS = 3600_000;
-const PROFILE_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface QuotaDrift {
   userId: string;
@@ -226,12 +226,14 @@ export async function reconcile(
   let checked = 0;
   for (const [key, object] of objects) {
     if (++checked % 1000 === 0) progress(`checking objects: ${checked} of ${objects.size}`);
-    if (key.startsWith("u/")) {
+    // Kept profile image versions are still reported as unknown, as before the layout was named in one place.
+    const layout = classifyKey(key);
+    if (layout.kind === "file") {
       const row = byKey.get(key);
       // A live row owns it; a row that left pending while its URL still works has a purge due later (sweeper).
       if (row && LIVE.includes(row.status as (typeof LIVE)[number])) continue;
       if (row?.purgeAfter && row.purgeAfter.getTime() > clock().getTime()) continue;
-      const userId = row?.ownerId ?? key.split("/")[1];
+      const userId = row?.ownerId ?? layout.userId;
       const finding: StorageFinding = {
         kind: "orphan-object",
         key,
@@ -242,15 +244,15 @@ export async function reconcile(
         fixed: false,
       };
       await orphan(finding, "file.reconcile_orphan", row ? `object of a ${row.status} file` : "no file row");
-    } else if (key.startsWith("staging/") || key.startsWith("signet-doctor/") || PROFILE_KEY.test(key)) {
+    } else if (layout.kind === "staging" || layout.kind === "doctor" || layout.kind === "profile-image") {
       if (staging.has(key) || imageKeys.has(key)) continue;
       const young = clock().getTime() - object.lastModified.getTime() < DOCTOR_PROBE_GRACE_MS;
-      if (key.startsWith("signet-doctor/") && young) continue;
+      if (layout.kind === "doctor" && young) continue;
       await orphan(
         {
           kind: "orphan-object",
           key,
-          userId: key.startsWith("staging/") ? key.split("/")[1] : undefined,
+          userId: layout.userId,
           size: object.size,
           fixed: false,
         },

@@ -13,10 +13,11 @@
 import { file, profileImageUpload } from "@signet/db";
 import { and, asc, eq, gt, isNotNull, lt } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
-import { sweepAccountDeletions } from "./account.ts";
+import { sweepAccountDeletions } from "./account-deletion.ts";
 import { recordAudit, recordFileEvent } from "./audit.ts";
-import { settlePending } from "./files.ts";
+import { settlePending } from "./file-uploads.ts";
 import { pruneRateLimits } from "./limits.ts";
+import { FILE_PREFIX } from "./object-keys.ts";
 import { reconcileQuota } from "./reconcile.ts";
 
 /** How long after an upload URL expires the sweeper waits before resolving the upload, in seconds. */
@@ -172,9 +173,6 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   await pruneRateLimits(db, clock);
   return result;
 }
-
-/** Files' keys start with this; the scan never touches multipart uploads of anything else in the bucket. */
-const FILE_PREFIX = "u/";
 
 /**
  * Aborts the multipart uploads under Signet's prefix that no pending row holds. Only uploads started before

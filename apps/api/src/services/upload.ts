@@ -22,7 +22,7 @@ import { TRPCError } from "@trpc/server";
 import { eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Storage } from "../deps.ts";
-import { mayUploadSql, uploadRefusal, uploadStateColumns } from "./account.ts";
+import { mayUploadSql, uploadRefusal, uploadStateColumns } from "./account-standing.ts";
 import { type AuditInput, auditRow } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import {

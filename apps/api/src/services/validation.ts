@@ -1,4 +1,9 @@
-/** Input rules shared by the tRPC procedures and the REST routes. */
+/**
+ * Input rules shared by the tRPC procedures and the REST routes. Every value that reaches the signer is also held
+ * to the signer's own predicate here, so a rule can never accept what the signer then refuses (a 500 after the
+ * input was taken as valid).
+ */
+import { isChecksumSha256, isContentType, isMetadataValue } from "@signet/signer";
 import { z } from "zod";
 
 // C0, DEL, C1, and the Unicode bidi controls that can disguise an extension ("evil\u202Egnp.exe").
@@ -18,7 +23,9 @@ export const filenameSchema = z
     const base = v.normalize("NFC").split(/[/\\]/).pop() ?? "";
     return base.trim().replace(/^\.+/, "").trim();
   })
-  .refine((v) => v.length > 0, "must name a file (empty, '.', '..' or a bare path are not filenames)");
+  .refine((v) => v.length > 0, "must name a file (empty, '.', '..' or a bare path are not filenames)")
+  // It is signed into the upload as the `original-filename` metadata value.
+  .refine(isMetadataValue, "must be well-formed Unicode (no lone UTF-16 surrogate)");
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 // Quoted parameter values are visible ASCII too: the type is signed into the upload URL as a header value.
@@ -44,12 +51,17 @@ export const contentTypeSchema = z
         return `${p.slice(0, eq).toLowerCase()}=${p.slice(eq + 1)}`;
       });
     return [`${m[1]!.toLowerCase()}/${m[2]!.toLowerCase()}`, ...params].join(";");
-  });
+  })
+  // The normalized type is what gets signed as Content-Type.
+  .refine(isContentType, 'must be a MIME type such as "image/png" or "text/plain" (no wildcards like "*/*")');
 
-/** base64 of exactly 32 bytes, as S3's x-amz-checksum-sha256. */
+/** The canonical base64 of exactly 32 bytes, as S3's x-amz-checksum-sha256. */
 export const checksumSchema = z
   .string({ error: "must be a string" })
-  .regex(/^[A-Za-z0-9+/]{43}=$/, "must be the base64 SHA-256 of the file (44 characters ending in '=')");
+  .refine(
+    isChecksumSha256,
+    "must be the base64 SHA-256 of the file (the canonical base64 of 32 bytes: 44 characters ending in '=')",
+  );
 
 /** The bare `type/subtype` of a normalized content type. */
 export function essence(contentType: string): string {

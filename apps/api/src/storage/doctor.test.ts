@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createSigner } from "@signet/signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestBucket, TEST_CREDENTIALS, type TestBucket } from "../cli/testing.ts";
@@ -69,5 +71,51 @@ describe("runDoctor", () => {
       status: "fail",
       fix: "create the bucket named by S3_BUCKET, or correct S3_BUCKET",
     });
+  });
+
+  it("says an error with an empty message once (Ceph RGW's SignatureDoesNotMatch)", async () => {
+    // RGW answers a wrong secret with an <Error> whose <Message> is empty.
+    const rgw = createServer((_request, response) => {
+      response.writeHead(403, { "content-type": "application/xml" });
+      response.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message></Message><RequestId>tx1</RequestId></Error>',
+      );
+    });
+    await new Promise<void>((resolve) => rgw.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = rgw.address() as AddressInfo;
+      const storage = createSigner({
+        endpoint: `http://127.0.0.1:${port}`,
+        bucket: "signet",
+        ...TEST_CREDENTIALS,
+      });
+      const checks = await runDoctor({ storage, origin: ORIGIN, quick: true });
+      expect(check(checks, "credentials")).toMatchObject({
+        status: "fail",
+        detail: "SignatureDoesNotMatch (HTTP 403)",
+        fix: "S3_SECRET_ACCESS_KEY does not belong to S3_ACCESS_KEY_ID (or S3_REGION is wrong)",
+      });
+    } finally {
+      await new Promise((resolve) => rgw.close(resolve));
+    }
+  });
+
+  it("fails a CORS rule that does not expose ETag: Uppy's multipart uploads need it", async () => {
+    const noEtag = await startTestBucket();
+    try {
+      const { exposeHeaders: _, ...rule } = spaCorsRule(ORIGIN);
+      await noEtag.signer.putBucketCors([rule]);
+      const checks = await runDoctor({ storage: noEtag.signer, origin: ORIGIN, quick: true });
+      expect(check(checks, "cors-etag")).toMatchObject({
+        status: "fail",
+        detail: "Access-Control-Expose-Headers lacks ETag",
+        impact: expect.stringContaining("Missing ETag in uploadPart response headers"),
+        fix: expect.stringContaining('"ExposeHeaders": [\n      "ETag"'),
+      });
+      expect(checks.filter((c) => c.status !== "ok")).toHaveLength(1);
+      expect(doctorPassed(checks)).toBe(false);
+    } finally {
+      await noEtag.close();
+    }
   });
 });

@@ -1,17 +1,12 @@
 /**
- * Unfinished multipart uploads remembered across reloads and closed tabs (IndexedDB through idb-keyval): what
- * @signet/client needs to resume one (fileId, name, size, lastModified, part size, first part's checksum, parts
- * done). The server's list of parts stays the truth; this only says which uploads to offer.
+ * Unfinished multipart uploads remembered across reloads and closed tabs: @signet/client's `ResumeStore` on
+ * IndexedDB (through idb-keyval), keyed by the file's fingerprint. The server's list of parts stays the truth;
+ * this only says which uploads to offer.
  */
-import type { ResumeRecord } from "@signet/client";
-import { createStore, del, entries, set, type UseStore } from "idb-keyval";
+import { type ResumeRecord, type ResumeStore, recordFingerprint } from "@signet/client";
+import { createStore, del, entries, get, set, type UseStore } from "idb-keyval";
 
-/** Where interrupted uploads are kept; injectable so unit tests can use memory. */
-export interface ResumeStore {
-  save(record: ResumeRecord): Promise<void>;
-  remove(id: string): Promise<void>;
-  all(): Promise<ResumeRecord[]>;
-}
+export { memoryResumeStore, type ResumeStore } from "@signet/client";
 
 let opened: UseStore | null = null;
 
@@ -23,20 +18,16 @@ function database(): UseStore {
 
 /** The browser's store: one IndexedDB database of its own. */
 export const indexedDbResumeStore: ResumeStore = {
-  save: (record) => set(record.id, record, database()),
-  remove: (id) => del(id, database()),
-  async all() {
+  get: (fingerprint) => get<ResumeRecord>(fingerprint, database()),
+  set: (fingerprint, record) => set(fingerprint, record, database()),
+  delete: (fingerprint) => del(fingerprint, database()),
+  async list() {
     const rows = await entries<string, ResumeRecord>(database());
+    // Records kept before the store was keyed by fingerprint sit under their fileId: move them once.
+    for (const [key, record] of rows) {
+      const fingerprint = recordFingerprint(record);
+      if (key !== fingerprint) await set(fingerprint, record, database()).then(() => del(key, database()));
+    }
     return rows.map(([, record]) => record);
   },
 };
-
-/** A store in memory (tests, and browsers where IndexedDB is unavailable). */
-export function memoryResumeStore(): ResumeStore {
-  const records = new Map<string, ResumeRecord>();
-  return {
-    save: async (record) => void records.set(record.id, structuredClone(record)),
-    remove: async (id) => void records.delete(id),
-    all: async () => [...records.values()].map((r) => structuredClone(r)),
-  };
-}

@@ -1,4 +1,13 @@
-import { abortError, hashBlob, type PutRequest, type PutResponse, TransportError } from "@signet/client";
+import {
+  abortError,
+  fileFingerprint,
+  hashBlob,
+  memoryResumeStore,
+  type PutRequest,
+  type PutResponse,
+  type ResumeStore,
+  TransportError,
+} from "@signet/client";
 import { describe, expect, it } from "vitest";
 import { ref, watchEffect } from "vue";
 import type { FileView, Limits, UploadApi, UploadTicket } from "../api/types.ts";
@@ -39,6 +48,7 @@ function harness(
     completeError?: (fileId: string) => unknown;
     retryDelays?: number[];
     limits?: Limits;
+    resumeStore?: ResumeStore;
   } = {},
 ) {
   const calls: string[] = [];
@@ -108,6 +118,7 @@ function harness(
       return answer.promise;
     },
     onUploaded: (file) => uploaded.push(file),
+    ...(options.resumeStore ? { resumeStore: options.resumeStore } : {}),
   });
   return {
     upload,
@@ -407,6 +418,29 @@ describe("useUpload", () => {
     expect(h.waits).toEqual([100, 200]);
     expect(h.puts.map((p) => p.request.url)).toEqual(Array(3).fill(h.puts[0]!.request.url));
     expect(h.calls.filter((c) => !c.startsWith("create"))).toEqual(["complete f1"]);
+  });
+
+  it("offers the uploads its ResumeStore kept, by fingerprint; discarding one aborts it and forgets it", async () => {
+    const store = memoryResumeStore();
+    const film = new File([new Uint8Array(40)], "film.bin", { lastModified: 1_700_000_000_000 });
+    const record = {
+      id: "f9",
+      name: "film.bin",
+      size: 40,
+      lastModified: 1_700_000_000_000,
+      partSize: 16,
+      partCount: 3,
+      firstPartChecksum: "abc=",
+      partsDone: [1],
+    };
+    await store.set(fileFingerprint(film), record);
+    const h = harness({ resumeStore: store });
+    await h.upload.loadInterrupted();
+    expect(h.upload.interrupted.value).toEqual([record]);
+    await h.upload.discardInterrupted(h.upload.interrupted.value[0]!);
+    expect(h.upload.interrupted.value).toEqual([]);
+    expect(await store.list()).toEqual([]);
+    expect(h.calls).toEqual(["abort f9"]);
   });
 
   it("refuses a file over the server's maximum locally, naming that maximum", async () => {

@@ -3,9 +3,12 @@ import {
   filesEndpoint,
   type Hasher,
   isAbortError,
+  memoryResumeStore,
   type PutTransport,
   ResumeMismatch,
   type ResumeRecord,
+  type ResumeStore,
+  recordFingerprint,
   type Sleep,
   type UploadProgress,
 } from "@signet/client";
@@ -13,7 +16,6 @@ import { type ComputedRef, computed, markRaw, type Ref, reactive, ref } from "vu
 import { describeApiError } from "../api/errors.ts";
 import type { FileView, Limits, UploadApi } from "../api/types.ts";
 import { formatBytes } from "../ui/format.ts";
-import { memoryResumeStore, type ResumeStore } from "./resume-store.ts";
 import type { UploadItem, UploadPhase, UploadTotals } from "./types.ts";
 
 export type { UploadItem, UploadPhase, UploadTotals } from "./types.ts";
@@ -246,7 +248,9 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
         const known = record ?? rt.record;
         rt.record = record ? markRaw(record) : null;
         if (record) item.resumable = true;
-        if (known) void (record ? store.save(record) : store.remove(known.id)).catch(() => {});
+        // Kept under the file's fingerprint (name, size, date); two uploads of one file at once share it.
+        const key = known && recordFingerprint(known);
+        if (key) void (record ? store.set(key, record) : store.delete(key)).catch(() => {});
       },
       onProgress: (progress) => {
         if (current() && !pause.signal.aborted) onProgress(item, rt, progress);
@@ -322,7 +326,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     const record = rt.record;
     if (!record) return;
     rt.record = null;
-    void store.remove(record.id).catch(() => {});
+    void store.delete(recordFingerprint(record)).catch(() => {});
     const done = options.api.abortUpload({ fileId: record.id }).then(
       () => {},
       () => {},
@@ -388,7 +392,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
       const running = new Set(
         [...runtime.values()].map((rt) => rt.record?.id).filter((id): id is string => !!id),
       );
-      const records = await store.all().catch(() => []);
+      const records = await store.list().catch(() => []);
       interrupted.value = records.filter((record) => !running.has(record.id));
     },
     resumeInterrupted(record, file) {
@@ -399,7 +403,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     },
     async discardInterrupted(record) {
       interrupted.value = interrupted.value.filter((r) => r.id !== record.id);
-      await store.remove(record.id).catch(() => {});
+      await store.delete(recordFingerprint(record)).catch(() => {});
       await options.api.abortUpload({ fileId: record.id }).catch(() => {});
     },
     dismiss(id) {

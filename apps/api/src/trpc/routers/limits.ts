@@ -1,4 +1,5 @@
 import { serviceContract } from "../../contract/service.ts";
+import { AUTH_LIMITS, SIGN_IN_BACKOFF } from "../../services/limits.ts";
 import { MAX_PARTS, PREFERRED_PART_SIZE } from "../../services/multipart.ts";
 import { IMAGE_TYPES } from "../../services/validation.ts";
 import { procedure } from "../init.ts";
@@ -25,4 +26,7 @@ export const limitsRouter = procedure(serviceContract.limits, (ctx) => ({
   profileImageHistory: ctx.config.profileImageHistory,
   // ALLOWED_CONTENT_TYPES: `type/subtype` or `type/*` entries a file's type must match; null accepts any.
   allowedContentTypes: ctx.config.allowedContentTypes,
+  // Sign-in, sign-up, reset and email change: per client address and per account; 429 with Retry-After.
+  authLimits: AUTH_LIMITS,
+  signInBackoff: SIGN_IN_BACKOFF,
 }));
