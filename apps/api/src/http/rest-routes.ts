@@ -59,7 +59,7 @@ function generated(path: string, contract: Contract): RestRoute {
           urlNames.map((name) => {
             const field = shape[fieldFor(name)];
             if (!field) throw new Error(`${path}: {${name}} in ${rest.path} is not an input field`);
-            return [name, field.openapi({ param: { name, in: "path" } })];
+            return [name, field];
           }),
         ),
       )
