@@ -18,7 +18,7 @@ import { TRPCError } from "@trpc/server";
 import { type Context, Hono } from "hono";
 import { ZodError, z } from "zod";
 import { fileIdInput } from "../contract/common.ts";
-import { createUploadInput, filesContract } from "../contract/files.ts";
+import { createUploadInput, filesContract, partNumber as partNumberRule } from "../contract/files.ts";
 import type { AppDeps } from "../deps.ts";
 import type { ServiceContext } from "../services/context.ts";
 import * as files from "../services/files.ts";
@@ -45,7 +45,7 @@ export function uppyPartSize(size: number): number {
   return partLayout(size).partSize;
 }
 
-/** A meta value as Uppy sends it: a number, or a string of one (form-style metadata). */
+/** A value as Uppy sends it: a number, or a string of one (form-style metadata, URL segments). */
 const metaNumber = (schema: z.ZodType<number>) =>
   z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), schema);
 
@@ -62,11 +62,7 @@ const createBody = z.object({
 });
 
 const uploadIdParam = fileIdInput.shape.fileId;
-const partNumberParam = z.coerce
-  .number({ error: "must be a part number" })
-  .int("must be a whole number")
-  .min(1, "must be at least 1")
-  .max(10_000, "must be at most 10000");
+const partNumberParam = metaNumber(partNumberRule);
 
 /** Parses `value`, naming the field at fault as `name` (Companion's own names, not Signet's). */
 function parse<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
