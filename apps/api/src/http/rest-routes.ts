@@ -27,7 +27,10 @@ function procedureOf(caller: Caller, path: string): (input: unknown) => Promise<
  * A query parameter arrives as a string: a number field parses it as a number (with the procedure's own rules
  * and messages), a boolean field takes `true` or `false`. Other fields are strings already.
  */
-function queryField(schema: z.ZodType): { schema: z.ZodType; read?: (value: string) => unknown } {
+function queryField(
+  schema: z.ZodType,
+  where: string,
+): { schema: z.ZodType; read?: (value: string) => unknown } {
   const optional = schema instanceof z.ZodOptional;
   const inner = (optional ? (schema as z.ZodOptional).unwrap() : schema) as z.ZodType;
   const wrap = (s: z.ZodType) => (optional ? s.optional() : s);
@@ -38,6 +41,9 @@ function queryField(schema: z.ZodType): { schema: z.ZodType; read?: (value: stri
     const description = schema.description ?? inner.description;
     const text = z.enum(["true", "false"]).openapi(description ? { description } : {});
     return { schema: wrap(text), read: (value) => value === "true" };
+  }
+  if (inner instanceof z.ZodObject || inner instanceof z.ZodArray) {
+    throw new Error(`${where}: an object or a list cannot be a query parameter; declare the route as a POST`);
   }
   return { schema };
 }
@@ -64,7 +70,9 @@ function generated(path: string, contract: Contract): RestRoute {
         ),
       )
     : undefined;
-  const queryFields = inQuery ? Object.fromEntries(others.map((f) => [f, queryField(shape[f]!)])) : {};
+  const queryFields = inQuery
+    ? Object.fromEntries(others.map((f) => [f, queryField(shape[f]!, `${path}.${f}`)]))
+    : {};
   const query =
     others.length && inQuery
       ? z.object(Object.fromEntries(Object.entries(queryFields).map(([f, q]) => [f, q.schema])))
