@@ -5,7 +5,8 @@
  *   entries (entry/*, cli.ts, cli/*) → start.ts → signet.ts → app.ts, http/* → trpc/* → auth.ts → services/*
  *   → env.ts, redact.ts, deps.ts, mail/*, auth/* → ground.ts → packages
  *
- * (storage/, the doctor and the bucket's CORS rule, is used by start.ts and the CLI only.)
+ * (storage/, the doctor and the bucket's CORS rule, is used by start.ts and the CLI only. contract/, each
+ * procedure's declaration, sits beside services/: it imports only the input rules.)
  */
 const API = "^apps/api/src/";
 /** What only the runtime entries, start-up and the assembly may import. */
@@ -67,6 +68,15 @@ module.exports = {
         "Services are the rules: they never import the procedures, the HTTP shell, auth.ts or the assembly.",
       from: { path: `${API}services/`, pathNot: TESTS },
       to: { path: [HTTP, TRPC, ASSEMBLY, `${API}auth\\.ts$`] },
+    },
+    {
+      name: "contract-is-declarations",
+      severity: "error",
+      comment:
+        "contract/ declares each procedure (zod schemas, access, REST shape): it imports only the input rules " +
+        "(services/validation.ts, auth/*) and ground.ts, so procedures, the HTTP shell and services may all read it.",
+      from: { path: `${API}contract/`, pathNot: TESTS },
+      to: { path: [HTTP, TRPC, ASSEMBLY, `${API}auth\\.ts$`, `${API}services/(?!validation\\.ts$)`] },
     },
     {
       name: "foundation-not-up",

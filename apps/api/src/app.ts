@@ -6,15 +6,15 @@
 import { TRPCError } from "@trpc/server";
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "./deps.ts";
+import { errorResponse, refusalOf } from "./http/errors.ts";
 import { csrf, jsonBodyLimit, securityHeaders, spaCors } from "./http/policy.ts";
 import { requestLog } from "./http/request-log.ts";
-import { restApi, restError } from "./http/rest.ts";
+import { restApi } from "./http/rest.ts";
 import { type Env, type Refuse, sessions } from "./http/session.ts";
-import { storageFullResponse } from "./http/storage-full.ts";
 import { trpcMount } from "./http/trpc.ts";
 import { isUppyCompletion, UPPY_PREFIX, uppyRoutes } from "./http/uppy.ts";
 import { devMailboxRoutes } from "./mail/dev-mailbox-page.ts";
-import { describeError, redactingLogger } from "./redact.ts";
+import { redactingLogger } from "./redact.ts";
 
 /** Builds the app from its dependencies. */
 export function createApp(unsafeDeps: AppDeps) {
@@ -24,7 +24,7 @@ export function createApp(unsafeDeps: AppDeps) {
   const trpc = trpcMount(deps, session);
   // A policy's refusal reaches a tRPC client from tRPC itself, and a REST client in the REST shape.
   const refuse: Refuse = (c, error) =>
-    c.req.path.startsWith("/trpc/") ? trpc(c, error) : restError(c, error);
+    c.req.path.startsWith("/trpc/") ? trpc(c, error) : errorResponse(c, error);
 
   const app = new Hono<Env>();
   app.use("*", requestLog(logger));
@@ -41,7 +41,10 @@ export function createApp(unsafeDeps: AppDeps) {
   app.route("/", restApi(deps, session));
   app.route(UPPY_PREFIX, uppyRoutes(deps, session));
   app.all("/api/*", (c) =>
-    restError(c, new TRPCError({ code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}` })),
+    errorResponse(
+      c,
+      new TRPCError({ code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}` }),
+    ),
   );
 
   if (deps.devMailbox) {
@@ -54,16 +57,8 @@ export function createApp(unsafeDeps: AppDeps) {
   const { spa } = deps;
   if (spa) app.on(["GET", "HEAD"], "*", (c) => spa(c.req.raw));
 
-  app.onError((error, c) => {
-    const requestId = c.get("requestId");
-    const full = storageFullResponse(error, logger, requestId);
-    if (full) return full;
-    logger({ level: "error", msg: "unexpected error", id: requestId, error: describeError(error) });
-    return c.json(
-      { code: "INTERNAL_SERVER_ERROR", message: `Internal error (request id ${requestId})` },
-      500,
-    );
-  });
+  // The last resort, in the one error shape: a full disk is 503, anything unexpected a logged 500.
+  app.onError((error, c) => errorResponse(c, refusalOf(error, logger, c.get("requestId"))));
 
   return app;
 }

@@ -3,8 +3,11 @@
  * API keys and their scopes on REST and tRPC, another user's file on every route, and a script's sign-in.
  */
 import { compileErrors, validate } from "@readme/openapi-parser";
+import { createSigner } from "@signet/signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
+import { createApp } from "./app.ts";
+import type { LogEntry } from "./deps.ts";
 import { serveNode } from "./entry/node-serve.ts";
 import { DOCS_PATH, DOCS_SCRIPT_PATH, OPENAPI_PATH, restRouteTable } from "./http/rest-routes.ts";
 import { UPPY_PREFIX } from "./http/uppy.ts";
@@ -246,6 +249,146 @@ describe("every procedure over REST", () => {
     }
     const still = await rest("GET", `/api/files/${id}/download-url`, bob.token);
     expect(new Uint8Array(await (await fetch(String(still.json.url))).arrayBuffer())).toEqual(png());
+  });
+});
+
+describe("query parameters", () => {
+  async function profileImage(key: string, seed: number) {
+    const image = png(seed);
+    const ticket = (
+      await rest("POST", "/api/profile/image/upload", key, {
+        contentType: "image/png",
+        fileSize: image.length,
+      })
+    ).json as { presignedUrl: string; headers: Record<string, string> };
+    expect((await browserPut(ticket.presignedUrl, ticket.headers, image)).status).toBe(200);
+    expect((await rest("POST", "/api/profile/image/complete", key)).json).toMatchObject({ hasImage: true });
+  }
+  const history = async (key: string) =>
+    ((await rest("GET", "/api/profile/image/history", key)).json.versions as unknown[]).length;
+
+  it("reads a boolean as true or false, and refuses anything else naming the field", async () => {
+    const carol = await h.signUp();
+    await profileImage(carol.token, 11);
+    await profileImage(carol.token, 12);
+    expect(await history(carol.token)).toBe(1);
+    expect(await rest("DELETE", "/api/profile/image?keepHistory=yes", carol.token)).toMatchObject({
+      status: 400,
+      json: { field: "keepHistory" },
+    });
+    expect((await rest("DELETE", "/api/profile/image?keepHistory=true", carol.token)).json).toEqual({
+      hasImage: false,
+    });
+    expect(await history(carol.token)).toBe(1);
+    await rest("DELETE", "/api/profile/image?keepHistory=false", carol.token);
+    expect(await history(carol.token)).toBe(0);
+  });
+
+  it("reads a number with the procedure's own rules and words", async () => {
+    const half = await rest("GET", "/api/account/export?expiresIn=90.5", alice.token);
+    expect(half).toMatchObject({
+      status: 400,
+      json: { field: "expiresIn", message: "expiresIn: must be a whole number of seconds" },
+    });
+    expect(await rest("GET", "/api/account/export", alice.token)).toMatchObject({
+      status: 400,
+      json: { field: "expiresIn" },
+    });
+    expect((await rest("GET", "/api/account/export?expiresIn=60", alice.token)).json).toMatchObject({
+      expiresIn: 60,
+    });
+  });
+});
+
+describe("one error shape", () => {
+  /** The answer parsed with the document's `Error` schema for its status. */
+  async function refusal(res: Response, method: string, path: string) {
+    const json = (await res.json()) as Json;
+    const documented = routeOf(method, path).responses[res.status] as
+      | { content: { "application/json": { schema: z.ZodType } } }
+      | undefined;
+    expect(documented, `${method} ${path} answered ${res.status}, undocumented`).toBeTruthy();
+    const parsed = documented?.content["application/json"].schema.safeParse(json);
+    expect(parsed?.error, JSON.stringify(json)).toBeUndefined();
+    return { status: res.status, json };
+  }
+
+  it("a body that is not JSON is 415 with the JSON error body, on every route that takes one", async () => {
+    const id = (
+      (
+        await rest("POST", "/api/files", alice.token, {
+          filename: "big.bin",
+          contentType: "application/octet-stream",
+          size: 100 * 1024 * 1024,
+        })
+      ).json as { fileId: string }
+    ).fileId;
+    const routes = ["/api/uploads/pre-signed-url", "/api/files", "/api/api-keys", `/api/files/${id}/parts`];
+    // text/plain (fetch's default for a string), curl -d's form encoding, and curl -F's multipart form.
+    const types = [
+      "text/plain;charset=UTF-8",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+    ];
+    for (const path of routes) {
+      for (const type of types) {
+        const res = await h.app.request(path, {
+          method: "POST",
+          headers: { authorization: `Bearer ${alice.token}`, "content-type": type },
+          body: "filename=a.txt&contentType=text/plain&size=1",
+        });
+        expect(await refusal(res, "POST", path), `${path} as ${type}`).toMatchObject({
+          status: 415,
+          json: { code: "UNSUPPORTED_MEDIA_TYPE", error: { code: "UNSUPPORTED_MEDIA_TYPE" } },
+        });
+      }
+    }
+    expect(h.logs.filter((entry) => entry.msg === "unexpected error")).toEqual([]);
+  });
+
+  it("spells a field path one way: parts.0.partNumber, from the validator and from the service", async () => {
+    const up = (
+      await rest("POST", "/api/files", alice.token, {
+        filename: "big.bin",
+        contentType: "application/octet-stream",
+        size: 100 * 1024 * 1024,
+      })
+    ).json as { fileId: string; partCount: number };
+    const checksumSha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    const sign = (partNumber: number) =>
+      rest("POST", `/api/files/${up.fileId}/parts`, alice.token, { parts: [{ partNumber, checksumSha256 }] });
+    const zero = await sign(0);
+    expect(zero).toMatchObject({ status: 400, json: { field: "parts.0.partNumber" } });
+    expect(zero.json.message).toMatch(/^parts\.0\.partNumber: /);
+    const beyond = await sign(up.partCount + 1);
+    expect(beyond).toMatchObject({ status: 400, json: { field: "parts.0.partNumber" } });
+    expect(beyond.json.message).toMatch(/^parts\.0\.partNumber: this upload has parts 1\.\./);
+  });
+
+  it("an unexpected error is a 500 in the documented error shape, with the request id only", async () => {
+    const up = (
+      await rest("POST", "/api/files", alice.token, { filename: "a.txt", contentType: "text/plain", size: 1 })
+    ).json as { fileId: string };
+    // The real signer, pointed at a port nobody listens on: the storage is down.
+    const deadSigner = createSigner({
+      endpoint: "http://127.0.0.1:9",
+      bucket: "signet",
+      ...h.s3Credentials,
+    });
+    const logs: LogEntry[] = [];
+    const broken = createApp({ ...h.deps, storage: deadSigner, logger: (e) => logs.push(e) });
+    const path = `/api/files/${up.fileId}/complete`;
+    const res = await broken.request(path, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    const requestId = res.headers.get("x-request-id");
+    const message = `Internal error (request id ${requestId})`;
+    expect(await refusal(res, "POST", path)).toEqual({
+      status: 500,
+      json: { code: "INTERNAL_SERVER_ERROR", message, error: { code: "INTERNAL_SERVER_ERROR", message } },
+    });
+    expect(logs).toContainEqual(expect.objectContaining({ msg: "unexpected error", id: requestId }));
   });
 });
 

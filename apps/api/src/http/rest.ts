@@ -1,64 +1,23 @@
 /**
- * The REST API: every procedure as a resource-shaped route, declared once with zod (@hono/zod-openapi), which
- * gives validation, types and the OpenAPI 3.1 document at /api/openapi.json (browsable at /api/docs). A route
+ * The REST API: every procedure as a resource-shaped route generated from its contract (rest-routes.ts) and
+ * mounted with @hono/zod-openapi, which gives validation and the OpenAPI 3.1 document at /api/openapi.json
+ * (browsable at /api/docs). A route
  * calls its procedure through tRPC's in-process caller, so REST and tRPC share the input rules, the services,
- * the API-key scopes and the error meanings; a refusal answers `{ code, message, field? }` with the HTTP status
- * of tRPC's own table.
+ * the API-key scopes and the error meanings; a refusal answers through the one error writer (errors.ts).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { TRPCError } from "@trpc/server";
-import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
 import type { AppDeps } from "../deps.ts";
-import { retryAfterSeconds } from "../services/limits.ts";
-import { createInnerContext, describeZodError } from "../trpc/init.ts";
+import { badInput } from "../trpc/field.ts";
+import { createInnerContext } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
+import { errorResponse, refusalOf } from "./errors.ts";
 import { DOCS_PATH, DOCS_SCRIPT_PATH, OPENAPI_PATH, restRouteTable } from "./rest-routes.ts";
 import type { Env, Sessions } from "./session.ts";
-
-/** A refusal in the REST shape: `{ code, message, field? }`, with tRPC's status and Retry-After when due. */
-export function restError(c: Context<Env>, error: TRPCError): Response {
-  const retryAfter = retryAfterSeconds(error);
-  if (retryAfter) c.header("retry-after", String(retryAfter));
-  const status = getHTTPStatusCodeFromError(error) as 400;
-  const field =
-    error.cause instanceof ZodError
-      ? fieldOf(error.cause)
-      : INPUT_CODES.has(error.code)
-        ? fieldInMessage(error.message)
-        : undefined;
-  // `error` repeats the two fields in the envelope of Signet's first REST routes, which clients already read.
-  return c.json(
-    {
-      code: error.code,
-      message: error.message,
-      ...(field ? { field } : {}),
-      error: { code: error.code, message: error.message },
-    },
-    status,
-  );
-}
-
-// Refusals about a value the caller sent; the others (NOT_FOUND, …) are about the resource, not a field.
-const INPUT_CODES = new Set(["BAD_REQUEST", "PAYLOAD_TOO_LARGE"]);
-
-function fieldOf(error: ZodError): string | undefined {
-  const path = error.issues[0]?.path;
-  return path?.length ? path.join(".") : undefined;
-}
-
-// The services name the field at fault as the message's first word ("expiresIn: at most 900 seconds").
-function fieldInMessage(message: string): string | undefined {
-  return /^([A-Za-z][\w.]*): /.exec(message)?.[1];
-}
-
-/** A validation failure, named by its field, as BAD_REQUEST. */
-export function badInput(error: ZodError): TRPCError {
-  return new TRPCError({ code: "BAD_REQUEST", message: describeZodError(error), cause: error });
-}
 
 const notAnObject = () => new TRPCError({ code: "BAD_REQUEST", message: "body: must be a JSON object" });
 
@@ -69,16 +28,17 @@ export function restApi(deps: AppDeps, session: Sessions) {
       if (result.success) return;
       const error = result.error as ZodError;
       const whole = result.target === "json" && error.issues.some((issue) => issue.path.length === 0);
-      return restError(c, whole ? notAnObject() : badInput(error));
+      return errorResponse(c, whole ? notAnObject() : badInput(error));
     },
   });
 
-  // hono's JSON validator throws before any hook sees the body: a malformed body is the caller's mistake.
+  // hono's validators throw before any hook sees the body: a malformed body (400) or one that is not JSON (415)
+  // is the caller's mistake, answered like any other refusal.
   api.onError((error, c) => {
     if (error instanceof HTTPException && error.status === 400) {
-      return restError(c, notAnObject());
+      return errorResponse(c, notAnObject());
     }
-    throw error;
+    return errorResponse(c, refusalOf(error, deps.logger, c.get("requestId")));
   });
 
   for (const { route, call } of restRouteTable()) {
@@ -100,10 +60,10 @@ export function restApi(deps: AppDeps, session: Sessions) {
         return c.json(result as object, (Number(Object.keys(route.responses)[0]) || 200) as 200);
       } catch (error) {
         if (!(error instanceof TRPCError)) throw error;
-        // The caller wraps what it did not expect: the app's error handler logs the original.
+        // The caller wraps what it did not expect: the error handler logs the original.
         if (error.code === "INTERNAL_SERVER_ERROR") throw error.cause ?? error;
-        if (error.cause instanceof ZodError) return restError(c, badInput(error.cause));
-        return restError(c, error);
+        if (error.cause instanceof ZodError) return errorResponse(c, badInput(error.cause));
+        return errorResponse(c, error);
       }
     }) as never);
   }

@@ -1,8 +1,9 @@
 import { writeFile } from "node:fs/promises";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isStorageFull, STORAGE_FULL_MESSAGE } from "../services/storage-full.ts";
 import { createHarness, type Harness, type TestUser } from "../testing/harness.ts";
-import { isStorageFull, STORAGE_FULL_MESSAGE } from "./storage-full.ts";
+import { UPPY_PREFIX, uppyPartSize } from "./uppy.ts";
 
 describe("isStorageFull", () => {
   it("recognises a real ENOSPC (a write to /dev/full), also when wrapped", async () => {
@@ -68,5 +69,25 @@ describe("a full database disk", () => {
     expect(JSON.stringify(h.logs.filter((entry) => entry.msg === "storage full").at(-1))).toMatch(
       /SQLITE_FULL|database or disk is full/,
     );
+  });
+
+  it("answers the Uppy route with 503 too, its message as the status text Uppy shows", async () => {
+    const size = 3;
+    const response = await h.app.request(`${UPPY_PREFIX}/s3/multipart`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${u.token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        filename: "a.txt",
+        type: "text/plain",
+        metadata: { size, partSize: uppyPartSize(size) },
+      }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.statusText).toBe(STORAGE_FULL_MESSAGE);
+    expect(await response.json()).toMatchObject({
+      code: "SERVICE_UNAVAILABLE",
+      message: STORAGE_FULL_MESSAGE,
+    });
+    expect(h.logs.filter((entry) => entry.msg === "unexpected error")).toEqual([]);
   });
 });

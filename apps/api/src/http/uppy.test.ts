@@ -292,8 +292,18 @@ describe("refusals, as Uppy shows them (status text) and as scripts read them (J
     await refused(
       await uppy("POST", "/multipart", { token: key.key }, createBody("a.txt", "text/plain", 10)),
       403,
-      /scope is 'read'; uploads need 'upload'/,
+      /^This API key's scope is 'read'; files\.createUpload needs 'upload'$/,
     );
+    // The one authorize step: tRPC answers the same key with the same words.
+    const overTrpc = await h.trpc(
+      "files.createUpload",
+      { filename: "a.txt", contentType: "text/plain", size: 10 },
+      { token: key.key },
+    );
+    expect(overTrpc).toMatchObject({
+      code: "FORBIDDEN",
+      message: "This API key's scope is 'read'; files.createUpload needs 'upload'",
+    });
     const crossSite = await h.app.request("/api/uppy/s3/multipart", {
       method: "POST",
       headers: { cookie: alice.cookie, origin: "https://evil.example", "content-type": "application/json" },

@@ -12,21 +12,22 @@
  * and key stay on the server.
  *
  * Uppy's Companion client shows only a failed response's status text, so a refusal carries Signet's message
- * there too (a reason phrase on HTTP/1.1), beside the usual `{ code, message, field? }` body.
+ * there too (a reason phrase on HTTP/1.1), beside the usual error body (errors.ts).
  */
 import { TRPCError } from "@trpc/server";
 import { type Context, Hono } from "hono";
 import { ZodError, z } from "zod";
+import { fileIdInput } from "../contract/common.ts";
+import { createUploadInput, filesContract, partNumber as partNumberRule } from "../contract/files.ts";
 import type { AppDeps } from "../deps.ts";
-import { scopeAllows } from "../services/api-keys.ts";
 import type { ServiceContext } from "../services/context.ts";
 import * as files from "../services/files.ts";
 import { partLayout } from "../services/multipart.ts";
 import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
+import { authorize } from "../trpc/authorize.ts";
+import { badInput } from "../trpc/field.ts";
 import { createInnerContext } from "../trpc/init.ts";
-import { createUploadInput, fileIdInput } from "../trpc/schemas.ts";
-import { requiredScope } from "../trpc/scopes.ts";
-import { badInput, restError } from "./rest.ts";
+import { errorResponse, refusalOf } from "./errors.ts";
 import type { Env, Sessions } from "./session.ts";
 
 /** Where the routes are mounted; `companionEndpoint` is this path on Signet's origin. */
@@ -44,7 +45,7 @@ export function uppyPartSize(size: number): number {
   return partLayout(size).partSize;
 }
 
-/** A meta value as Uppy sends it: a number, or a string of one (form-style metadata). */
+/** A value as Uppy sends it: a number, or a string of one (form-style metadata, URL segments). */
 const metaNumber = (schema: z.ZodType<number>) =>
   z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), schema);
 
@@ -61,11 +62,7 @@ const createBody = z.object({
 });
 
 const uploadIdParam = fileIdInput.shape.fileId;
-const partNumberParam = z.coerce
-  .number({ error: "must be a part number" })
-  .int("must be a whole number")
-  .min(1, "must be at least 1")
-  .max(10_000, "must be at most 10000");
+const partNumberParam = metaNumber(partNumberRule);
 
 /** Parses `value`, naming the field at fault as `name` (Companion's own names, not Signet's). */
 function parse<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
@@ -85,49 +82,28 @@ function reasonPhrase(message: string): string {
   return message.replace(/[^\x20-\x7e]/g, "?").slice(0, 400);
 }
 
-/** The REST refusal, with its message as the status text Uppy shows. */
-function uppyError(c: Context<Env>, error: TRPCError): Response {
-  const response = restError(c, error);
-  return new Response(response.body, {
-    status: response.status,
-    statusText: reasonPhrase(error.message),
-    headers: response.headers,
-  });
-}
+/** The procedures the Uppy routes stand for: their contracts' access is what an API key needs. */
+type UppyProcedure = "createUpload" | "signParts" | "listParts" | "completeUpload" | "abortUpload";
 
 /** The Uppy routes: mount with `app.route(UPPY_PREFIX, uppyRoutes(deps, session))`. */
 export function uppyRoutes(deps: AppDeps, session: Sessions) {
   const api = new Hono<Env>();
 
   /**
-   * Runs `work` as the signed-in caller, held to the scope of the procedure the route stands for, and answers
-   * a refusal in the shape Uppy reads.
+   * Runs `work` as the signed-in caller, authorized as the procedure the route stands for (the same step and
+   * wording as tRPC and REST), and answers a refusal through the one error writer, its message as the status text.
    */
   const asCaller =
-    (
-      procedure: string,
-      type: "query" | "mutation",
-      work: (ctx: ServiceContext, c: Context<Env>) => unknown,
-    ) =>
+    (procedure: UppyProcedure, work: (ctx: ServiceContext, c: Context<Env>) => unknown) =>
     async (c: Context<Env>) => {
       try {
         const actor = await session.actor(c);
-        if (!actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
-        const needed = requiredScope(procedure, type);
-        if (actor.apiKey && !scopeAllows(actor.apiKey.scope, needed)) {
-          throw new TRPCError({
-            code: "FORBIDDEN",
-            message: `This API key's scope is '${actor.apiKey.scope}'; uploads need '${needed}'`,
-          });
-        }
-        const ctx: ServiceContext = {
-          ...createInnerContext(deps, actor, session.requestMeta(c)),
-          user: actor,
-        };
+        const user = authorize(actor, `files.${procedure}`, filesContract[procedure].access);
+        const ctx: ServiceContext = { ...createInnerContext(deps, actor, session.requestMeta(c)), user };
         return c.json((await work(ctx, c)) as object);
       } catch (error) {
-        if (error instanceof TRPCError) return uppyError(c, error);
-        throw error;
+        const refusal = refusalOf(error, deps.logger, c.get("requestId"));
+        return errorResponse(c, refusal, reasonPhrase(refusal.message));
       }
     };
 
@@ -142,7 +118,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
   // Uppy's single upload: a POST form to the bucket, which R2 does not take. Refused with what to change.
   api.get(
     "/s3/params",
-    asCaller("files.createUpload", "mutation", () => {
+    asCaller("createUpload", () => {
       throw bad(
         "shouldUseMultipart: Signet takes Uppy uploads in parts only; set shouldUseMultipart: true on " +
           `@uppy/aws-s3 (empty files cannot be uploaded); ${README}`,
@@ -152,7 +128,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
 
   api.post(
     "/s3/multipart",
-    asCaller("files.createUpload", "mutation", async (ctx, c) => {
+    asCaller("createUpload", async (ctx, c) => {
       const body = parse(createBody, await c.req.json().catch(() => null), "body");
       const { size, partSize } = body.metadata;
       if (size === undefined) {
@@ -179,7 +155,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
 
   api.get(
     "/s3/multipart/:uploadId/:partNumber",
-    asCaller("files.signParts", "mutation", async (ctx, c) => {
+    asCaller("signParts", async (ctx, c) => {
       const fileId = uploadOf(c);
       const partNumber = parse(partNumberParam, c.req.param("partNumber"), "partNumber");
       const signed = await files.signUploadParts(ctx, { fileId, parts: [{ partNumber }] });
@@ -191,7 +167,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
 
   api.get(
     "/s3/multipart/:uploadId",
-    asCaller("files.listParts", "query", async (ctx, c) => {
+    asCaller("listParts", async (ctx, c) => {
       const listed = await files.listUploadParts(ctx, uploadOf(c));
       return listed.parts.map((part) => ({ PartNumber: part.partNumber, Size: part.size, ETag: part.etag }));
     }),
@@ -200,7 +176,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
   // The ETags Uppy lists are ignored: the server completes with the ones it reads from the storage itself.
   api.post(
     "/s3/multipart/:uploadId/complete",
-    asCaller("files.completeUpload", "mutation", async (ctx, c) => {
+    asCaller("completeUpload", async (ctx, c) => {
       const view = await files.completeUpload(ctx, uploadOf(c));
       return {
         location: `${ctx.config.publicUrl}/api/files/${view.id}`,
@@ -213,7 +189,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
 
   api.delete(
     "/s3/multipart/:uploadId",
-    asCaller("files.abortUpload", "mutation", async (ctx, c) => {
+    asCaller("abortUpload", async (ctx, c) => {
       await files.abortUpload(ctx, uploadOf(c));
       return {};
     }),

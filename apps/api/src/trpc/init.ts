@@ -1,15 +1,16 @@
 /**
- * The one tRPC init: context types, error shape, `router`, `publicProcedure`, `protectedProcedure`, and the
- * `userQuery` / `userMutation` shorthands the routers are written in.
+ * The one tRPC init: context types, error shape, `router`, `publicProcedure`, `protectedProcedure`, and
+ * `procedure(contract, service)`, the shape every router line is written in.
  */
-import { initTRPC, TRPCError } from "@trpc/server";
-import { ZodError, type ZodType, type z } from "zod";
+import { initTRPC, type TRPCMutationProcedure, type TRPCQueryProcedure } from "@trpc/server";
+import { ZodError, type z } from "zod";
+import type { Contract, InputOf, OutputOf } from "../contract/define.ts";
 import type { AppDeps } from "../deps.ts";
 import type { Actor, RequestMeta } from "../ground.ts";
-import { isStorageFull, logStorageFull, storageFullError } from "../http/storage-full.ts";
-import { scopeAllows } from "../services/api-keys.ts";
 import type { ServiceContext } from "../services/context.ts";
-import { requiredScope } from "./scopes.ts";
+import { isStorageFull, logStorageFull, storageFullError } from "../services/storage-full.ts";
+import { authorize } from "./authorize.ts";
+import { describeZodError, fieldOf, respellField } from "./field.ts";
 
 /** The inner context: no HTTP in it, so tests build it directly and use `createCaller`. */
 export interface InnerContext extends AppDeps {
@@ -33,27 +34,29 @@ export function createInnerContext(
  */
 export const MAX_BATCH_SIZE = 10;
 
-/** "field: problem; other: problem", so a BAD_REQUEST names what to fix. */
-export function describeZodError(error: ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join(".") : "input"}: ${issue.message}`)
-    .join("; ");
+/** Every procedure carries its contract: the REST generator and the authorize step read it. */
+export interface ProcedureMeta {
+  contract: Contract;
 }
 
-const t = initTRPC.context<InnerContext>().create({
-  isDev: false,
-  errorFormatter({ shape, error, ctx }) {
-    if (error.cause instanceof ZodError) {
-      return { ...shape, message: describeZodError(error.cause) };
-    }
-    if (error.code === "INTERNAL_SERVER_ERROR") {
-      // The details went to the log under this id; the caller gets nothing internal.
-      const id = ctx?.request.requestId;
-      return { ...shape, message: `Internal error${id ? ` (request id ${id})` : ""}` };
-    }
-    return shape;
-  },
-});
+const t = initTRPC
+  .context<InnerContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    isDev: false,
+    errorFormatter({ shape, error, ctx }) {
+      if (error.code === "INTERNAL_SERVER_ERROR") {
+        // The details went to the log under this id; the caller gets nothing internal.
+        const id = ctx?.request.requestId;
+        return { ...shape, message: `Internal error${id ? ` (request id ${id})` : ""}` };
+      }
+      const message =
+        error.cause instanceof ZodError ? describeZodError(error.cause) : respellField(shape.message);
+      // The field at fault, spelled as REST's `field` is, for clients that point at the input.
+      const field = fieldOf(error);
+      return { ...shape, message, data: { ...shape.data, ...(field ? { field } : {}) } };
+    },
+  });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
@@ -69,36 +72,45 @@ const storageFull = t.middleware(async ({ ctx, path, next }) => {
 
 export const publicProcedure = t.procedure.use(storageFull);
 
-/** Requires a signed-in user (an API key must have the scope the call needs) and narrows `ctx.user`. */
-export const protectedProcedure = publicProcedure.use(({ ctx, next, path, type }) => {
-  if (!ctx.user) {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
-  }
-  const key = ctx.user.apiKey;
-  const needed = requiredScope(path, type);
-  if (key && !scopeAllows(key.scope, needed)) {
-    throw new TRPCError({
-      code: "FORBIDDEN",
-      message: `This API key's scope is '${key.scope}'; ${path} needs '${needed}'`,
-    });
-  }
-  return next({ ctx: { ...ctx, user: ctx.user } });
+/**
+ * Requires a signed-in user, and of an API key the scope its contract names (`full` for a procedure without
+ * one), and narrows `ctx.user`.
+ */
+export const protectedProcedure = publicProcedure.use(({ ctx, meta, next, path }) => {
+  const access = meta?.contract.access;
+  const user = authorize(ctx.user, path, access && access !== "public" ? access : "full");
+  return next({ ctx: { ...ctx, user } });
 });
 
-/** A service function behind a procedure: the signed-in context and the parsed input. */
-type Service<S extends ZodType, R> = (ctx: ServiceContext, input: z.output<S>) => Promise<R>;
+/** The context a contract's service receives: signed in unless the contract is public. */
+type ContextOf<C extends Contract> = C["access"] extends "public" ? InnerContext : ServiceContext;
+
+/** The built procedure's types, as the SPA sees them through `AppRouter`. */
+type Built<C extends Contract, R> = {
+  // biome-ignore lint/suspicious/noConfusingVoidType: tRPC's own type for a procedure that takes no input
+  input: C["input"] extends z.ZodType ? z.input<C["input"]> : void;
+  output: R;
+  meta: ProcedureMeta;
+};
+type ProcedureOf<C extends Contract, R> = C["kind"] extends "query"
+  ? TRPCQueryProcedure<Built<C, R>>
+  : TRPCMutationProcedure<Built<C, R>>;
 
 /**
- * A signed-in query that parses its input with `schema` and hands it to a service: the shape of most procedures,
- * so a router reads as a table of names, schemas and services.
+ * A procedure from its contract entry and the service that answers it: access, input parsing and the REST
+ * shape come from the contract, and the service must answer the contract's output, checked here at compile
+ * time. Not parsed at run time: a parse is cheap (6 µs for a 100-file page, 28 µs for 100 signed parts) but
+ * would strip every field a contract does not declare from what tRPC and REST answer today.
  *
- * @example get: userQuery(fileIdInput, (ctx, { fileId }) => files.getFile(ctx, fileId)),
+ * @example createUpload: procedure(filesContract.createUpload, files.createUpload),
  */
-export function userQuery<S extends ZodType, R>(schema: S, service: Service<S, R>) {
-  return protectedProcedure.input(schema).query(({ ctx, input }) => service(ctx, input as z.output<S>));
-}
-
-/** The mutation counterpart of `userQuery`. */
-export function userMutation<S extends ZodType, R>(schema: S, service: Service<S, R>) {
-  return protectedProcedure.input(schema).mutation(({ ctx, input }) => service(ctx, input as z.output<S>));
+export function procedure<C extends Contract, R extends OutputOf<C>>(
+  contract: C,
+  service: (ctx: ContextOf<C>, input: InputOf<C>) => Promise<R> | R,
+): ProcedureOf<C, R> {
+  const base = (contract.access === "public" ? publicProcedure : protectedProcedure).meta({ contract });
+  const resolve = ({ ctx, input }: { ctx: unknown; input: unknown }) =>
+    service(ctx as ContextOf<C>, input as InputOf<C>);
+  const parsed = contract.input ? base.input(contract.input) : base;
+  return (contract.kind === "query" ? parsed.query(resolve) : parsed.mutation(resolve)) as never;
 }

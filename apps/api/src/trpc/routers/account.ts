@@ -1,10 +1,10 @@
+import { accountContract as c } from "../../contract/account.ts";
 import * as account from "../../services/account.ts";
-import { protectedProcedure, router, userMutation, userQuery } from "../init.ts";
-import { deleteAccountInput, exportInput } from "../schemas.ts";
+import { procedure, router } from "../init.ts";
 
 /** Leaving Signet: status for the verification banner, the export, and deleting the account. */
 export const accountRouter = router({
-  status: protectedProcedure.query(({ ctx }) => account.accountStatus(ctx)),
-  export: userQuery(exportInput, account.exportFiles),
-  delete: userMutation(deleteAccountInput, account.deleteAccount),
+  status: procedure(c.status, account.accountStatus),
+  export: procedure(c.export, account.exportFiles),
+  delete: procedure(c.delete, account.deleteAccount),
 });

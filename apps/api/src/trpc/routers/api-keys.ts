@@ -1,9 +1,9 @@
+import { apiKeysContract as c } from "../../contract/api-keys.ts";
 import * as apiKeys from "../../services/api-keys.ts";
-import { protectedProcedure, router, userMutation } from "../init.ts";
-import { apiKeyIdInput, createApiKeyInput } from "../schemas.ts";
+import { procedure, router } from "../init.ts";
 
 export const apiKeysRouter = router({
-  list: protectedProcedure.query(({ ctx }) => apiKeys.listApiKeys(ctx)),
-  create: userMutation(createApiKeyInput, apiKeys.createApiKey),
-  revoke: userMutation(apiKeyIdInput, (ctx, { id }) => apiKeys.revokeApiKey(ctx, id)),
+  list: procedure(c.list, apiKeys.listApiKeys),
+  create: procedure(c.create, apiKeys.createApiKey),
+  revoke: procedure(c.revoke, (ctx, { id }) => apiKeys.revokeApiKey(ctx, id)),
 });

@@ -1,7 +1,7 @@
+import { auditContract as c } from "../../contract/audit.ts";
 import { listAudit } from "../../services/audit.ts";
-import { router, userQuery } from "../init.ts";
-import { pageInput } from "../schemas.ts";
+import { procedure, router } from "../init.ts";
 
 export const auditRouter = router({
-  list: userQuery(pageInput, (ctx, input) => listAudit(ctx.db, ctx.user.id, input ?? {})),
+  list: procedure(c.list, (ctx, input) => listAudit(ctx.db, ctx.user.id, input ?? {})),
 });

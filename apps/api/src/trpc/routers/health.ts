@@ -1,6 +1,7 @@
-import { publicProcedure } from "../init.ts";
+import { serviceContract } from "../../contract/service.ts";
+import { procedure } from "../init.ts";
 
-export const healthRouter = publicProcedure.query(({ ctx }) => ({
+export const healthRouter = procedure(serviceContract.health, (ctx) => ({
   ok: true as const,
   storage: ctx.config.storage,
   database: ctx.config.database,

@@ -1,14 +1,15 @@
+import { serviceContract } from "../../contract/service.ts";
 import { AUTH_LIMITS, SIGN_IN_BACKOFF } from "../../services/limits.ts";
 import { MAX_PARTS, PREFERRED_PART_SIZE } from "../../services/multipart.ts";
 import { IMAGE_TYPES } from "../../services/validation.ts";
-import { publicProcedure } from "../init.ts";
+import { procedure } from "../init.ts";
 
 /**
  * The limits a client must respect, read from the server's configuration so the SPA never restates them.
  *
  * @example const { maxAvatarBytes } = await trpc.limits.query();
  */
-export const limitsRouter = publicProcedure.query(({ ctx }) => ({
+export const limitsRouter = procedure(serviceContract.limits, (ctx) => ({
   maxFileBytes: ctx.config.maxFileBytes,
   multipartThresholdBytes: ctx.config.multipartThresholdBytes,
   // The part size rule: equal parts of `multipartPartSize` but the last, larger (whole MiB, at most 5 GiB)

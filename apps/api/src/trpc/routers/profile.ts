@@ -1,19 +1,14 @@
+import { profileContract as c } from "../../contract/profile.ts";
 import * as profile from "../../services/profile.ts";
-import { protectedProcedure, router, userMutation } from "../init.ts";
-import {
-  createImageUploadInput,
-  profileUpdateInput,
-  removeImageInput,
-  restoreImageInput,
-} from "../schemas.ts";
+import { procedure, router } from "../init.ts";
 
 export const profileRouter = router({
-  get: protectedProcedure.query(({ ctx }) => profile.getProfile(ctx)),
-  update: userMutation(profileUpdateInput, profile.updateProfile),
-  createImageUpload: userMutation(createImageUploadInput, profile.createImageUpload),
-  completeImageUpload: protectedProcedure.mutation(({ ctx }) => profile.completeImageUpload(ctx)),
-  imageDownloadUrl: protectedProcedure.query(({ ctx }) => profile.imageDownloadUrl(ctx)),
-  removeImage: userMutation(removeImageInput, profile.removeImage),
-  imageHistory: protectedProcedure.query(({ ctx }) => profile.imageHistory(ctx)),
-  restoreImage: userMutation(restoreImageInput, profile.restoreImage),
+  get: procedure(c.get, profile.getProfile),
+  update: procedure(c.update, profile.updateProfile),
+  createImageUpload: procedure(c.createImageUpload, profile.createImageUpload),
+  completeImageUpload: procedure(c.completeImageUpload, profile.completeImageUpload),
+  imageDownloadUrl: procedure(c.imageDownloadUrl, profile.imageDownloadUrl),
+  removeImage: procedure(c.removeImage, profile.removeImage),
+  imageHistory: procedure(c.imageHistory, profile.imageHistory),
+  restoreImage: procedure(c.restoreImage, profile.restoreImage),
 });

@@ -33,17 +33,3 @@ export function logStorageFull(logger: Logger, error: unknown, fields: Record<st
 export function storageFullError(cause: unknown): TRPCError {
   return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: STORAGE_FULL_MESSAGE, cause });
 }
-
-/** The REST answer for a full disk, in the REST routes' error shape, or null for any other error. */
-export function storageFullResponse(error: unknown, logger: Logger, requestId: string): Response | null {
-  if (!isStorageFull(error)) return null;
-  logStorageFull(logger, error, { id: requestId });
-  return Response.json(
-    {
-      code: "SERVICE_UNAVAILABLE",
-      message: STORAGE_FULL_MESSAGE,
-      error: { code: "SERVICE_UNAVAILABLE", message: STORAGE_FULL_MESSAGE },
-    },
-    { status: 503 },
-  );
-}

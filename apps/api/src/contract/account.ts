@@ -1,0 +1,90 @@
+/** The account.* procedures: verification status, the export, and deleting the account. */
+import { z } from "@hono/zod-openapi";
+import { iso } from "./common.ts";
+import { contract } from "./define.ts";
+
+/** account.export: how long the export's download links stay valid. */
+export const exportInput = z.object({
+  expiresIn: z
+    .number()
+    .int("must be a whole number of seconds")
+    .min(60, "must be at least 60 seconds (1 minute)"),
+});
+
+/** account.delete: the current password confirms it. */
+export const deleteAccountInput = z.object({
+  password: z.string().min(1, "enter your current password").max(128),
+});
+
+export const accountStatus = z
+  .object({
+    email: z.string(),
+    emailVerified: z.boolean(),
+    requireEmailVerification: z.boolean(),
+    mayUpload: z.boolean(),
+  })
+  .openapi("AccountStatus");
+export type AccountStatus = z.output<typeof accountStatus>;
+
+export const accountExport = z
+  .object({
+    generatedAt: iso,
+    expiresIn: z.number(),
+    expiresAt: iso,
+    files: z.array(
+      z.object({
+        id: z.string(),
+        filename: z.string(),
+        contentType: z.string(),
+        size: z.number(),
+        checksumSha256: z.string().nullable(),
+        createdAt: iso,
+        url: z.string(),
+      }),
+    ),
+  })
+  .openapi("AccountExport");
+export type AccountExport = z.output<typeof accountExport>;
+
+export const accountDeleted = z.object({ deleted: z.literal(true) }).openapi("AccountDeleted");
+export type AccountDeleted = z.output<typeof accountDeleted>;
+
+const tag = "account";
+
+export const accountContract = {
+  status: contract({
+    kind: "query",
+    access: "read",
+    output: accountStatus,
+    rest: {
+      method: "get",
+      path: "/api/account",
+      summary: "Your account's verification state and whether it may upload",
+      tag,
+    },
+  }),
+  export: contract({
+    kind: "query",
+    access: "read",
+    input: exportInput,
+    output: accountExport,
+    rest: {
+      method: "get",
+      path: "/api/account/export",
+      summary: "Every completed file with a download link valid for `expiresIn` seconds",
+      tag,
+    },
+  }),
+  delete: contract({
+    kind: "mutation",
+    access: "full",
+    input: deleteAccountInput,
+    output: accountDeleted,
+    rest: {
+      method: "post",
+      path: "/api/account/delete",
+      summary: "Delete your account and every object it owns (confirmed by your password)",
+      tag,
+    },
+  }),
+};

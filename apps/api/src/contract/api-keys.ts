@@ -1,0 +1,73 @@
+/** The apiKeys.* procedures: personal API keys (managed from a session, never with a key). */
+import { z } from "@hono/zod-openapi";
+import { iso } from "./common.ts";
+import { contract } from "./define.ts";
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+export const createApiKeyInput = z.object({
+  name: z
+    .string({ error: "must be a string" })
+    .trim()
+    .min(1, "must not be empty")
+    .max(100, "must be at most 100 characters")
+    .refine((v) => !CONTROL.test(v), "must not contain control characters"),
+  scope: z.enum(["read", "upload", "full"], { error: "must be one of read, upload, full" }),
+  expiresInDays: z.number().int("must be a whole number of days").min(1).max(3650).optional(),
+});
+
+export const apiKeyIdInput = z.object({ id: z.uuid("must be an API key id") });
+
+export const apiKeyView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    scope: z.enum(["read", "upload", "full"]),
+    createdAt: iso,
+    expiresAt: iso.nullable(),
+    revokedAt: iso.nullable(),
+  })
+  .openapi("ApiKey");
+export type ApiKeyView = z.output<typeof apiKeyView>;
+
+export const createdApiKey = apiKeyView
+  .extend({ key: z.string().openapi({ description: "The key itself: shown this once, store it now" }) })
+  .openapi("CreatedApiKey");
+export type CreatedApiKey = z.output<typeof createdApiKey>;
+
+export const apiKeyList = z.object({ items: z.array(apiKeyView) }).openapi("ApiKeyList");
+export type ApiKeyList = z.output<typeof apiKeyList>;
+
+const tag = "api-keys";
+
+// Mutations need `full`, and services/api-keys.ts refuses any API key outright: managing keys takes a session.
+export const apiKeysContract = {
+  create: contract({
+    kind: "mutation",
+    access: "full",
+    input: createApiKeyInput,
+    output: createdApiKey,
+    rest: {
+      method: "post",
+      path: "/api/api-keys",
+      status: 201,
+      summary: "Create a personal API key (the key is shown once)",
+      tag,
+    },
+  }),
+  list: contract({
+    kind: "query",
+    access: "read",
+    output: apiKeyList,
+    rest: { method: "get", path: "/api/api-keys", summary: "Your API keys (never the keys themselves)", tag },
+  }),
+  revoke: contract({
+    kind: "mutation",
+    access: "full",
+    input: apiKeyIdInput,
+    output: apiKeyView,
+    rest: { method: "delete", path: "/api/api-keys/{id}", summary: "Revoke an API key", tag },
+  }),
+};

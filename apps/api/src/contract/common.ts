@@ -1,0 +1,45 @@
+/** The vocabulary several domains' contracts share: error and ok bodies, timestamps, byte counts, file ids. */
+import { z } from "@hono/zod-openapi";
+import { checksumSchema } from "../services/validation.ts";
+
+/** Every refusal over REST (and Uppy): the code and message, the field at fault, and the seed envelope. */
+export const errorBody = z
+  .object({
+    code: z.string().openapi({ example: "NOT_FOUND" }),
+    message: z.string(),
+    field: z.string().optional().openapi({ description: "The input field at fault, when one is" }),
+    error: z
+      .object({ code: z.string(), message: z.string() })
+      .openapi({ description: "The same code and message, in the envelope of Signet's first REST routes" }),
+  })
+  .openapi("Error");
+export type ErrorBody = z.output<typeof errorBody>;
+
+export const okBody = z.object({ ok: z.literal(true) }).openapi("Ok");
+
+/** A timestamp as the API answers it: ISO 8601. */
+export const iso = z.string().openapi({ format: "date-time" });
+
+export const positiveBytes = z
+  .number({ error: "must be a number of bytes" })
+  .min(1, "must be at least 1 byte")
+  // zod's int() stops at 2^53; a larger size (1e20) is a whole number that is simply too large, which the
+  // services answer with PAYLOAD_TOO_LARGE like any size over the limit.
+  .refine((n) => n > Number.MAX_SAFE_INTEGER || Number.isInteger(n), "must be a whole number of bytes");
+
+/**
+ * S3's x-amz-checksum-sha256 (services/validation.ts holds the rule); the document states its shape as a pattern,
+ * which the rule's canonical-base64 check implies.
+ */
+export const checksumSha256 = checksumSchema.meta({ pattern: "^[A-Za-z0-9+/]{43}=$" });
+
+export const fileId = z.uuid("must be a file id").openapi({ example: "0193…" });
+
+export const fileIdInput = z.object({ fileId });
+
+export const pageInput = z
+  .object({
+    cursor: z.string().max(200).optional(),
+    limit: z.number().int().min(1).max(100).optional(),
+  })
+  .optional();

@@ -1,0 +1,43 @@
+/**
+ * What one procedure's contract holds: its input and output (zod), who may call it, and its REST shape. The tRPC
+ * router, the REST routes and the OpenAPI document are all built from these entries (contract/<domain>.ts), so a
+ * procedure is declared once.
+ */
+import type { z } from "@hono/zod-openapi";
+import type { ApiKeyScope } from "../ground.ts";
+
+/** How the procedure answers over REST; the route and its OpenAPI operation are generated from it. */
+export interface RestShape {
+  method: "get" | "post" | "patch" | "delete";
+  /** The OpenAPI path template; each `{name}` is an input field (see `params` for another name). */
+  path: string;
+  summary: string;
+  tag: string;
+  /** The success status (200 unless it creates something). */
+  status?: 200 | 201;
+  /** URL placeholder → input field, where the URL says `{id}` for the input's `fileId`. */
+  params?: Record<string, string>;
+}
+
+/** "public": anyone may call it; otherwise a signed-in user, and an API key needs this scope. */
+export type Access = "public" | ApiKeyScope;
+
+export interface Contract {
+  kind: "query" | "mutation";
+  access: Access;
+  /** Absent when the procedure takes no input. */
+  input?: z.ZodType;
+  output: z.ZodType;
+  rest: RestShape;
+}
+
+/** Declares a contract entry, keeping its exact schema types for the router and the services. */
+export function contract<C extends Contract>(entry: C): C {
+  return entry;
+}
+
+/** The parsed input a contract's service receives (undefined when the procedure takes none). */
+export type InputOf<C extends Contract> = C["input"] extends z.ZodType ? z.output<C["input"]> : undefined;
+
+/** What a contract's service must answer. */
+export type OutputOf<C extends Contract> = z.input<C["output"]>;

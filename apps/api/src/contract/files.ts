@@ -1,0 +1,261 @@
+/** The files.* procedures: upload (single PUT or multipart), list, read, download links, delete. */
+import { z } from "@hono/zod-openapi";
+import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
+import { checksumSha256, fileId, fileIdInput, iso, okBody, pageInput, positiveBytes } from "./common.ts";
+import { contract } from "./define.ts";
+
+export const createUploadInput = z.object({
+  filename: filenameSchema,
+  contentType: contentTypeSchema,
+  size: positiveBytes,
+  checksumSha256: checksumSha256.optional(),
+});
+
+export const downloadUrlInput = fileIdInput.extend({
+  disposition: z.enum(["inline", "attachment"]).optional(),
+  expiresIn: z.number().int("must be a whole number of seconds").min(1).optional(),
+});
+
+export const shareUrlInput = fileIdInput.extend({
+  expiresIn: z
+    .number()
+    .int("must be a whole number of seconds")
+    .min(60, "must be at least 60 seconds (1 minute)"),
+});
+
+/** A part of a multipart upload, as S3 numbers them. */
+export const partNumber = z
+  .number({ error: "must be a part number" })
+  .int("must be a whole number")
+  .min(1, "must be at least 1")
+  .max(10_000, "must be at most 10000");
+
+/** files.signParts: the parts to sign, each with the SHA-256 its bytes must have. */
+export const signPartsInput = z.object({
+  fileId,
+  parts: z
+    .array(
+      z.object({
+        partNumber,
+        checksumSha256: checksumSha256,
+      }),
+    )
+    .min(1, "must list at least one part")
+    .max(100, "at most 100 parts per call")
+    .refine(
+      (parts) => new Set(parts.map((p) => p.partNumber)).size === parts.length,
+      "must not list a part number twice",
+    ),
+});
+
+export const fileView = z
+  .object({
+    id: z.string(),
+    originalFilename: z.string(),
+    contentType: z.string(),
+    size: z.number(),
+    status: z.enum(["pending", "ready", "rejected", "deleted"]),
+    checksumSha256: z.string().nullable(),
+    createdAt: iso,
+    completedAt: iso.nullable(),
+  })
+  .openapi("File");
+export type FileView = z.output<typeof fileView>;
+
+export const filePage = z
+  .object({ items: z.array(fileView), nextCursor: z.string().nullable() })
+  .openapi("FilePage");
+export type FilePage = z.output<typeof filePage>;
+
+/** What both upload plans answer: the pending file, its key and how long its URLs stay valid. */
+const ticket = z.object({ fileId: z.string(), key: z.string(), expiresIn: z.number(), expiresAt: iso });
+
+export const singleUploadTicket = ticket
+  .extend({
+    plan: z.literal("single"),
+    url: z.string().openapi({ description: "PUT the bytes here with exactly `headers`" }),
+    method: z.literal("PUT"),
+    headers: z.record(z.string(), z.string()),
+  })
+  .openapi("SingleUploadTicket");
+export type SingleUploadTicket = z.output<typeof singleUploadTicket>;
+
+export const multipartUploadTicket = ticket
+  .extend({
+    plan: z.literal("multipart"),
+    partSize: z.number().openapi({ description: "Every part but the last has exactly this size" }),
+    partCount: z.number(),
+  })
+  .openapi("MultipartUploadTicket");
+export type MultipartUploadTicket = z.output<typeof multipartUploadTicket>;
+
+export const uploadTicket = z
+  .discriminatedUnion("plan", [singleUploadTicket, multipartUploadTicket])
+  .openapi("UploadTicket");
+export type UploadTicket = z.output<typeof uploadTicket>;
+
+export const signedParts = z
+  .object({
+    fileId: z.string(),
+    parts: z.array(
+      z.object({
+        partNumber: z.number(),
+        url: z.string(),
+        headers: z.record(z.string(), z.string()),
+        expiresAt: iso,
+      }),
+    ),
+  })
+  .openapi("SignedParts");
+export type SignedParts = z.output<typeof signedParts>;
+
+export const listedParts = z
+  .object({
+    fileId: z.string(),
+    partSize: z.number(),
+    partCount: z.number(),
+    parts: z.array(
+      z.object({
+        partNumber: z.number(),
+        size: z.number(),
+        etag: z.string(),
+        checksumSha256: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi("ListedParts");
+export type ListedParts = z.output<typeof listedParts>;
+
+export const downloadLink = z
+  .object({ url: z.string(), filename: z.string(), expiresIn: z.number(), expiresAt: iso })
+  .openapi("DownloadLink");
+export type DownloadLink = z.output<typeof downloadLink>;
+
+const byId = { id: "fileId" };
+
+export const filesContract = {
+  list: contract({
+    kind: "query",
+    access: "read",
+    input: pageInput,
+    output: filePage,
+    rest: { method: "get", path: "/api/files", summary: "Your files, newest first", tag: "files" },
+  }),
+  get: contract({
+    kind: "query",
+    access: "read",
+    input: fileIdInput,
+    output: fileView,
+    rest: {
+      method: "get",
+      path: "/api/files/{id}",
+      params: byId,
+      summary: "One of your files",
+      tag: "files",
+    },
+  }),
+  createUpload: contract({
+    kind: "mutation",
+    access: "upload",
+    input: createUploadInput,
+    output: uploadTicket,
+    rest: {
+      method: "post",
+      path: "/api/files",
+      status: 201,
+      summary: "Start an upload: a pending file and a pre-signed PUT",
+      tag: "files",
+    },
+  }),
+  signParts: contract({
+    kind: "mutation",
+    access: "upload",
+    input: signPartsInput,
+    output: signedParts,
+    rest: {
+      method: "post",
+      path: "/api/files/{id}/parts",
+      params: byId,
+      summary: "Multipart: sign part URLs (exact length and SHA-256 of each part), a batch at a time",
+      tag: "files",
+    },
+  }),
+  listParts: contract({
+    kind: "query",
+    access: "read",
+    input: fileIdInput,
+    output: listedParts,
+    rest: {
+      method: "get",
+      path: "/api/files/{id}/parts",
+      params: byId,
+      summary: "Multipart: the parts that arrived (resume sends the rest)",
+      tag: "files",
+    },
+  }),
+  completeUpload: contract({
+    kind: "mutation",
+    access: "upload",
+    input: fileIdInput,
+    output: fileView,
+    rest: {
+      method: "post",
+      path: "/api/files/{id}/complete",
+      params: byId,
+      summary: "Verify the uploaded object: the file becomes ready, or rejected",
+      tag: "files",
+    },
+  }),
+  abortUpload: contract({
+    kind: "mutation",
+    access: "upload",
+    input: fileIdInput,
+    output: okBody,
+    rest: {
+      method: "post",
+      path: "/api/files/{id}/abort",
+      params: byId,
+      summary: "Give up an upload: any object is deleted and the quota released",
+      tag: "files",
+    },
+  }),
+  delete: contract({
+    kind: "mutation",
+    access: "full",
+    input: fileIdInput,
+    output: okBody,
+    rest: {
+      method: "delete",
+      path: "/api/files/{id}",
+      params: byId,
+      summary: "Delete a file and its object",
+      tag: "files",
+    },
+  }),
+  downloadUrl: contract({
+    kind: "query",
+    access: "read",
+    input: downloadUrlInput,
+    output: downloadLink,
+    rest: {
+      method: "get",
+      path: "/api/files/{id}/download-url",
+      params: byId,
+      summary: "A short-lived pre-signed GET",
+      tag: "files",
+    },
+  }),
+  shareUrl: contract({
+    kind: "query",
+    access: "read",
+    input: shareUrlInput,
+    output: downloadLink,
+    rest: {
+      method: "post",
+      path: "/api/files/{id}/share-url",
+      params: byId,
+      summary: "A longer-lived link to hand to someone else",
+      tag: "files",
+    },
+  }),
+};

@@ -1,0 +1,175 @@
+/** The profile.* procedures: name, and the profile image (upload, link, history, restore, remove). */
+import { z } from "@hono/zod-openapi";
+import { nameSchema } from "../auth/name-rules.ts";
+import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
+import { checksumSha256, iso, positiveBytes } from "./common.ts";
+import { contract } from "./define.ts";
+
+export const profileUpdateInput = z.object({ name: nameSchema });
+
+export const createImageUploadInput = z.object({
+  contentType: contentTypeSchema,
+  fileSize: positiveBytes,
+  originalFilename: filenameSchema.optional(),
+  checksumSha256: checksumSha256.optional(),
+});
+
+/** profile.removeImage: keep the earlier pictures (history) or remove them too (the default). */
+export const removeImageInput = z
+  .object({ keepHistory: z.boolean().optional().describe("keep the earlier images") })
+  .optional();
+
+/** profile.restoreImage: the history version to make current again. */
+export const restoreImageInput = z.object({
+  version: z.number().int("must be a whole number").positive("must be positive"),
+});
+
+export const profileView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    email: z.string(),
+    image: z.object({
+      hasImage: z.boolean(),
+      downloadUrl: z.string().optional(),
+      expiresIn: z.number().optional(),
+    }),
+  })
+  .openapi("Profile");
+export type ProfileView = z.output<typeof profileView>;
+
+export const profileName = z
+  .object({ id: z.string(), name: z.string(), email: z.string() })
+  .openapi("ProfileName");
+export type ProfileName = z.output<typeof profileName>;
+
+export const profileImageLink = z
+  .union([
+    z.object({ hasImage: z.literal(false) }),
+    z.object({
+      hasImage: z.literal(true),
+      downloadUrl: z.string(),
+      filename: z.string(),
+      expiresIn: z.number(),
+    }),
+  ])
+  .openapi("ProfileImageLink");
+export type ProfileImageLink = z.output<typeof profileImageLink>;
+
+export const imageUploadTicket = z
+  .object({
+    presignedUrl: z.string(),
+    method: z.literal("PUT"),
+    headers: z.record(z.string(), z.string()),
+    key: z.string(),
+    contentType: z.string(),
+    fileSize: z.number(),
+    expiresIn: z.number(),
+    uploadedBy: z.string(),
+    uploadedAt: iso,
+    originalFilename: z.string(),
+  })
+  .openapi("ImageUploadTicket");
+export type ImageUploadTicket = z.output<typeof imageUploadTicket>;
+
+export const imageHistory = z
+  .object({
+    limit: z.number(),
+    versions: z.array(
+      z.object({
+        version: z.number(),
+        contentType: z.string(),
+        size: z.number(),
+        createdAt: iso,
+        archivedAt: iso,
+        downloadUrl: z.string(),
+        filename: z.string(),
+        expiresIn: z.number(),
+      }),
+    ),
+  })
+  .openapi("ImageHistory");
+export type ImageHistory = z.output<typeof imageHistory>;
+
+const tag = "profile";
+
+export const profileContract = {
+  get: contract({
+    kind: "query",
+    access: "read",
+    output: profileView,
+    rest: { method: "get", path: "/api/profile", summary: "Your profile", tag },
+  }),
+  update: contract({
+    kind: "mutation",
+    access: "full",
+    input: profileUpdateInput,
+    output: profileName,
+    rest: { method: "patch", path: "/api/profile", summary: "Change your name", tag },
+  }),
+  createImageUpload: contract({
+    kind: "mutation",
+    access: "upload",
+    input: createImageUploadInput,
+    output: imageUploadTicket,
+    rest: {
+      method: "post",
+      path: "/api/profile/image/upload",
+      status: 201,
+      summary: "Start a profile image upload",
+      tag,
+    },
+  }),
+  completeImageUpload: contract({
+    kind: "mutation",
+    access: "upload",
+    output: profileImageLink,
+    rest: {
+      method: "post",
+      path: "/api/profile/image/complete",
+      summary: "Verify the uploaded image and make it your profile image",
+      tag,
+    },
+  }),
+  imageDownloadUrl: contract({
+    kind: "query",
+    access: "read",
+    output: profileImageLink,
+    rest: {
+      method: "get",
+      path: "/api/profile/image",
+      summary: "A pre-signed GET of your profile image",
+      tag,
+    },
+  }),
+  removeImage: contract({
+    kind: "mutation",
+    access: "full",
+    input: removeImageInput,
+    output: profileImageLink,
+    rest: { method: "delete", path: "/api/profile/image", summary: "Remove your profile image", tag },
+  }),
+  imageHistory: contract({
+    kind: "query",
+    access: "read",
+    output: imageHistory,
+    rest: {
+      method: "get",
+      path: "/api/profile/image/history",
+      summary: "Your earlier profile images, with short-lived download URLs",
+      tag,
+    },
+  }),
+  restoreImage: contract({
+    kind: "mutation",
+    access: "full",
+    input: restoreImageInput,
+    output: profileImageLink,
+    rest: {
+      method: "post",
+      path: "/api/profile/image/restore",
+      summary: "Make an earlier profile image current again",
+      tag,
+    },
+  }),
+};

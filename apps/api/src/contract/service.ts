@@ -1,0 +1,61 @@
+/** The public procedures about the service itself: health and the limits a client must respect. */
+import { z } from "@hono/zod-openapi";
+import { contract } from "./define.ts";
+
+export const health = z
+  .object({ ok: z.literal(true), storage: z.enum(["local", "s3"]), database: z.enum(["file", "remote"]) })
+  .openapi("Health");
+export type Health = z.output<typeof health>;
+
+const windowRule = z.object({ max: z.number(), windowSeconds: z.number() });
+
+export const limits = z
+  .object({
+    maxFileBytes: z.number(),
+    maxAvatarBytes: z.number(),
+    avatarContentTypes: z.array(z.string()),
+    userQuotaBytes: z.number(),
+    rateLimitPerMinute: z.number(),
+    uploadUrlTtl: z.number(),
+    downloadUrlTtl: z.number(),
+    shareUrlMaxTtl: z.number(),
+    multipartThresholdBytes: z.number(),
+    multipartPartSize: z.number(),
+    multipartMaxParts: z.number(),
+    profileImageHistory: z.number(),
+    allowedContentTypes: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "ALLOWED_CONTENT_TYPES (`type/subtype` or `type/*`); null accepts any type" }),
+    authLimits: z
+      .record(z.string(), z.object({ perAddress: windowRule, perAccount: windowRule.optional() }))
+      .openapi({
+        description: "Better Auth's routes (sign-in, sign-up, …): attempts per client address and account",
+      }),
+    signInBackoff: z
+      .object({
+        freeFailures: z.number(),
+        firstWaitSeconds: z.number(),
+        maxWaitSeconds: z.number(),
+        forgetAfterSeconds: z.number(),
+      })
+      .openapi({ description: "Wrong passwords for one account: the waits after the free failures" }),
+  })
+  .loose()
+  .openapi("Limits");
+export type Limits = z.output<typeof limits>;
+
+export const serviceContract = {
+  health: contract({
+    kind: "query",
+    access: "public",
+    output: health,
+    rest: { method: "get", path: "/api/health", summary: "Health", tag: "service" },
+  }),
+  limits: contract({
+    kind: "query",
+    access: "public",
+    output: limits,
+    rest: { method: "get", path: "/api/limits", summary: "The limits a client must respect", tag: "service" },
+  }),
+};
