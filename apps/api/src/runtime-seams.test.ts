@@ -37,6 +37,7 @@ const SEAMS: Record<string, RegExp> = {
   "packages/db/src/client.ts": /^@cloudflare\/workers-types$/,
   // `signet upload` reads a local file and keeps its resume record on disk: a command-line seam.
   "apps/api/src/cli/upload.ts": /^node:(crypto|fs|fs\/promises|os|path)$/,
+  "apps/api/src/cli/resume-files.ts": /^node:(crypto|fs\/promises|path)$/,
   "packages/db/src/migrate.ts": /^node:(url|path)$/,
   "packages/db/src/migrate-cli.ts": /^node:(url|path|process)$/,
   "packages/signer/src/crypto.ts": /^node:crypto$/,
