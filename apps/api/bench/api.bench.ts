@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
+import { buildServer } from "../build.ts";
 import { MAX_BATCH_SIZE } from "../src/trpc/init.ts";
 
 const apiDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -105,7 +106,14 @@ async function nodeStartCommand(): Promise<string[]> {
   // `tsx`/`node` resolve through node_modules/.bin in pnpm; the real binary keeps signals going to the server.
   const prof = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${resolve(args.profile)}`] : [];
   if (bin === "tsx") return [process.execPath, ...prof, "--import", "tsx", ...rest];
-  if (bin === "node") return [process.execPath, ...prof, ...rest];
+  // A profile runs the sources: in the bundle every package is one file, and the summary groups by file.
+  if (bin === "node" && args.profile)
+    return [process.execPath, ...prof, "--import", "tsx", "apps/api/src/entry/node.ts"];
+  if (bin === "node") {
+    // `pnpm start` builds what is stale first; the bench always measures a bundle of the current sources.
+    await buildServer();
+    return [process.execPath, ...prof, ...rest];
+  }
   return [bin!, ...rest];
 }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { auditEvent, closeDb, createDb } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildServer } from "../build.ts";
 import { serveNode } from "./entry/node-serve.ts";
 import { loadDevSecrets, startSignet } from "./start.ts";
 import { png } from "./testing/images.ts";
@@ -172,6 +173,48 @@ describe("the Node entry", () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/^signet: UPLOAD_URL_TTL:/);
   });
+});
+
+describe("the built server (pnpm build)", () => {
+  it("runs under plain node from its bundle, finds the migrations and the SPA, and exits 0 on SIGTERM", async () => {
+    // Inside apps/api, so the bundle resolves its one external dependency (libsql) as dist/ does.
+    const outdir = join(apiRoot, "node_modules/.cache", `signet-build-${process.pid}`);
+    const entry = await buildServer(outdir);
+    const dataDir = join(dir, "built");
+    const child = spawn(process.execPath, [entry], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: "0", LOCAL_S3_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const [, base] = await waitForLine(child, /^signet listening on (http:\/\/localhost:\d+)$/);
+      expect(await (await fetch(`${base}/trpc/health`)).json()).toEqual({
+        result: { data: { ok: true, storage: "local", database: "file" } },
+      });
+      // A sign-up writes the tables the migrations created: the bundle found packages/db/drizzle.
+      const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: base! },
+        body: JSON.stringify({ email: "built@example.com", password: "correct horse battery", name: "B" }),
+      });
+      expect(signUp.status).toBe(200);
+      // The SPA is looked for in apps/web/dist, as from the sources.
+      const spaIndex = await readFile(
+        fileURLToPath(new URL("../../web/dist/index.html", import.meta.url)),
+        "utf8",
+      ).catch(() => null);
+      const page = await (await fetch(`${base}/`)).text();
+      if (spaIndex === null) expect(page).toContain("run pnpm build");
+      else expect(page).toBe(spaIndex);
+
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await rm(outdir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe("startSignet", () => {

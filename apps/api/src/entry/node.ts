@@ -1,4 +1,4 @@
-// Node entry: `tsx src/entry/node.ts` (pnpm start).
+// Node entry: bundled by apps/api/build.ts into dist/node.mjs, which `pnpm start` runs with plain node.
 import { serveNode } from "./node-serve.ts";
 import { run } from "./run.ts";
 

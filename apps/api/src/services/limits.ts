@@ -10,6 +10,7 @@ import { TRPCError } from "@trpc/server";
 import { type SQL, sql } from "drizzle-orm";
 import type { Clock } from "../ground.ts";
 import { type AuditInput, auditRow } from "./audit.ts";
+import { batchGrouped } from "./group-commit.ts";
 import { insertWhere } from "./sql.ts";
 
 const WINDOW_MS = 60_000;
@@ -93,7 +94,7 @@ export async function consumeIssuanceAudited(
   audit: AuditInput,
 ) {
   const windowStart = windowStartOf(clock);
-  const [counted] = await db.batch([
+  const [counted] = await batchGrouped(db, [
     countIssuance(db, userId, windowStart, null).returning({ count: rateLimit.count }),
     insertWhere(
       db,

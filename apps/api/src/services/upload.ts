@@ -25,6 +25,7 @@ import type { Storage } from "../deps.ts";
 import { mayUploadSql, uploadRefusal, uploadStateColumns } from "./account-standing.ts";
 import { type AuditInput, auditRow } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
+import { batchGrouped } from "./group-commit.ts";
 import {
   countIssuance,
   issuedInWindow,
@@ -97,8 +98,9 @@ export async function announce<T extends SQLiteTable>(
   const quota =
     reserveBytes > 0 ? sql` and ${reserved} + ${reserveBytes} <= ${config.userQuotaBytes}` : sql``;
   const admitted = sql`${mayUploadSql(userId, config.requireEmailVerification === true)} and ${issued} < ${config.rateLimitPerMinute}${quota}`;
-  // The hot path is this one batch: four statements, the row's own insert deciding admission for all of them.
-  const [inserted] = await db.batch([
+  // The hot path is this one batch: four statements, the row's own insert deciding admission for all of them,
+  // committed in one transaction with the other requests' batches waiting at the same moment (group-commit.ts).
+  const [inserted] = await batchGrouped(db, [
     insertWhere(db, row.table, row.values, admitted).returning({ admitted: sql<number>`1` }),
     countIssuance(db, userId, windowStart, row.exists),
     ...(reserveBytes > 0 ? [reserveQuotaWhen(db, userId, reserveBytes, row.exists)] : []),

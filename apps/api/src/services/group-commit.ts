@@ -1,0 +1,140 @@
+/**
+ * Group commit for the issuance path. Each announce (and each download count) is a small batch of guarded
+ * statements; committed one transaction per request, the transaction's own cost (BEGIN, COMMIT, the WAL frames
+ * of the same few pages) was what bounded `files.createUpload` (BENCHMARKS.md, "API profile"). Here the batches
+ * that arrive in the same event-loop turn, or while a commit is in flight, are committed as ONE transaction.
+ *
+ * Every request is still decided on its own: its statements keep their own conditions (`insertWhere`: rate limit,
+ * quota, the row's existence), run in arrival order, and each sees the rows committed before it in the group, so
+ * quotas stay exact. A refusal is a guarded insert that inserts nothing, never an error, so it fails no one else.
+ * A statement that does throw rolls the whole group back; the group's batches are then committed one by one, so
+ * only the request it belongs to fails. No promise settles before its transaction has committed: what a client is
+ * told was recorded is on disk, as before.
+ *
+ * The wait is bounded and free when idle: the first batch waits only for the end of the current event-loop turn
+ * (setImmediate), never for a timer. Nothing is grouped on Workers (D1, or libSQL over HTTP): a Worker must not
+ * finish one request's I/O from another request's context.
+ */
+import { type Database, driverOf } from "@signet/db";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
+
+/** Most requests one transaction carries, so one commit's latency stays bounded under any load. */
+export const MAX_GROUP = 128;
+
+type Statements = readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]];
+
+interface Waiting {
+  statements: Statements;
+  resolve(results: readonly unknown[]): void;
+  reject(error: unknown): void;
+}
+
+/** How many requests each commit carried, for tests and the bench (process-wide). */
+const stats = { commits: 0, requests: 0, largest: 0 };
+
+export function groupCommitStats(): { commits: number; requests: number; largest: number } {
+  return { ...stats };
+}
+
+class Group {
+  private queue: Waiting[] = [];
+  private scheduled = false;
+  private committing = false;
+
+  constructor(private readonly db: Database) {}
+
+  add(waiting: Waiting): void {
+    this.queue.push(waiting);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    // While a commit is in flight, arrivals wait for it to end; it schedules the next one.
+    if (this.scheduled || this.committing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.commitNext();
+    });
+  }
+
+  private async commitNext(): Promise<void> {
+    const group = this.queue.splice(0, MAX_GROUP);
+    if (group.length === 0) return;
+    this.committing = true;
+    try {
+      await commit(this.db, group);
+    } finally {
+      this.committing = false;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+}
+
+async function commit(db: Database, group: Waiting[]): Promise<void> {
+  stats.commits++;
+  stats.requests += group.length;
+  stats.largest = Math.max(stats.largest, group.length);
+  if (group.length > 1) {
+    let results: readonly unknown[];
+    try {
+      const all = group.flatMap((waiting) => waiting.statements) as unknown as Statements;
+      results = (await db.batch(all)) as readonly unknown[];
+    } catch {
+      // Rolled back as a whole: commit each request's batch alone, so only the one that throws fails.
+      for (const waiting of group) await commitAlone(db, waiting);
+      return;
+    }
+    let at = 0;
+    for (const waiting of group) {
+      waiting.resolve(results.slice(at, at + waiting.statements.length));
+      at += waiting.statements.length;
+    }
+    return;
+  }
+  await commitAlone(db, group[0]!);
+}
+
+async function commitAlone(db: Database, waiting: Waiting): Promise<void> {
+  try {
+    waiting.resolve((await db.batch(waiting.statements)) as readonly unknown[]);
+  } catch (error) {
+    waiting.reject(error);
+  }
+}
+
+function onWorkers(): boolean {
+  return (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
+}
+
+function isLibsql(db: Database): boolean {
+  try {
+    return driverOf(db) === "libsql";
+  } catch {
+    // Not opened by createDb: nothing known about it, so no grouping.
+    return false;
+  }
+}
+
+const groups = new WeakMap<Database, Group | null>();
+
+function groupFor(db: Database): Group | null {
+  let group = groups.get(db);
+  if (group === undefined) {
+    group = isLibsql(db) && typeof setImmediate === "function" && !onWorkers() ? new Group(db) : null;
+    groups.set(db, group);
+  }
+  return group;
+}
+
+/**
+ * `db.batch(statements)`, committed together with the other batches waiting at the same moment (one transaction
+ * for all of them). Resolves with this batch's own results once that transaction has committed.
+ */
+export function batchGrouped<T extends Statements>(db: Database, statements: T): Promise<BatchResponse<T>> {
+  const group = groupFor(db);
+  if (!group) return db.batch(statements);
+  return new Promise((resolve, reject) => {
+    group.add({ statements, resolve: (results) => resolve(results as BatchResponse<T>), reject });
+  });
+}
