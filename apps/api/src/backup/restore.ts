@@ -38,7 +38,7 @@ async function checkCopy(copy: string, manifest: Manifest, backup: string): Prom
   try {
     db = await createDb({ url: `file:${copy}` });
   } catch (error) {
-    throw new BackupRefused(`${backup}: not a readable database (${(error as Error).message})`);
+    throw new BackupRefused(`${backup}: the database is damaged (${(error as Error).message})`);
   }
   try {
     const runner = libsqlClient(db);

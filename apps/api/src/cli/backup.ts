@@ -1,8 +1,10 @@
 /** `signet backup <file>`: a consistent snapshot of the database while the server keeps serving, with a manifest. */
+
+import { access } from "node:fs/promises";
 import { Command } from "commander";
 import { databaseFilePath } from "../backup/sqlite.ts";
 import { connectDatabase } from "../connect.ts";
-import { type CliIo, EXIT, loadConfig } from "./io.ts";
+import { type CliIo, EXIT, loadConfig, UsageError } from "./io.ts";
 
 export function backupCommand(io: CliIo): Command {
   return new Command("backup")
@@ -19,6 +21,16 @@ Cloudflare D1 is backed up by Cloudflare (Time Travel, \`wrangler d1 export\`): 
     )
     .action(async (target: string, flags: { json?: boolean }) => {
       const config = loadConfig(io);
+      for (const path of [target, `${target}.manifest.json`]) {
+        if (
+          await access(path).then(
+            () => true,
+            () => false,
+          )
+        ) {
+          throw new UsageError(`<file>: ${path} already exists; a backup never overwrites a file`);
+        }
+      }
       const { takeBackup } = await import("../backup/snapshot.ts");
       const { closeDb } = await import("@signet/db");
       const db = await connectDatabase(config);
