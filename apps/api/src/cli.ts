@@ -138,12 +138,17 @@ function isEntry(): boolean {
   }
 }
 
+/**
+ * Exits once stdout and stderr are flushed: writes to a pipe are asynchronous, and process.exit() at once cut a
+ * long `--json` answer short (reconcile or restore with many findings).
+ */
+function exitFlushed(code: number): void {
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 if (isEntry()) {
-  runCli(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(redact(String(error?.stack ?? error)));
-      process.exit(EXIT.failed);
-    },
-  );
+  runCli(process.argv.slice(2)).then(exitFlushed, (error) => {
+    console.error(redact(String(error?.stack ?? error)));
+    exitFlushed(EXIT.failed);
+  });
 }

@@ -353,6 +353,13 @@ describe("several instances on one database", () => {
         const orphans = [...(await bucketKeys(bucket))].filter((key) => !liveKeys.has(key)).sort();
         expect(orphans.length).toBeGreaterThan(0);
 
+        // Restoring over the database the instances serve is refused, and changes nothing.
+        const filesBefore = await db.select({ n: sql<number>`count(*)` }).from(file);
+        const onLive = await spawnCli(["restore", backupFile], env("cli"));
+        expect(onLive.code).toBe(4);
+        expect(onLive.stderr).toMatch(/^signet: restore refused: .*a server is running on this database/);
+        expect(await db.select({ n: sql<number>`count(*)` }).from(file)).toEqual(filesBefore);
+
         for (const instance of instances) await stop(instance);
 
         // Restore into a fresh data directory: exactly that drift, nothing deleted without --fix.

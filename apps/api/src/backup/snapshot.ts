@@ -16,7 +16,14 @@ import {
   tableCounts,
   userFiles,
 } from "./manifest.ts";
-import { type LibsqlClient, libsqlClient, quoteLiteral, quoteName, type SqlRunner } from "./sqlite.ts";
+import {
+  type LibsqlClient,
+  libsqlClient,
+  quoteLiteral,
+  quoteName,
+  type SqlRunner,
+  type Value,
+} from "./sqlite.ts";
 
 export type BackupMethod = Manifest["method"];
 
@@ -40,27 +47,55 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** Tables ordered so each comes after the tables its foreign keys point at (the target enforces them). */
+async function parentsFirst(source: SqlRunner, tables: string[]): Promise<string[]> {
+  const parents = new Map<string, string[]>();
+  for (const table of tables) {
+    const keys = await source.execute(`PRAGMA foreign_key_list(${quoteName(table)})`);
+    const referenced = keys.rows.map((key) => String(key[2]));
+    parents.set(
+      table,
+      referenced.filter((parent) => parent !== table && tables.includes(parent)),
+    );
+  }
+  const ordered: string[] = [];
+  const seen = new Set<string>();
+  const visit = (table: string) => {
+    if (seen.has(table)) return;
+    seen.add(table);
+    for (const parent of parents.get(table) ?? []) visit(parent);
+    ordered.push(table);
+  };
+  for (const table of tables) visit(table);
+  return ordered;
+}
+
 /** Copies schema and rows from one read transaction of `source` into the empty file database `target`. */
 async function copyTables(source: SqlRunner, target: LibsqlClient): Promise<void> {
   const objects = await source.execute(
-    "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, rowid",
+    "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
   );
-  const tables = objects.rows.filter((o) => o[0] === "table").map((o) => String(o[1]));
-  await target.execute("PRAGMA foreign_keys = OFF");
-  for (const table of objects.rows.filter((o) => o[0] === "table")) await target.execute(String(table[2]));
-  for (const table of tables) {
-    for (let offset = 0; ; offset += COPY_BATCH) {
-      const page = await source.execute(
-        `SELECT * FROM ${quoteName(table)} ORDER BY rowid LIMIT ${COPY_BATCH} OFFSET ${offset}`,
-      );
+  const tables = objects.rows.filter((o) => o[0] === "table");
+  for (const table of tables) await target.execute(String(table[2]));
+  for (const table of await parentsFirst(
+    source,
+    tables.map((t) => String(t[1])),
+  )) {
+    // Keyset pages by rowid: each page is one indexed range read, however large the table.
+    let after: Value = -9223372036854775808n;
+    for (;;) {
+      const page = await source.execute({
+        sql: `SELECT _rowid_, * FROM ${quoteName(table)} WHERE _rowid_ > ? ORDER BY _rowid_ LIMIT ${COPY_BATCH}`,
+        args: [after],
+      });
       if (page.rows.length === 0) break;
-      const columns = page.columns.map(quoteName).join(", ");
-      const marks = page.columns.map(() => "?").join(", ");
-      const insert = `INSERT INTO ${quoteName(table)} (${columns}) VALUES (${marks})`;
+      const columns = page.columns.slice(1);
+      const insert = `INSERT INTO ${quoteName(table)} (${columns.map(quoteName).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
       await target.batch(
-        Array.from(page.rows, (row) => ({ sql: insert, args: Array.from(row) })),
+        Array.from(page.rows, (row) => ({ sql: insert, args: Array.from(row).slice(1) })),
         "write",
       );
+      after = page.rows[page.rows.length - 1]![0] ?? null;
       if (page.rows.length < COPY_BATCH) break;
     }
   }
@@ -74,6 +109,7 @@ async function copyTables(source: SqlRunner, target: LibsqlClient): Promise<void
       args: [row[1] ?? 0, row[0] ?? ""],
     });
   }
+  // Indexes and triggers last: building an index once is cheaper than keeping it up to date row by row.
   for (const other of objects.rows.filter((o) => o[0] !== "table")) await target.execute(String(other[2]));
 }
 

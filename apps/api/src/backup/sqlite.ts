@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { type Database, driverOf } from "@signet/db";
 
-type Value = null | string | number | bigint | ArrayBuffer | Uint8Array;
+export type Value = null | string | number | bigint | ArrayBuffer | Uint8Array;
 
 export interface Rows {
   columns: string[];
