@@ -177,9 +177,17 @@ describe("signet restore refuses, changing nothing", { timeout: 180_000 }, () =>
     // A pid that cannot be alive: what `kill -9` leaves behind. It is removed and the restore goes ahead.
     const { hostname } = await import("node:os");
     await writeFile(join(`${dbFile}.instances`, `${hostname()}-2147483646`), "{}");
-    const run = await spawnCli(["restore", backup, "--json"], env);
+    // With --fix, the drift against the bucket is settled: the ready file has no object here.
+    const run = await spawnCli(["restore", backup, "--fix", "--json"], env);
     expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as { restored: { previous: string } };
+    expect(result).toMatchObject({
+      clean: true,
+      fixed: true,
+      quota: [],
+      storage: [{ kind: "missing-file-object", key: "u/user-0/1.bin", fixed: true }],
+    });
     expect(await sha256(result.restored.previous)).toBe(before);
     // Put the database as it was for the next refusals.
     await copyFile(result.restored.previous, dbFile);
