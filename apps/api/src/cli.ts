@@ -8,12 +8,15 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { S3Error, SignerInputError } from "@signet/signer";
 import { Command, CommanderError } from "commander";
+import { BackupRefused } from "./backup/refused.ts";
+import { backupCommand } from "./cli/backup.ts";
 import { corsCommand } from "./cli/cors.ts";
 import { doctorCommand } from "./cli/doctor.ts";
 import { type CliIo, EXIT, EXIT_CODES_HELP, UsageError } from "./cli/io.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { presignCommand } from "./cli/presign.ts";
 import { reconcileCommand } from "./cli/reconcile.ts";
+import { restoreCommand } from "./cli/restore.ts";
 import { sweepCommand } from "./cli/sweep.ts";
 import { runUpload, UPLOAD_USAGE } from "./cli/upload.ts";
 import { ConfigError } from "./env.ts";
@@ -41,6 +44,8 @@ function lines(write: (line: string) => void): (text: string) => void {
 function failure(error: unknown): { code: number; message: string } {
   if (error instanceof UsageError) return { code: EXIT.usage, message: error.message };
   if (error instanceof ConfigError) return { code: EXIT.config, message: error.message };
+  if (error instanceof BackupRefused)
+    return { code: EXIT.failed, message: `restore refused: ${error.message}` };
   if (error instanceof SignerInputError)
     return { code: EXIT.config, message: `${error.field}: ${error.rule}` };
   if (error instanceof S3Error) {
@@ -92,6 +97,8 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     reconcileCommand(io),
     sweepCommand(io),
     migrateCommand(io),
+    backupCommand(io),
+    restoreCommand(io),
   ]) {
     program.addCommand(command);
   }
@@ -131,12 +138,17 @@ function isEntry(): boolean {
   }
 }
 
+/**
+ * Exits once stdout and stderr are flushed: writes to a pipe are asynchronous, and process.exit() at once cut a
+ * long `--json` answer short (reconcile or restore with many findings).
+ */
+function exitFlushed(code: number): void {
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 if (isEntry()) {
-  runCli(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(redact(String(error?.stack ?? error)));
-      process.exit(EXIT.failed);
-    },
-  );
+  runCli(process.argv.slice(2)).then(exitFlushed, (error) => {
+    console.error(redact(String(error?.stack ?? error)));
+    exitFlushed(EXIT.failed);
+  });
 }

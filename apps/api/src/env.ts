@@ -71,6 +71,16 @@ export interface Config {
   trustProxy: boolean;
   limits: Limits;
   accounts: AccountsConfig;
+  /** Scheduled backups of the database (BACKUP_DIR); unset: off. */
+  backup: BackupConfig | undefined;
+}
+
+/** Where and how often the server snapshots its database (`signet backup` on a timer). */
+export interface BackupConfig {
+  dir: string;
+  intervalSeconds: number;
+  /** Backups kept in `dir`; older ones are deleted after each new one. */
+  keep: number;
 }
 
 /** Outgoing mail and email verification (password reset, verification and change-email mails). */
@@ -240,7 +250,29 @@ export function parseEnv(source: Source): Config {
       ),
     },
     accounts: parseAccounts(source),
+    backup: parseBackup(source),
   };
+}
+
+function parseBackup(source: Source): BackupConfig | undefined {
+  const dir = optional(source, z.string().min(1), undefined as string | undefined, "BACKUP_DIR");
+  const intervalSeconds = optional(
+    source,
+    z.coerce
+      .number()
+      .int("must be a whole number of seconds")
+      .min(60)
+      .max(31 * 86400),
+    86400,
+    "BACKUP_INTERVAL",
+  );
+  const keep = optional(
+    source,
+    z.coerce.number().int("must be a whole number").min(1).max(10000),
+    7,
+    "BACKUP_KEEP",
+  );
+  return dir ? { dir, intervalSeconds, keep } : undefined;
 }
 
 function parseAccounts(source: Source): AccountsConfig {

@@ -10,6 +10,9 @@ import { migrate } from "@signet/db/migrate";
 import { cacheStatements } from "@signet/db/native";
 import { createLocalS3, generateCredentials } from "@signet/local-s3";
 import { createSigner, type Signer } from "@signet/signer";
+import { markInstance } from "./backup/instances.ts";
+import { scheduleBackups } from "./backup/schedule.ts";
+import { databaseFilePath } from "./backup/sqlite.ts";
 import { bucketSigner, connectDatabase } from "./connect.ts";
 import { type Config, parseEnv, readEnv } from "./env.ts";
 import { jsonLogger, type Logger, type Peer } from "./ground.ts";
@@ -165,6 +168,9 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
   const db = await openDatabase(config);
   const closers: (() => Promise<void>)[] = [async () => closeDb(db)];
   try {
+    // A mark beside a file database that `signet restore` checks; removed last, once the database is closed.
+    const databaseFile = databaseFilePath(config.databaseUrl);
+    if (databaseFile) closers.push(await markInstance(databaseFile));
     const storage = await startStorage(config, options.serve, dev);
     closers.unshift(storage.close);
     if (storage.local) print(`local-s3 listening on ${storage.endpoint}`);
@@ -225,6 +231,8 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       (timer as { unref?: () => void }).unref?.();
       closers.unshift(async () => clearInterval(timer));
     }
+
+    if (config.backup) closers.unshift(scheduleBackups(db, config.databaseUrl, config.backup, logger));
 
     print(devMailbox ? `mail: development mailbox at ${publicUrl}/dev/mail` : `mail: ${mailer.description}`);
     print(`signet listening on ${publicUrl}`);

@@ -8,7 +8,7 @@ import { type Config, parseEnv, readEnv } from "../env.ts";
 export const EXIT = {
   /** Done; nothing wrong found. */
   ok: 0,
-  /** Done, and problems were found: a doctor check failed, or reconcile found (or left) something to repair. */
+  /** Done, and problems were found: a doctor check failed, or reconcile (or restore) found or left something to repair. */
   problems: 1,
   /** Bad command line: unknown command or option, a missing or invalid argument. */
   usage: 2,
@@ -21,7 +21,7 @@ export const EXIT = {
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  done, nothing wrong found
-  1  problems found (a doctor check failed; reconcile found or left something to repair)
+  1  problems found (a doctor check failed; reconcile or restore found or left something to repair)
   2  bad command line (unknown command or option, invalid argument)
   3  bad configuration (an environment variable is missing or invalid)
   4  could not finish (the storage or the database refused or could not be reached)`;

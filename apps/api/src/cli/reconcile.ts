@@ -1,6 +1,6 @@
 /** `signet reconcile [--fix]`: quota drift, objects without rows and rows without objects. */
 import { Command } from "commander";
-import type { StorageFindingKind } from "../services/reconcile.ts";
+import type { ReconcileResult, StorageFindingKind } from "../services/reconcile.ts";
 import { type CliIo, EXIT, loadConfig, progressLine, table } from "./io.ts";
 import { withServerDeps } from "./server-deps.ts";
 
@@ -26,7 +26,7 @@ Objects outside these layouts are only listed. Exit 1 while anything is left to 
     )
     .action(async (flags: { fix?: boolean; json?: boolean }) => {
       const config = loadConfig(io);
-      const { reconcile, reconcileClean } = await import("../services/reconcile.ts");
+      const { reconcile } = await import("../services/reconcile.ts");
       const progress = progressLine(io, flags.json === true);
       const result = await withServerDeps(config, io, (deps) =>
         reconcile(deps, {
@@ -35,34 +35,45 @@ Objects outside these layouts are only listed. Exit 1 while anything is left to 
         }),
       );
       progress.done();
-      const clean = reconcileClean(result);
-      if (flags.json) {
-        io.out(JSON.stringify({ clean, fixed: flags.fix === true, ...result }, null, 2));
-      } else {
-        const state = (fixed: boolean) => (fixed ? "fixed" : flags.fix ? "not fixed" : "found");
-        io.out(`Scanned ${result.objectsScanned} objects.`);
-        if (result.quota.length === 0) io.out("Quota: every user's reserved bytes match their files.");
-        else {
-          io.out("Quota drift:");
-          const rows = [["  user", "reserved", "live files", ""]];
-          for (const d of result.quota)
-            rows.push([`  ${d.userId}`, String(d.reservedBytes), String(d.liveBytes), state(d.fixed)]);
-          for (const line of table(rows)) io.out(line);
-        }
-        if (result.storage.length === 0)
-          io.out("Storage: every object has its row and every row its object.");
-        else {
-          io.out("Storage:");
-          const rows = result.storage.map((f) => [
-            `  ${KIND[f.kind]}`,
-            f.key,
-            f.filename ?? "",
-            f.kind === "unknown-object" ? "" : state(f.fixed),
-          ]);
-          for (const line of table(rows)) io.out(line);
-        }
-        if (!clean) io.out(flags.fix ? "Some problems are left." : "Run `signet reconcile --fix` to repair.");
-      }
+      const clean = await printReconcile(io, result, { fix: flags.fix === true, json: flags.json === true });
       io.exitCode = clean ? EXIT.ok : EXIT.problems;
     });
+}
+
+/** Prints a reconcile result (text or `--json`) as `signet reconcile` does; returns whether it is clean. */
+export async function printReconcile(
+  io: CliIo,
+  result: ReconcileResult,
+  flags: { fix: boolean; json: boolean },
+  extra: Record<string, unknown> = {},
+): Promise<boolean> {
+  const { reconcileClean } = await import("../services/reconcile.ts");
+  const clean = reconcileClean(result);
+  if (flags.json) {
+    io.out(JSON.stringify({ ...extra, clean, fixed: flags.fix, ...result }, null, 2));
+  } else {
+    const state = (fixed: boolean) => (fixed ? "fixed" : flags.fix ? "not fixed" : "found");
+    io.out(`Scanned ${result.objectsScanned} objects.`);
+    if (result.quota.length === 0) io.out("Quota: every user's reserved bytes match their files.");
+    else {
+      io.out("Quota drift:");
+      const rows = [["  user", "reserved", "live files", ""]];
+      for (const d of result.quota)
+        rows.push([`  ${d.userId}`, String(d.reservedBytes), String(d.liveBytes), state(d.fixed)]);
+      for (const line of table(rows)) io.out(line);
+    }
+    if (result.storage.length === 0) io.out("Storage: every object has its row and every row its object.");
+    else {
+      io.out("Storage:");
+      const rows = result.storage.map((f) => [
+        `  ${KIND[f.kind]}`,
+        f.key,
+        f.filename ?? "",
+        f.kind === "unknown-object" ? "" : state(f.fixed),
+      ]);
+      for (const line of table(rows)) io.out(line);
+    }
+    if (!clean) io.out(flags.fix ? "Some problems are left." : "Run `signet reconcile --fix` to repair.");
+  }
+  return clean;
 }
