@@ -181,8 +181,16 @@ export const createdApiKey = apiKeyView
 
 export const apiKeyList = z.object({ items: z.array(apiKeyView) }).openapi("ApiKeyList");
 
+const dependencyState = z.object({ ok: z.boolean(), error: z.string().optional() });
+
 export const health = z
-  .object({ ok: z.literal(true), storage: z.enum(["local", "s3"]), database: z.enum(["file", "remote"]) })
+  .object({
+    ok: z.boolean(),
+    storage: z.enum(["local", "s3"]),
+    database: z.enum(["file", "remote"]),
+    /** The facts /readyz reports. */
+    checks: z.object({ database: dependencyState, bucket: dependencyState }).optional(),
+  })
   .openapi("Health");
 
 export const limits = z

@@ -67,7 +67,14 @@ const storageFull = t.middleware(async ({ ctx, path, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(storageFull);
+/** Tells observability how each call ended (the signed URLs it issued or was refused). */
+const observed = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  ctx.observer?.procedureSettled(path, result.ok ? undefined : result.error);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(observed).use(storageFull);
 
 /** Requires a signed-in user (an API key must have the scope the call needs) and narrows `ctx.user`. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next, path, type }) => {
