@@ -34,7 +34,7 @@ function children<L extends string>(
   return (value: string) => {
     let child = cache.get(value);
     if (!child) {
-      child = histogram.labels({ ...extra, [label]: value } as Record<L, string>);
+      child = histogram.labels({ [label]: value, ...extra } as Record<L, string>);
       cache.set(value, child);
     }
     return child;
