@@ -34,17 +34,19 @@ export interface Decided {
 
 /** The app's configuration, assembled once from the parsed environment and what start-up decided. */
 export function appConfig(config: Config, decided: Decided): AppConfig {
+  const database = decided.database ?? (isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote");
   return {
     ...config.limits,
     publicUrl: decided.publicUrl,
     s3Origin: new URL(decided.s3Endpoint).origin,
     storage: decided.storage,
-    database: decided.database ?? (isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote"),
+    database,
     trustProxy: config.trustProxy,
     sweepGraceSeconds: SWEEP_GRACE_SECONDS,
     requireEmailVerification: config.accounts.requireEmailVerification,
     observability: config.observability,
-    ...(isFileDatabaseUrl(config.databaseUrl) ? { databaseFileUrl: config.databaseUrl } : {}),
+    // The readiness probe opens its own connection to a file database (a D1 binding is remote: not this URL).
+    ...(database === "file" ? { databaseFileUrl: config.databaseUrl } : {}),
   };
 }
 

@@ -3,9 +3,9 @@
  * already receive: no service knows it is measured.
  */
 import { type Database, driverOf } from "@signet/db";
-import type { Histogram } from "prom-client";
 import type { Storage } from "../deps.ts";
 import type { Metrics } from "./metrics.ts";
+import type { Histogram, HistogramChild } from "./prom.ts";
 import type { Tracing } from "./tracing.ts";
 
 const STORAGE_OPERATIONS = [
@@ -24,13 +24,13 @@ const STORAGE_OPERATIONS = [
   "listMultipartUploads",
 ] as const satisfies readonly (keyof Storage)[];
 
-/** A histogram's child per label value, looked up once (prom-client hashes the labels on every call otherwise). */
+/** A histogram's child per label value, looked up once (otherwise every call joins the label values). */
 function children<L extends string>(
   histogram: Histogram<L>,
   label: L,
   extra: Partial<Record<L, string>> = {},
 ) {
-  const cache = new Map<string, ReturnType<Histogram<L>["labels"]>>();
+  const cache = new Map<string, HistogramChild>();
   return (value: string) => {
     let child = cache.get(value);
     if (!child) {

@@ -3,7 +3,7 @@
  * named here (route templates, procedure kinds, outcomes, storage operations), never from a user id, a key, a
  * filename or a raw path, so the number of series does not grow with the number of users or files.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "./prom.ts";
 
 /** What a signed URL is for. */
 export const URL_KINDS = ["upload", "part", "download", "share", "profile_image"] as const;

@@ -66,7 +66,7 @@ async function query(expr: string): Promise<QueryAnswer> {
 }
 
 /** The value of a query with one series, once Prometheus has it. */
-async function valueOf(expr: string): Promise<number | undefined> {
+async function sampleValue(expr: string): Promise<number | undefined> {
   const answer = await query(expr);
   const first = answer.data?.result[0];
   return first ? Number(first.value[1]) : undefined;
@@ -152,7 +152,7 @@ describe("Prometheus scraping Signet", () => {
     for (const [expr, value] of expected) {
       const got = await eventually(
         `${expr} = ${value} (Prometheus log: ${prometheusLog.slice(-2000)})`,
-        async () => ((await valueOf(expr)) === value ? value : undefined),
+        async () => ((await sampleValue(expr)) === value ? value : undefined),
       );
       expect(got, expr).toBe(value);
     }

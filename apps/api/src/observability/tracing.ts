@@ -66,7 +66,7 @@ async function loadSdk(config: OtelConfig) {
     import("@opentelemetry/sdk-trace-base"),
     import("@opentelemetry/exporter-trace-otlp-http"),
     import("@opentelemetry/resources"),
-    import("@opentelemetry/context-async-hooks"),
+    import("node:async_hooks"),
   ]);
   const provider = new base.BasicTracerProvider({
     resource: resources.resourceFromAttributes({
@@ -80,7 +80,12 @@ async function loadSdk(config: OtelConfig) {
     ],
   });
   // This Signet's own context and tracer, not the process-global ones: an embedder's OTel setup stays theirs.
-  const contexts = new hooks.AsyncLocalStorageContextManager().enable();
+  // AsyncLocalStorage is on Node, Bun, Deno and Workers (nodejs_compat) alike.
+  const storage = new hooks.AsyncLocalStorage<Context>();
+  const contexts = {
+    active: (): Context => storage.getStore() ?? api.ROOT_CONTEXT,
+    with: <T>(context: Context, fn: () => T): T => storage.run(context, fn),
+  };
   const propagator = new core.W3CTraceContextPropagator();
   const tracer: Tracer = provider.getTracer("signet");
 
