@@ -5,6 +5,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { routePath } from "hono/route";
+import type { ReadinessReport } from "../deps.ts";
 import type { Env } from "../http/session.ts";
 import type { Observability } from "./observability.ts";
 
@@ -88,6 +89,14 @@ function metricsRefusal(c: Context<Env>, token: string | undefined): Response | 
   );
 }
 
+/** The readiness answer with each dependency's `ok` only. */
+export function withoutErrors(ready: ReadinessReport): ReadinessReport {
+  return {
+    ok: ready.ok,
+    checks: { database: { ok: ready.checks.database.ok }, bucket: { ok: ready.checks.bucket.ok } },
+  };
+}
+
 /** GET /metrics, /livez and /readyz. */
 export function operatorRoutes(observability: Observability): Hono<Env> {
   const routes = new Hono<Env>();
@@ -100,7 +109,9 @@ export function operatorRoutes(observability: Observability): Hono<Env> {
     const failing = Object.entries(ready.checks)
       .filter(([, state]) => !state.ok)
       .map(([dependency]) => dependency);
-    return c.json({ ...ready, ...(failing.length ? { failing } : {}) }, ready.ok ? 200 : 503);
+    // The dependencies' own error texts (hosts, paths) only for those who may read /metrics; the log has them too.
+    const answer = metricsRefusal(c, observability.config.metricsToken) ? withoutErrors(ready) : ready;
+    return c.json({ ...answer, ...(failing.length ? { failing } : {}) }, ready.ok ? 200 : 503);
   });
 
   routes.get("/metrics", async (c) => {

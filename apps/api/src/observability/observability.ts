@@ -51,11 +51,26 @@ export function createObservability(
   deps: ObservabilityDeps,
 ): { observability: Observability; storage: Storage } {
   const tracing = createTracing(config.otel);
-  const readiness = sharedReadiness({
+  const checkReadiness = sharedReadiness({
     db: deps.db,
     storage: deps.storage,
     databaseFileUrl: deps.databaseFileUrl,
   });
+  // A dependency going down or coming back is logged once, with its error: the public answers leave it out.
+  const wasOk: Record<string, boolean> = { database: true, bucket: true };
+  const readiness = async () => {
+    const ready = await checkReadiness();
+    for (const [dependency, state] of Object.entries(ready.checks)) {
+      if (state.ok === wasOk[dependency]) continue;
+      wasOk[dependency] = state.ok;
+      deps.logger(
+        state.ok
+          ? { level: "info", msg: `readiness: ${dependency} answers again`, dependency }
+          : { level: "warn", msg: `readiness: ${dependency} not ready`, dependency, error: state.error },
+      );
+    }
+    return ready;
+  };
   const metrics = config.metricsEnabled
     ? createMetrics(() => databaseFigures(deps.db, deps.clock(), deps.sweepGraceSeconds))
     : undefined;

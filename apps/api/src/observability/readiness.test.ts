@@ -9,9 +9,10 @@ interface LockingClient {
 
 const observability = { metricsEnabled: true, doctorIntervalSeconds: 0 };
 
+/** From loopback, so /readyz shows the dependencies' errors (as to whoever may read /metrics). */
 async function timed(h: Harness, path: string) {
   const started = performance.now();
-  const response = await h.app.request(path);
+  const response = await h.app.request(path, {}, { address: "127.0.0.1" });
   return { status: response.status, body: await response.json(), ms: performance.now() - started };
 }
 
@@ -50,6 +51,17 @@ describe("/livez and /readyz", () => {
     expect((await timed(h, "/livez")).status).toBe(200);
     const health = await h.caller(null).health();
     expect(health).toMatchObject({ ok: false, checks: { bucket: { ok: false } } });
+    // Public answers leave the dependency's own words (hosts, ports) out; the log has them, once.
+    expect(health.checks?.bucket).toEqual({ ok: false });
+    const remote = await h.app.request("/readyz", {}, { address: "203.0.113.9" });
+    expect(await remote.json()).toEqual({
+      ok: false,
+      checks: { database: { ok: true }, bucket: { ok: false } },
+      failing: ["bucket"],
+    });
+    const logged = h.logs.filter((entry) => entry.msg === "readiness: bucket not ready");
+    expect(logged).toHaveLength(1);
+    expect(String(logged[0]?.error)).toMatch(/ECONNREFUSED|connect|fetch failed/i);
   });
 
   it("answers 503 naming the database within 2 s while another connection holds it locked", async () => {
