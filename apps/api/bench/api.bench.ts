@@ -457,6 +457,7 @@ async function observabilityOverhead() {
   const sink = await otlpSink();
   const variants: { label: string; env: Record<string, string> }[] = [
     { label: "off", env: { METRICS_ENABLED: "false" } },
+    { label: "metrics on", env: { METRICS_TOKEN } },
     {
       label: "metrics + tracing on",
       env: { METRICS_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: "signet-bench" },
@@ -495,12 +496,13 @@ async function observabilityOverhead() {
         },
       );
     }
-    const on = servers[1]!;
     // Prometheus' pace, a little faster than the usual 15 s: the scrape's own cost is part of "on".
     scraper = setInterval(() => {
-      fetch(`${on.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
-        .then((response) => response.arrayBuffer())
-        .catch(() => {});
+      for (const on of servers.slice(1)) {
+        fetch(`${on.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+          .then((response) => response.arrayBuffer())
+          .catch(() => {});
+      }
     }, 5000);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const plan of plans) {
@@ -525,10 +527,10 @@ async function observabilityOverhead() {
   const lines = [
     "## Observability overhead (`pnpm --filter @signet/api bench -- --observability`)",
     "",
-    "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) with everything of issue #26 on",
-    "(the Prometheus registry, the HTTP, database and storage measuring, a /metrics scrape every 5 s, spans for",
-    "every request exported over OTLP/HTTP to a local sink that discards them) against `METRICS_ENABLED=false` and no",
-    `OTLP endpoint. Both servers run side by side and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up +`,
+    "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) three ways: `METRICS_ENABLED=false`",
+    "and no OTLP endpoint (off); metrics on (the registry, the HTTP, database and storage measuring, a /metrics",
+    "scrape every 5 s); and metrics plus traces (every request sampled, spans exported over OTLP/HTTP to a local",
+    `sink that discards them). The servers run side by side and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up +`,
     `${DURATION} s at ${CONNECTIONS} connections (autocannon in the bench process); each row reports its best round.`,
     "Server CPU ms/req (user + system time of the server process per answered request) is the figure to compare",
     "on a shared machine: it does not move with what the neighbours do.",
