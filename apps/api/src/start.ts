@@ -203,6 +203,8 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       spa: spaHandler(config.webDistDir ?? builtSpaDir),
     });
     handler = signet.fetch;
+    // Spans still batched go out once the API has drained its last requests (right after its closer).
+    closers.splice(closers.indexOf(api.close) + 1, 0, () => signet.observability.tracing.shutdown());
 
     const interval = options.sweepIntervalMs ?? 60_000;
     if (interval > 0) {

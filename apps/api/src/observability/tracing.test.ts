@@ -173,70 +173,107 @@ const rootModules = resolve(apiDir, "../../node_modules");
 const ENTRIES: Record<string, string[]> = {
   node: [join(rootModules, ".bin/tsx"), "src/entry/node.ts"],
   bun: [join(rootModules, "bun/bin/bun.exe"), "src/entry/bun.ts"],
+  deno: [join(rootModules, "deno/deno"), "run", "-A", "src/entry/deno.ts"],
 };
 
+/** Starts a runtime's real entry with traces to the receiver; resolves with its URL once it listens. */
+async function startEntry(runtime: string, dir: string, env: Record<string, string>) {
+  const [command, ...args] = ENTRIES[runtime]!;
+  const child = spawn(command!, args, {
+    cwd: apiDir,
+    env: {
+      ...process.env,
+      DATA_DIR: dir,
+      PORT: "0",
+      LOCAL_S3_PORT: "0",
+      WEB_DIST_DIR: join(dir, "no-dist"),
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: `signet-${runtime}`,
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const base = await new Promise<string>((done, fail) => {
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /signet listening on (http:\/\/localhost:\d+)/.exec(output);
+      if (match) done(match[1]!);
+    };
+    child.stdout!.on("data", read);
+    child.stderr!.on("data", read);
+    child.once("exit", () => fail(new Error(`${runtime} exited before listening:\n${output}`)));
+  });
+  return { child, base };
+}
+
+async function stop(child: ChildProcess | undefined) {
+  if (child && child.exitCode === null) {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+}
+
+/** Signs up over HTTP and announces one upload under a fresh caller context; returns that context. */
+async function tracedUpload(base: string, email: string) {
+  const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: base },
+    body: JSON.stringify({ email, password: "correct horse battery", name: "T" }),
+  });
+  const token = signUp.headers.get("set-auth-token");
+  expect(token).toBeTruthy();
+  const caller = callerContext();
+  const response = await fetch(`${base}/trpc/files.createUpload`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      traceparent: caller.traceparent,
+    },
+    body: JSON.stringify({ filename: "t.txt", contentType: "text/plain", size: 3 }),
+  });
+  expect(response.status).toBe(200);
+  return caller;
+}
+
 describe.each(Object.keys(ENTRIES))("tracing from the %s entry", (runtime) => {
-  let child: ChildProcess;
+  let child: ChildProcess | undefined;
   let dir: string;
   let base: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), `signet-otel-${runtime}-`));
-    const [command, ...args] = ENTRIES[runtime]!;
-    child = spawn(command!, args, {
-      cwd: apiDir,
-      env: {
-        ...process.env,
-        DATA_DIR: dir,
-        PORT: "0",
-        LOCAL_S3_PORT: "0",
-        WEB_DIST_DIR: join(dir, "no-dist"),
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_SERVICE_NAME: `signet-${runtime}`,
-        // The SDK's own variable: send each batch after 100 ms rather than 5 s.
-        OTEL_BSP_SCHEDULE_DELAY: "100",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    base = await new Promise<string>((done, fail) => {
-      const read = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /signet listening on (http:\/\/localhost:\d+)/.exec(output);
-        if (match) done(match[1]!);
-      };
-      child.stdout!.on("data", read);
-      child.stderr!.on("data", read);
-      child.once("exit", () => fail(new Error(`${runtime} exited before listening:\n${output}`)));
-    });
+    // The SDK's own variable: send each batch after 100 ms rather than 5 s.
+    ({ child, base } = await startEntry(runtime, dir, { OTEL_BSP_SCHEDULE_DELAY: "100" }));
   }, 60_000);
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    }
+    await stop(child);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("sends one trace per request, parented to the caller's traceparent", async () => {
-    const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: base },
-      body: JSON.stringify({ email: `${runtime}@example.com`, password: "correct horse battery", name: "T" }),
-    });
-    const token = signUp.headers.get("set-auth-token");
-    expect(token).toBeTruthy();
-    const caller = callerContext();
-    const response = await fetch(`${base}/trpc/files.createUpload`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-        traceparent: caller.traceparent,
-      },
-      body: JSON.stringify({ filename: "t.txt", contentType: "text/plain", size: 3 }),
-    });
-    expect(response.status).toBe(200);
+    const caller = await tracedUpload(base, `${runtime}@example.com`);
     const mine = await spansOf(receiver.spans, caller.traceId, UPLOAD_SPANS);
     expectOneTrace(mine, caller, "POST /trpc/files.createUpload");
   }, 30_000);
+});
+
+describe("stopping the Node entry", () => {
+  it("sends the spans still waiting in the batch before it exits", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "signet-otel-stop-"));
+    let child: ChildProcess | undefined;
+    try {
+      // A batch delay far past the test: only the flush at shutdown can deliver these spans.
+      const started = await startEntry("node", dir, { OTEL_BSP_SCHEDULE_DELAY: "600000" });
+      child = started.child;
+      const caller = await tracedUpload(started.base, "stop@example.com");
+      expect(receiver.spans.some((span) => span.traceId === caller.traceId)).toBe(false);
+      await stop(child);
+      expect(child.exitCode).toBe(0);
+      await spansOf(receiver.spans, caller.traceId, UPLOAD_SPANS, 5000);
+    } finally {
+      await stop(child);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
