@@ -105,37 +105,43 @@ interface LibsqlClient {
 const instrumented = new WeakSet<object>();
 
 /**
- * Measures the libSQL client under `db` in place (Drizzle holds that client, so every query passes here):
+ * Measures the client under `db` (Drizzle holds that client, so every query passes here):
  * `signet_db_statement_duration_seconds{operation}` and a span per statement or batch (the announce batch is
- * one). D1 is left as it is. Idempotent per client.
+ * one). libSQL: every statement and batch; D1: its batches (a D1 statement runs through objects made per call).
+ * Idempotent per client.
  */
 export function instrumentDatabase(db: Database, metrics: Metrics, tracing: Tracing): void {
-  let client: LibsqlClient | undefined;
+  let client: Partial<LibsqlClient> | undefined;
+  let driver: string;
   try {
-    if (driverOf(db) !== "libsql") return;
-    client = (db as unknown as { $client?: LibsqlClient }).$client;
+    driver = driverOf(db);
+    client = (db as unknown as { $client?: Partial<LibsqlClient> }).$client;
   } catch {
     return; // not opened by @signet/db's createDb: nothing known to wrap
   }
   if (!client || instrumented.has(client)) return;
   instrumented.add(client);
   const duration = children(metrics.dbDuration, "operation");
-  const execute = client.execute.bind(client);
-  const batch = client.batch.bind(client);
-  client.execute = (statement, ...rest) => {
-    const operation = operationOf(statement);
-    return measured(
-      tracing,
-      `db ${operation}`,
-      (seconds) => duration(operation).observe(seconds),
-      () => execute(statement, ...rest),
-    );
-  };
-  client.batch = (statements, ...rest) =>
-    measured(
-      tracing,
-      "db batch",
-      (seconds) => duration("batch").observe(seconds),
-      () => batch(statements, ...rest),
-    );
+  if (driver === "libsql" && client.execute) {
+    const execute = client.execute.bind(client);
+    client.execute = (statement, ...rest) => {
+      const operation = operationOf(statement);
+      return measured(
+        tracing,
+        `db ${operation}`,
+        (seconds) => duration(operation).observe(seconds),
+        () => execute(statement, ...rest),
+      );
+    };
+  }
+  if (client.batch) {
+    const batch = client.batch.bind(client);
+    client.batch = (statements, ...rest) =>
+      measured(
+        tracing,
+        "db batch",
+        (seconds) => duration("batch").observe(seconds),
+        () => batch(statements, ...rest),
+      );
+  }
 }

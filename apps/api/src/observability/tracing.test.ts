@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildWorkerBundle, type LocalWorker, startLocalWorker } from "../entry/worker-local.ts";
 import { createHarness, type Harness } from "../testing/harness.ts";
 import { noTracing } from "./tracing.ts";
 
@@ -276,4 +277,29 @@ describe("stopping the Node entry", () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe("tracing from the Worker entry (workerd)", () => {
+  let dir: string;
+  let local: LocalWorker | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "signet-otel-worker-"));
+    local = await startLocalWorker({
+      dataDir: dir,
+      bundle: await buildWorkerBundle(join(dir, "bundle")),
+      instances: 1,
+      vars: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "signet-worker" },
+      onOutput: () => {},
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await local?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("sends one trace per request over OTLP/HTTP, parented to the caller's traceparent", async () => {
+    const caller = await tracedUpload(local!.urls[0]!, "worker@example.com");
+    const mine = await spansOf(receiver.spans, caller.traceId, UPLOAD_SPANS);
+    expectOneTrace(mine, caller, "POST /trpc/files.createUpload");
+  }, 30_000);
 });
