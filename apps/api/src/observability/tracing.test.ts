@@ -271,7 +271,8 @@ describe("stopping the Node entry", () => {
       expect(receiver.spans.some((span) => span.traceId === caller.traceId)).toBe(false);
       await stop(child);
       expect(child.exitCode).toBe(0);
-      await spansOf(receiver.spans, caller.traceId, UPLOAD_SPANS, 5000);
+      // Sent before the process exited; the bound only covers a slow machine's receiver.
+      await spansOf(receiver.spans, caller.traceId, UPLOAD_SPANS, 15_000);
     } finally {
       await stop(child);
       await rm(dir, { recursive: true, force: true });
