@@ -158,7 +158,7 @@ describe("Prometheus scraping Signet", () => {
     }
   }, 90_000);
 
-  it("loads the shipped alert rules, which evaluate without errors and stay quiet on a healthy Signet", async () => {
+  it("loads the shipped alert rules, which evaluate without errors and none fires on a healthy Signet", async () => {
     const checked = spawnSync("promtool", ["check", "rules", rulesFile], { encoding: "utf8" });
     expect(checked.status, checked.stdout + checked.stderr).toBe(0);
     const rules = await eventually("the rules to be evaluated", async () => {
@@ -169,7 +169,8 @@ describe("Prometheus scraping Signet", () => {
       return group?.rules.every((rule) => rule.health === "ok") ? group.rules : undefined;
     });
     expect(rules.map((rule) => rule.name)).toContain("SignetBucketCheckFailing");
-    expect(rules.filter((rule) => rule.state !== "inactive").map((rule) => rule.name)).toEqual([]);
+    // Not "inactive": on a loaded machine one slow scrape may put a rule in "pending", never past its `for`.
+    expect(rules.filter((rule) => rule.state === "firing").map((rule) => rule.name)).toEqual([]);
   }, 60_000);
 
   it("answers every query of the shipped Grafana dashboard", async () => {
