@@ -32,6 +32,11 @@ const { values: args } = parseArgs({
     profile: { type: "string" },
     /** With --profile: the one row to drive (health, createUpload, restUpload, downloadUrl). */
     "profile-row": { type: "string", default: "createUpload" },
+    /**
+     * Issuance on Node with metrics and tracing on (a scrape every 5 s, spans to a local OTLP sink) against both
+     * off, in one run; writes BENCHMARKS.md's "## Observability overhead" section instead of the one above.
+     */
+    observability: { type: "boolean", default: false },
   },
 });
 const DURATION = Number(args.duration);
@@ -441,4 +446,131 @@ async function main() {
   }
 }
 
-await main();
+/** An OTLP/HTTP endpoint that accepts every export and keeps nothing: what traces cost Signet, not a collector. */
+async function otlpSink(): Promise<{ url: string; close(): void }> {
+  const { createServer } = await import("node:http");
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => response.writeHead(200, { "content-type": "application/json" }).end("{}"));
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+const METRICS_TOKEN = "bench-metrics-token-0123456789";
+
+/** `--observability`: the issuance rows with metrics and tracing off, then on, taking turns for ROUNDS rounds. */
+async function observabilityOverhead() {
+  const sink = await otlpSink();
+  const variants: { label: string; env: Record<string, string> }[] = [
+    { label: "off", env: { METRICS_ENABLED: "false" } },
+    { label: "metrics on", env: { METRICS_TOKEN } },
+    {
+      label: "metrics + tracing on",
+      env: { METRICS_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: "signet-bench" },
+    },
+  ];
+  const servers: Server[] = [];
+  const dataDirs: string[] = [];
+  const plans: { variant: string; name: string; server: Server; request: Request }[] = [];
+  const best = new Map<(typeof plans)[number], Awaited<ReturnType<typeof measure>>>();
+  let scraper: ReturnType<typeof setInterval> | undefined;
+  try {
+    for (const variant of variants) {
+      const dataDir = await mkdtemp(join(os.tmpdir(), "signet-bench-"));
+      dataDirs.push(dataDir);
+      const [command, ...argv] = await RUNTIME_COMMANDS.node!();
+      const server = await startServer(
+        command!,
+        argv,
+        { ...SIGNET_ENV, ...variant.env, DATA_DIR: dataDir },
+        /signet listening on (\S+)/,
+      );
+      servers.push(server);
+      const requests = await signetRequests(server.url);
+      plans.push(
+        {
+          variant: variant.label,
+          name: "files.createUpload (tRPC, bearer)",
+          server,
+          request: requests.createUpload,
+        },
+        {
+          variant: variant.label,
+          name: "POST /api/uploads/pre-signed-url (REST, bearer)",
+          server,
+          request: requests.restUpload,
+        },
+      );
+    }
+    // Prometheus' pace, a little faster than the usual 15 s: the scrape's own cost is part of "on".
+    scraper = setInterval(() => {
+      for (const on of servers.slice(1)) {
+        fetch(`${on.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+          .then((response) => response.arrayBuffer())
+          .catch(() => {});
+      }
+    }, 5000);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const plan of plans) {
+        const result = await measure(plan.server, plan.request);
+        const previous = best.get(plan);
+        if (!previous || result.rps > previous.rps) best.set(plan, result);
+        console.log(`round ${round}`, plan.variant, plan.name, result);
+      }
+    }
+  } finally {
+    clearInterval(scraper);
+    for (const server of servers) {
+      if (server.problems.length) console.log(`${server.url} logged:\n${server.problems.join("\n")}`);
+      await server.stop();
+    }
+    for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+    sink.close();
+  }
+
+  const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
+  const offOf = (name: string) => best.get(plans.find((p) => p.variant === "off" && p.name === name)!)!;
+  const lines = [
+    "## Observability overhead (`pnpm --filter @signet/api bench -- --observability`)",
+    "",
+    "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) three ways: `METRICS_ENABLED=false`",
+    "and no OTLP endpoint (off); metrics on (the registry, the HTTP, database and storage measuring, a /metrics",
+    "scrape every 5 s); and metrics plus traces (every request sampled, spans exported over OTLP/HTTP to a local",
+    `sink that discards them). The servers run side by side and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up +`,
+    `${DURATION} s at ${CONNECTIONS} connections (autocannon in the bench process); each row reports its best round.`,
+    "Server CPU ms/req (user + system time of the server process per answered request) is the figure to compare",
+    "on a shared machine: it does not move with what the neighbours do.",
+    "",
+    `- Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    `- Machine: ${cpu}, ${os.cpus().length} cores (shared), ${os.platform()} ${os.arch()}; 1-minute load average ${os.loadavg()[0]!.toFixed(1)} at the end`,
+    "",
+    "| request | observability | req/s | p50 ms | p99 ms | server CPU ms/req | vs off (req/s) | vs off (CPU) | failed |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...plans.map((plan) => {
+      const r = best.get(plan)!;
+      const off = offOf(plan.name);
+      const pct = (value: number) => `${value >= 0 ? "+" : ""}${(value * 100).toFixed(1)} %`;
+      return `| ${plan.name} | ${plan.variant} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50} | ${r.p99} | ${r.cpuMs.toFixed(3)} | ${pct(r.rps / off.rps - 1)} | ${pct(r.cpuMs / off.cpuMs - 1)} | ${r.failures} |`;
+    }),
+    "",
+  ];
+  const section = `${lines.join("\n")}\n`;
+  console.log(section);
+  if (!args["dry-run"]) {
+    const path = join(rootDir, "BENCHMARKS.md");
+    const current = await readFile(path, "utf8");
+    const heading = "## Observability overhead";
+    const start = current.indexOf(heading);
+    let next: string;
+    if (start < 0) next = `${current.trimEnd()}\n\n${section}`;
+    else {
+      const end = current.indexOf("\n## ", start + 1);
+      next = current.slice(0, start) + section + (end < 0 ? "" : current.slice(end + 1));
+    }
+    await writeFile(path, next);
+  }
+}
+
+await (args.observability ? observabilityOverhead() : main());

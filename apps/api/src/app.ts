@@ -14,10 +14,13 @@ import { type Env, type Refuse, sessions } from "./http/session.ts";
 import { trpcMount } from "./http/trpc.ts";
 import { isUppyCompletion, UPPY_PREFIX, uppyRoutes } from "./http/uppy.ts";
 import { devMailboxRoutes } from "./mail/dev-mailbox-page.ts";
+import { observeRequests, operatorRoutes } from "./observability/http.ts";
+import type { Observability } from "./observability/observability.ts";
 import { redactingLogger } from "./redact.ts";
+import { appRouter } from "./trpc/root.ts";
 
-/** Builds the app from its dependencies. */
-export function createApp(unsafeDeps: AppDeps) {
+/** Builds the app from its dependencies; `observability` measures it and serves /metrics, /livez, /readyz. */
+export function createApp(unsafeDeps: AppDeps, observability?: Observability) {
   const deps: AppDeps = { ...unsafeDeps, logger: redactingLogger(unsafeDeps.logger) };
   const { auth, config, logger } = deps;
   const session = sessions(deps);
@@ -27,8 +30,12 @@ export function createApp(unsafeDeps: AppDeps) {
     c.req.path.startsWith("/trpc/") ? trpc(c, error) : errorResponse(c, error);
 
   const app = new Hono<Env>();
+  // Outermost, so the request's span is active for everything inside (its log line carries the trace id).
+  if (observability)
+    app.use("*", observeRequests(observability, new Set(Object.keys(appRouter._def.procedures))));
   app.use("*", requestLog(logger));
   app.use("*", securityHeaders(config));
+  if (observability) app.route("/", operatorRoutes(observability));
   const bodyLimit = jsonBodyLimit(refuse);
   for (const path of ["/trpc/*", "/api/*"]) {
     app.use(path, spaCors(config));

@@ -5,7 +5,7 @@
 import type { Database } from "@signet/db";
 import type { Signer } from "@signet/signer";
 import type { Auth } from "./auth.ts";
-import type { Limits } from "./env.ts";
+import type { Limits, ObservabilityConfig } from "./env.ts";
 import type { Clock, Logger } from "./ground.ts";
 import type { DevMailbox } from "./mail/mailer.ts";
 
@@ -46,6 +46,24 @@ export interface AppConfig extends Limits {
   sweepGraceSeconds: number;
   /** REQUIRE_EMAIL_VERIFICATION: unverified accounts may sign in but not issue upload URLs. */
   requireEmailVerification?: boolean;
+  /** Metrics, readiness and traces; defaults when not given (metrics on, bucket checks every 300 s, no traces). */
+  observability?: ObservabilityConfig;
+  /** A file database's URL (`file:`), for the readiness probe's own connection. */
+  databaseFileUrl?: string;
+}
+
+/** Whether the database and the bucket answer (observability/readiness.ts). */
+export interface ReadinessReport {
+  ok: boolean;
+  checks: Record<"database" | "bucket", { ok: boolean; error?: string }>;
+}
+
+/** What the app reports to, and asks of, observability (observability/observability.ts implements it). */
+export interface Observer {
+  /** Whether this instance can serve: the answer of /readyz and of the `health` procedure. */
+  readiness(): Promise<ReadinessReport>;
+  /** A tRPC procedure finished (REST routes call procedures too): counts the URLs it issued or was refused. */
+  procedureSettled(path: string, error: { code: string; message: string } | undefined): void;
 }
 
 /** The inner context's building blocks: no HTTP in here. */
@@ -56,6 +74,8 @@ export interface AppDeps {
   config: AppConfig;
   clock: Clock;
   logger: Logger;
+  /** Metrics, readiness and traces (set by createSignet). */
+  observer?: Observer | undefined;
   /** The development mailbox, served at /dev/mail, when no SMTP server is configured. */
   devMailbox?: DevMailbox | undefined;
   /**

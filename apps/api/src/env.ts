@@ -46,6 +46,27 @@ export interface Limits {
   allowedContentTypes: string[] | null;
 }
 
+/** Where traces go: the standard OTEL_* variables. */
+export interface OtelConfig {
+  /** OTLP/HTTP traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces). */
+  tracesEndpoint: string;
+  headers: Record<string, string>;
+  serviceName: string;
+  resourceAttributes: Record<string, string>;
+}
+
+/** Metrics, readiness and traces (METRICS_ENABLED, METRICS_TOKEN, DOCTOR_INTERVAL, OTEL_*). */
+export interface ObservabilityConfig {
+  /** Off: no registry and no measuring; /metrics answers 404. */
+  metricsEnabled: boolean;
+  /** When set, /metrics answers only `Authorization: Bearer <token>`; unset, only loopback peers. */
+  metricsToken?: string | undefined;
+  /** Seconds between runs of the storage doctor's probes behind `signet_bucket_check` (0: never). */
+  doctorIntervalSeconds: number;
+  /** Set when an OTLP endpoint is: traces on. */
+  otel?: OtelConfig | undefined;
+}
+
 /** Parsed, validated configuration. */
 export interface Config {
   port: number;
@@ -71,6 +92,7 @@ export interface Config {
   trustProxy: boolean;
   limits: Limits;
   accounts: AccountsConfig;
+  observability: ObservabilityConfig;
   /** Scheduled backups of the database (BACKUP_DIR); unset: off. */
   backup: BackupConfig | undefined;
 }
@@ -251,6 +273,72 @@ export function parseEnv(source: Source): Config {
     },
     accounts: parseAccounts(source),
     backup: parseBackup(source),
+    observability: parseObservability(source),
+  };
+}
+
+/** "k=v,k2=v2" (percent-encoded values), the OTel list format of OTEL_EXPORTER_OTLP_HEADERS and friends. */
+function keyValueList(source: Source, name: string): Record<string, string> {
+  const found = pick(source, name);
+  const out: Record<string, string> = {};
+  if (!found) return out;
+  for (const item of found[1].split(",")) {
+    const at = item.indexOf("=");
+    const key = item.slice(0, at).trim();
+    if (at <= 0 || !key)
+      throw new ConfigError(`${name}: must be a list of key=value pairs separated by commas`);
+    try {
+      out[key] = decodeURIComponent(item.slice(at + 1).trim());
+    } catch {
+      throw new ConfigError(`${name}: the value of "${key}" is not valid percent-encoding`);
+    }
+  }
+  return out;
+}
+
+function parseObservability(source: Source): ObservabilityConfig {
+  const metricsToken = optional(
+    source,
+    z.string().min(16, "must be at least 16 characters").regex(/^\S+$/, "must not contain spaces"),
+    undefined as string | undefined,
+    "METRICS_TOKEN",
+  );
+  const tracesUrl = optional(
+    source,
+    url,
+    undefined as string | undefined,
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  );
+  const baseUrl = optional(source, url, undefined as string | undefined, "OTEL_EXPORTER_OTLP_ENDPOINT");
+  const disabled =
+    optional(source, flag, false, "OTEL_SDK_DISABLED") ||
+    pick(source, "OTEL_TRACES_EXPORTER")?.[1].toLowerCase() === "none";
+  const tracesEndpoint = tracesUrl ?? (baseUrl ? `${baseUrl.replace(/\/+$/, "")}/v1/traces` : undefined);
+  return {
+    metricsEnabled: optional(source, flag, true, "METRICS_ENABLED"),
+    metricsToken,
+    doctorIntervalSeconds: optional(
+      source,
+      z.coerce
+        .number()
+        .int("must be a whole number of seconds")
+        .min(0)
+        .max(7 * 86400),
+      300,
+      "DOCTOR_INTERVAL",
+    ),
+    otel:
+      tracesEndpoint && !disabled
+        ? {
+            tracesEndpoint,
+            headers: {
+              ...keyValueList(source, "OTEL_EXPORTER_OTLP_HEADERS"),
+              ...keyValueList(source, "OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
+            },
+            serviceName: optional(source, z.string().min(1), "signet", "OTEL_SERVICE_NAME"),
+            resourceAttributes: keyValueList(source, "OTEL_RESOURCE_ATTRIBUTES"),
+          }
+        : undefined,
   };
 }
 

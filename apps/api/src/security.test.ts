@@ -68,6 +68,7 @@ describe("HTTP hardening", () => {
       ok: true,
       storage: "local",
       database: "file",
+      checks: { database: { ok: true }, bucket: { ok: true } },
     });
   });
 

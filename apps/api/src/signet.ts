@@ -10,6 +10,11 @@ import type { AppConfig, AppDeps, Storage } from "./deps.ts";
 import type { Config } from "./env.ts";
 import { type Clock, jsonLogger, type Logger, type Peer } from "./ground.ts";
 import { createDevMailbox, type DevMailbox, type Mailer } from "./mail/mailer.ts";
+import {
+  createObservability,
+  DEFAULT_OBSERVABILITY,
+  type Observability,
+} from "./observability/observability.ts";
 import { redactingLogger } from "./redact.ts";
 import { recordAudit } from "./services/audit.ts";
 import { type SweepOptions, type SweepResult, sweep } from "./services/sweeper.ts";
@@ -29,15 +34,19 @@ export interface Decided {
 
 /** The app's configuration, assembled once from the parsed environment and what start-up decided. */
 export function appConfig(config: Config, decided: Decided): AppConfig {
+  const database = decided.database ?? (isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote");
   return {
     ...config.limits,
     publicUrl: decided.publicUrl,
     s3Origin: new URL(decided.s3Endpoint).origin,
     storage: decided.storage,
-    database: decided.database ?? (isFileDatabaseUrl(config.databaseUrl) ? "file" : "remote"),
+    database,
     trustProxy: config.trustProxy,
     sweepGraceSeconds: SWEEP_GRACE_SECONDS,
     requireEmailVerification: config.accounts.requireEmailVerification,
+    observability: config.observability,
+    // The readiness probe opens its own connection to a file database (a D1 binding is remote: not this URL).
+    ...(database === "file" ? { databaseFileUrl: config.databaseUrl } : {}),
   };
 }
 
@@ -67,13 +76,24 @@ export interface Signet {
   auth: Auth;
   /** The inner context's building blocks, for in-process callers (tests, CLI). */
   deps: AppDeps;
+  /** Metrics, tracing and readiness (flush traces before the process exits). */
+  observability: Observability;
 }
 
 /** Wires auth, the services and the HTTP app over the given database and storage. */
 export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
   const clock = outside.clock ?? (() => new Date());
-  const logger = redactingLogger(outside.logger ?? jsonLogger);
-  const { db, storage } = outside;
+  const { db } = outside;
+  const { observability, storage } = createObservability(config.observability ?? DEFAULT_OBSERVABILITY, {
+    db,
+    storage: outside.storage,
+    logger: redactingLogger(outside.logger ?? jsonLogger),
+    origin: config.publicUrl,
+    sweepGraceSeconds: config.sweepGraceSeconds,
+    clock,
+    databaseFileUrl: config.databaseFileUrl,
+  });
+  const logger = observability.logger;
   const devMailbox = outside.mailer ? outside.devMailbox : (outside.devMailbox ?? createDevMailbox(clock));
   const auth = createAuth({
     db,
@@ -92,6 +112,11 @@ export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
         detail: { via: event.via },
       }),
   });
+  if (observability.tracing.enabled) {
+    const getSession = auth.api.getSession;
+    auth.api.getSession = ((...args: Parameters<typeof getSession>) =>
+      observability.tracing.span("authenticate", () => getSession(...args))) as typeof getSession;
+  }
   const deps: AppDeps = {
     db,
     storage,
@@ -99,15 +124,29 @@ export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
     config,
     clock,
     logger,
+    observer: observability,
     ...(devMailbox ? { devMailbox } : {}),
     ...(outside.spa ? { spa: outside.spa } : {}),
   };
-  const app = createApp(deps);
+  const app = createApp(deps, observability);
   return {
     app,
     fetch: (request, peer) => app.fetch(request, peer),
-    sweep: (options) => sweep(deps, options),
+    sweep: (options) =>
+      observability.tracing
+        .span("sweep", () => sweep(deps, options))
+        .then(
+          (result) => {
+            observability.swept(result);
+            return result;
+          },
+          (error: unknown) => {
+            observability.swept(undefined);
+            throw error;
+          },
+        ),
     auth,
     deps,
+    observability,
   };
 }

@@ -58,7 +58,14 @@ describe("the Node entry", () => {
       const [, publicUrl] = await waitForLine(child, /^signet listening on (http:\/\/localhost:\d+)$/);
       const base = publicUrl!;
       expect(await (await fetch(`${base}/trpc/health`)).json()).toEqual({
-        result: { data: { ok: true, storage: "local", database: "file" } },
+        result: {
+          data: {
+            ok: true,
+            storage: "local",
+            database: "file",
+            checks: { database: { ok: true }, bucket: { ok: true } },
+          },
+        },
       });
       expect(await (await fetch(`${base}/`)).text()).toContain("run pnpm build");
 

@@ -209,6 +209,12 @@ export async function startSignet(options: StartOptions): Promise<RunningSignet>
       spa: spaHandler(config.webDistDir ?? builtSpaDir),
     });
     handler = signet.fetch;
+    // Spans still batched go out once the API has drained its last requests (right after its closer).
+    closers.splice(closers.indexOf(api.close) + 1, 0, () =>
+      signet.observability.tracing.shutdown().catch((error: unknown) => {
+        logger({ level: "warn", msg: "traces: the last export failed", error: String(error) });
+      }),
+    );
 
     const interval = options.sweepIntervalMs ?? 60_000;
     if (interval > 0) {

@@ -2,8 +2,16 @@
 import { z } from "@hono/zod-openapi";
 import { contract } from "./define.ts";
 
+const dependencyState = z.object({ ok: z.boolean(), error: z.string().optional() });
+
 export const health = z
-  .object({ ok: z.literal(true), storage: z.enum(["local", "s3"]), database: z.enum(["file", "remote"]) })
+  .object({
+    ok: z.boolean(),
+    storage: z.enum(["local", "s3"]),
+    database: z.enum(["file", "remote"]),
+    /** The facts /readyz reports. */
+    checks: z.object({ database: dependencyState, bucket: dependencyState }).optional(),
+  })
   .openapi("Health");
 export type Health = z.output<typeof health>;
 

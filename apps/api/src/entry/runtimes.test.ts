@@ -84,7 +84,12 @@ describe.each(runtimes)("$name entry", ({ command, run, entry }) => {
   it("answers health with the embedded defaults", async () => {
     const response = await fetch(`${server.url}/trpc/health`);
     const body = (await response.json()) as { result: { data: unknown } };
-    expect(body.result.data).toEqual({ ok: true, storage: "local", database: "file" });
+    expect(body.result.data).toEqual({
+      ok: true,
+      storage: "local",
+      database: "file",
+      checks: { database: { ok: true }, bucket: { ok: true } },
+    });
   });
 
   it("uploads, verifies and downloads a file", () => genericUpload(client));

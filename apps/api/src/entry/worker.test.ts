@@ -75,7 +75,12 @@ describe("Worker entry on workerd with D1", () => {
   it("answers health: a real S3 endpoint and a remote database", async () => {
     const response = await fetch(`${local.urls[0]}/trpc/health`);
     const body = (await response.json()) as { result: { data: unknown } };
-    expect(body.result.data).toEqual({ ok: true, storage: "s3", database: "remote" });
+    expect(body.result.data).toEqual({
+      ok: true,
+      storage: "s3",
+      database: "remote",
+      checks: { database: { ok: true }, bucket: { ok: true } },
+    });
   });
 
   it("serves the SPA from the assets binding with the app's security headers", async () => {

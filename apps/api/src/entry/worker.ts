@@ -2,7 +2,7 @@
 // What differs from Node is only here and in @signet/db's factory: settings come from bindings, the database is
 // D1 (or libSQL over HTTP), storage is a real S3 endpoint (R2; no embedded local-s3, Workers have no disk), the
 // SPA comes from the static assets binding, and the sweeper runs on a Cron Trigger instead of a timer.
-import type { D1Database, Fetcher, ScheduledController } from "@cloudflare/workers-types";
+import type { D1Database, ExecutionContext, Fetcher, ScheduledController } from "@cloudflare/workers-types";
 import { createDb, type Database, isFileDatabaseUrl } from "@signet/db";
 import { bucketSigner, connectDatabase } from "../connect.ts";
 import type { Storage } from "../deps.ts";
@@ -120,7 +120,7 @@ function misconfigured(error: unknown): Response {
 }
 
 export default {
-  async fetch(request: Request, env: WorkerEnv): Promise<Response> {
+  async fetch(request: Request, env: WorkerEnv, ctx?: ExecutionContext): Promise<Response> {
     let signet: Signet;
     try {
       signet = await signetFor(env, new URL(request.url).origin);
@@ -128,7 +128,12 @@ export default {
       return misconfigured(error);
     }
     // Cloudflare sets CF-Connecting-IP itself (a client's copy never reaches the Worker): the connection's peer.
-    return signet.fetch(request, { address: request.headers.get("cf-connecting-ip") ?? undefined });
+    const response = await signet.fetch(request, {
+      address: request.headers.get("cf-connecting-ip") ?? undefined,
+    });
+    // A Worker's timers stop once it has answered: the request's spans are sent while it may still run.
+    if (signet.observability.tracing.enabled) ctx?.waitUntil(signet.observability.tracing.flush());
+    return response;
   },
 
   /** The Cron Trigger: the same sweep the Node timer runs. */

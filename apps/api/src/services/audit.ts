@@ -2,6 +2,7 @@ import type { Database } from "@signet/db";
 import { auditEvent } from "@signet/db";
 import { and, desc, eq } from "drizzle-orm";
 import type { Clock, RequestMeta } from "../ground.ts";
+import { observeAudit } from "../observability/audit-hook.ts";
 import { redact } from "../redact.ts";
 import { uuidv7 } from "./ids.ts";
 import { afterPosition, decodeCursor, pageOf } from "./pagination.ts";
@@ -85,6 +86,7 @@ export function auditRow(clock: Clock, input: AuditInput): typeof auditEvent.$in
 /** Appends one event to the audit trail. */
 export async function recordAudit(db: Database, clock: Clock, input: AuditInput): Promise<void> {
   await db.insert(auditEvent).values(auditRow(clock, input));
+  observeAudit(db, input.action, input.detail);
 }
 
 /**

@@ -70,7 +70,14 @@ const storageFull = t.middleware(async ({ ctx, path, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(storageFull);
+/** Tells observability how each call ended (the signed URLs it issued or was refused). */
+const observed = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  ctx.observer?.procedureSettled(path, result.ok ? undefined : result.error);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(observed).use(storageFull);
 
 /**
  * Requires a signed-in user, and of an API key the scope its contract names (`full` for a procedure without

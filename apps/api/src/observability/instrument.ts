@@ -1,0 +1,147 @@
+/**
+ * Latency and spans for every storage call and database statement, by wrapping the two objects the services
+ * already receive: no service knows it is measured.
+ */
+import { type Database, driverOf } from "@signet/db";
+import type { Storage } from "../deps.ts";
+import type { Metrics } from "./metrics.ts";
+import type { Histogram, HistogramChild } from "./prom.ts";
+import type { Tracing } from "./tracing.ts";
+
+const STORAGE_OPERATIONS = [
+  "presignPut",
+  "presignGet",
+  "headObject",
+  "getObjectRange",
+  "copyObject",
+  "deleteObject",
+  "listObjects",
+  "abortMultipartUpload",
+  "createMultipartUpload",
+  "presignUploadPart",
+  "listParts",
+  "completeMultipartUpload",
+  "listMultipartUploads",
+] as const satisfies readonly (keyof Storage)[];
+
+/** A histogram's child per label value, looked up once (otherwise every call joins the label values). */
+function children<L extends string>(
+  histogram: Histogram<L>,
+  label: L,
+  extra: Partial<Record<L, string>> = {},
+) {
+  const cache = new Map<string, HistogramChild>();
+  return (value: string) => {
+    let child = cache.get(value);
+    if (!child) {
+      child = histogram.labels({ [label]: value, ...extra } as Record<L, string>);
+      cache.set(value, child);
+    }
+    return child;
+  };
+}
+
+/** Times `work` into `observe` (seconds) and, with tracing on, runs it in a span named `name`. */
+function measured<T>(
+  tracing: Tracing,
+  name: string,
+  observe: (seconds: number, ok: boolean) => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  const run = tracing.enabled ? () => tracing.span(name, work) : work;
+  return run().then(
+    (value) => {
+      observe((performance.now() - started) / 1000, true);
+      return value;
+    },
+    (error: unknown) => {
+      observe((performance.now() - started) / 1000, false);
+      throw error;
+    },
+  );
+}
+
+/**
+ * The storage, measured: `signet_storage_call_duration_seconds{operation}`, a span per call ("sign …" for the
+ * presignings, "storage …" for the requests), and one count per part URL signed. Methods beyond `Storage`
+ * (the doctor's) stay reachable, unmeasured, through the prototype.
+ */
+export function instrumentStorage(storage: Storage, metrics: Metrics, tracing: Tracing): Storage {
+  const ok = children(metrics.storageDuration, "operation", { outcome: "ok" });
+  const failed = children(metrics.storageDuration, "operation", { outcome: "error" });
+  const measuredStorage = Object.create(storage) as Record<string, unknown>;
+  for (const operation of STORAGE_OPERATIONS) {
+    const call = (storage[operation] as (...args: unknown[]) => Promise<unknown>).bind(storage);
+    const span = `${operation.startsWith("presign") ? "sign" : "storage"} ${operation}`;
+    const observe = (seconds: number, success: boolean) =>
+      (success ? ok : failed)(operation).observe(seconds);
+    measuredStorage[operation] =
+      operation === "presignUploadPart"
+        ? (...args: unknown[]) => {
+            metrics.partsSigned.inc();
+            return measured(tracing, span, observe, () => call(...args));
+          }
+        : (...args: unknown[]) => measured(tracing, span, observe, () => call(...args));
+  }
+  return measuredStorage as unknown as Storage;
+}
+
+const OPERATIONS = new Set(["select", "insert", "update", "delete", "with", "pragma"]);
+
+/** The statement's verb, from a closed set (never the SQL text, which may name a user or key in a literal). */
+function operationOf(statement: unknown): string {
+  const text = typeof statement === "string" ? statement : (statement as { sql?: unknown })?.sql;
+  if (typeof text !== "string") return "other";
+  const verb = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase() ?? "";
+  return OPERATIONS.has(verb) ? verb : "other";
+}
+
+interface LibsqlClient {
+  execute(statement: unknown, ...rest: unknown[]): Promise<unknown>;
+  batch(statements: unknown[], ...rest: unknown[]): Promise<unknown>;
+}
+
+const instrumented = new WeakSet<object>();
+
+/**
+ * Measures the client under `db` (Drizzle holds that client, so every query passes here):
+ * `signet_db_statement_duration_seconds{operation}` and a span per statement or batch (the announce batch is
+ * one). libSQL: every statement and batch; D1: its batches (a D1 statement runs through objects made per call).
+ * Idempotent per client.
+ */
+export function instrumentDatabase(db: Database, metrics: Metrics, tracing: Tracing): void {
+  let client: Partial<LibsqlClient> | undefined;
+  let driver: string;
+  try {
+    driver = driverOf(db);
+    client = (db as unknown as { $client?: Partial<LibsqlClient> }).$client;
+  } catch {
+    return; // not opened by @signet/db's createDb: nothing known to wrap
+  }
+  if (!client || instrumented.has(client)) return;
+  instrumented.add(client);
+  const duration = children(metrics.dbDuration, "operation");
+  if (driver === "libsql" && client.execute) {
+    const execute = client.execute.bind(client);
+    client.execute = (statement, ...rest) => {
+      const operation = operationOf(statement);
+      return measured(
+        tracing,
+        `db ${operation}`,
+        (seconds) => duration(operation).observe(seconds),
+        () => execute(statement, ...rest),
+      );
+    };
+  }
+  if (client.batch) {
+    const batch = client.batch.bind(client);
+    client.batch = (statements, ...rest) =>
+      measured(
+        tracing,
+        "db batch",
+        (seconds) => duration("batch").observe(seconds),
+        () => batch(statements, ...rest),
+      );
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The Prometheus series Signet exposes, one registry per Signet. Every label takes its values from a closed set
+ * named here (route templates, procedure kinds, outcomes, storage operations), never from a user id, a key, a
+ * filename or a raw path, so the number of series does not grow with the number of users or files.
+ */
+import { Counter, Gauge, Histogram, Registry } from "./prom.ts";
+
+/** What a signed URL is for. */
+export const URL_KINDS = ["upload", "part", "download", "share", "profile_image"] as const;
+export type UrlKind = (typeof URL_KINDS)[number];
+
+/** How a request for a signed URL ended. */
+export const ISSUE_OUTCOMES = ["issued", "rate_limited", "over_quota", "refused"] as const;
+export type IssueOutcome = (typeof ISSUE_OUTCOMES)[number];
+
+/** How a verification (HEAD of what arrived, at completion or by the sweeper) ended. */
+export const VERIFY_OUTCOMES = [
+  "ready",
+  "size_mismatch",
+  "type_mismatch",
+  "checksum_mismatch",
+  "missing",
+  "other",
+] as const;
+export type VerifyOutcome = (typeof VERIFY_OUTCOMES)[number];
+
+/** The dependencies /readyz checks. */
+export const DEPENDENCIES = ["database", "bucket"] as const;
+export type Dependency = (typeof DEPENDENCIES)[number];
+
+/** Figures read from the database at scrape time (shared by every instance, so they are gauges). */
+export interface DatabaseFigures {
+  multipartInFlight: number;
+  quotaReservedBytes: number;
+  /** Seconds since the oldest pending upload became due for the sweeper (0 when none is due). */
+  oldestDueSeconds: number;
+}
+
+// Latency buckets in seconds: API answers are milliseconds; a storage call over the internet can take seconds.
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Creates the registry and its series. `figures` is read on every scrape; its failure leaves the gauges as they
+ * were (the scrape itself still answers).
+ */
+export function createMetrics(figures?: () => Promise<DatabaseFigures>) {
+  const registry = new Registry();
+  const registers = [registry];
+
+  const httpDuration = new Histogram({
+    name: "signet_http_request_duration_seconds",
+    help: "HTTP requests by route template, method and status class, and how long they took",
+    labelNames: ["route", "method", "status_class"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const urlsIssued = new Counter({
+    name: "signet_urls_issued_total",
+    help: "Requests for signed URLs by kind and outcome (issued, rate_limited, over_quota, refused)",
+    labelNames: ["kind", "outcome"] as const,
+    registers,
+  });
+  const partsSigned = new Counter({
+    name: "signet_multipart_parts_signed_total",
+    help: "Multipart part upload URLs signed",
+    registers,
+  });
+  const verifications = new Counter({
+    name: "signet_verifications_total",
+    help: "Verifications of uploaded objects by outcome",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+  const verifiedBytes = new Counter({
+    name: "signet_verified_bytes_total",
+    help: "Bytes of uploads verified ready",
+    registers,
+  });
+  const sweeperPasses = new Counter({
+    name: "signet_sweeper_passes_total",
+    help: "Sweeper passes by outcome (ok, failed)",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+  const sweeperSettled = new Counter({
+    name: "signet_sweeper_rows_settled_total",
+    help: "Pending uploads the sweeper settled, by the state they ended in",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+  const dbDuration = new Histogram({
+    name: "signet_db_statement_duration_seconds",
+    help: "Database statements by operation (select, insert, update, delete, batch, other)",
+    labelNames: ["operation"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const storageDuration = new Histogram({
+    name: "signet_storage_call_duration_seconds",
+    help: "Storage calls and signings by operation and outcome (ok, error)",
+    labelNames: ["operation", "outcome"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const bucketCheck = new Gauge({
+    name: "signet_bucket_check",
+    help: "The storage doctor's probes: 1 passed, 0 failed or warned (re-run every DOCTOR_INTERVAL)",
+    labelNames: ["check"] as const,
+    registers,
+  });
+  const bucketCheckTime = new Gauge({
+    name: "signet_bucket_check_timestamp_seconds",
+    help: "When the storage doctor's probes last ran (Unix time)",
+    registers,
+  });
+  const dependencyUp = new Gauge({
+    name: "signet_dependency_up",
+    help: "Whether the last readiness check reached the dependency (1) or not (0)",
+    labelNames: ["dependency"] as const,
+    registers,
+  });
+
+  const multipartInFlight = new Gauge({
+    name: "signet_multipart_uploads_in_flight",
+    help: "Multipart uploads announced and not yet settled",
+    registers,
+  });
+  const quotaReserved = new Gauge({
+    name: "signet_quota_reserved_bytes",
+    help: "Bytes reserved or stored against users' quotas, summed",
+    registers,
+  });
+  const oldestDue = new Gauge({
+    name: "signet_sweeper_oldest_due_seconds",
+    help: "Age of the oldest pending upload the sweeper should already have settled (0: none due)",
+    registers,
+  });
+
+  // Every combination starts at 0: a rate() over a series that appears late misses its first increase.
+  for (const kind of URL_KINDS) for (const outcome of ISSUE_OUTCOMES) urlsIssued.inc({ kind, outcome }, 0);
+  for (const outcome of VERIFY_OUTCOMES) verifications.inc({ outcome }, 0);
+  for (const outcome of ["ok", "failed"]) sweeperPasses.inc({ outcome }, 0);
+  for (const outcome of ["ready", "rejected"]) sweeperSettled.inc({ outcome }, 0);
+
+  async function refreshFigures(): Promise<void> {
+    if (!figures) return;
+    const now = await figures();
+    multipartInFlight.set(now.multipartInFlight);
+    quotaReserved.set(now.quotaReservedBytes);
+    oldestDue.set(now.oldestDueSeconds);
+  }
+
+  return {
+    registry,
+    httpDuration,
+    urlsIssued,
+    partsSigned,
+    verifications,
+    verifiedBytes,
+    sweeperPasses,
+    sweeperSettled,
+    dbDuration,
+    storageDuration,
+    bucketCheck,
+    bucketCheckTime,
+    dependencyUp,
+    refreshFigures,
+  };
+}
