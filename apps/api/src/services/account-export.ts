@@ -4,27 +4,11 @@
  */
 import { file } from "@signet/db";
 import { and, asc, eq } from "drizzle-orm";
+import type { AccountExport } from "../contract/account.ts";
 import { assertNotDeleting } from "./account-standing.ts";
 import { actorEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { boundTtl, issueAudited, signFileExport } from "./downloads.ts";
-
-export interface ExportedFile {
-  id: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  checksumSha256: string | null;
-  createdAt: string;
-  url: string;
-}
-
-export interface AccountExport {
-  generatedAt: string;
-  expiresIn: number;
-  expiresAt: string;
-  files: ExportedFile[];
-}
 
 /** Most files one export lists (oldest first). */
 export const EXPORT_MAX_FILES = 5000;
@@ -43,7 +27,7 @@ export async function exportFiles(ctx: ServiceContext, input: { expiresIn: numbe
     .orderBy(asc(file.createdAt), asc(file.id))
     .limit(EXPORT_MAX_FILES);
   const now = ctx.clock();
-  const files: ExportedFile[] = [];
+  const files: AccountExport["files"] = [];
   for (const row of rows) {
     const signed = await signFileExport(ctx, row, expiresIn);
     files.push({

@@ -7,18 +7,12 @@
 
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
+import type { DownloadLink } from "../contract/files.ts";
 import { type AuditInput, fileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { type FileRow, ownFile } from "./file-record.ts";
 import { consumeIssuanceAudited } from "./limits.ts";
 import { isActiveContent } from "./validation.ts";
-
-export interface DownloadUrlResult {
-  url: string;
-  filename: string;
-  expiresIn: number;
-  expiresAt: string;
-}
 
 /** What a GET serves: the object, the name it downloads under, and its type. */
 export interface Downloadable {
@@ -42,7 +36,7 @@ export async function signGet(
   object: Downloadable,
   disposition: "inline" | "attachment",
   expiresIn: number,
-): Promise<DownloadUrlResult> {
+): Promise<DownloadLink> {
   // Inline active content would run on the bucket's origin: it is always an attachment, and served as opaque
   // bytes so that a client ignoring the disposition still has nothing to render.
   const active = isActiveContent(object.contentType);
@@ -91,7 +85,7 @@ export async function downloadUrl(
     disposition?: "inline" | "attachment" | undefined;
     expiresIn?: number | undefined;
   },
-): Promise<DownloadUrlResult> {
+): Promise<DownloadLink> {
   const expiresIn = boundTtl(input.expiresIn, ctx.config.downloadUrlTtl);
   const row = await readyFile(ctx, input.fileId);
   const disposition = input.disposition ?? "attachment";
@@ -104,7 +98,7 @@ export async function downloadUrl(
 export async function shareUrl(
   ctx: ServiceContext,
   input: { fileId: string; expiresIn: number },
-): Promise<DownloadUrlResult> {
+): Promise<DownloadLink> {
   const expiresIn = boundTtl(input.expiresIn, ctx.config.shareUrlMaxTtl);
   const row = await readyFile(ctx, input.fileId);
   const result = await signGet(ctx, downloadable(row), "attachment", expiresIn);
@@ -113,10 +107,6 @@ export async function shareUrl(
 }
 
 /** Every completed file listed in an export, as an attachment valid for the export's lifetime. */
-export function signFileExport(
-  ctx: ServiceContext,
-  row: FileRow,
-  expiresIn: number,
-): Promise<DownloadUrlResult> {
+export function signFileExport(ctx: ServiceContext, row: FileRow, expiresIn: number): Promise<DownloadLink> {
   return signGet(ctx, downloadable(row), "attachment", expiresIn);
 }

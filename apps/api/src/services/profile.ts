@@ -6,19 +6,13 @@
 import { user } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
+import type { ProfileView } from "../contract/profile.ts";
 import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { currentImage, signImageUrl } from "./profile-image.ts";
 
 export { imageDownloadUrl, imageHistory, removeImage, restoreImage } from "./profile-image.ts";
 export { completeImageUpload, createImageUpload } from "./profile-image-upload.ts";
-
-export interface ProfileView {
-  id: string;
-  name: string;
-  email: string;
-  image: { hasImage: boolean; downloadUrl?: string; expiresIn?: number };
-}
 
 /** The caller's profile with a fresh image URL when there is an image. */
 export async function getProfile(ctx: ServiceContext): Promise<ProfileView> {
