@@ -1,6 +1,6 @@
 /** The files.* procedures: upload (single PUT or multipart), list, read, download links, delete. */
 import { z } from "@hono/zod-openapi";
-import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
+import { contentTypeSchema, filenameSchema, partNumberSchema } from "../services/validation.ts";
 import { checksumSha256, fileId, fileIdInput, iso, okBody, pageInput, positiveBytes } from "./common.ts";
 import { contract } from "./define.ts";
 
@@ -23,20 +23,13 @@ export const shareUrlInput = fileIdInput.extend({
     .min(60, "must be at least 60 seconds (1 minute)"),
 });
 
-/** A part of a multipart upload, as S3 numbers them. */
-export const partNumber = z
-  .number({ error: "must be a part number" })
-  .int("must be a whole number")
-  .min(1, "must be at least 1")
-  .max(10_000, "must be at most 10000");
-
 /** files.signParts: the parts to sign, each with the SHA-256 its bytes must have. */
 export const signPartsInput = z.object({
   fileId,
   parts: z
     .array(
       z.object({
-        partNumber,
+        partNumber: partNumberSchema,
         checksumSha256: checksumSha256,
       }),
     )

@@ -6,7 +6,8 @@
 import { user } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
-import type { ProfileView } from "../contract/profile.ts";
+import type { InputOf } from "../contract/define.ts";
+import type { ProfileName, ProfileView, profileContract } from "../contract/profile.ts";
 import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { currentImage, signImageUrl } from "./profile-image.ts";
@@ -38,7 +39,10 @@ export async function getProfile(ctx: ServiceContext): Promise<ProfileView> {
 }
 
 /** Changes the display name; the image is never touched. */
-export async function updateProfile(ctx: ServiceContext, input: { name: string }) {
+export async function updateProfile(
+  ctx: ServiceContext,
+  input: InputOf<typeof profileContract.update>,
+): Promise<ProfileName> {
   const [row] = await ctx.db
     .update(user)
     .set({ name: input.name, updatedAt: ctx.clock() })
