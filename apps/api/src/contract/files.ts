@@ -1,7 +1,16 @@
 /** The files.* procedures: upload (single PUT or multipart), list, read, download links, delete. */
 import { z } from "@hono/zod-openapi";
 import { contentTypeSchema, filenameSchema, partNumberSchema } from "../services/validation.ts";
-import { checksumSha256, fileId, fileIdInput, iso, okBody, pageInput, positiveBytes } from "./common.ts";
+import {
+  checksumSha256,
+  fileId,
+  fileIdInput,
+  iso,
+  linkLifetime,
+  okBody,
+  pageInput,
+  positiveBytes,
+} from "./common.ts";
 import { contract } from "./define.ts";
 
 export const createUploadInput = z.object({
@@ -16,12 +25,7 @@ export const downloadUrlInput = fileIdInput.extend({
   expiresIn: z.number().int("must be a whole number of seconds").min(1).optional(),
 });
 
-export const shareUrlInput = fileIdInput.extend({
-  expiresIn: z
-    .number()
-    .int("must be a whole number of seconds")
-    .min(60, "must be at least 60 seconds (1 minute)"),
-});
+export const shareUrlInput = fileIdInput.extend({ expiresIn: linkLifetime });
 
 /** files.signParts: the parts to sign, each with the SHA-256 its bytes must have. */
 export const signPartsInput = z.object({

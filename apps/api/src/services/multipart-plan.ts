@@ -5,10 +5,10 @@
  */
 
 import { TRPCError } from "@trpc/server";
-import type { ListedParts, MultipartUploadTicket } from "../contract/files.ts";
+import type { ListedParts, MultipartUploadTicket, SignedParts } from "../contract/files.ts";
 import type { ServiceContext } from "./context.ts";
 import { announceFile, type CreateUploadInput, type FileRow, newFile, ownFile } from "./file-record.ts";
-import { arrivedParts, partLayout, type SignedPart, signParts } from "./multipart.ts";
+import { arrivedParts, partLayout, signParts } from "./multipart.ts";
 
 /**
  * The multipart plan's announcement. The storage's upload is created first (it is what the row records); if
@@ -82,7 +82,7 @@ async function openMultipart(ctx: ServiceContext, fileId: string): Promise<FileR
 export async function signUploadParts(
   ctx: ServiceContext,
   input: { fileId: string; parts: { partNumber: number; checksumSha256?: string | undefined }[] },
-): Promise<{ fileId: string; parts: SignedPart[] }> {
+): Promise<SignedParts> {
   const row = await openMultipart(ctx, input.fileId);
   return { fileId: row.id, parts: await signParts(ctx, row, input.parts) };
 }

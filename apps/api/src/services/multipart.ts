@@ -12,6 +12,7 @@ import type { PresignedRequest, UploadedPart } from "@signet/signer";
 import { S3Error } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, eq, inArray, sql } from "drizzle-orm";
+import type { SignedParts } from "../contract/files.ts";
 import type { AppDeps, Storage } from "../deps.ts";
 import type { ServiceContext } from "./context.ts";
 import { MAX_PARTS } from "./validation.ts";
@@ -65,12 +66,7 @@ export interface MultipartRow {
 }
 
 /** One signed part: PUT the part's exact bytes to `url` with exactly `headers`. */
-export interface SignedPart {
-  partNumber: number;
-  url: string;
-  headers: Record<string, string>;
-  expiresAt: string;
-}
+export type SignedPart = SignedParts["parts"][number];
 
 /**
  * Signs part URLs for a pending multipart upload. Each URL signs the part's exact length and the checksum the
