@@ -4,7 +4,8 @@
  */
 import { file } from "@signet/db";
 import { and, asc, eq } from "drizzle-orm";
-import type { AccountExport } from "../contract/account.ts";
+import type { AccountExport, accountContract } from "../contract/account.ts";
+import type { InputOf } from "../contract/define.ts";
 import { assertNotDeleting } from "./account-standing.ts";
 import { actorEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
@@ -17,7 +18,10 @@ export const EXPORT_MAX_FILES = 5000;
  * Every completed file of the caller with a download link valid for `expiresIn` seconds (at most
  * SHARE_URL_MAX_TTL). One export counts as one URL issuance against the rate limit.
  */
-export async function exportFiles(ctx: ServiceContext, input: { expiresIn: number }): Promise<AccountExport> {
+export async function exportFiles(
+  ctx: ServiceContext,
+  input: InputOf<typeof accountContract.export>,
+): Promise<AccountExport> {
   const expiresIn = boundTtl(input.expiresIn, ctx.config.shareUrlMaxTtl);
   await assertNotDeleting(ctx);
   const rows = await ctx.db

@@ -6,7 +6,8 @@
 import { apiKey, auditEvent, type Database, user } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq } from "drizzle-orm";
-import type { ApiKeyList, ApiKeyView, CreatedApiKey } from "../contract/api-keys.ts";
+import type { ApiKeyList, ApiKeyView, apiKeysContract, CreatedApiKey } from "../contract/api-keys.ts";
+import type { InputOf } from "../contract/define.ts";
 import type { Actor, ApiKeyScope, Clock } from "../ground.ts";
 import { auditRow } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
@@ -78,7 +79,7 @@ function keyEvent(
 /** Creates a key; the returned `key` is the only time it is ever shown. */
 export async function createApiKey(
   ctx: ServiceContext,
-  input: { name: string; scope: ApiKeyScope; expiresInDays?: number | undefined },
+  input: InputOf<typeof apiKeysContract.create>,
 ): Promise<CreatedApiKey> {
   requireSession(ctx);
   const now = ctx.clock();

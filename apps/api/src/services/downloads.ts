@@ -7,7 +7,8 @@
 
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
-import type { DownloadLink } from "../contract/files.ts";
+import type { InputOf } from "../contract/define.ts";
+import type { DownloadLink, filesContract } from "../contract/files.ts";
 import { type AuditInput, fileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { type FileRow, ownFile } from "./file-record.ts";
@@ -80,11 +81,7 @@ async function readyFile(ctx: ServiceContext, fileId: string): Promise<FileRow> 
 /** A short-lived GET for the owner. The TTL comes from config; callers may ask for less, never more. */
 export async function downloadUrl(
   ctx: ServiceContext,
-  input: {
-    fileId: string;
-    disposition?: "inline" | "attachment" | undefined;
-    expiresIn?: number | undefined;
-  },
+  input: InputOf<typeof filesContract.downloadUrl>,
 ): Promise<DownloadLink> {
   const expiresIn = boundTtl(input.expiresIn, ctx.config.downloadUrlTtl);
   const row = await readyFile(ctx, input.fileId);
@@ -97,7 +94,7 @@ export async function downloadUrl(
 /** A longer-lived link to hand to someone else (1 minute .. SHARE_URL_MAX_TTL), always as an attachment. */
 export async function shareUrl(
   ctx: ServiceContext,
-  input: { fileId: string; expiresIn: number },
+  input: InputOf<typeof filesContract.shareUrl>,
 ): Promise<DownloadLink> {
   const expiresIn = boundTtl(input.expiresIn, ctx.config.shareUrlMaxTtl);
   const row = await readyFile(ctx, input.fileId);

@@ -8,8 +8,9 @@ import { profileImage, user } from "@signet/db";
 import type { HeadObjectResult } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, eq, isNull } from "drizzle-orm";
+import type { InputOf } from "../contract/define.ts";
 import type { DownloadLink } from "../contract/files.ts";
-import type { ImageHistory, ProfileImageLink } from "../contract/profile.ts";
+import type { ImageHistory, ProfileImageLink, profileContract } from "../contract/profile.ts";
 import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { issueAudited, signGet } from "./downloads.ts";
@@ -205,7 +206,7 @@ export async function imageHistory(ctx: ServiceContext): Promise<ImageHistory> {
  */
 export async function restoreImage(
   ctx: ServiceContext,
-  input: { version: number },
+  input: InputOf<typeof profileContract.restoreImage>,
 ): Promise<ProfileImageUrl> {
   // Counted like an upload: it copies objects and answers with a fresh URL.
   await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);
