@@ -9,7 +9,7 @@ import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import type { InputOf } from "../contract/define.ts";
 import type { DownloadLink, filesContract } from "../contract/files.ts";
-import { type AuditInput, fileEvent } from "./audit.ts";
+import { type AuditInput, type FileAuditAction, fileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { type FileRow, ownFile } from "./file-record.ts";
 import { consumeIssuanceAudited } from "./limits.ts";
@@ -84,11 +84,11 @@ export async function downloadUrl(
   input: InputOf<typeof filesContract.downloadUrl>,
 ): Promise<DownloadLink> {
   const expiresIn = boundTtl(input.expiresIn, ctx.config.downloadUrlTtl);
-  const row = await readyFile(ctx, input.fileId);
   const disposition = input.disposition ?? "attachment";
-  const result = await signGet(ctx, downloadable(row), disposition, expiresIn);
-  await issueAudited(ctx, fileEvent(row, "file.download_url", { expiresIn, disposition }, ctx.request));
-  return result;
+  return issueFileLink(ctx, input.fileId, disposition, expiresIn, {
+    action: "file.download_url",
+    detail: { expiresIn, disposition },
+  });
 }
 
 /** A longer-lived link to hand to someone else (1 minute .. SHARE_URL_MAX_TTL), always as an attachment. */
@@ -97,9 +97,23 @@ export async function shareUrl(
   input: InputOf<typeof filesContract.shareUrl>,
 ): Promise<DownloadLink> {
   const expiresIn = boundTtl(input.expiresIn, ctx.config.shareUrlMaxTtl);
-  const row = await readyFile(ctx, input.fileId);
-  const result = await signGet(ctx, downloadable(row), "attachment", expiresIn);
-  await issueAudited(ctx, fileEvent(row, "file.share", { expiresIn }, ctx.request));
+  return issueFileLink(ctx, input.fileId, "attachment", expiresIn, {
+    action: "file.share",
+    detail: { expiresIn },
+  });
+}
+
+/** Signs a GET of one of the caller's ready files, counted against the rate limit with its audit event. */
+async function issueFileLink(
+  ctx: ServiceContext,
+  fileId: string,
+  disposition: "inline" | "attachment",
+  expiresIn: number,
+  audit: { action: FileAuditAction; detail: Record<string, string | number> },
+): Promise<DownloadLink> {
+  const row = await readyFile(ctx, fileId);
+  const result = await signGet(ctx, downloadable(row), disposition, expiresIn);
+  await issueAudited(ctx, fileEvent(row, audit.action, audit.detail, ctx.request));
   return result;
 }
 
