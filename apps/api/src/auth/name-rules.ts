@@ -13,7 +13,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A display name: trimmed, 1..100 characters, no control characters. */
 export const nameSchema = z
-  .string()
+  .string({ error: "must be a string" })
   .trim()
   .min(1, "must not be empty")
   .max(100, "must be at most 100 characters")

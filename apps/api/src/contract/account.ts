@@ -1,14 +1,11 @@
 /** The account.* procedures: verification status, the export, and deleting the account. */
 import { z } from "@hono/zod-openapi";
-import { iso } from "./common.ts";
+import { iso, linkLifetime } from "./common.ts";
 import { contract } from "./define.ts";
 
 /** account.export: how long the export's download links stay valid. */
 export const exportInput = z.object({
-  expiresIn: z
-    .number()
-    .int("must be a whole number of seconds")
-    .min(60, "must be at least 60 seconds (1 minute)"),
+  expiresIn: linkLifetime,
 });
 
 /** account.delete: the current password confirms it. */

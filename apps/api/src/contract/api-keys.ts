@@ -1,18 +1,12 @@
 /** The apiKeys.* procedures: personal API keys (managed from a session, never with a key). */
 import { z } from "@hono/zod-openapi";
+import { nameSchema } from "../auth/name-rules.ts";
 import { iso } from "./common.ts";
 import { contract } from "./define.ts";
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 export const createApiKeyInput = z.object({
-  name: z
-    .string({ error: "must be a string" })
-    .trim()
-    .min(1, "must not be empty")
-    .max(100, "must be at most 100 characters")
-    .refine((v) => !CONTROL.test(v), "must not contain control characters"),
+  // A key's name follows the display-name rule: shown in lists beside the user's own name, so held to the same.
+  name: nameSchema,
   scope: z.enum(["read", "upload", "full"], { error: "must be one of read, upload, full" }),
   expiresInDays: z.number().int("must be a whole number of days").min(1).max(3650).optional(),
 });

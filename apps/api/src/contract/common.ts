@@ -33,6 +33,12 @@ export const positiveBytes = z
  */
 export const checksumSha256 = checksumSchema.meta({ pattern: "^[A-Za-z0-9+/]{43}=$" });
 
+/** How long a link handed to someone else (a share link, an export's links) stays valid: a minute at least. */
+export const linkLifetime = z
+  .number()
+  .int("must be a whole number of seconds")
+  .min(60, "must be at least 60 seconds (1 minute)");
+
 export const fileId = z.uuid("must be a file id").openapi({ example: "0193…" });
 
 export const fileIdInput = z.object({ fileId });

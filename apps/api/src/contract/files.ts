@@ -1,7 +1,16 @@
 /** The files.* procedures: upload (single PUT or multipart), list, read, download links, delete. */
 import { z } from "@hono/zod-openapi";
-import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
-import { checksumSha256, fileId, fileIdInput, iso, okBody, pageInput, positiveBytes } from "./common.ts";
+import { contentTypeSchema, filenameSchema, partNumberSchema } from "../services/validation.ts";
+import {
+  checksumSha256,
+  fileId,
+  fileIdInput,
+  iso,
+  linkLifetime,
+  okBody,
+  pageInput,
+  positiveBytes,
+} from "./common.ts";
 import { contract } from "./define.ts";
 
 export const createUploadInput = z.object({
@@ -16,19 +25,7 @@ export const downloadUrlInput = fileIdInput.extend({
   expiresIn: z.number().int("must be a whole number of seconds").min(1).optional(),
 });
 
-export const shareUrlInput = fileIdInput.extend({
-  expiresIn: z
-    .number()
-    .int("must be a whole number of seconds")
-    .min(60, "must be at least 60 seconds (1 minute)"),
-});
-
-/** A part of a multipart upload, as S3 numbers them. */
-export const partNumber = z
-  .number({ error: "must be a part number" })
-  .int("must be a whole number")
-  .min(1, "must be at least 1")
-  .max(10_000, "must be at most 10000");
+export const shareUrlInput = fileIdInput.extend({ expiresIn: linkLifetime });
 
 /** files.signParts: the parts to sign, each with the SHA-256 its bytes must have. */
 export const signPartsInput = z.object({
@@ -36,7 +33,7 @@ export const signPartsInput = z.object({
   parts: z
     .array(
       z.object({
-        partNumber,
+        partNumber: partNumberSchema,
         checksumSha256: checksumSha256,
       }),
     )

@@ -265,6 +265,26 @@ describe("refusals, as Uppy shows them (status text) and as scripts read them (J
     );
   });
 
+  it("tells the page the part size to chunk with, the one the create route then takes", async () => {
+    const who = cookieOf(alice);
+    const partSize = async (size: string) =>
+      h.app.request(`/api/uppy/part-size?size=${size}`, { headers: { cookie: who.cookie } });
+    expect(await json(await partSize("10"))).toEqual({ partSize: 16 * MiB });
+    // Past 160 GiB the parts grow (whole MiB) so that the file stays within 10,000 of them.
+    expect(await json(await partSize(String(200 * 1024 * MiB)))).toEqual({ partSize: 21 * MiB });
+    const told = await json<{ partSize: number }>(await partSize(String(20 * MiB)));
+    const created = await uppy(
+      "POST",
+      "/multipart",
+      who,
+      createBody("told.bin", "application/octet-stream", 20 * MiB, { partSize: told.partSize }),
+    );
+    const { uploadId } = await json<{ uploadId: string }>(created);
+    expect(await json(await uppy("DELETE", `/multipart/${uploadId}?key=${uploadId}`, who))).toEqual({});
+    await refused(await partSize("lots"), 400, /^size: /);
+    await refused(await h.app.request("/api/uppy/part-size?size=10"), 401, /./);
+  });
+
   it("malformed input names the field", async () => {
     const who = cookieOf(alice);
     await refused(await uppy("POST", "/multipart", who, "{"), 400, /^body: /);

@@ -18,12 +18,12 @@ import { TRPCError } from "@trpc/server";
 import { type Context, Hono } from "hono";
 import { ZodError, z } from "zod";
 import { fileIdInput } from "../contract/common.ts";
-import { createUploadInput, filesContract, partNumber as partNumberRule } from "../contract/files.ts";
+import { createUploadInput, filesContract } from "../contract/files.ts";
 import type { AppDeps } from "../deps.ts";
 import type { ServiceContext } from "../services/context.ts";
 import * as files from "../services/files.ts";
 import { partLayout } from "../services/multipart.ts";
-import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
+import { contentTypeSchema, filenameSchema, partNumberSchema } from "../services/validation.ts";
 import { authorize } from "../trpc/authorize.ts";
 import { badInput } from "../trpc/field.ts";
 import { createInnerContext } from "../trpc/init.ts";
@@ -62,7 +62,8 @@ const createBody = z.object({
 });
 
 const uploadIdParam = fileIdInput.shape.fileId;
-const partNumberParam = metaNumber(partNumberRule);
+const sizeParam = metaNumber(createUploadInput.shape.size);
+const partNumberParam = metaNumber(partNumberSchema);
 
 /** Parses `value`, naming the field at fault as `name` (Companion's own names, not Signet's). */
 function parse<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
@@ -114,6 +115,15 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
     if (key !== undefined && key !== fileId) throw bad("key: not the key of this upload");
     return fileId;
   }
+
+  // The part size the page chunks a file with. Uppy's getChunkSize cannot wait for an answer, so the page asks
+  // here before each upload (a preprocessor): the rule stays in services/multipart.ts, never copied to the page.
+  api.get(
+    "/part-size",
+    asCaller("createUpload", (_ctx, c) => ({
+      partSize: uppyPartSize(parse(sizeParam, c.req.query("size"), "size")),
+    })),
+  );
 
   // Uppy's single upload: a POST form to the bucket, which R2 does not take. Refused with what to change.
   api.get(

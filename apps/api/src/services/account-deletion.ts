@@ -22,6 +22,8 @@ import {
 } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { and, asc, eq, gt, isNotNull, isNull, lt, ne } from "drizzle-orm";
+import type { accountContract } from "../contract/account.ts";
+import type { InputOf } from "../contract/define.ts";
 import type { AppDeps } from "../deps.ts";
 import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
@@ -58,7 +60,7 @@ async function passwordMatches(ctx: ServiceContext, password: string): Promise<b
  */
 export async function deleteAccount(
   ctx: ServiceContext,
-  input: { password: string },
+  input: InputOf<typeof accountContract.delete>,
 ): Promise<{ deleted: true }> {
   await assertPasswordAttemptsLeft(ctx.db, ctx.clock, ctx.user.id);
   if (!(await passwordMatches(ctx, input.password))) {

@@ -4,27 +4,12 @@
  */
 import { file } from "@signet/db";
 import { and, asc, eq } from "drizzle-orm";
+import type { AccountExport, accountContract } from "../contract/account.ts";
+import type { InputOf } from "../contract/define.ts";
 import { assertNotDeleting } from "./account-standing.ts";
 import { actorEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { boundTtl, issueAudited, signFileExport } from "./downloads.ts";
-
-export interface ExportedFile {
-  id: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  checksumSha256: string | null;
-  createdAt: string;
-  url: string;
-}
-
-export interface AccountExport {
-  generatedAt: string;
-  expiresIn: number;
-  expiresAt: string;
-  files: ExportedFile[];
-}
 
 /** Most files one export lists (oldest first). */
 export const EXPORT_MAX_FILES = 5000;
@@ -33,7 +18,10 @@ export const EXPORT_MAX_FILES = 5000;
  * Every completed file of the caller with a download link valid for `expiresIn` seconds (at most
  * SHARE_URL_MAX_TTL). One export counts as one URL issuance against the rate limit.
  */
-export async function exportFiles(ctx: ServiceContext, input: { expiresIn: number }): Promise<AccountExport> {
+export async function exportFiles(
+  ctx: ServiceContext,
+  input: InputOf<typeof accountContract.export>,
+): Promise<AccountExport> {
   const expiresIn = boundTtl(input.expiresIn, ctx.config.shareUrlMaxTtl);
   await assertNotDeleting(ctx);
   const rows = await ctx.db
@@ -43,7 +31,7 @@ export async function exportFiles(ctx: ServiceContext, input: { expiresIn: numbe
     .orderBy(asc(file.createdAt), asc(file.id))
     .limit(EXPORT_MAX_FILES);
   const now = ctx.clock();
-  const files: ExportedFile[] = [];
+  const files: AccountExport["files"] = [];
   for (const row of rows) {
     const signed = await signFileExport(ctx, row, expiresIn);
     files.push({

@@ -5,6 +5,7 @@
 import { accountDeletion, user } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { eq, type SQL, sql } from "drizzle-orm";
+import type { AccountStatus } from "../contract/account.ts";
 import type { ServiceContext } from "./context.ts";
 
 /**
@@ -48,14 +49,6 @@ export async function assertMayUpload(ctx: ServiceContext): Promise<void> {
     .where(eq(user.id, ctx.user.id));
   const refusal = uploadRefusal(ctx, row);
   if (refusal) throw refusal;
-}
-
-export interface AccountStatus {
-  email: string;
-  emailVerified: boolean;
-  requireEmailVerification: boolean;
-  /** Whether this account can upload now (false only while unverified under REQUIRE_EMAIL_VERIFICATION). */
-  mayUpload: boolean;
 }
 
 /** What the SPA needs to show the verification banner. */

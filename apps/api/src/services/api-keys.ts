@@ -6,6 +6,8 @@
 import { apiKey, auditEvent, type Database, user } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq } from "drizzle-orm";
+import type { ApiKeyList, ApiKeyView, apiKeysContract, CreatedApiKey } from "../contract/api-keys.ts";
+import type { InputOf } from "../contract/define.ts";
 import type { Actor, ApiKeyScope, Clock } from "../ground.ts";
 import { auditRow } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
@@ -15,18 +17,6 @@ import { uuidv7 } from "./ids.ts";
 export const API_KEY_PREFIX = "sgk_";
 const SCOPE_RANK: Record<ApiKeyScope, number> = { read: 0, upload: 1, full: 2 };
 const DAY_MS = 86_400_000;
-
-/** Public view of a key: never the key or its hash. */
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  /** The key's first characters, to tell keys apart. */
-  prefix: string;
-  scope: ApiKeyScope;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-}
 
 type ApiKeyRow = typeof apiKey.$inferSelect;
 
@@ -89,8 +79,8 @@ function keyEvent(
 /** Creates a key; the returned `key` is the only time it is ever shown. */
 export async function createApiKey(
   ctx: ServiceContext,
-  input: { name: string; scope: ApiKeyScope; expiresInDays?: number | undefined },
-): Promise<ApiKeyView & { key: string }> {
+  input: InputOf<typeof apiKeysContract.create>,
+): Promise<CreatedApiKey> {
   requireSession(ctx);
   const now = ctx.clock();
   const key = `${API_KEY_PREFIX}${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
@@ -113,7 +103,7 @@ export async function createApiKey(
 }
 
 /** The caller's keys, newest first, revoked ones included (so the list explains why a script stopped). */
-export async function listApiKeys(ctx: ServiceContext): Promise<{ items: ApiKeyView[] }> {
+export async function listApiKeys(ctx: ServiceContext): Promise<ApiKeyList> {
   requireSession(ctx);
   const rows = await ctx.db
     .select()

@@ -1,6 +1,7 @@
 import type { Database } from "@signet/db";
 import { auditEvent } from "@signet/db";
 import { and, desc, eq } from "drizzle-orm";
+import type { AuditPage } from "../contract/audit.ts";
 import type { Clock, RequestMeta } from "../ground.ts";
 import { observeAudit } from "../observability/audit-hook.ts";
 import { redact } from "../redact.ts";
@@ -139,21 +140,12 @@ export function recordFileEvent(
   return recordAudit(db, clock, fileEvent(file, action, detail, request));
 }
 
-export interface AuditView {
-  id: string;
-  at: string;
-  action: string;
-  objectKey: string;
-  fileId: string | null;
-  detail: Record<string, unknown>;
-}
-
 /** The caller's own events, newest first. */
 export async function listAudit(
   db: Database,
   actorId: string,
   input: { cursor?: string | undefined; limit?: number | undefined },
-): Promise<{ items: AuditView[]; nextCursor: string | null }> {
+): Promise<AuditPage> {
   const limit = input.limit ?? 50;
   const after = input.cursor ? decodeCursor(input.cursor) : null;
   const rows = await db

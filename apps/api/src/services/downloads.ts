@@ -7,18 +7,13 @@
 
 import { contentDisposition } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
-import { type AuditInput, fileEvent } from "./audit.ts";
+import type { InputOf } from "../contract/define.ts";
+import type { DownloadLink, filesContract } from "../contract/files.ts";
+import { type AuditInput, type FileAuditAction, fileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { type FileRow, ownFile } from "./file-record.ts";
 import { consumeIssuanceAudited } from "./limits.ts";
 import { isActiveContent } from "./validation.ts";
-
-export interface DownloadUrlResult {
-  url: string;
-  filename: string;
-  expiresIn: number;
-  expiresAt: string;
-}
 
 /** What a GET serves: the object, the name it downloads under, and its type. */
 export interface Downloadable {
@@ -42,7 +37,7 @@ export async function signGet(
   object: Downloadable,
   disposition: "inline" | "attachment",
   expiresIn: number,
-): Promise<DownloadUrlResult> {
+): Promise<DownloadLink> {
   // Inline active content would run on the bucket's origin: it is always an attachment, and served as opaque
   // bytes so that a client ignoring the disposition still has nothing to render.
   const active = isActiveContent(object.contentType);
@@ -86,37 +81,43 @@ async function readyFile(ctx: ServiceContext, fileId: string): Promise<FileRow> 
 /** A short-lived GET for the owner. The TTL comes from config; callers may ask for less, never more. */
 export async function downloadUrl(
   ctx: ServiceContext,
-  input: {
-    fileId: string;
-    disposition?: "inline" | "attachment" | undefined;
-    expiresIn?: number | undefined;
-  },
-): Promise<DownloadUrlResult> {
+  input: InputOf<typeof filesContract.downloadUrl>,
+): Promise<DownloadLink> {
   const expiresIn = boundTtl(input.expiresIn, ctx.config.downloadUrlTtl);
-  const row = await readyFile(ctx, input.fileId);
   const disposition = input.disposition ?? "attachment";
-  const result = await signGet(ctx, downloadable(row), disposition, expiresIn);
-  await issueAudited(ctx, fileEvent(row, "file.download_url", { expiresIn, disposition }, ctx.request));
-  return result;
+  return issueFileLink(ctx, input.fileId, disposition, expiresIn, {
+    action: "file.download_url",
+    detail: { expiresIn, disposition },
+  });
 }
 
 /** A longer-lived link to hand to someone else (1 minute .. SHARE_URL_MAX_TTL), always as an attachment. */
 export async function shareUrl(
   ctx: ServiceContext,
-  input: { fileId: string; expiresIn: number },
-): Promise<DownloadUrlResult> {
+  input: InputOf<typeof filesContract.shareUrl>,
+): Promise<DownloadLink> {
   const expiresIn = boundTtl(input.expiresIn, ctx.config.shareUrlMaxTtl);
-  const row = await readyFile(ctx, input.fileId);
-  const result = await signGet(ctx, downloadable(row), "attachment", expiresIn);
-  await issueAudited(ctx, fileEvent(row, "file.share", { expiresIn }, ctx.request));
+  return issueFileLink(ctx, input.fileId, "attachment", expiresIn, {
+    action: "file.share",
+    detail: { expiresIn },
+  });
+}
+
+/** Signs a GET of one of the caller's ready files, counted against the rate limit with its audit event. */
+async function issueFileLink(
+  ctx: ServiceContext,
+  fileId: string,
+  disposition: "inline" | "attachment",
+  expiresIn: number,
+  audit: { action: FileAuditAction; detail: Record<string, string | number> },
+): Promise<DownloadLink> {
+  const row = await readyFile(ctx, fileId);
+  const result = await signGet(ctx, downloadable(row), disposition, expiresIn);
+  await issueAudited(ctx, fileEvent(row, audit.action, audit.detail, ctx.request));
   return result;
 }
 
 /** Every completed file listed in an export, as an attachment valid for the export's lifetime. */
-export function signFileExport(
-  ctx: ServiceContext,
-  row: FileRow,
-  expiresIn: number,
-): Promise<DownloadUrlResult> {
+export function signFileExport(ctx: ServiceContext, row: FileRow, expiresIn: number): Promise<DownloadLink> {
   return signGet(ctx, downloadable(row), "attachment", expiresIn);
 }

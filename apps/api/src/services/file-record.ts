@@ -7,6 +7,8 @@
 import { type FileStatus, file, uploadPart } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
+import type { InputOf } from "../contract/define.ts";
+import type { FilePage, FileView, filesContract } from "../contract/files.ts";
 import type { AppDeps } from "../deps.ts";
 import { recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
@@ -18,17 +20,6 @@ import { afterPosition, decodeCursor, pageOf } from "./pagination.ts";
 import { announce } from "./upload.ts";
 
 export type FileRow = typeof file.$inferSelect;
-
-export interface FileView {
-  id: string;
-  originalFilename: string;
-  contentType: string;
-  size: number;
-  status: FileStatus;
-  checksumSha256: string | null;
-  createdAt: string;
-  completedAt: string | null;
-}
 
 /** The public shape of a file row (ISO timestamps, no key or owner). */
 export function toFileView(row: FileRow): FileView {
@@ -44,13 +35,8 @@ export function toFileView(row: FileRow): FileView {
   };
 }
 
-/** Input already validated by the shared zod schemas. */
-export interface CreateUploadInput {
-  filename: string;
-  contentType: string;
-  size: number;
-  checksumSha256?: string | undefined;
-}
+/** Input already validated by the contract's schema. */
+export type CreateUploadInput = InputOf<typeof filesContract.createUpload>;
 
 /** A new file's id (time-ordered) and its object key. */
 export function newFile(ctx: ServiceContext, filename: string) {
@@ -217,7 +203,7 @@ export async function getFile(ctx: ServiceContext, fileId: string): Promise<File
 export async function listFiles(
   ctx: ServiceContext,
   input: { cursor?: string | undefined; limit?: number | undefined },
-): Promise<{ items: FileView[]; nextCursor: string | null }> {
+): Promise<FilePage> {
   const limit = input.limit ?? 50;
   const after = input.cursor ? decodeCursor(input.cursor) : null;
   const rows = await ctx.db

@@ -5,6 +5,7 @@
  */
 
 import { TRPCError } from "@trpc/server";
+import type { FileView, UploadTicket } from "../contract/files.ts";
 import type { AppDeps } from "../deps.ts";
 import { assertMayUpload } from "./account-standing.ts";
 import { recordFileEvent } from "./audit.ts";
@@ -13,7 +14,6 @@ import {
   type CreateUploadInput,
   current,
   type FileRow,
-  type FileView,
   ownFile,
   purgeAfterFor,
   removeObject,
@@ -22,12 +22,10 @@ import {
 } from "./file-record.ts";
 import { releaseQuota } from "./limits.ts";
 import { abortParts, assemble, describeMissing, refuseWholeFileChecksum } from "./multipart.ts";
-import { createMultipartUpload, type MultipartUploadResult } from "./multipart-plan.ts";
-import { createSingleUpload, type SingleUploadResult } from "./single-plan.ts";
+import { createMultipartUpload } from "./multipart-plan.ts";
+import { createSingleUpload } from "./single-plan.ts";
 import { verifyUpload } from "./upload.ts";
 import { contentTypeAllowed, essence } from "./validation.ts";
-
-export type CreateUploadResult = SingleUploadResult | MultipartUploadResult;
 
 /** How a caller that is not Signet's own client needs the upload planned (the Uppy routes). */
 export interface UploadPlanOptions {
@@ -51,7 +49,7 @@ export async function createUpload(
   ctx: ServiceContext,
   input: CreateUploadInput,
   plan: UploadPlanOptions = {},
-): Promise<CreateUploadResult> {
+): Promise<UploadTicket> {
   const { maxFileBytes, multipartThresholdBytes, allowedContentTypes } = ctx.config;
   if (input.size > maxFileBytes) {
     throw new TRPCError({

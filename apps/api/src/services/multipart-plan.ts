@@ -5,21 +5,10 @@
  */
 
 import { TRPCError } from "@trpc/server";
+import type { ListedParts, MultipartUploadTicket, SignedParts } from "../contract/files.ts";
 import type { ServiceContext } from "./context.ts";
 import { announceFile, type CreateUploadInput, type FileRow, newFile, ownFile } from "./file-record.ts";
-import { arrivedParts, partLayout, type SignedPart, signParts } from "./multipart.ts";
-
-/** Parts of `partSize` bytes (the last one smaller), signed on demand with `files.signParts`. */
-export interface MultipartUploadResult {
-  fileId: string;
-  key: string;
-  plan: "multipart";
-  partSize: number;
-  partCount: number;
-  /** Seconds until the whole upload must be completed. */
-  expiresIn: number;
-  expiresAt: string;
-}
+import { arrivedParts, partLayout, signParts } from "./multipart.ts";
 
 /**
  * The multipart plan's announcement. The storage's upload is created first (it is what the row records); if
@@ -30,7 +19,7 @@ export async function createMultipartUpload(
   ctx: ServiceContext,
   input: CreateUploadInput,
   partChecksums: boolean,
-): Promise<MultipartUploadResult> {
+): Promise<MultipartUploadTicket> {
   const { config, user } = ctx;
   const { now, fileId, key } = newFile(ctx, input.filename);
   const { uploadId } = await ctx.storage.createMultipartUpload(key, {
@@ -93,21 +82,13 @@ async function openMultipart(ctx: ServiceContext, fileId: string): Promise<FileR
 export async function signUploadParts(
   ctx: ServiceContext,
   input: { fileId: string; parts: { partNumber: number; checksumSha256?: string | undefined }[] },
-): Promise<{ fileId: string; parts: SignedPart[] }> {
+): Promise<SignedParts> {
   const row = await openMultipart(ctx, input.fileId);
   return { fileId: row.id, parts: await signParts(ctx, row, input.parts) };
 }
 
-export interface PartsView {
-  fileId: string;
-  partSize: number;
-  partCount: number;
-  /** What the storage holds so far, in part-number order: resume sends only the others. */
-  parts: { partNumber: number; size: number; etag: string; checksumSha256: string | null }[];
-}
-
 /** The parts that arrived, read from the storage itself (ListParts), for resuming an upload. */
-export async function listUploadParts(ctx: ServiceContext, fileId: string): Promise<PartsView> {
+export async function listUploadParts(ctx: ServiceContext, fileId: string): Promise<ListedParts> {
   const row = await openMultipart(ctx, fileId);
   const { parts } = await arrivedParts(ctx, row);
   return {

@@ -12,15 +12,16 @@ import type { PresignedRequest, UploadedPart } from "@signet/signer";
 import { S3Error } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, eq, inArray, sql } from "drizzle-orm";
+import type { SignedParts } from "../contract/files.ts";
 import type { AppDeps, Storage } from "../deps.ts";
 import type { ServiceContext } from "./context.ts";
+import { MAX_PARTS } from "./validation.ts";
 
 const MiB = 1024 * 1024;
 /** The part size for every file up to 160 GiB; larger files get larger parts to stay within 10,000. */
 export const PREFERRED_PART_SIZE = 16 * MiB;
 export const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PART_SIZE = 5 * 1024 * MiB;
-export const MAX_PARTS = 10_000;
 
 export interface PartLayout {
   partSize: number;
@@ -65,12 +66,7 @@ export interface MultipartRow {
 }
 
 /** One signed part: PUT the part's exact bytes to `url` with exactly `headers`. */
-export interface SignedPart {
-  partNumber: number;
-  url: string;
-  headers: Record<string, string>;
-  expiresAt: string;
-}
+export type SignedPart = SignedParts["parts"][number];
 
 /**
  * Signs part URLs for a pending multipart upload. Each URL signs the part's exact length and the checksum the
@@ -87,7 +83,7 @@ export async function signParts(
     if (part.partNumber > layout.partCount) {
       throw new TRPCError({
         code: "BAD_REQUEST",
-        message: `parts[${i}].partNumber: this upload has parts 1..${layout.partCount} (got ${part.partNumber})`,
+        message: `parts.${i}.partNumber: this upload has parts 1..${layout.partCount} (got ${part.partNumber})`,
       });
     }
   }

@@ -7,6 +7,8 @@
 import { profileImage, profileImageUpload } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { InputOf } from "../contract/define.ts";
+import type { ImageUploadTicket, profileContract } from "../contract/profile.ts";
 import { assertMayUpload } from "./account-standing.ts";
 import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
@@ -23,31 +25,11 @@ import {
 import { announce, signUpload } from "./upload.ts";
 import { essence, IMAGE_TYPES, type ImageType } from "./validation.ts";
 
-export interface CreateImageUploadInput {
-  contentType: string;
-  fileSize: number;
-  originalFilename?: string | undefined;
-  checksumSha256?: string | undefined;
-}
-
-export interface CreateImageUploadResult {
-  presignedUrl: string;
-  method: "PUT";
-  headers: Record<string, string>;
-  key: string;
-  contentType: string;
-  fileSize: number;
-  expiresIn: number;
-  uploadedBy: string;
-  uploadedAt: string;
-  originalFilename: string;
-}
-
 /** Signs a PUT of a new profile image (image types only, ≤ MAX_AVATAR_BYTES) to a fresh staging key. */
 export async function createImageUpload(
   ctx: ServiceContext,
-  input: CreateImageUploadInput,
-): Promise<CreateImageUploadResult> {
+  input: InputOf<typeof profileContract.createImageUpload>,
+): Promise<ImageUploadTicket> {
   const { clock, config } = ctx;
   const type = essence(input.contentType);
   if (!(IMAGE_TYPES as readonly string[]).includes(type) || type !== input.contentType) {

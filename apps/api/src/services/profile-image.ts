@@ -8,9 +8,12 @@ import { profileImage, user } from "@signet/db";
 import type { HeadObjectResult } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
 import { and, eq, isNull } from "drizzle-orm";
+import type { InputOf } from "../contract/define.ts";
+import type { DownloadLink } from "../contract/files.ts";
+import type { ImageHistory, ProfileImageLink, profileContract } from "../contract/profile.ts";
 import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
-import { type DownloadUrlResult, issueAudited, signGet } from "./downloads.ts";
+import { issueAudited, signGet } from "./downloads.ts";
 import { HEAD_BYTES, sniffImage, TAIL_BYTES } from "./image-sniff.ts";
 import { consumeIssuance } from "./limits.ts";
 import { isProfileImageKey, newProfileImageKey } from "./object-keys.ts";
@@ -25,6 +28,9 @@ import {
 import { type UploadTarget, verifyUpload } from "./upload.ts";
 import type { ImageType } from "./validation.ts";
 
+/** A profile image link when there is an image. */
+export type ProfileImageUrl = Extract<ProfileImageLink, { hasImage: true }>;
+
 export const EXTENSIONS: Record<ImageType, string> = {
   "image/png": "png",
   "image/jpeg": "jpg",
@@ -32,13 +38,6 @@ export const EXTENSIONS: Record<ImageType, string> = {
   "image/gif": "gif",
   "image/avif": "avif",
 };
-
-export interface ProfileImageUrl {
-  hasImage: true;
-  downloadUrl: string;
-  filename: string;
-  expiresIn: number;
-}
 
 /** The image that is the profile image now, or null. */
 export async function currentImage(ctx: ServiceContext): Promise<CurrentImage | null> {
@@ -73,7 +72,7 @@ function signImage(
   ctx: ServiceContext,
   image: { key: string; version: number; contentType: string },
   expiresIn: number,
-): Promise<DownloadUrlResult> {
+): Promise<DownloadLink> {
   const filename = `profile-${image.version}.${EXTENSIONS[image.contentType as ImageType] ?? "img"}`;
   return signGet(ctx, { key: image.key, filename, contentType: image.contentType }, "inline", expiresIn);
 }
@@ -98,7 +97,7 @@ export async function signImageUrl(
  * `{ hasImage: false }` or a fresh inline GET for the image. The filename carries the upload's version, so the
  * URL changes after every completed upload and no cache can show the previous image.
  */
-export async function imageDownloadUrl(ctx: ServiceContext): Promise<ProfileImageUrl | { hasImage: false }> {
+export async function imageDownloadUrl(ctx: ServiceContext): Promise<ProfileImageLink> {
   const image = await currentImage(ctx);
   if (!image) return { hasImage: false };
   return signImageUrl(ctx, image, true);
@@ -172,27 +171,11 @@ export async function removeImage(
   return { hasImage: false };
 }
 
-/** One earlier profile image, with a short-lived inline GET of it. */
-export interface ImageVersionView {
-  version: number;
-  contentType: string;
-  size: number;
-  /** When it became the profile image. */
-  createdAt: string;
-  /** When it stopped being the profile image. */
-  archivedAt: string;
-  downloadUrl: string;
-  filename: string;
-  expiresIn: number;
-}
-
 /**
  * The earlier profile images, newest first, each with a GET valid for DOWNLOAD_URL_TTL. Counts as one URL
  * issuance against the rate limit, however many versions it lists (at most PROFILE_IMAGE_HISTORY).
  */
-export async function imageHistory(
-  ctx: ServiceContext,
-): Promise<{ limit: number; versions: ImageVersionView[] }> {
+export async function imageHistory(ctx: ServiceContext): Promise<ImageHistory> {
   const versions = await listVersions(ctx.db, ctx.user.id);
   const limit = ctx.config.profileImageHistory;
   if (versions.length === 0) return { limit, versions: [] };
@@ -223,7 +206,7 @@ export async function imageHistory(
  */
 export async function restoreImage(
   ctx: ServiceContext,
-  input: { version: number },
+  input: InputOf<typeof profileContract.restoreImage>,
 ): Promise<ProfileImageUrl> {
   // Counted like an upload: it copies objects and answers with a fresh URL.
   await consumeIssuance(ctx.db, ctx.clock, ctx.user.id, ctx.config.rateLimitPerMinute);

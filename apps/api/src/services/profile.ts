@@ -6,19 +6,14 @@
 import { user } from "@signet/db";
 import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
+import type { InputOf } from "../contract/define.ts";
+import type { ProfileName, ProfileView, profileContract } from "../contract/profile.ts";
 import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { currentImage, signImageUrl } from "./profile-image.ts";
 
 export { imageDownloadUrl, imageHistory, removeImage, restoreImage } from "./profile-image.ts";
 export { completeImageUpload, createImageUpload } from "./profile-image-upload.ts";
-
-export interface ProfileView {
-  id: string;
-  name: string;
-  email: string;
-  image: { hasImage: boolean; downloadUrl?: string; expiresIn?: number };
-}
 
 /** The caller's profile with a fresh image URL when there is an image. */
 export async function getProfile(ctx: ServiceContext): Promise<ProfileView> {
@@ -44,7 +39,10 @@ export async function getProfile(ctx: ServiceContext): Promise<ProfileView> {
 }
 
 /** Changes the display name; the image is never touched. */
-export async function updateProfile(ctx: ServiceContext, input: { name: string }) {
+export async function updateProfile(
+  ctx: ServiceContext,
+  input: InputOf<typeof profileContract.update>,
+): Promise<ProfileName> {
   const [row] = await ctx.db
     .update(user)
     .set({ name: input.name, updatedAt: ctx.clock() })

@@ -1,25 +1,14 @@
 /** The single plan: one PUT of the whole file, signed before it is announced. */
 
+import type { SingleUploadTicket } from "../contract/files.ts";
 import type { ServiceContext } from "./context.ts";
 import { announceFile, type CreateUploadInput, newFile } from "./file-record.ts";
 import { signUpload } from "./upload.ts";
 
-/** One PUT of the whole file (files below `multipartThresholdBytes`). */
-export interface SingleUploadResult {
-  fileId: string;
-  key: string;
-  plan: "single";
-  url: string;
-  method: "PUT";
-  headers: Record<string, string>;
-  expiresIn: number;
-  expiresAt: string;
-}
-
 export async function createSingleUpload(
   ctx: ServiceContext,
   input: CreateUploadInput,
-): Promise<SingleUploadResult> {
+): Promise<SingleUploadTicket> {
   const { config } = ctx;
   const { now, fileId, key } = newFile(ctx, input.filename);
   const target = {

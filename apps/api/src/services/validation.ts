@@ -95,6 +95,19 @@ export function extensionOf(filename: string): string {
   return m ? m[1]!.toLowerCase() : "";
 }
 
+/**
+ * S3's (and R2's) most parts in one multipart upload: part numbers run 1..MAX_PARTS. The part size rule
+ * (multipart.ts) plans within it; the part-number input rule below holds callers to it.
+ */
+export const MAX_PARTS = 10_000;
+
+/** A part of a multipart upload, as S3 numbers them. */
+export const partNumberSchema = z
+  .number({ error: "must be a part number" })
+  .int("must be a whole number")
+  .min(1, "must be at least 1")
+  .max(MAX_PARTS, `must be at most ${MAX_PARTS}`);
+
 /** The types a profile image may have: raster formats a browser shows and never runs. */
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif", "image/avif"] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];

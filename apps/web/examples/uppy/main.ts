@@ -8,10 +8,10 @@ import Dashboard from "@uppy/dashboard";
 import "@uppy/core/css/style.min.css";
 import "@uppy/dashboard/css/style.min.css";
 import "./page.css";
-import { type PartRule, signetPartSize } from "./part-size.ts";
 
-interface Limits extends PartRule {
+interface Limits {
   maxFileBytes: number;
+  multipartPartSize: number;
 }
 
 async function getJson<T>(path: string): Promise<T | null> {
@@ -33,7 +33,11 @@ if (!limits) {
   } else {
     who.innerHTML = 'Not signed in: <a href="/sign-in">sign in to Signet</a> first, then come back here.';
   }
-  const partSize = (size: number) => signetPartSize(size, limits);
+  // Signet plans each file's parts; the page asks it (/api/uppy/part-size) before the upload starts, because
+  // Uppy's getChunkSize cannot wait for an answer. Without one (signed out, say), the usual part size is tried
+  // and the create route says what is wrong.
+  const partSizes = new Map<number, number>();
+  const partSize = (size: number) => partSizes.get(size) ?? limits.multipartPartSize;
 
   const uppy = new Uppy({ id: "signet" })
     .use(Dashboard, {
@@ -52,9 +56,13 @@ if (!limits) {
 
   // Uppy sends no size to its endpoint: the file's meta carries it, with the part size it chunks with, so
   // Signet can sign exact lengths and refuse a plan it did not make (with a message Uppy shows).
-  uppy.on("file-added", (file) => {
-    const size = file.size ?? 0;
-    uppy.setFileMeta(file.id, { size, partSize: partSize(size) });
+  uppy.addPreProcessor(async (fileIds) => {
+    for (const id of fileIds) {
+      const size = uppy.getFile(id).size ?? 0;
+      const answer = await getJson<{ partSize: number }>(`/api/uppy/part-size?size=${size}`);
+      if (answer) partSizes.set(size, answer.partSize);
+      uppy.setFileMeta(id, { size, partSize: partSize(size) });
+    }
   });
 
   // Uppy keeps a refusal's words behind a "?" on the file; the page also lists each outcome in plain sight.

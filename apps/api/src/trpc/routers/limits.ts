@@ -1,7 +1,7 @@
 import { serviceContract } from "../../contract/service.ts";
 import { AUTH_LIMITS, SIGN_IN_BACKOFF } from "../../services/limits.ts";
-import { MAX_PARTS, PREFERRED_PART_SIZE } from "../../services/multipart.ts";
-import { IMAGE_TYPES } from "../../services/validation.ts";
+import { PREFERRED_PART_SIZE } from "../../services/multipart.ts";
+import { IMAGE_TYPES, MAX_PARTS } from "../../services/validation.ts";
 import { procedure } from "../init.ts";
 
 /**
