@@ -41,6 +41,10 @@ const SEAMS: Record<string, RegExp> = {
   // `signet upload` reads a local file and keeps its resume record on disk: a command-line seam.
   "apps/api/src/cli/upload.ts": /^node:(crypto|fs|fs\/promises|os|path)$/,
   "apps/api/src/cli/resume-files.ts": /^node:(crypto|fs\/promises|path)$/,
+  // Backups copy the database file and mark running servers in the data directory: Node, Bun and Deno only (the
+  // Worker has D1's Time Travel instead), reached from the CLI and start.ts's timer.
+  "apps/api/src/cli/backup.ts": /^node:fs\/promises$/,
+  "apps/api/src/backup/": /^node:(crypto|fs|fs\/promises|os|path|process|url)$/,
   "packages/db/src/migrate.ts": /^node:(url|path)$/,
   "packages/db/src/migrate-cli.ts": /^node:(url|path|process)$/,
   "packages/signer/src/crypto.ts": /^node:crypto$/,
