@@ -1,5 +1,6 @@
 /** `signet reconcile [--fix]`: quota drift, objects without rows and rows without objects. */
 import { Command } from "commander";
+import type { Config } from "../env.ts";
 import type { ReconcileResult, StorageFindingKind } from "../services/reconcile.ts";
 import { type CliIo, EXIT, loadConfig, progressLine, table } from "./io.ts";
 import { withServerDeps } from "./server-deps.ts";
@@ -25,23 +26,40 @@ whose object is gone are marked deleted and their quota released; a profile imag
 Objects outside these layouts are only listed. Exit 1 while anything is left to repair.`,
     )
     .action(async (flags: { fix?: boolean; json?: boolean }) => {
-      const config = loadConfig(io);
-      const { reconcile } = await import("../services/reconcile.ts");
-      const progress = progressLine(io, flags.json === true);
-      const result = await withServerDeps(config, io, (deps) =>
-        reconcile(deps, {
-          fix: flags.fix === true,
-          onProgress: (text) => progress.update(`reconcile: ${text}…`),
-        }),
-      );
-      progress.done();
-      const clean = await printReconcile(io, result, { fix: flags.fix === true, json: flags.json === true });
-      io.exitCode = clean ? EXIT.ok : EXIT.problems;
+      await runReconcile(io, loadConfig(io), flags);
     });
 }
 
-/** Prints a reconcile result (text or `--json`) as `signet reconcile` does; returns whether it is clean. */
-export async function printReconcile(
+/**
+ * Reconciles the bucket with the database, prints the result as `signet reconcile` does (text or `--json`, with
+ * `extra` fields in the JSON) and sets the exit code: `signet reconcile` and `signet restore` end the same way.
+ */
+export async function runReconcile(
+  io: CliIo,
+  config: Config,
+  flags: { fix?: boolean; json?: boolean },
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const { reconcile } = await import("../services/reconcile.ts");
+  const progress = progressLine(io, flags.json === true);
+  const result = await withServerDeps(config, io, (deps) =>
+    reconcile(deps, {
+      fix: flags.fix === true,
+      onProgress: (text) => progress.update(`reconcile: ${text}…`),
+    }),
+  );
+  progress.done();
+  const clean = await printReconcile(
+    io,
+    result,
+    { fix: flags.fix === true, json: flags.json === true },
+    extra,
+  );
+  io.exitCode = clean ? EXIT.ok : EXIT.problems;
+}
+
+/** Prints a reconcile result (text or `--json`); returns whether it is clean. */
+async function printReconcile(
   io: CliIo,
   result: ReconcileResult,
   flags: { fix: boolean; json: boolean },

@@ -4,9 +4,8 @@
  */
 import { Command } from "commander";
 import { databaseFilePath } from "../backup/sqlite.ts";
-import { type CliIo, EXIT, loadConfig, progressLine, UsageError } from "./io.ts";
-import { printReconcile } from "./reconcile.ts";
-import { withServerDeps } from "./server-deps.ts";
+import { type CliIo, loadConfig, UsageError } from "./io.ts";
+import { runReconcile } from "./reconcile.ts";
 
 export function restoreCommand(io: CliIo): Command {
   return new Command("restore")
@@ -32,7 +31,6 @@ SQLite's integrity check, or when it comes from a newer Signet. The database rep
         );
       }
       const { restoreBackup } = await import("../backup/restore.ts");
-      const { reconcile } = await import("../services/reconcile.ts");
       const restored = await restoreBackup({ backup, databaseFile, clock: io.clock });
       if (!flags.json) {
         io.out(
@@ -40,20 +38,8 @@ SQLite's integrity check, or when it comes from a newer Signet. The database rep
         );
         if (restored.previous) io.out(`The database it replaced is kept at ${restored.previous}.`);
       }
-      const progress = progressLine(io, flags.json === true);
-      const result = await withServerDeps(config, io, (deps) =>
-        reconcile(deps, {
-          fix: flags.fix === true,
-          onProgress: (text) => progress.update(`reconcile: ${text}…`),
-        }),
-      );
-      progress.done();
-      const clean = await printReconcile(
-        io,
-        result,
-        { fix: flags.fix === true, json: flags.json === true },
-        { restored: { backup, databaseFile, previous: restored.previous, manifest: restored.manifest } },
-      );
-      io.exitCode = clean ? EXIT.ok : EXIT.problems;
+      await runReconcile(io, config, flags, {
+        restored: { backup, databaseFile, previous: restored.previous, manifest: restored.manifest },
+      });
     });
 }
