@@ -48,95 +48,75 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export function createMetrics(figures?: () => Promise<DatabaseFigures>) {
   const registry = new Registry();
   const registers = [registry];
+  // One line a series: name, help, and the closed set of label names.
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers });
+  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Histogram<L>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers });
 
-  const httpDuration = new Histogram({
-    name: "signet_http_request_duration_seconds",
-    help: "HTTP requests by route template, method and status class, and how long they took",
-    labelNames: ["route", "method", "status_class"] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const urlsIssued = new Counter({
-    name: "signet_urls_issued_total",
-    help: "Requests for signed URLs by kind and outcome (issued, rate_limited, over_quota, refused)",
-    labelNames: ["kind", "outcome"] as const,
-    registers,
-  });
-  const partsSigned = new Counter({
-    name: "signet_multipart_parts_signed_total",
-    help: "Multipart part upload URLs signed",
-    registers,
-  });
-  const verifications = new Counter({
-    name: "signet_verifications_total",
-    help: "Verifications of uploaded objects by outcome",
-    labelNames: ["outcome"] as const,
-    registers,
-  });
-  const verifiedBytes = new Counter({
-    name: "signet_verified_bytes_total",
-    help: "Bytes of uploads verified ready",
-    registers,
-  });
-  const sweeperPasses = new Counter({
-    name: "signet_sweeper_passes_total",
-    help: "Sweeper passes by outcome (ok, failed)",
-    labelNames: ["outcome"] as const,
-    registers,
-  });
-  const sweeperSettled = new Counter({
-    name: "signet_sweeper_rows_settled_total",
-    help: "Pending uploads the sweeper settled, by the state they ended in",
-    labelNames: ["outcome"] as const,
-    registers,
-  });
-  const dbDuration = new Histogram({
-    name: "signet_db_statement_duration_seconds",
-    help: "Database statements by operation (select, insert, update, delete, batch, other)",
-    labelNames: ["operation"] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const storageDuration = new Histogram({
-    name: "signet_storage_call_duration_seconds",
-    help: "Storage calls and signings by operation and outcome (ok, error)",
-    labelNames: ["operation", "outcome"] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const bucketCheck = new Gauge({
-    name: "signet_bucket_check",
-    help: "The storage doctor's probes: 1 passed, 0 failed or warned (re-run every DOCTOR_INTERVAL)",
-    labelNames: ["check"] as const,
-    registers,
-  });
-  const bucketCheckTime = new Gauge({
-    name: "signet_bucket_check_timestamp_seconds",
-    help: "When the storage doctor's probes last ran (Unix time)",
-    registers,
-  });
-  const dependencyUp = new Gauge({
-    name: "signet_dependency_up",
-    help: "Whether the last readiness check reached the dependency (1) or not (0)",
-    labelNames: ["dependency"] as const,
-    registers,
-  });
-
-  const multipartInFlight = new Gauge({
-    name: "signet_multipart_uploads_in_flight",
-    help: "Multipart uploads announced and not yet settled",
-    registers,
-  });
-  const quotaReserved = new Gauge({
-    name: "signet_quota_reserved_bytes",
-    help: "Bytes reserved or stored against users' quotas, summed",
-    registers,
-  });
-  const oldestDue = new Gauge({
-    name: "signet_sweeper_oldest_due_seconds",
-    help: "Age of the oldest pending upload the sweeper should already have settled (0: none due)",
-    registers,
-  });
+  const httpDuration = histogram(
+    "signet_http_request_duration_seconds",
+    "HTTP requests by route template, method and status class, and how long they took",
+    ["route", "method", "status_class"] as const,
+  );
+  const urlsIssued = counter(
+    "signet_urls_issued_total",
+    "Requests for signed URLs by kind and outcome (issued, rate_limited, over_quota, refused)",
+    ["kind", "outcome"] as const,
+  );
+  const partsSigned = counter("signet_multipart_parts_signed_total", "Multipart part upload URLs signed");
+  const verifications = counter(
+    "signet_verifications_total",
+    "Verifications of uploaded objects by outcome",
+    ["outcome"] as const,
+  );
+  const verifiedBytes = counter("signet_verified_bytes_total", "Bytes of uploads verified ready");
+  const sweeperPasses = counter("signet_sweeper_passes_total", "Sweeper passes by outcome (ok, failed)", [
+    "outcome",
+  ] as const);
+  const sweeperSettled = counter(
+    "signet_sweeper_rows_settled_total",
+    "Pending uploads the sweeper settled, by the state they ended in",
+    ["outcome"] as const,
+  );
+  const dbDuration = histogram(
+    "signet_db_statement_duration_seconds",
+    "Database statements by operation (select, insert, update, delete, batch, other)",
+    ["operation"] as const,
+  );
+  const storageDuration = histogram(
+    "signet_storage_call_duration_seconds",
+    "Storage calls and signings by operation and outcome (ok, error)",
+    ["operation", "outcome"] as const,
+  );
+  const bucketCheck = gauge(
+    "signet_bucket_check",
+    "The storage doctor's probes: 1 passed, 0 failed or warned (re-run every DOCTOR_INTERVAL)",
+    ["check"] as const,
+  );
+  const bucketCheckTime = gauge(
+    "signet_bucket_check_timestamp_seconds",
+    "When the storage doctor's probes last ran (Unix time)",
+  );
+  const dependencyUp = gauge(
+    "signet_dependency_up",
+    "Whether the last readiness check reached the dependency (1) or not (0)",
+    ["dependency"] as const,
+  );
+  const multipartInFlight = gauge(
+    "signet_multipart_uploads_in_flight",
+    "Multipart uploads announced and not yet settled",
+  );
+  const quotaReserved = gauge(
+    "signet_quota_reserved_bytes",
+    "Bytes reserved or stored against users' quotas, summed",
+  );
+  const oldestDue = gauge(
+    "signet_sweeper_oldest_due_seconds",
+    "Age of the oldest pending upload the sweeper should already have settled (0: none due)",
+  );
 
   // Every combination starts at 0: a rate() over a series that appears late misses its first increase.
   for (const kind of URL_KINDS) for (const outcome of ISSUE_OUTCOMES) urlsIssued.inc({ kind, outcome }, 0);
