@@ -126,7 +126,13 @@ async function call<T>(
 async function signUp(base: string, n: number): Promise<User> {
   const response = await fetch(`${base}/api/auth/sign-up/email`, {
     method: "POST",
-    headers: { "content-type": "application/json", origin: base },
+    // Each user signs up from an address of its own (sign-up is limited per address); the instances trust the
+    // proxy's X-Forwarded-For, as they would behind a real load balancer.
+    headers: {
+      "content-type": "application/json",
+      origin: base,
+      "x-forwarded-for": `198.51.100.${(n % 250) + 1}`,
+    },
     body: JSON.stringify({
       email: `load-${n}-${crypto.randomUUID()}@example.com`,
       password: "correct horse battery staple",
@@ -205,6 +211,7 @@ describe("several instances on one database", () => {
       DATA_DIR: join(dir, dataDir),
       DATABASE_URL: `file:${dbFile}`,
       RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
+      TRUST_PROXY: "true",
     });
     const node = [process.execPath, "--import", "tsx"];
     instances.push(
