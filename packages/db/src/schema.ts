@@ -284,3 +284,36 @@ export const apiKey = sqliteTable(
   },
   (t) => [index("api_key_user_idx").on(t.userId, t.createdAt)],
 );
+
+/**
+ * A share link on Signet's own origin (`/s/<token>`): its policy is checked on every request before a short
+ * presigned GET is handed out. Only the SHA-256 of the token is stored (base64url), so a database leak yields no
+ * usable link. `downloads` is counted by one conditional UPDATE that also checks the policy, so the limit holds
+ * exactly across instances.
+ */
+export const shareLink = sqliteTable(
+  "share_link",
+  {
+    id: text("id").primaryKey(),
+    fileId: text("file_id")
+      .notNull()
+      .references(() => file.id, { onDelete: "cascade" }),
+    ownerId: ownerColumn("owner_id"),
+    tokenHash: text("token_hash").notNull().unique(),
+    /** Null: the link never expires (when the operator allows it). */
+    expiresAt: timestamp("expires_at"),
+    /** Null: no limit on downloads. */
+    maxDownloads: integer("max_downloads"),
+    downloads: integer("downloads").notNull().default(0),
+    lastUsedAt: timestamp("last_used_at"),
+    /** scrypt hash in PHC-like form (`scrypt$N$r$p$salt$hash`), or null when the link has no password. */
+    passwordHash: text("password_hash"),
+    signedInOnly: integer("signed_in_only", { mode: "boolean" }).notNull().default(false),
+    revokedAt: timestamp("revoked_at"),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [
+    index("share_link_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+    index("share_link_file_idx").on(t.fileId),
+  ],
+);
