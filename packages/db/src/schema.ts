@@ -112,6 +112,8 @@ export const file = sqliteTable(
      * deletes the key once more, so a PUT that raced the abort leaves no orphan object.
      */
     purgeAfter: timestamp("purge_after"),
+    /** The upload request (reverse share) a guest uploaded this file through; null for the owner's own uploads. */
+    uploadRequestId: text("upload_request_id"),
   },
   (t) => [
     uniqueIndex("file_key_unique").on(t.key),
@@ -316,4 +318,30 @@ export const shareLink = sqliteTable(
     index("share_link_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
     index("share_link_file_idx").on(t.fileId),
   ],
+);
+
+/**
+ * An upload request (a reverse share): a link through which guests without an account upload into the owner's
+ * space, through the same verified pipeline and the owner's quota. Only the token's SHA-256 is stored. `files`
+ * counts the uploads started through it, claimed by one conditional UPDATE against `maxFiles`.
+ */
+export const uploadRequest = sqliteTable(
+  "upload_request",
+  {
+    id: text("id").primaryKey(),
+    ownerId: ownerColumn("owner_id"),
+    tokenHash: text("token_hash").notNull().unique(),
+    /** Shown to guests: what the owner asks for. */
+    title: text("title").notNull(),
+    /** MIME types (`type/subtype` or `type/*`) guests may upload; null: whatever the server accepts. */
+    allowedTypes: text("allowed_types", { mode: "json" }).$type<string[]>(),
+    maxFileBytes: integer("max_file_bytes"),
+    maxFiles: integer("max_files"),
+    files: integer("files").notNull().default(0),
+    expiresAt: timestamp("expires_at"),
+    passwordHash: text("password_hash"),
+    revokedAt: timestamp("revoked_at"),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [index("upload_request_owner_created_idx").on(t.ownerId, t.createdAt, t.id)],
 );

@@ -37,7 +37,9 @@ export type AuditAction =
   | "profile.image_history"
   | "profile.image_restore"
   | "api_key.create"
-  | "api_key.revoke";
+  | "api_key.revoke"
+  | "upload_request.create"
+  | "upload_request.revoke";
 
 type Detail = Record<string, string | number | boolean | null>;
 export type FileAuditAction = Extract<AuditAction, `file.${string}`>;

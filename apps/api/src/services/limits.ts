@@ -260,6 +260,15 @@ export const LINK_PASSWORD_LIMITS = {
   perAddress: { max: 5, windowSeconds: 600 },
 } as const satisfies Record<string, WindowRule>;
 
+/**
+ * Uploads guests start through one upload request, per request and per client address, per minute (each also counts
+ * against the owner's RATE_LIMIT_PER_MINUTE, as every upload URL does). Past either, 429 with Retry-After.
+ */
+export const GUEST_UPLOAD_LIMITS = {
+  perLink: { max: 30, windowSeconds: 60 },
+  perAddress: { max: 10, windowSeconds: 60 },
+} as const satisfies Record<string, WindowRule>;
+
 /** The longest any counter matters: the longest window, or how long sign-in failures are remembered. */
 const LONGEST_WINDOW_MS =
   1000 *

@@ -7,6 +7,7 @@ import { healthRouter } from "./routers/health.ts";
 import { limitsRouter } from "./routers/limits.ts";
 import { profileRouter } from "./routers/profile.ts";
 import { sharesRouter } from "./routers/shares.ts";
+import { guestUploadsRouter, uploadRequestsRouter } from "./routers/upload-requests.ts";
 
 export const appRouter = router({
   health: healthRouter,
@@ -17,6 +18,8 @@ export const appRouter = router({
   account: accountRouter,
   apiKeys: apiKeysRouter,
   shares: sharesRouter,
+  uploadRequests: uploadRequestsRouter,
+  guestUploads: guestUploadsRouter,
 });
 
 export type AppRouter = typeof appRouter;
