@@ -229,6 +229,10 @@ describe("GET /s/<token>", () => {
     const link = await share({ maxDownloads: 1 });
     const landing = await get(h.app, link.url, { accept: "text/html" });
     expect(landing.status).toBe(200);
+    // The password form's answer is a redirect to the bucket, which form-action also governs.
+    const formAction = /form-action ([^;]+)/.exec(landing.headers.get("content-security-policy") ?? "")?.[1];
+    expect(formAction).toContain(new URL(h.s3.url).origin);
+    expect(landing.headers.get("referrer-policy")).toBe("no-referrer");
     const html = await landing.text();
     expect(html).toContain("report 2026.txt");
     expect(html).toContain("25 bytes");
