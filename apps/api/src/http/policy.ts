@@ -25,8 +25,9 @@ const SHARE_PAGES = "/s/";
  */
 export function securityHeaders(config: Pick<AppConfig, "s3Origin">): MiddlewareHandler<Env> {
   const app = appHeaders(config);
-  // A share link's password form answers with a redirect to the bucket, and form-action governs redirects too.
-  const sharePage = appHeaders(config, [config.s3Origin]);
+  // A share link's password form answers with a redirect to the bucket, and form-action governs redirects too;
+  // the link's token is in the page's URL, so no Referer may carry it anywhere.
+  const sharePage = appHeaders(config, { formTargets: [config.s3Origin], referrerPolicy: "no-referrer" });
   const docs = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
@@ -46,7 +47,13 @@ export function securityHeaders(config: Pick<AppConfig, "s3Origin">): Middleware
   };
 }
 
-function appHeaders(config: Pick<AppConfig, "s3Origin">, formTargets: string[] = []): MiddlewareHandler<Env> {
+function appHeaders(
+  config: Pick<AppConfig, "s3Origin">,
+  { formTargets = [], referrerPolicy = "strict-origin-when-cross-origin" } = {} as {
+    formTargets?: string[];
+    referrerPolicy?: string;
+  },
+): MiddlewareHandler<Env> {
   return secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
@@ -62,7 +69,7 @@ function appHeaders(config: Pick<AppConfig, "s3Origin">, formTargets: string[] =
       frameAncestors: ["'none'"],
     },
     crossOriginResourcePolicy: "same-site",
-    referrerPolicy: "strict-origin-when-cross-origin",
+    referrerPolicy,
   });
 }
 

@@ -137,9 +137,8 @@ export function sharePages(deps: AppDeps, session: Sessions) {
 
   app.use("*", async (c, next) => {
     await next();
-    // The token is the secret: it must not travel in a Referer, nor be kept by a cache.
+    // The token is the secret: no cache may keep it (policy.ts keeps it out of the Referer).
     c.header("cache-control", "no-store");
-    c.header("referrer-policy", "no-referrer");
     c.header("x-robots-tag", "noindex");
   });
 
