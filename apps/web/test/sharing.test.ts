@@ -130,6 +130,33 @@ describe("sharing in Chromium", () => {
     expect(download.suggestedFilename()).toBe("secret.txt");
   });
 
+  step(
+    "the Links page: a file's Share… makes a link shown once, listed with its downloads, revoked at once",
+    async () => {
+      await page.goto(`${api.url}/sign-in`);
+      await page.getByLabel("Email").fill(`owner-${process.pid}@example.com`);
+      await page.getByLabel("Password").fill(TEST_PASSWORD);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+      await page.getByRole("link", { name: "Share minutes.txt with a managed link" }).click();
+      await page.getByRole("heading", { name: "Share minutes.txt" }).waitFor();
+      await page.getByLabel("Most downloads (empty: no limit)").fill("2");
+      await page.getByRole("button", { name: "Create share link" }).click();
+      const url = await page.getByLabel("Share link (shown once: copy it now)").inputValue();
+      expect(url).toMatch(/\/s\/[A-Za-z0-9_-]{43}$/);
+      const listed = page.getByRole("list", { name: "Share links" }).getByRole("listitem");
+      await listed.filter({ hasText: "0 of 2" }).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "sharing-links.png"), fullPage: true });
+      expect(await violations()).toEqual([]);
+      const link = listed.filter({ hasText: "0 of 2" });
+      await link.getByRole("button", { name: "Revoke share link for minutes.txt" }).click();
+      await link.getByText("revoked").waitFor();
+      const gone = await fetch(url.replace(/^https?:\/\/[^/]+/, api.url));
+      expect(gone.status).toBe(410);
+      await page.context().clearCookies();
+    },
+  );
+
   step("the guest page uploads by file picker, and resumes an upload in parts after a reload", async () => {
     const request = await rest<{ url: string; id: string }>("POST", "/api/upload-requests", {
       title: "Send me the drafts",
