@@ -8,7 +8,7 @@ import { closeDb, createDb, shareLink } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SignetApp } from "./app.ts";
-import { LINK_PASSWORD_LIMITS } from "./services/limits.ts";
+import { GUEST_UPLOAD_LIMITS, LINK_PASSWORD_LIMITS } from "./services/limits.ts";
 import { SHARE_DOWNLOAD_TTL } from "./services/share-links.ts";
 import { createSignet } from "./signet.ts";
 import {
@@ -77,6 +77,16 @@ function postPassword(url: string, password: string, address: string, accept = "
     { address },
   );
 }
+
+describe("limits", () => {
+  it("tells clients the password limits, the guest upload limits and the link lifetime cap", async () => {
+    expect(await h.caller(null).limits()).toMatchObject({
+      shareLinkMaxTtl: null,
+      linkPasswordLimits: LINK_PASSWORD_LIMITS,
+      guestUploadLimits: GUEST_UPLOAD_LIMITS,
+    });
+  });
+});
 
 describe("shares.create", () => {
   it("answers the link once, on Signet's origin, and stores only the token's hash", async () => {
