@@ -256,6 +256,19 @@ describe("GET /s/<token>", () => {
     expect(await usedUp.text()).toContain("Link used up");
   });
 
+  it("answers HEAD without counting, and 410 once the file is deleted", async () => {
+    const otherId = await upload(alice, "short-lived.txt", bytes);
+    const link = await share({ fileId: otherId });
+    const head = await h.app.request(pathOf(link.url), { method: "HEAD" }, { address: newAddress() });
+    expect(head.status).toBe(200);
+    const [row] = await h.db.select().from(shareLink).where(eq(shareLink.id, link.id));
+    expect(row?.downloads).toBe(0);
+    ok(await h.trpc("files.delete", { fileId: otherId }, { token: alice.token }));
+    const gone = await get(h.app, link.url);
+    expect(gone.status).toBe(410);
+    expect(await gone.json()).toMatchObject({ reason: "file_gone" });
+  });
+
   it("needs a session for a signed-in-only link", async () => {
     const link = await share({ signedInOnly: true });
     expect((await get(h.app, link.url)).status).toBe(401);
