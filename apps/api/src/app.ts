@@ -11,6 +11,7 @@ import { csrf, jsonBodyLimit, securityHeaders, spaCors } from "./http/policy.ts"
 import { requestLog } from "./http/request-log.ts";
 import { restApi } from "./http/rest.ts";
 import { type Env, type Refuse, sessions } from "./http/session.ts";
+import { SHARE_PREFIX, sharePages } from "./http/share-pages.ts";
 import { trpcMount } from "./http/trpc.ts";
 import { isUppyCompletion, UPPY_PREFIX, uppyRoutes } from "./http/uppy.ts";
 import { devMailboxRoutes } from "./mail/dev-mailbox-page.ts";
@@ -47,6 +48,7 @@ export function createApp(unsafeDeps: AppDeps, observability?: Observability) {
   app.all("/trpc/*", (c) => trpc(c));
   app.route("/", restApi(deps, session));
   app.route(UPPY_PREFIX, uppyRoutes(deps, session));
+  app.route(SHARE_PREFIX, sharePages(deps, session));
   app.all("/api/*", (c) =>
     errorResponse(
       c,

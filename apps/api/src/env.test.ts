@@ -18,6 +18,7 @@ describe("parseEnv", () => {
         downloadUrlTtl: 900,
         profileImageDownloadTtl: 3600,
         shareUrlMaxTtl: 604800,
+        shareLinkMaxTtl: null,
         maxFileBytes: 50 * 1024 ** 3,
         multipartThresholdBytes: 64 * 1024 ** 2,
         multipartUploadTtl: 86400,

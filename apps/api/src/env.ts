@@ -32,6 +32,8 @@ export interface Limits {
   downloadUrlTtl: number;
   profileImageDownloadTtl: number;
   shareUrlMaxTtl: number;
+  /** Longest lifetime of a share link (`/s/<token>`) in seconds; null lets links live until revoked. */
+  shareLinkMaxTtl: number | null;
   maxFileBytes: number;
   /** Files of at least this size are uploaded in parts (multipart); smaller ones in one PUT. */
   multipartThresholdBytes: number;
@@ -236,6 +238,18 @@ export function parseEnv(source: Source): Config {
       downloadUrlTtl: optional(source, ttl, 900, "DOWNLOAD_URL_TTL"),
       profileImageDownloadTtl: optional(source, ttl, 3600, "PROFILE_IMAGE_DOWNLOAD_TTL"),
       shareUrlMaxTtl: optional(source, ttl.min(60, "must be at least 60"), 604800, "SHARE_URL_MAX_TTL"),
+      // 0 (the default) means no cap: an owner may make a link that lives until revoked.
+      shareLinkMaxTtl:
+        optional(
+          source,
+          z.coerce
+            .number()
+            .int("must be a whole number of seconds")
+            .min(0)
+            .max(3650 * 86400, "must be at most 315360000 (10 years)"),
+          0,
+          "SHARE_LINK_MAX_TTL",
+        ) || null,
       // S3's object limit; past MULTIPART_THRESHOLD_BYTES a file goes in parts, so the 5 GiB PUT limit no longer binds.
       maxFileBytes: optional(source, bytes.max(5 * TiB, "must be at most 5 TiB"), 50 * GiB, "MAX_FILE_BYTES"),
       // A single PUT carries at most 5 GiB, so every file at or past that size must go in parts.

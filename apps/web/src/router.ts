@@ -36,6 +36,14 @@ const routes: RouteRecordRaw[] = [
   page("files", "Files", () => import("./pages/FilesPage.vue")),
   page("profile", "Profile", () => import("./pages/ProfilePage.vue")),
   page("activity", "Activity", () => import("./pages/ActivityPage.vue")),
+  page("links", "Links", () => import("./pages/LinksPage.vue")),
+  // An upload request's guest page: no account needed, signed in or not.
+  {
+    path: "/u/:token",
+    name: "guest-upload",
+    component: () => import("./pages/GuestUploadPage.vue"),
+    meta: { anyone: true, title: "Send files" },
+  },
   {
     path: "/:pathMatch(.*)*",
     name: "not-found",

@@ -112,6 +112,8 @@ export const file = sqliteTable(
      * deletes the key once more, so a PUT that raced the abort leaves no orphan object.
      */
     purgeAfter: timestamp("purge_after"),
+    /** The upload request (reverse share) a guest uploaded this file through; null for the owner's own uploads. */
+    uploadRequestId: text("upload_request_id"),
   },
   (t) => [
     uniqueIndex("file_key_unique").on(t.key),
@@ -283,4 +285,63 @@ export const apiKey = sqliteTable(
     revokedAt: timestamp("revoked_at"),
   },
   (t) => [index("api_key_user_idx").on(t.userId, t.createdAt)],
+);
+
+/**
+ * A share link on Signet's own origin (`/s/<token>`): its policy is checked on every request before a short
+ * presigned GET is handed out. Only the SHA-256 of the token is stored (base64url), so a database leak yields no
+ * usable link. `downloads` is counted by one conditional UPDATE that also checks the policy, so the limit holds
+ * exactly across instances.
+ */
+export const shareLink = sqliteTable(
+  "share_link",
+  {
+    id: text("id").primaryKey(),
+    fileId: text("file_id")
+      .notNull()
+      .references(() => file.id, { onDelete: "cascade" }),
+    ownerId: ownerColumn("owner_id"),
+    tokenHash: text("token_hash").notNull().unique(),
+    /** Null: the link never expires (when the operator allows it). */
+    expiresAt: timestamp("expires_at"),
+    /** Null: no limit on downloads. */
+    maxDownloads: integer("max_downloads"),
+    downloads: integer("downloads").notNull().default(0),
+    lastUsedAt: timestamp("last_used_at"),
+    /** scrypt hash in PHC-like form (`scrypt$N$r$p$salt$hash`), or null when the link has no password. */
+    passwordHash: text("password_hash"),
+    signedInOnly: integer("signed_in_only", { mode: "boolean" }).notNull().default(false),
+    revokedAt: timestamp("revoked_at"),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [
+    index("share_link_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+    index("share_link_file_idx").on(t.fileId),
+  ],
+);
+
+/**
+ * An upload request (a reverse share): a link through which guests without an account upload into the owner's
+ * space, through the same verified pipeline and the owner's quota. Only the token's SHA-256 is stored. `files`
+ * counts the uploads started through it, claimed by one conditional UPDATE against `maxFiles`.
+ */
+export const uploadRequest = sqliteTable(
+  "upload_request",
+  {
+    id: text("id").primaryKey(),
+    ownerId: ownerColumn("owner_id"),
+    tokenHash: text("token_hash").notNull().unique(),
+    /** Shown to guests: what the owner asks for. */
+    title: text("title").notNull(),
+    /** MIME types (`type/subtype` or `type/*`) guests may upload; null: whatever the server accepts. */
+    allowedTypes: text("allowed_types", { mode: "json" }).$type<string[]>(),
+    maxFileBytes: integer("max_file_bytes"),
+    maxFiles: integer("max_files"),
+    files: integer("files").notNull().default(0),
+    expiresAt: timestamp("expires_at"),
+    passwordHash: text("password_hash"),
+    revokedAt: timestamp("revoked_at"),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [index("upload_request_owner_created_idx").on(t.ownerId, t.createdAt, t.id)],
 );

@@ -48,6 +48,16 @@ export const limits = z
         forgetAfterSeconds: z.number(),
       })
       .openapi({ description: "Wrong passwords for one account: the waits after the free failures" }),
+    // Share links and upload requests; after the earlier fields (the document's `required` list keeps its order).
+    shareLinkMaxTtl: z.number().nullable().openapi({
+      description: "SHARE_LINK_MAX_TTL: longest share link or upload request; null: links may never expire",
+    }),
+    linkPasswordLimits: z
+      .object({ perLink: windowRule, perAddress: windowRule })
+      .openapi({ description: "Password tries on a share link or upload request" }),
+    guestUploadLimits: z
+      .object({ perLink: windowRule, perAddress: windowRule })
+      .openapi({ description: "Uploads guests may start through one upload request" }),
   })
   .loose()
   .openapi("Limits");

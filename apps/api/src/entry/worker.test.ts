@@ -16,6 +16,7 @@ import {
   expiredUrl,
   genericUpload,
   profileImage,
+  sharing,
   signUp,
   tamperedSignature,
 } from "../testing/e2e-over-http.ts";
@@ -104,6 +105,7 @@ describe("Worker entry on workerd with D1", () => {
   it("uploads, overwrites and downloads the profile image", () => profileImage(client));
   it("refuses a tampered signature", () => tamperedSignature(client));
   it("refuses an expired URL", () => expiredUrl(client));
+  it("serves share links and takes guest uploads", () => sharing(client));
 
   it("records the connection's address in the audit trail, in D1", async () => {
     const rows = await local.db.select({ ip: auditEvent.ip }).from(auditEvent);

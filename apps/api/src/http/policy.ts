@@ -16,6 +16,8 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** The API reference page: Scalar's bundle, shipped with the SPA (same origin), started by one inline script. */
 const DOCS_PAGE = "/api/docs";
+/** Share links' pages (http/share-pages.ts). */
+const SHARE_PAGES = "/s/";
 
 /**
  * CSP and friends. The SPA shows images and offers downloads from the bucket's origin. The API reference page
@@ -23,6 +25,9 @@ const DOCS_PAGE = "/api/docs";
  */
 export function securityHeaders(config: Pick<AppConfig, "s3Origin">): MiddlewareHandler<Env> {
   const app = appHeaders(config);
+  // A share link's password form answers with a redirect to the bucket, and form-action governs redirects too;
+  // the link's token is in the page's URL, so no Referer may carry it anywhere.
+  const sharePage = appHeaders(config, { formTargets: [config.s3Origin], referrerPolicy: "no-referrer" });
   const docs = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
@@ -36,10 +41,19 @@ export function securityHeaders(config: Pick<AppConfig, "s3Origin">): Middleware
       frameAncestors: ["'none'"],
     },
   });
-  return (c, next) => (c.req.path === DOCS_PAGE ? docs(c, next) : app(c, next));
+  return (c, next) => {
+    if (c.req.path === DOCS_PAGE) return docs(c, next);
+    return c.req.path.startsWith(SHARE_PAGES) ? sharePage(c, next) : app(c, next);
+  };
 }
 
-function appHeaders(config: Pick<AppConfig, "s3Origin">): MiddlewareHandler<Env> {
+function appHeaders(
+  config: Pick<AppConfig, "s3Origin">,
+  { formTargets = [], referrerPolicy = "strict-origin-when-cross-origin" } = {} as {
+    formTargets?: string[];
+    referrerPolicy?: string;
+  },
+): MiddlewareHandler<Env> {
   return secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
@@ -51,11 +65,11 @@ function appHeaders(config: Pick<AppConfig, "s3Origin">): MiddlewareHandler<Env>
       fontSrc: ["'self'", "data:"],
       objectSrc: ["'none'"],
       baseUri: ["'self'"],
-      formAction: ["'self'"],
+      formAction: ["'self'", ...formTargets],
       frameAncestors: ["'none'"],
     },
     crossOriginResourcePolicy: "same-site",
-    referrerPolicy: "strict-origin-when-cross-origin",
+    referrerPolicy,
   });
 }
 

@@ -21,7 +21,8 @@ export function requestLog(logger: Logger): MiddlewareHandler<Env> {
       msg: "request",
       id: requestId,
       method: c.req.method,
-      path: c.req.path,
+      // A link's token is its secret: the line names the route, never the token.
+      path: c.req.path.replace(/^\/(s|u)\/[^/]+/, "/$1/:token"),
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
       userId: c.get("actor")?.id ?? null,

@@ -16,6 +16,9 @@ export type AuditAction =
   | "file.delete"
   | "file.download_url"
   | "file.share"
+  | "file.share_link"
+  | "file.share_link_revoke"
+  | "file.share_download"
   | "file.sweep_ready"
   | "file.sweep_reject"
   | "file.reconcile_orphan"
@@ -36,7 +39,9 @@ export type AuditAction =
   | "profile.image_history"
   | "profile.image_restore"
   | "api_key.create"
-  | "api_key.revoke";
+  | "api_key.revoke"
+  | "upload_request.create"
+  | "upload_request.revoke";
 
 type Detail = Record<string, string | number | boolean | null>;
 export type FileAuditAction = Extract<AuditAction, `file.${string}`>;

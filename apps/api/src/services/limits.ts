@@ -251,12 +251,32 @@ export async function clearSignInFailures(db: Database, email: string): Promise<
   await db.delete(rateLimit).where(sql`${rateLimit.key} = ${signInKey(email)}`);
 }
 
+/**
+ * Password tries on a link given to people without an account (a share link, an upload request), counted per link
+ * and per client address (the one `TRUST_PROXY` decides) before the password is checked, right or wrong. Past
+ * either, 429 with Retry-After until the window turns: a wait, never a lock.
+ */
+export const LINK_PASSWORD_LIMITS = {
+  perLink: { max: 20, windowSeconds: 600 },
+  perAddress: { max: 5, windowSeconds: 600 },
+} as const satisfies Record<string, WindowRule>;
+
+/**
+ * Uploads guests start through one upload request, per request and per client address, per minute (each also counts
+ * against the owner's RATE_LIMIT_PER_MINUTE, as every upload URL does). Past either, 429 with Retry-After.
+ */
+export const GUEST_UPLOAD_LIMITS = {
+  perLink: { max: 30, windowSeconds: 60 },
+  perAddress: { max: 10, windowSeconds: 60 },
+} as const satisfies Record<string, WindowRule>;
+
 /** The longest any counter matters: the longest window, or how long sign-in failures are remembered. */
 const LONGEST_WINDOW_MS =
   1000 *
   Math.max(
     PASSWORD_WINDOW_MS / 1000,
     SIGN_IN_BACKOFF.forgetAfterSeconds + SIGN_IN_BACKOFF.maxWaitSeconds,
+    ...Object.values(LINK_PASSWORD_LIMITS).map((rule) => rule.windowSeconds),
     ...Object.values(AUTH_LIMITS).flatMap((rules) =>
       Object.values(rules as Record<string, WindowRule>).map((rule) => rule.windowSeconds),
     ),

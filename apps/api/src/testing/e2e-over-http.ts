@@ -152,3 +152,76 @@ export async function expiredUrl(client: Client): Promise<void> {
   expect(body).toContain("<Code>AccessDenied</Code>");
   expect(body).toContain("Request has expired");
 }
+
+/** The path of a link on Signet's origin, sent to `baseUrl` (the runtime's own address may differ from PUBLIC_URL). */
+const onBase = (client: Client, url: string) => `${client.baseUrl}${new URL(url).pathname}`;
+
+/** A ready text file of the client's, for the sharing checks. */
+async function readyText(client: Client, filename: string, text: string): Promise<string> {
+  const body = new TextEncoder().encode(text);
+  const upload = await client.call<{ fileId: string; url: string; headers: Record<string, string> }>(
+    "files.createUpload",
+    { filename, contentType: "text/plain", size: body.length, checksumSha256: await sha256Base64(body) },
+  );
+  expect((await browserPut(upload.url, upload.headers, body)).status).toBe(200);
+  await client.call("files.completeUpload", { fileId: upload.fileId });
+  return upload.fileId;
+}
+
+/**
+ * Share links and upload requests: a password link downloads once through its 302 and is used up after, and a
+ * guest with only an upload request's token uploads into the client's space.
+ */
+export async function sharing(client: Client): Promise<void> {
+  const fileId = await readyText(client, "shared.txt", "shared over the runtime\n");
+  const link = await client.call<{ url: string }>("shares.create", {
+    fileId,
+    maxDownloads: 1,
+    password: "opensesame",
+  });
+  const post = (password: string) =>
+    fetch(onBase(client, link.url), {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ password }).toString(),
+    });
+  expect((await post("wrong one")).status).toBe(401);
+  const redirected = await post("opensesame");
+  expect(redirected.status).toBe(302);
+  const downloaded = await fetch(redirected.headers.get("location")!);
+  expect(await downloaded.text()).toBe("shared over the runtime\n");
+  expect((await post("opensesame")).status).toBe(410);
+
+  const request = await client.call<{ url: string }>("uploadRequests.create", {
+    title: "Guests, send files",
+  });
+  const token = new URL(request.url).pathname.split("/u/")[1]!;
+  const body = new TextEncoder().encode("from a guest");
+  const guest = async <T>(path: string, input: unknown): Promise<T> => {
+    const res = await fetch(`${client.baseUrl}/trpc/guestUploads.${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(input),
+    });
+    const json = (await res.json()) as { result?: { data: T }; error?: { message: string } };
+    if (!json.result) throw new Error(`guestUploads.${path}: ${res.status} ${json.error?.message ?? ""}`);
+    return json.result.data;
+  };
+  const ticket = await guest<{ fileId: string; url: string; headers: Record<string, string> }>(
+    "createUpload",
+    {
+      token,
+      filename: "guest.txt",
+      contentType: "text/plain",
+      size: body.length,
+      checksumSha256: await sha256Base64(body),
+    },
+  );
+  expect((await browserPut(ticket.url, ticket.headers, body)).status).toBe(200);
+  expect(await guest<{ status: string }>("completeUpload", { token, fileId: ticket.fileId })).toMatchObject({
+    status: "ready",
+  });
+  const list = await client.call<{ items: { id: string }[] }>("files.list", {}, "query");
+  expect(list.items.map((f) => f.id)).toContain(ticket.fileId);
+}

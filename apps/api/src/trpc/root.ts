@@ -6,6 +6,8 @@ import { filesRouter } from "./routers/files.ts";
 import { healthRouter } from "./routers/health.ts";
 import { limitsRouter } from "./routers/limits.ts";
 import { profileRouter } from "./routers/profile.ts";
+import { sharesRouter } from "./routers/shares.ts";
+import { guestUploadsRouter, uploadRequestsRouter } from "./routers/upload-requests.ts";
 
 export const appRouter = router({
   health: healthRouter,
@@ -15,6 +17,9 @@ export const appRouter = router({
   audit: auditRouter,
   account: accountRouter,
   apiKeys: apiKeysRouter,
+  shares: sharesRouter,
+  uploadRequests: uploadRequestsRouter,
+  guestUploads: guestUploadsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,10 @@
 import { serviceContract } from "../../contract/service.ts";
-import { AUTH_LIMITS, SIGN_IN_BACKOFF } from "../../services/limits.ts";
+import {
+  AUTH_LIMITS,
+  GUEST_UPLOAD_LIMITS,
+  LINK_PASSWORD_LIMITS,
+  SIGN_IN_BACKOFF,
+} from "../../services/limits.ts";
 import { PREFERRED_PART_SIZE } from "../../services/multipart.ts";
 import { IMAGE_TYPES, MAX_PARTS } from "../../services/validation.ts";
 import { procedure } from "../init.ts";
@@ -23,6 +28,9 @@ export const limitsRouter = procedure(serviceContract.limits, (ctx) => ({
   uploadUrlTtl: ctx.config.uploadUrlTtl,
   downloadUrlTtl: ctx.config.downloadUrlTtl,
   shareUrlMaxTtl: ctx.config.shareUrlMaxTtl,
+  shareLinkMaxTtl: ctx.config.shareLinkMaxTtl,
+  linkPasswordLimits: LINK_PASSWORD_LIMITS,
+  guestUploadLimits: GUEST_UPLOAD_LIMITS,
   profileImageHistory: ctx.config.profileImageHistory,
   // ALLOWED_CONTENT_TYPES: `type/subtype` or `type/*` entries a file's type must match; null accepts any.
   allowedContentTypes: ctx.config.allowedContentTypes,

@@ -1,0 +1,223 @@
+/**
+ * Sharing in a real Chromium against the real API and its embedded S3 endpoint: a share link's landing page and
+ * its password page (server-rendered, no JavaScript needed), and an upload request's guest page (the SPA, with the
+ * same upload engine), including an upload in parts resumed after a reload. axe-core audits each page.
+ */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import axe from "axe-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { ARTIFACTS, openPage, type RunningApi, startApi, storySteps, TEST_PASSWORD } from "./harness.ts";
+import { pageTools, writeFixture } from "./multipart-support.ts";
+
+const MiB = 1024 * 1024;
+let api: RunningApi;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let fixtures: string;
+let token: string;
+
+const { holdPartsFrom, partsAccepted, interruptedEntries, row } = pageTools(() => page);
+const step = storySteps({ prefix: "sharing", page: () => page, api: () => api, timeoutMs: 180_000 });
+
+/** A REST call as the owner's script would make it. */
+async function rest<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${api.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** axe-core's violations on the page as it stands (its script evaluated over the DevTools protocol). */
+async function violations(): Promise<string[]> {
+  await page.evaluate(axe.source);
+  const result = await page.evaluate(() => (window as unknown as { axe: typeof axe }).axe.run());
+  // An audit that checked nothing would pass anything.
+  if (result.passes.length === 0) throw new Error("axe-core ran no checks");
+  return result.violations.map(
+    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
+  );
+}
+
+async function uploadAsOwner(name: string, text: string): Promise<string> {
+  const body = new TextEncoder().encode(text);
+  const ticket = await rest<{ fileId: string; url: string; headers: Record<string, string> }>(
+    "POST",
+    "/api/files",
+    {
+      filename: name,
+      contentType: "text/plain",
+      size: body.length,
+    },
+  );
+  const sent: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ticket.headers)) if (k !== "content-length") sent[k] = v;
+  const put = await fetch(ticket.url, { method: "PUT", headers: sent, body });
+  if (!put.ok) throw new Error(`PUT ${put.status}`);
+  await rest("POST", `/api/files/${ticket.fileId}/complete`);
+  return ticket.fileId;
+}
+
+describe("sharing in Chromium", () => {
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    fixtures = await mkdtemp(join(tmpdir(), "signet-web-sharing-"));
+    api = await startApi({ env: { MULTIPART_THRESHOLD_BYTES: String(8 * MiB) } });
+    const signUp = await fetch(`${api.url}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: api.url },
+      body: JSON.stringify({
+        email: `owner-${process.pid}@example.com`,
+        password: TEST_PASSWORD,
+        name: "Owner",
+      }),
+    });
+    token = signUp.headers.get("set-auth-token") ?? "";
+    if (!token) throw new Error(`sign-up failed: ${signUp.status} ${await signUp.text()}`);
+    ({ browser, context, page } = await openPage());
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await api?.stop();
+    if (fixtures) await rm(fixtures, { recursive: true, force: true });
+  });
+
+  step("the landing page names the file and its Download link downloads it", async () => {
+    const fileId = await uploadAsOwner("minutes.txt", "the minutes of the meeting\n");
+    const link = await rest<{ url: string; id: string }>("POST", "/api/shares", { fileId, maxDownloads: 3 });
+    await page.goto(link.url.replace(/^https?:\/\/[^/]+/, api.url));
+    await page.getByRole("heading", { name: "Download a file", level: 1 }).waitFor();
+    await page.getByText("minutes.txt").waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "sharing-landing.png"), fullPage: true });
+    expect(await violations()).toEqual([]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Download" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("minutes.txt");
+    const { items } = await rest<{ items: { id: string; downloads: number }[] }>(
+      "GET",
+      `/api/shares?fileId=${fileId}`,
+    );
+    expect(items.find((l) => l.id === link.id)?.downloads).toBe(1);
+  });
+
+  step("the password page refuses a wrong password and downloads with the right one", async () => {
+    const fileId = await uploadAsOwner("secret.txt", "for your eyes only\n");
+    const link = await rest<{ url: string }>("POST", "/api/shares", { fileId, password: "swordfish" });
+    await page.goto(link.url.replace(/^https?:\/\/[^/]+/, api.url));
+    await page.getByRole("heading", { name: "Password needed", level: 1 }).waitFor();
+    expect(await page.getByText("secret.txt").count()).toBe(0);
+    expect(await violations()).toEqual([]);
+    await page.getByLabel("Password").fill("tuna");
+    await page.getByRole("button", { name: "Download" }).click();
+    await page.getByRole("alert").filter({ hasText: "That password is not right" }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "sharing-wrong-password.png"), fullPage: true });
+    expect(await violations()).toEqual([]);
+    await page.getByLabel("Password").fill("swordfish");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("secret.txt");
+  });
+
+  step(
+    "the Links page: a file's Share… makes a link shown once, listed with its downloads, revoked at once",
+    async () => {
+      await page.goto(`${api.url}/sign-in`);
+      await page.getByLabel("Email").fill(`owner-${process.pid}@example.com`);
+      await page.getByLabel("Password").fill(TEST_PASSWORD);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "Files", level: 1 }).waitFor();
+      await page.getByRole("link", { name: "Share minutes.txt with a managed link" }).click();
+      await page.getByRole("heading", { name: "Share minutes.txt" }).waitFor();
+      await page.getByLabel("Most downloads (empty: no limit)").fill("2");
+      await page.getByRole("button", { name: "Create share link" }).click();
+      const url = await page.getByLabel("Share link (shown once: copy it now)").inputValue();
+      expect(url).toMatch(/\/s\/[A-Za-z0-9_-]{43}$/);
+      const listed = page.getByRole("list", { name: "Share links" }).getByRole("listitem");
+      await listed.filter({ hasText: "0 of 2" }).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "sharing-links.png"), fullPage: true });
+      expect(await violations()).toEqual([]);
+      const link = listed.filter({ hasText: "0 of 2" });
+      await link.getByRole("button", { name: "Revoke share link for minutes.txt" }).click();
+      await link.getByText("revoked").waitFor();
+      const gone = await fetch(url.replace(/^https?:\/\/[^/]+/, api.url));
+      expect(gone.status).toBe(410);
+      await page.context().clearCookies();
+    },
+  );
+
+  step("the guest page uploads by file picker, and resumes an upload in parts after a reload", async () => {
+    const request = await rest<{ url: string; id: string }>("POST", "/api/upload-requests", {
+      title: "Send me the drafts",
+      maxFiles: 5,
+    });
+    const guestUrl = request.url.replace(/^https?:\/\/[^/]+/, api.url);
+    await page.goto(guestUrl);
+    await page.getByRole("heading", { name: "Send me the drafts", level: 1 }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "sharing-guest.png"), fullPage: true });
+    expect(await violations()).toEqual([]);
+
+    const small = await writeFixture(fixtures, "draft-1.txt", 2000, 1);
+    await page.getByLabel("Choose files").setInputFiles(small);
+    await row("draft-1.txt").getByText("Uploaded").waitFor({ timeout: 60_000 });
+    expect(await violations()).toEqual([]);
+
+    const big = await writeFixture(fixtures, "draft-big.bin", 40 * MiB, 2);
+    await holdPartsFrom(2);
+    const first = partsAccepted([1]);
+    await page.getByLabel("Choose files").setInputFiles(big);
+    await first;
+    await page.waitForFunction(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const open = indexedDB.open("signet-guest-uploads");
+          open.onsuccess = () => {
+            const db = open.result;
+            try {
+              const all = db.transaction("interrupted", "readonly").objectStore("interrupted").getAll();
+              all.onsuccess = () => {
+                db.close();
+                resolve((all.result as { partsDone: number[] }[]).some((r) => r.partsDone.length >= 1));
+              };
+            } catch {
+              db.close();
+              resolve(false);
+            }
+          };
+          open.onerror = () => resolve(false);
+        }),
+      undefined,
+      { timeout: 30_000, polling: 250 },
+    );
+    await page.reload();
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    await interruptedEntries().filter({ hasText: "draft-big.bin" }).waitFor();
+    expect(await violations()).toEqual([]);
+    await page.getByLabel("Resume upload of draft-big.bin: pick the same file").setInputFiles(big);
+    await row("draft-big.bin").getByText("Uploaded").waitFor({ timeout: 120_000 });
+
+    const { items } = await rest<{ items: { originalFilename: string; status: string }[] }>(
+      "GET",
+      "/api/files",
+    );
+    expect(
+      items.filter((f) => f.originalFilename.startsWith("draft")).map((f) => [f.originalFilename, f.status]),
+    ).toEqual(
+      expect.arrayContaining([
+        ["draft-1.txt", "ready"],
+        ["draft-big.bin", "ready"],
+      ]),
+    );
+  });
+});
