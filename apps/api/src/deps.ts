@@ -2,7 +2,7 @@
  * What the app needs from the outside world. Everything here is injected, so tests wire real pieces (a libSQL
  * file, a local-s3 on port 0, a fixed clock) and each runtime entry wires the same ones.
  */
-import type { Database } from "@signet/db";
+import type { Database, event } from "@signet/db";
 import type { Signer } from "@signet/signer";
 import type { Auth } from "./auth.ts";
 import type { Limits } from "./env.ts";
@@ -48,6 +48,11 @@ export interface AppConfig extends Limits {
   requireEmailVerification?: boolean;
 }
 
+/** Told about outbox events after their batch committed (typed hooks, the first delivery attempt). */
+export interface EventSink {
+  committed(events: (typeof event.$inferSelect)[]): void;
+}
+
 /** The inner context's building blocks: no HTTP in here. */
 export interface AppDeps {
   db: Database;
@@ -56,6 +61,8 @@ export interface AppDeps {
   config: AppConfig;
   clock: Clock;
   logger: Logger;
+  /** Hears of events once their batch committed: the typed hooks and the first webhook attempt (signet.ts). */
+  events?: EventSink | undefined;
   /** The development mailbox, served at /dev/mail, when no SMTP server is configured. */
   devMailbox?: DevMailbox | undefined;
   /**

@@ -46,7 +46,7 @@ export interface SweepOptions {
   concurrency?: number;
 }
 
-type SweepDeps = Pick<AppDeps, "db" | "storage" | "clock" | "logger"> & {
+type SweepDeps = Pick<AppDeps, "db" | "storage" | "clock" | "logger" | "events"> & {
   config: { sweepGraceSeconds: number };
 };
 
@@ -99,7 +99,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
         .limit(limit),
     async (row) => {
       try {
-        const outcome = await settlePending(deps, row);
+        const outcome = await settlePending(deps, row, "sweeper");
         if (!outcome.won) return;
         if (outcome.ok) result.ready++;
         else result.rejected++;
