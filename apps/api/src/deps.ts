@@ -5,7 +5,7 @@
 import type { Database, event } from "@signet/db";
 import type { Signer } from "@signet/signer";
 import type { Auth } from "./auth.ts";
-import type { Limits } from "./env.ts";
+import type { Limits, WebhooksConfig } from "./env.ts";
 import type { Clock, Logger } from "./ground.ts";
 import type { DevMailbox } from "./mail/mailer.ts";
 
@@ -44,6 +44,8 @@ export interface AppConfig extends Limits {
   trustProxy: boolean;
   /** How long after an upload URL expires the sweeper waits before resolving the upload. */
   sweepGraceSeconds: number;
+  /** Webhook delivery and the receivers allowed. */
+  webhooks: WebhooksConfig;
   /** REQUIRE_EMAIL_VERIFICATION: unverified accounts may sign in but not issue upload URLs. */
   requireEmailVerification?: boolean;
 }

@@ -71,6 +71,17 @@ export interface Config {
   trustProxy: boolean;
   limits: Limits;
   accounts: AccountsConfig;
+  webhooks: WebhooksConfig;
+}
+
+/** Webhook delivery (services/webhook-delivery.ts) and which receivers are allowed (services/webhook-url.ts). */
+export interface WebhooksConfig {
+  /** WEBHOOKS_ALLOW_PRIVATE: receivers on loopback, private or link-local addresses, and plain http (development). */
+  allowPrivate: boolean;
+  /** WEBHOOK_LOG_DAYS: how long the delivery log keeps its attempts. */
+  logDays: number;
+  /** WEBHOOK_TIMEOUT_MS: how long one attempt may take before it counts as failed. */
+  timeoutMs: number;
 }
 
 /** Outgoing mail and email verification (password reset, verification and change-email mails). */
@@ -240,6 +251,21 @@ export function parseEnv(source: Source): Config {
       ),
     },
     accounts: parseAccounts(source),
+    webhooks: {
+      allowPrivate: optional(source, flag, false, "WEBHOOKS_ALLOW_PRIVATE"),
+      logDays: optional(
+        source,
+        z.coerce.number().int("must be a whole number of days").min(1).max(365),
+        14,
+        "WEBHOOK_LOG_DAYS",
+      ),
+      timeoutMs: optional(
+        source,
+        z.coerce.number().int("must be a whole number of milliseconds").min(100).max(30_000),
+        10_000,
+        "WEBHOOK_TIMEOUT_MS",
+      ),
+    },
   };
 }
 

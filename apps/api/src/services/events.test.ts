@@ -79,7 +79,9 @@ describe("events from the settle batch", () => {
 
   it("a batch failing at its event leaves the file pending (no change without its event)", async () => {
     const fileId = await upload("crash-1.txt", "crash at the event");
-    await h.db.run("create trigger crash_event before insert on event begin select raise(abort, 'crash'); end");
+    await h.db.run(
+      "create trigger crash_event before insert on event begin select raise(abort, 'crash'); end",
+    );
     try {
       await expect(h.caller(alice).files.completeUpload({ fileId })).rejects.toThrow();
     } finally {

@@ -6,6 +6,7 @@ import { filesRouter } from "./routers/files.ts";
 import { healthRouter } from "./routers/health.ts";
 import { limitsRouter } from "./routers/limits.ts";
 import { profileRouter } from "./routers/profile.ts";
+import { webhooksRouter } from "./routers/webhooks.ts";
 
 export const appRouter = router({
   health: healthRouter,
@@ -15,6 +16,7 @@ export const appRouter = router({
   audit: auditRouter,
   account: accountRouter,
   apiKeys: apiKeysRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;
