@@ -2,7 +2,7 @@
 // What differs from Node is only here and in @signet/db's factory: settings come from bindings, the database is
 // D1 (or libSQL over HTTP), storage is a real S3 endpoint (R2; no embedded local-s3, Workers have no disk), the
 // SPA comes from the static assets binding, and the sweeper runs on a Cron Trigger instead of a timer.
-import type { D1Database, Fetcher, ScheduledController } from "@cloudflare/workers-types";
+import type { D1Database, ExecutionContext, Fetcher, ScheduledController } from "@cloudflare/workers-types";
 import { createDb, type Database, isFileDatabaseUrl } from "@signet/db";
 import { bucketSigner, connectDatabase } from "../connect.ts";
 import type { Storage } from "../deps.ts";
@@ -70,6 +70,10 @@ export function composeWorker(core: Core, origin: string, assets: Fetcher | unde
       authSecret: config.betterAuthSecret!,
       logger,
       mailer: unconfiguredMailer(),
+      background: (work) => {
+        inFlight.add(work);
+        void work.finally(() => inFlight.delete(work));
+      },
       // The assets binding answers with immutable headers; a copy lets the app add its security headers.
       ...(assets
         ? {
@@ -82,6 +86,12 @@ export function composeWorker(core: Core, origin: string, assets: Fetcher | unde
     },
   );
 }
+
+/**
+ * Work started after a commit (the first webhook attempt, the hooks): the request that started it hands it to
+ * `waitUntil`, so the isolate is not stopped under it once the response is sent.
+ */
+const inFlight = new Set<Promise<unknown>>();
 
 // One assembly per isolate and bindings object; a failed one is retried by the next event.
 const cores = new WeakMap<object, Promise<Core>>();
@@ -120,7 +130,7 @@ function misconfigured(error: unknown): Response {
 }
 
 export default {
-  async fetch(request: Request, env: WorkerEnv): Promise<Response> {
+  async fetch(request: Request, env: WorkerEnv, ctx?: ExecutionContext): Promise<Response> {
     let signet: Signet;
     try {
       signet = await signetFor(env, new URL(request.url).origin);
@@ -128,7 +138,11 @@ export default {
       return misconfigured(error);
     }
     // Cloudflare sets CF-Connecting-IP itself (a client's copy never reaches the Worker): the connection's peer.
-    return signet.fetch(request, { address: request.headers.get("cf-connecting-ip") ?? undefined });
+    const response = await signet.fetch(request, {
+      address: request.headers.get("cf-connecting-ip") ?? undefined,
+    });
+    if (inFlight.size > 0) ctx?.waitUntil(Promise.allSettled([...inFlight]));
+    return response;
   },
 
   /** The Cron Trigger: the same sweep the Node timer runs. */

@@ -21,7 +21,7 @@ import {
 } from "../testing/harness.ts";
 import { createInnerContext } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
-import { draftEvent, eventStatements } from "./events.ts";
+import { draftEvent, eventStatements, type SignetEvent } from "./events.ts";
 import { deliverDue } from "./webhook-delivery.ts";
 import { refuseWebhookUrl } from "./webhook-url.ts";
 
@@ -300,5 +300,51 @@ describe("webhook delivery", () => {
     await signet.sweep({ budgetMs: 5000 });
     expect(r.received.map((x) => x.id)).toEqual([draft.id]);
     await as(alice).webhooks.delete({ id: created.id });
+  });
+});
+
+describe("typed hooks", () => {
+  it("are called after commit with their type's event; a throwing hook is logged, never fatal", async () => {
+    const ready: SignetEvent<"file.ready">[] = [];
+    const work: Promise<unknown>[] = [];
+    const embedded = createSignet(h.deps.config, {
+      db: h.db,
+      storage: h.signer,
+      authSecret: AUTH_SECRET,
+      clock: h.now,
+      logger: (entry) => h.logs.push(entry),
+      background: (w) => work.push(w),
+      hooks: {
+        onFileReady: (event) => {
+          ready.push(event);
+        },
+        onFileDeleted: () => {
+          throw new Error("the embedder's bug");
+        },
+      },
+    });
+    const caller = createCaller(
+      createInnerContext(
+        embedded.deps,
+        { id: alice.id, name: alice.name, email: alice.email },
+        { ip: "127.0.0.1" },
+      ),
+    );
+    const bytes = new TextEncoder().encode("hooked");
+    const up = await caller.files.createUpload({
+      filename: "hooked.txt",
+      contentType: "text/plain",
+      size: bytes.length,
+      checksumSha256: await sha256Base64(bytes),
+    });
+    if (!("url" in up)) throw new Error("expected a single PUT");
+    await browserPut(up.url, up.headers, bytes);
+    await caller.files.completeUpload({ fileId: up.fileId });
+    await Promise.all(work);
+    expect(ready).toHaveLength(1);
+    expect(ready[0]?.data).toMatchObject({ fileId: up.fileId, filename: "hooked.txt", plan: "single" });
+    await expect(caller.files.delete({ fileId: up.fileId })).resolves.toEqual({ ok: true });
+    await Promise.all(work);
+    expect(h.logs.some((l) => l.msg === "event hook failed" && l.hook === "onFileDeleted")).toBe(true);
   });
 });
