@@ -16,6 +16,7 @@ import { presignCommand } from "./cli/presign.ts";
 import { reconcileCommand } from "./cli/reconcile.ts";
 import { sweepCommand } from "./cli/sweep.ts";
 import { runUpload, UPLOAD_USAGE } from "./cli/upload.ts";
+import { webhooksCommand } from "./cli/webhooks.ts";
 import { ConfigError } from "./env.ts";
 import { redact } from "./redact.ts";
 
@@ -92,6 +93,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     reconcileCommand(io),
     sweepCommand(io),
     migrateCommand(io),
+    webhooksCommand(io),
   ]) {
     program.addCommand(command);
   }

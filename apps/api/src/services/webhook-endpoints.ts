@@ -52,14 +52,16 @@ export interface EndpointInput {
   eventTypes?: string[] | undefined;
 }
 
-async function checkUrl(deps: Pick<AppDeps, "config">, url: string): Promise<void> {
+type WebhookConfig = { config: Pick<AppDeps["config"], "webhooks"> };
+
+async function checkUrl(deps: WebhookConfig, url: string): Promise<void> {
   const refusal = await refuseWebhookUrl(url, { allowPrivate: deps.config.webhooks.allowPrivate });
   if (refusal) throw new TRPCError({ code: "BAD_REQUEST", message: `url: ${refusal}` });
 }
 
 /** Creates an endpoint for `ownerId` (null: operator-wide); its secret is in the answer and nowhere else. */
 export async function insertEndpoint(
-  deps: Pick<AppDeps, "db" | "clock" | "config">,
+  deps: Pick<AppDeps, "db" | "clock"> & WebhookConfig,
   ownerId: string | null,
   input: EndpointInput,
 ): Promise<WebhookEndpointView & { secret: string }> {
@@ -162,7 +164,7 @@ export async function deleteEndpoint(ctx: ServiceContext, id: string): Promise<{
  * now, within the attempt timeout. The answer says how that attempt went.
  */
 export async function sendTestEvent(
-  deps: Pick<AppDeps, "db" | "clock" | "config" | "logger">,
+  deps: Pick<AppDeps, "db" | "clock" | "logger"> & WebhookConfig,
   endpoint: EndpointRow,
 ): Promise<{ eventId: string; delivered: boolean }> {
   const test = draftEvent("webhook.test", deps.clock(), {
