@@ -36,6 +36,7 @@ const routes: RouteRecordRaw[] = [
   page("files", "Files", () => import("./pages/FilesPage.vue")),
   page("profile", "Profile", () => import("./pages/ProfilePage.vue")),
   page("activity", "Activity", () => import("./pages/ActivityPage.vue")),
+  page("webhooks", "Webhooks", () => import("./pages/WebhooksPage.vue")),
   {
     path: "/:pathMatch(.*)*",
     name: "not-found",
