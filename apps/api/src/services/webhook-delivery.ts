@@ -71,7 +71,7 @@ export async function attemptDelivery(
   timeoutMs = deps.config.webhooks.timeoutMs,
 ): Promise<AttemptOutcome> {
   // The lease outlives the attempt's timeout, so it cannot lapse while the request is still in flight.
-  if (!(await claim(deps, key, owner, timeoutMs + 30_000))) return "busy";
+  if (!(await claim(deps, key, owner, timeoutMs + 5_000))) return "busy";
   const [row] = await deps.db
     .select({ delivery: webhookDelivery, event, endpoint: webhookEndpoint })
     .from(webhookDelivery)

@@ -292,11 +292,11 @@ describe("webhook delivery", () => {
     // What a kill -9 mid-attempt leaves: the lease taken, no outcome recorded.
     await h.db
       .update(webhookDelivery)
-      .set({ leaseOwner: "dead-instance", leaseUntil: new Date(h.now().getTime() + 30_400) })
+      .set({ leaseOwner: "dead-instance", leaseUntil: new Date(h.now().getTime() + 5_400) })
       .where(eq(webhookDelivery.eventId, draft.id));
     await signet.sweep({ budgetMs: 5000 });
     expect(r.received).toHaveLength(0);
-    h.advance(31);
+    h.advance(6);
     await signet.sweep({ budgetMs: 5000 });
     expect(r.received.map((x) => x.id)).toEqual([draft.id]);
     await as(alice).webhooks.delete({ id: created.id });
