@@ -37,6 +37,9 @@ const SEAMS: Record<string, RegExp> = {
   "packages/db/src/client.ts": /^@cloudflare\/workers-types$/,
   // `signet upload` reads a local file and keeps its resume record on disk: a command-line seam.
   "apps/api/src/cli/upload.ts": /^node:(crypto|fs|fs\/promises|os|path)$/,
+  // Webhook URLs are checked against the addresses their host resolves to; imported on demand, and where the
+  // runtime has no resolver (Workers) the check keeps to the URL itself.
+  "apps/api/src/services/webhook-url.ts": /^node:dns\/promises$/,
   "packages/db/src/migrate.ts": /^node:(url|path)$/,
   "packages/db/src/migrate-cli.ts": /^node:(url|path|process)$/,
   "packages/signer/src/crypto.ts": /^node:crypto$/,

@@ -7,6 +7,7 @@ import { event, file } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserPut, createHarness, type Harness, sha256Base64, type TestUser } from "../testing/harness.ts";
+import { png } from "../testing/images.ts";
 
 let h: Harness;
 let alice: TestUser;
@@ -106,5 +107,25 @@ describe("events from the settle batch", () => {
     }
     expect(await statusOf(fileId)).toBe("pending");
     expect(await eventsOf(fileId)).toEqual([]);
+  });
+
+  it("profile.image.changed with the new picture, and account.deleted that outlives its user", async () => {
+    const bob = await h.signUp();
+    const bytes = png();
+    const signed = (await h.caller(bob).profile.createImageUpload({
+      contentType: "image/png",
+      fileSize: bytes.length,
+    })) as { presignedUrl: string; headers: Record<string, string> };
+    expect((await browserPut(signed.presignedUrl, signed.headers, bytes)).status).toBe(200);
+    await h.caller(bob).profile.completeImageUpload();
+    const changed = await h.db.select().from(event).where(eq(event.ownerId, bob.id));
+    expect(changed.map((e) => e.type)).toEqual(["profile.image.changed"]);
+    expect(changed[0]?.payload).toMatchObject({
+      data: { ownerId: bob.id, contentType: "image/png", size: bytes.length },
+    });
+
+    await h.caller(bob).account.delete({ password: "correct horse battery" });
+    const after = await h.db.select().from(event).where(eq(event.ownerId, bob.id));
+    expect(after.map((e) => e.type).sort()).toEqual(["account.deleted", "profile.image.changed"]);
   });
 });
