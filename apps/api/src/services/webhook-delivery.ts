@@ -10,6 +10,7 @@ import { and, asc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { uuidv7 } from "./ids.ts";
 import { signedHeaders } from "./webhook-signing.ts";
+import { refuseWebhookUrl } from "./webhook-url.ts";
 
 /** Seconds to wait after each failed attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h (about 31 h in all). */
 export const RETRY_DELAYS_S = [5, 300, 1800, 7200, 18_000, 36_000, 50_400];
@@ -60,6 +61,33 @@ function describeFailure(error: unknown, timeoutMs: number): string {
   return `${error instanceof Error ? error.message : String(error)}${cause}`.slice(0, 300);
 }
 
+/** One POST, no redirect followed, within `timeoutMs`; `error` is null exactly when the receiver took it. */
+async function post(
+  deps: DeliveryDeps,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number | null; error: string | null }> {
+  // Checked again at each attempt: the host may resolve elsewhere now than when the endpoint was saved.
+  const refusal = await refuseWebhookUrl(url, { allowPrivate: deps.config.webhooks.allowPrivate });
+  if (refusal) return { status: null, error: `url refused: ${refusal}` };
+  try {
+    const response = await (deps.fetch ?? fetch)(url, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json", "user-agent": "Signet-Webhooks/1" },
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body?.cancel().catch(() => {});
+    const ok = response.status >= 200 && response.status <= 299;
+    return { status: response.status, error: ok ? null : `answered ${response.status}` };
+  } catch (failure) {
+    return { status: null, error: describeFailure(failure, timeoutMs) };
+  }
+}
+
 /**
  * One attempt at one delivery, if this caller can claim it. `timeoutMs` bounds the attempt (the configured
  * timeout, or less when the caller's budget is nearly spent).
@@ -99,22 +127,7 @@ export async function attemptDelivery(
       : [endpoint.secret];
   const headers = await signedHeaders(secrets, { id: row.event.id, timestamp: now, body });
   const started = performance.now();
-  let status: number | null = null;
-  let error: string | null = null;
-  try {
-    const response = await (deps.fetch ?? fetch)(endpoint.url, {
-      method: "POST",
-      headers: { ...headers, "content-type": "application/json", "user-agent": "Signet-Webhooks/1" },
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    status = response.status;
-    await response.body?.cancel().catch(() => {});
-    if (status < 200 || status > 299) error = `answered ${status}`;
-  } catch (failure) {
-    error = describeFailure(failure, timeoutMs);
-  }
+  const { status, error } = await post(deps, endpoint.url, headers, body, timeoutMs);
   const latencyMs = Math.round(performance.now() - started);
 
   const attempts = delivery.attempts + 1;

@@ -284,6 +284,24 @@ describe("webhook delivery", () => {
     await as(alice).webhooks.delete({ id: created.id });
   });
 
+  it("checks the URL again at each attempt: a host that now resolves privately gets nothing", async () => {
+    await using r = await receiver(["ok"]);
+    const created = await as(alice).webhooks.create({ url: r.url, eventTypes: ["webhook.test"] });
+    const draft = draftEvent("webhook.test", h.now(), { ownerId: alice.id, message: "rebind" });
+    await h.db.batch([...eventStatements(h.db, draft)]);
+    // The same endpoint, delivered by an instance that allows no private receivers.
+    const strict = { webhooks: { allowPrivate: false, logDays: 14, timeoutMs: 400 } };
+    await deliverDue({ db: h.db, clock: h.now, logger: () => {}, config: strict }, { budgetMs: 5000 });
+    expect(r.received).toHaveLength(0);
+    const [delivery] = await h.db.select().from(webhookDelivery).where(eq(webhookDelivery.eventId, draft.id));
+    expect(delivery).toMatchObject({
+      status: "pending",
+      attempts: 1,
+      lastError: expect.stringMatching(/^url refused: must use https/),
+    });
+    await as(alice).webhooks.delete({ id: created.id });
+  });
+
   it("a delivery whose deliverer died holding the lease is attempted again once the lease lapses", async () => {
     await using r = await receiver(["ok"]);
     const created = await as(alice).webhooks.create({ url: r.url, eventTypes: ["webhook.test"] });
