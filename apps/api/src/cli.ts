@@ -19,6 +19,7 @@ import { reconcileCommand } from "./cli/reconcile.ts";
 import { restoreCommand } from "./cli/restore.ts";
 import { sweepCommand } from "./cli/sweep.ts";
 import { runUpload, UPLOAD_USAGE } from "./cli/upload.ts";
+import { webhooksCommand } from "./cli/webhooks.ts";
 import { ConfigError } from "./env.ts";
 import { redact } from "./redact.ts";
 
@@ -99,6 +100,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     migrateCommand(io),
     backupCommand(io),
     restoreCommand(io),
+    webhooksCommand(io),
   ]) {
     program.addCommand(command);
   }

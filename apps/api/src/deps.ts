@@ -2,10 +2,10 @@
  * What the app needs from the outside world. Everything here is injected, so tests wire real pieces (a libSQL
  * file, a local-s3 on port 0, a fixed clock) and each runtime entry wires the same ones.
  */
-import type { Database } from "@signet/db";
+import type { Database, event } from "@signet/db";
 import type { Signer } from "@signet/signer";
 import type { Auth } from "./auth.ts";
-import type { Limits, ObservabilityConfig } from "./env.ts";
+import type { Limits, ObservabilityConfig, WebhooksConfig } from "./env.ts";
 import type { Clock, Logger } from "./ground.ts";
 import type { DevMailbox } from "./mail/mailer.ts";
 
@@ -44,6 +44,8 @@ export interface AppConfig extends Limits {
   trustProxy: boolean;
   /** How long after an upload URL expires the sweeper waits before resolving the upload. */
   sweepGraceSeconds: number;
+  /** Webhook delivery and the receivers allowed. */
+  webhooks: WebhooksConfig;
   /** REQUIRE_EMAIL_VERIFICATION: unverified accounts may sign in but not issue upload URLs. */
   requireEmailVerification?: boolean;
   /** Metrics, readiness and traces; defaults when not given (metrics on, bucket checks every 300 s, no traces). */
@@ -66,6 +68,11 @@ export interface Observer {
   procedureSettled(path: string, error: { code: string; message: string } | undefined): void;
 }
 
+/** Told about outbox events after their batch committed (typed hooks, the first delivery attempt). */
+export interface EventSink {
+  committed(events: (typeof event.$inferSelect)[]): void;
+}
+
 /** The inner context's building blocks: no HTTP in here. */
 export interface AppDeps {
   db: Database;
@@ -76,6 +83,8 @@ export interface AppDeps {
   logger: Logger;
   /** Metrics, readiness and traces (set by createSignet). */
   observer?: Observer | undefined;
+  /** Hears of events once their batch committed: the typed hooks and the first webhook attempt (signet.ts). */
+  events?: EventSink | undefined;
   /** The development mailbox, served at /dev/mail, when no SMTP server is configured. */
   devMailbox?: DevMailbox | undefined;
   /**

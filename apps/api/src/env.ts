@@ -97,6 +97,7 @@ export interface Config {
   observability: ObservabilityConfig;
   /** Scheduled backups of the database (BACKUP_DIR); unset: off. */
   backup: BackupConfig | undefined;
+  webhooks: WebhooksConfig;
 }
 
 /** Where and how often the server snapshots its database (`signet backup` on a timer). */
@@ -105,6 +106,16 @@ export interface BackupConfig {
   intervalSeconds: number;
   /** Backups kept in `dir`; older ones are deleted after each new one. */
   keep: number;
+}
+
+/** Webhook delivery (services/webhook-delivery.ts) and which receivers are allowed (services/webhook-url.ts). */
+export interface WebhooksConfig {
+  /** WEBHOOKS_ALLOW_PRIVATE: receivers on loopback, private or link-local addresses, and plain http (development). */
+  allowPrivate: boolean;
+  /** WEBHOOK_LOG_DAYS: how long the delivery log keeps its attempts. */
+  logDays: number;
+  /** WEBHOOK_TIMEOUT_MS: how long one attempt may take before it counts as failed. */
+  timeoutMs: number;
 }
 
 /** Outgoing mail and email verification (password reset, verification and change-email mails). */
@@ -288,6 +299,21 @@ export function parseEnv(source: Source): Config {
     accounts: parseAccounts(source),
     backup: parseBackup(source),
     observability: parseObservability(source),
+    webhooks: {
+      allowPrivate: optional(source, flag, false, "WEBHOOKS_ALLOW_PRIVATE"),
+      logDays: optional(
+        source,
+        z.coerce.number().int("must be a whole number of days").min(1).max(365),
+        14,
+        "WEBHOOK_LOG_DAYS",
+      ),
+      timeoutMs: optional(
+        source,
+        z.coerce.number().int("must be a whole number of milliseconds").min(100).max(30_000),
+        10_000,
+        "WEBHOOK_TIMEOUT_MS",
+      ),
+    },
   };
 }
 

@@ -45,6 +45,9 @@ const SEAMS: Record<string, RegExp> = {
   // Worker has D1's Time Travel instead), reached from the CLI and start.ts's timer.
   "apps/api/src/cli/backup.ts": /^node:fs\/promises$/,
   "apps/api/src/backup/": /^node:(crypto|fs|fs\/promises|os|path|process|url)$/,
+  // Webhook URLs are checked against the addresses their host resolves to; imported on demand, and where the
+  // runtime has no resolver (Workers) the check keeps to the URL itself.
+  "apps/api/src/services/webhook-url.ts": /^node:dns\/promises$/,
   "packages/db/src/migrate.ts": /^node:(url|path)$/,
   "packages/db/src/migrate-cli.ts": /^node:(url|path|process)$/,
   "packages/signer/src/crypto.ts": /^node:crypto$/,

@@ -6,7 +6,7 @@
 import { type Database, isFileDatabaseUrl } from "@signet/db";
 import { createApp } from "./app.ts";
 import { type Auth, createAuth } from "./auth.ts";
-import type { AppConfig, AppDeps, Storage } from "./deps.ts";
+import type { AppConfig, AppDeps, EventSink, Storage } from "./deps.ts";
 import type { Config } from "./env.ts";
 import { type Clock, jsonLogger, type Logger, type Peer } from "./ground.ts";
 import { createDevMailbox, type DevMailbox, type Mailer } from "./mail/mailer.ts";
@@ -17,7 +17,9 @@ import {
 } from "./observability/observability.ts";
 import { redactingLogger } from "./redact.ts";
 import { recordAudit } from "./services/audit.ts";
+import { runHooks, type SignetHooks } from "./services/hooks.ts";
 import { type SweepOptions, type SweepResult, sweep } from "./services/sweeper.ts";
+import { deliverDue } from "./services/webhook-delivery.ts";
 
 /** How long after an upload URL expires the sweeper waits before settling the upload. */
 export const SWEEP_GRACE_SECONDS = 300;
@@ -47,6 +49,7 @@ export function appConfig(config: Config, decided: Decided): AppConfig {
     observability: config.observability,
     // The readiness probe opens its own connection to a file database (a D1 binding is remote: not this URL).
     ...(database === "file" ? { databaseFileUrl: config.databaseUrl } : {}),
+    webhooks: config.webhooks,
   };
 }
 
@@ -64,6 +67,13 @@ export interface SignetDeps {
   devMailbox?: DevMailbox;
   /** Serves the built SPA (GET/HEAD outside the API): files on disk, or Workers' static assets. */
   spa?: AppDeps["spa"];
+  /** Called after each event commits, typed by event (file.ready, …); errors are logged, never fatal. */
+  hooks?: SignetHooks;
+  /**
+   * Keeps work started after a response alive (the first webhook attempt, the hooks): Workers pass the
+   * request's `waitUntil`; elsewhere the process simply keeps running it.
+   */
+  background?: (work: Promise<unknown>) => void;
 }
 
 export interface Signet {
@@ -128,6 +138,22 @@ export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
     ...(devMailbox ? { devMailbox } : {}),
     ...(outside.spa ? { spa: outside.spa } : {}),
   };
+  // The first delivery attempt follows the commit at once, bounded by its timeout; retries come from sweep().
+  const events: EventSink = {
+    committed(rows) {
+      const work = Promise.all([
+        runHooks(outside.hooks ?? {}, rows, logger),
+        deliverDue(deps, {
+          budgetMs: config.webhooks.timeoutMs + 1000,
+          eventIds: rows.map((r) => r.id),
+        }).catch((error: unknown) =>
+          logger({ level: "warn", msg: "first webhook attempt failed", error: String(error) }),
+        ),
+      ]);
+      outside.background?.(work);
+    },
+  };
+  deps.events = events;
   const app = createApp(deps, observability);
   return {
     app,

@@ -44,6 +44,7 @@ const routes: RouteRecordRaw[] = [
     component: () => import("./pages/GuestUploadPage.vue"),
     meta: { anyone: true, title: "Send files" },
   },
+  page("webhooks", "Webhooks", () => import("./pages/WebhooksPage.vue")),
   {
     path: "/:pathMatch(.*)*",
     name: "not-found",

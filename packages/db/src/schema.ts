@@ -345,3 +345,101 @@ export const uploadRequest = sqliteTable(
   },
   (t) => [index("upload_request_owner_created_idx").on(t.ownerId, t.createdAt, t.id)],
 );
+
+/**
+ * The outbox: one row per thing that happened to a file or an account, written in the same batch as the change
+ * itself, so an event exists exactly when its change committed. No foreign keys: `account.deleted` outlives its
+ * user, and the events outlive the files they describe.
+ */
+export const event = sqliteTable(
+  "event",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    at: timestamp("at").notNull(),
+    ownerId: text("owner_id").notNull(),
+    fileId: text("file_id"),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index("event_file_type_idx").on(t.fileId, t.type), index("event_at_idx").on(t.at)],
+);
+
+/**
+ * Where events are POSTed (Standard Webhooks). `ownerId` null: an operator-wide endpoint that receives every
+ * user's events. `eventTypes` empty: every type. During a rotation the previous secret still signs until
+ * `previousSecretUntil`, so receivers can switch without missing a delivery.
+ */
+export const webhookEndpoint = sqliteTable(
+  "webhook_endpoint",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id").references(() => user.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    description: text("description").notNull().default(""),
+    eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull().default([]),
+    secret: text("secret").notNull(),
+    previousSecret: text("previous_secret"),
+    previousSecretUntil: timestamp("previous_secret_until"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** Why it was switched off when Signet did it (a receiver answering 410); null when a person did. */
+    disabledReason: text("disabled_reason"),
+    /** Reserved for the quarantine verdict: verified files wait for this endpoint's answer. */
+    blocking: integer("blocking", { mode: "boolean" }).notNull().default(false),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [index("webhook_endpoint_owner_idx").on(t.ownerId, t.createdAt)],
+);
+
+export const DELIVERY_STATUSES = ["pending", "delivered", "dead"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * One event owed to one endpoint, fanned out in the event's own batch. `leaseUntil`/`leaseOwner` are claimed by
+ * one conditional UPDATE, so two instances (or a cron and a request) never attempt it at the same time.
+ */
+export const webhookDelivery = sqliteTable(
+  "webhook_delivery",
+  {
+    eventId: text("event_id")
+      .notNull()
+      .references(() => event.id, { onDelete: "cascade" }),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoint.id, { onDelete: "cascade" }),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at").notNull(),
+    leaseUntil: timestamp("lease_until"),
+    leaseOwner: text("lease_owner"),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: timestamp("created_at").notNull(),
+    deliveredAt: timestamp("delivered_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.eventId, t.endpointId] }),
+    index("webhook_delivery_due_idx").on(t.status, t.nextAttemptAt),
+    index("webhook_delivery_endpoint_idx").on(t.endpointId, t.createdAt),
+  ],
+);
+
+/** The delivery log: one row per attempt, kept for WEBHOOK_LOG_DAYS. Never the body or the signature. */
+export const webhookAttempt = sqliteTable(
+  "webhook_attempt",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoint.id, { onDelete: "cascade" }),
+    at: timestamp("at").notNull(),
+    /** The HTTP status the receiver answered; null when it never answered (timeout, reset, refused). */
+    status: integer("status"),
+    latencyMs: integer("latency_ms").notNull(),
+    error: text("error"),
+  },
+  (t) => [
+    index("webhook_attempt_endpoint_at_idx").on(t.endpointId, t.at),
+    index("webhook_attempt_at_idx").on(t.at),
+  ],
+);

@@ -5,12 +5,15 @@
  * quota hold across two Worker instances (separate isolates) sharing the one D1 database.
  */
 import { access, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { auditEvent, file, userQuota } from "@signet/db";
+import { auditEvent, file, userQuota, webhookDelivery } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { builtSpaDir } from "../http/static.ts";
+import { draftEvent, eventStatements } from "../services/events.ts";
 import {
   type Client,
   expiredUrl,
@@ -42,7 +45,12 @@ beforeAll(async () => {
     dataDir,
     bundle,
     instances: 2,
-    vars: { RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT), USER_QUOTA_BYTES: String(QUOTA) },
+    vars: {
+      RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
+      USER_QUOTA_BYTES: String(QUOTA),
+      // The webhook receiver below listens on this machine.
+      WEBHOOKS_ALLOW_PRIVATE: "true",
+    },
     onOutput: (line) => {
       output.push(line);
       if (process.env.SIGNET_WORKER_LOG) console.log(line);
@@ -175,6 +183,46 @@ describe("two Worker instances sharing one D1 database", () => {
       // Each instance alone has seen only half the issuances: the refusals come from the shared count.
       expect(outcomes.slice(RATE_LIMIT)).toEqual(["TOO_MANY_REQUESTS", "TOO_MANY_REQUESTS"]);
       return;
+    }
+  });
+
+  it("never attempts one webhook delivery from both at the same moment (the lease in D1)", async () => {
+    const attempts: { id: string; start: number; end: number }[] = [];
+    const receiver = createServer((req, res) => {
+      const start = performance.now();
+      req.resume();
+      // Slow enough that two attempts of one delivery would overlap if both instances made them.
+      setTimeout(() => {
+        attempts.push({ id: String(req.headers["webhook-id"]), start, end: performance.now() });
+        res.writeHead(204).end();
+      }, 50);
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const who = await signUp(local.urls[0]!);
+      const { id: ownerId } = await who.call<{ id: string }>("profile.get", undefined, "query");
+      const port = (receiver.address() as AddressInfo).port;
+      await who.call("webhooks.create", {
+        url: `http://127.0.0.1:${port}/hook`,
+        eventTypes: ["webhook.test"],
+      });
+      const now = new Date();
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const draft = draftEvent("webhook.test", now, { ownerId, message: `n${i}` });
+        ids.push(draft.id);
+        await local.db.batch([...eventStatements(local.db, draft)]);
+      }
+      await Promise.all([local.scheduled(0), local.scheduled(1)]);
+      const byId = new Map<string, number>();
+      for (const a of attempts) byId.set(a.id, (byId.get(a.id) ?? 0) + 1);
+      expect([...byId.keys()].sort()).toEqual([...ids].sort());
+      expect([...byId.values()]).toEqual(Array(ids.length).fill(1));
+      const states = await local.db.select({ status: webhookDelivery.status }).from(webhookDelivery);
+      expect(states.every((d) => d.status === "delivered")).toBe(true);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise((resolve) => receiver.close(resolve));
     }
   });
 

@@ -70,6 +70,10 @@ export function composeWorker(core: Core, origin: string, assets: Fetcher | unde
       authSecret: config.betterAuthSecret!,
       logger,
       mailer: unconfiguredMailer(),
+      background: (work) => {
+        inFlight.add(work);
+        void work.finally(() => inFlight.delete(work));
+      },
       // The assets binding answers with immutable headers; a copy lets the app add its security headers.
       ...(assets
         ? {
@@ -82,6 +86,12 @@ export function composeWorker(core: Core, origin: string, assets: Fetcher | unde
     },
   );
 }
+
+/**
+ * Work started after a commit (the first webhook attempt, the hooks): the request that started it hands it to
+ * `waitUntil`, so the isolate is not stopped under it once the response is sent.
+ */
+const inFlight = new Set<Promise<unknown>>();
 
 // One assembly per isolate and bindings object; a failed one is retried by the next event.
 const cores = new WeakMap<object, Promise<Core>>();
@@ -133,6 +143,7 @@ export default {
     });
     // A Worker's timers stop once it has answered: the request's spans are sent while it may still run.
     if (signet.observability.tracing.enabled) ctx?.waitUntil(signet.observability.tracing.flush());
+    if (inFlight.size > 0) ctx?.waitUntil(Promise.allSettled([...inFlight]));
     return response;
   },
 

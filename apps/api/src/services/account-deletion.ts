@@ -10,6 +10,7 @@ import {
   account,
   accountDeletion,
   auditEvent,
+  event,
   file,
   profileImage,
   profileImageUpload,
@@ -21,16 +22,17 @@ import {
   verification,
 } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { and, asc, eq, gt, isNotNull, isNull, lt, ne } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, lt, ne, sql } from "drizzle-orm";
 import type { accountContract } from "../contract/account.ts";
 import type { InputOf } from "../contract/define.ts";
 import type { AppDeps } from "../deps.ts";
 import { recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
+import { draftEvent, type EventRow, eventStatements, notifyCommitted } from "./events.ts";
 import { assertPasswordAttemptsLeft, countWrongPassword } from "./limits.ts";
 import { userPrefixes } from "./object-keys.ts";
 
-type DeletionDeps = Pick<AppDeps, "db" | "storage" | "clock" | "logger">;
+type DeletionDeps = Pick<AppDeps, "db" | "storage" | "clock" | "logger" | "events">;
 
 /** Audit detail keys that describe what happened without describing the person; everything else is dropped. */
 const IMPERSONAL_DETAIL = new Set([
@@ -193,7 +195,11 @@ export async function finishAccountDeletion(deps: DeletionDeps, userId: string):
   await anonymizeAudit(deps, userId);
 
   const done = !purgeAfter || purgeAfter.getTime() <= now.getTime();
-  await db.batch([
+  // Once per deletion, with the rows' removal; only operator-wide endpoints hear it (the user's own go too).
+  const deleted = draftEvent("account.deleted", now, { ownerId: userId, files: files.length });
+  const once = sql`not exists (select 1 from ${event} where ${event.ownerId} = ${userId} and ${event.type} = 'account.deleted')`;
+  const [written] = await db.batch([
+    ...eventStatements(db, deleted, once, { operatorOnly: true }),
     db.delete(file).where(eq(file.ownerId, userId)),
     db.delete(profileImageUpload).where(eq(profileImageUpload.userId, userId)),
     db.delete(profileImage).where(eq(profileImage.userId, userId)),
@@ -209,6 +215,7 @@ export async function finishAccountDeletion(deps: DeletionDeps, userId: string):
       ? db.delete(accountDeletion).where(eq(accountDeletion.userId, userId))
       : db.update(accountDeletion).set({ finishedAt: now }).where(eq(accountDeletion.userId, userId)),
   ]);
+  notifyCommitted(deps.events, written as EventRow[]);
   deps.logger({ level: "info", msg: "account deleted", userId, objects, files: files.length });
 }
 

@@ -12,6 +12,15 @@ import type { FilePage, FileView, filesContract } from "../contract/files.ts";
 import type { AppDeps } from "../deps.ts";
 import { recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
+import {
+  draftEvent,
+  type EventRow,
+  type EventType,
+  eventStatements,
+  fileEventData,
+  fileEventGuard,
+  notifyCommitted,
+} from "./events.ts";
 import { uuidv7 } from "./ids.ts";
 import { releaseQuota } from "./limits.ts";
 import { abortParts } from "./multipart.ts";
@@ -110,21 +119,28 @@ export async function ownFile(ctx: ServiceContext, fileId: string): Promise<File
 /**
  * Moves a row out of `from` atomically; returns the updated row only to the caller that won the transition, so
  * quota is released and audits are written exactly once. A row that was pending no longer needs its parts'
- * declared checksums.
+ * declared checksums. `event`, when given, is written in the same batch, only if this transition took effect
+ * (the outbox: see events.ts), and the sink hears of it once the batch committed.
  */
 export async function transition(
-  deps: Pick<AppDeps, "db">,
+  deps: Pick<AppDeps, "db" | "events">,
   id: string,
   from: FileStatus[],
   set: Partial<FileRow> & { status: FileStatus },
+  event?: EventRow,
 ): Promise<FileRow | undefined> {
   const update = deps.db
     .update(file)
     .set(set)
     .where(and(eq(file.id, id), inArray(file.status, from)))
     .returning();
-  if (!from.includes("pending")) return (await update)[0];
-  const [[row]] = await deps.db.batch([update, deps.db.delete(uploadPart).where(eq(uploadPart.fileId, id))]);
+  const parts = from.includes("pending") ? [deps.db.delete(uploadPart).where(eq(uploadPart.fileId, id))] : [];
+  const events = event
+    ? eventStatements(deps.db, event, fileEventGuard(id, set.status, event.type as EventType))
+    : [];
+  if (parts.length === 0 && events.length === 0) return (await update)[0];
+  const [[row], ...rest] = await deps.db.batch([update, ...events, ...parts]);
+  if (event) notifyCommitted(deps.events, rest[0] as EventRow[]);
   return row;
 }
 
@@ -175,10 +191,18 @@ export async function deleteFile(ctx: ServiceContext, fileId: string): Promise<{
     // While the upload URL lives, anyone holding it can PUT the key again once the object is gone (If-None-Match
     // only refuses an existing object), so the sweeper deletes the key once more after the URL dies. A rejected
     // row already carries that date from its rejection.
-    const done = await transition(ctx, row.id, [row.status], {
-      status: "deleted",
-      ...(row.status === "rejected" ? {} : { purgeAfter: purgeAfterFor(row, ctx.clock()) }),
-    });
+    // Only a file that was ready has an event to retract: receivers never heard of the others as files.
+    const now = ctx.clock();
+    const done = await transition(
+      ctx,
+      row.id,
+      [row.status],
+      {
+        status: "deleted",
+        ...(row.status === "rejected" ? {} : { purgeAfter: purgeAfterFor(row, now) }),
+      },
+      row.status === "ready" ? draftEvent("file.deleted", now, fileEventData(row), row.id) : undefined,
+    );
     if (done) {
       if (row.status !== "rejected") await releaseQuota(ctx.db, row.ownerId, row.size);
       await removeObject(ctx, row, done.purgeAfter);

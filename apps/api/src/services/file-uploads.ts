@@ -10,6 +10,7 @@ import type { AppDeps } from "../deps.ts";
 import { assertMayUpload } from "./account-standing.ts";
 import { recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
+import { draftEvent, fileEventData } from "./events.ts";
 import {
   type CreateUploadInput,
   current,
@@ -81,26 +82,34 @@ type VerifyOutcome =
  * the quota released. Shared by completeUpload and the sweeper; concurrent callers settle it exactly once.
  */
 export async function settlePending(
-  deps: Pick<AppDeps, "db" | "storage" | "clock">,
+  deps: Pick<AppDeps, "db" | "storage" | "clock" | "events">,
   row: FileRow,
+  settledBy: "completion" | "sweeper" = "completion",
 ): Promise<VerifyOutcome> {
   const { head, reason } = await verifyUpload(deps.storage, row, { noun: "object" });
   if (reason === null) {
-    const ready = await transition(deps, row.id, ["pending"], {
-      status: "ready",
-      etag: head?.etag ?? null,
-      completedAt: deps.clock(),
-    });
+    const completedAt = deps.clock();
+    const ready = await transition(
+      deps,
+      row.id,
+      ["pending"],
+      { status: "ready", etag: head?.etag ?? null, completedAt },
+      draftEvent("file.ready", completedAt, fileEventData(row), row.id),
+    );
     return { ok: true, won: ready !== undefined, row: ready ?? (await current(deps, row)) };
   }
   await deps.storage.deleteObject(row.key);
   await abortParts(deps.storage, row);
   const now = deps.clock();
-  const rejected = await transition(deps, row.id, ["pending"], {
-    status: "rejected",
-    completedAt: now,
-    purgeAfter: purgeAfterFor(row, now),
-  });
+  // Nobody completed it in time: receivers tell an expired upload from one refused at completion.
+  const type = settledBy === "sweeper" ? "upload.expired" : "file.rejected";
+  const rejected = await transition(
+    deps,
+    row.id,
+    ["pending"],
+    { status: "rejected", completedAt: now, purgeAfter: purgeAfterFor(row, now) },
+    draftEvent(type, now, fileEventData(row, reason), row.id),
+  );
   if (rejected) await releaseQuota(deps.db, row.ownerId, row.size);
   return { ok: false, won: rejected !== undefined, row: rejected ?? (await current(deps, row)), reason };
 }

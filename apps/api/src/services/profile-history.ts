@@ -14,6 +14,7 @@ import { TRPCError } from "@trpc/server";
 import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { type AuditInput, auditRow } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
+import { draftEvent, type EventRow, eventStatements, notifyCommitted } from "./events.ts";
 import { reservedBytes, reserveQuotaWhen } from "./limits.ts";
 import { profileVersionKey } from "./object-keys.ts";
 import { insertWhere } from "./sql.ts";
@@ -147,7 +148,15 @@ export async function promote(
     updatedAt: now,
   };
   const gone = [...evicted, ...(p.restoring ? [p.restoring] : [])];
-  await db.batch([
+  const changed = draftEvent("profile.image.changed", now, {
+    ownerId: userId,
+    key: p.key,
+    contentType: p.contentType,
+    size: p.size,
+    version,
+  });
+  const [written] = await db.batch([
+    ...eventStatements(db, changed),
     db
       .insert(profileImage)
       .values({ userId, ...values })
@@ -160,6 +169,7 @@ export async function promote(
     ]),
     db.insert(auditEvent).values(auditRow(clock, p.audit)),
   ]);
+  notifyCommitted(ctx.events, written as EventRow[]);
   for (const v of gone) await deleteQuietly(ctx, v.key);
   return { version, evicted: evicted.length };
 }

@@ -19,6 +19,7 @@ import { settlePending } from "./file-uploads.ts";
 import { pruneRateLimits } from "./limits.ts";
 import { FILE_PREFIX } from "./object-keys.ts";
 import { reconcileQuota } from "./reconcile.ts";
+import { deliverDue, pruneDeliveryLog } from "./webhook-delivery.ts";
 
 /** How long after an upload URL expires the sweeper waits before resolving the upload, in seconds. */
 export const SWEEP_GRACE_SECONDS = 300;
@@ -35,6 +36,8 @@ export interface SweepResult {
   accountsDeleted: number;
   /** Multipart uploads in the bucket that no pending row knew, aborted. */
   orphansAborted: number;
+  /** Webhook deliveries attempted in this pass (first attempts that failed, and retries now due). */
+  webhooksAttempted: number;
 }
 
 export interface SweepOptions {
@@ -46,8 +49,8 @@ export interface SweepOptions {
   concurrency?: number;
 }
 
-type SweepDeps = Pick<AppDeps, "db" | "storage" | "clock" | "logger"> & {
-  config: { sweepGraceSeconds: number };
+type SweepDeps = Pick<AppDeps, "db" | "storage" | "clock" | "logger" | "events"> & {
+  config: Pick<AppDeps["config"], "sweepGraceSeconds"> & Partial<Pick<AppDeps["config"], "webhooks">>;
 };
 
 /**
@@ -87,6 +90,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     quotaCorrected: 0,
     accountsDeleted: 0,
     orphansAborted: 0,
+    webhooksAttempted: 0,
   };
 
   await drain(
@@ -99,7 +103,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
         .limit(limit),
     async (row) => {
       try {
-        const outcome = await settlePending(deps, row);
+        const outcome = await settlePending(deps, row, "sweeper");
         if (!outcome.won) return;
         if (outcome.ok) result.ready++;
         else result.rejected++;
@@ -171,6 +175,14 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   // of an older version, a hand-edited database) are corrected from the rows and audited.
   result.quotaCorrected = (await reconcileQuota(deps, { fix: true })).length;
   await pruneRateLimits(db, clock);
+  // Deliveries last, with what is left of the budget: a slow receiver can only shorten its own retries.
+  const webhooks = deps.config.webhooks;
+  if (webhooks) {
+    const delivery = { ...deps, config: { webhooks } };
+    const left = paging.deadline - performance.now();
+    if (left > 1000) result.webhooksAttempted = (await deliverDue(delivery, { budgetMs: left })).attempted;
+    await pruneDeliveryLog(delivery);
+  }
   return result;
 }
 

@@ -8,6 +8,7 @@ import { limitsRouter } from "./routers/limits.ts";
 import { profileRouter } from "./routers/profile.ts";
 import { sharesRouter } from "./routers/shares.ts";
 import { guestUploadsRouter, uploadRequestsRouter } from "./routers/upload-requests.ts";
+import { webhooksRouter } from "./routers/webhooks.ts";
 
 export const appRouter = router({
   health: healthRouter,
@@ -20,6 +21,7 @@ export const appRouter = router({
   shares: sharesRouter,
   uploadRequests: uploadRequestsRouter,
   guestUploads: guestUploadsRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,14 @@
 import type { AppRouter } from "@signet/api";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import type { ApiKeysApi, AuditApi, FilesApi, LimitsApi, ProfileApi, UploadApi } from "./types.ts";
+import type {
+  ApiKeysApi,
+  AuditApi,
+  FilesApi,
+  LimitsApi,
+  ProfileApi,
+  UploadApi,
+  WebhooksApi,
+} from "./types.ts";
 
 let onUnauthorized: () => void = () => {};
 
@@ -61,6 +69,17 @@ export const apiKeysApi: ApiKeysApi = {
   list: () => trpc.apiKeys.list.query(),
   create: (input) => trpc.apiKeys.create.mutate(input),
   revoke: (input) => trpc.apiKeys.revoke.mutate(input),
+};
+
+export const webhooksApi: WebhooksApi = {
+  list: () => trpc.webhooks.list.query(),
+  create: (input) => trpc.webhooks.create.mutate(input),
+  update: (input) => trpc.webhooks.update.mutate(input),
+  rotateSecret: (input) => trpc.webhooks.rotateSecret.mutate(input),
+  delete: (input) => trpc.webhooks.delete.mutate(input),
+  test: (input) => trpc.webhooks.test.mutate(input),
+  deliveries: (input) => trpc.webhooks.deliveries.query(input),
+  replay: (input) => trpc.webhooks.replay.mutate(input),
 };
 
 export const limitsApi: LimitsApi = {

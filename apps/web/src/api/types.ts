@@ -34,6 +34,8 @@ export type ImageVersion = ImageHistory["versions"][number];
 export type ApiKey = Outputs["apiKeys"]["list"]["items"][number];
 export type CreatedApiKey = Outputs["apiKeys"]["create"];
 export type ApiKeyScope = ApiKey["scope"];
+export type WebhookEndpoint = Outputs["webhooks"]["list"]["items"][number];
+export type WebhookDelivery = Outputs["webhooks"]["deliveries"]["items"][number];
 /** The server's configured limits; the SPA never restates one. */
 export type Limits = Outputs["limits"];
 
@@ -61,6 +63,11 @@ export type AuditApi = Procedures<"audit", "list">;
 
 /** What `useApiKeys` needs from the server. */
 export type ApiKeysApi = Procedures<"apiKeys", "list" | "create" | "revoke">;
+
+export type WebhooksApi = Procedures<
+  "webhooks",
+  "list" | "create" | "update" | "rotateSecret" | "delete" | "test" | "deliveries" | "replay"
+>;
 
 /** What the limits store needs from the server. */
 export type LimitsApi = { get(): Promise<Limits> };
