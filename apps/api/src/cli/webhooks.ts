@@ -81,7 +81,7 @@ export function webhooksCommand(io: CliIo): Command {
     .action(async (url: string, flags: { events?: string }) => {
       const config = loadConfig(io);
       const { insertEndpoint } = await import("../services/webhook-endpoints.ts");
-      const { EVENT_TYPES } = await import("../services/events.ts");
+      const { EVENT_TYPES } = await import("../contract/webhooks.ts");
       const eventTypes = flags.events?.split(",").map((t) => t.trim()) ?? [];
       const unknown = eventTypes.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
       if (unknown.length) throw new UsageError(`--events: unknown type ${unknown.join(", ")}`);

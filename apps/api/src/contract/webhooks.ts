@@ -1,9 +1,22 @@
 /** The webhooks.* procedures: the caller's webhook endpoints, their test event, delivery log and replay. */
 import { z } from "@hono/zod-openapi";
-import { EVENT_TYPES } from "../services/events.ts";
-import { MAX_WEBHOOK_URL_LENGTH } from "../services/webhook-url.ts";
 import { iso, okBody } from "./common.ts";
 import { contract } from "./define.ts";
+
+/** What Signet tells endpoints about; `webhook.test` is the event an owner sends to try an endpoint. */
+export const EVENT_TYPES = [
+  "file.ready",
+  "file.rejected",
+  "file.deleted",
+  "upload.expired",
+  "profile.image.changed",
+  "account.deleted",
+  "webhook.test",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The longest endpoint URL taken (services/webhook-url.ts holds the other rules). */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 const SUBSCRIBABLE = EVENT_TYPES as unknown as [string, ...string[]];
 

@@ -9,22 +9,13 @@
  */
 import { type Database, event, file, webhookDelivery, webhookEndpoint } from "@signet/db";
 import { type SQL, sql } from "drizzle-orm";
+import type { EventType } from "../contract/webhooks.ts";
 import type { EventSink } from "../deps.ts";
 import { uuidv7 } from "./ids.ts";
 import { insertWhere } from "./sql.ts";
 
+export type { EventType } from "../contract/webhooks.ts";
 export type { EventSink } from "../deps.ts";
-
-export const EVENT_TYPES = [
-  "file.ready",
-  "file.rejected",
-  "file.deleted",
-  "upload.expired",
-  "profile.image.changed",
-  "account.deleted",
-  "webhook.test",
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface FileEventData {
   ownerId: string;

@@ -5,8 +5,7 @@
  * plain http. Every refusal names `url`.
  */
 import ipaddr from "ipaddr.js";
-
-export const MAX_WEBHOOK_URL_LENGTH = 2048;
+import { MAX_WEBHOOK_URL_LENGTH } from "../contract/webhooks.ts";
 
 export interface UrlPolicy {
   /** Private, loopback and link-local receivers, and plain http, are allowed (development). */
