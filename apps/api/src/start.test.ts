@@ -196,7 +196,14 @@ describe("the built server (pnpm build)", () => {
     try {
       const [, base] = await waitForLine(child, /^signet listening on (http:\/\/localhost:\d+)$/);
       expect(await (await fetch(`${base}/trpc/health`)).json()).toEqual({
-        result: { data: { ok: true, storage: "local", database: "file" } },
+        result: {
+          data: {
+            ok: true,
+            storage: "local",
+            database: "file",
+            checks: { database: { ok: true }, bucket: { ok: true } },
+          },
+        },
       });
       // A sign-up writes the tables the migrations created: the bundle found packages/db/drizzle.
       const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
