@@ -1,0 +1,42 @@
+-- Written by hand: drizzle-kit cannot declare FTS5 tables or triggers. Plain SQLite FTS5, so it applies on libSQL and
+-- on D1 alike. `file_search` keeps its own copy of the searched text (name, folder path, tags, description), kept in
+-- step by the triggers below; a file's row in it is `file.search_rowid` (a stable integer: the file table's own
+-- rowid may be renumbered by VACUUM). Searches join back to `file` for the owner, status and everything shown.
+CREATE VIRTUAL TABLE `file_search` USING fts5(
+	`name`, `path`, `tags`, `description`,
+	tokenize = 'unicode61 remove_diacritics 2'
+);
+--> statement-breakpoint
+INSERT INTO `file_search` (`rowid`, `name`, `path`, `tags`, `description`)
+	SELECT `rowid`, `original_filename`, '', '', `description` FROM `file`;
+--> statement-breakpoint
+UPDATE `file` SET `search_rowid` = `rowid`;
+--> statement-breakpoint
+CREATE TRIGGER `file_search_insert` AFTER INSERT ON `file` BEGIN
+	INSERT INTO `file_search` (`name`, `path`, `tags`, `description`) VALUES (
+		new.`original_filename`,
+		coalesce((SELECT `path` FROM `folder` WHERE `id` = new.`folder_id`), ''),
+		(SELECT coalesce(group_concat(`value`, ' '), '') FROM json_each(new.`tags`)),
+		new.`description`
+	);
+	UPDATE `file` SET `search_rowid` = last_insert_rowid() WHERE `id` = new.`id`;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `file_search_update` AFTER UPDATE OF `original_filename`, `folder_id`, `tags`, `description` ON `file` BEGIN
+	UPDATE `file_search` SET
+		`name` = new.`original_filename`,
+		`path` = coalesce((SELECT `path` FROM `folder` WHERE `id` = new.`folder_id`), ''),
+		`tags` = (SELECT coalesce(group_concat(`value`, ' '), '') FROM json_each(new.`tags`)),
+		`description` = new.`description`
+	WHERE `rowid` = new.`search_rowid`;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `file_search_delete` AFTER DELETE ON `file` BEGIN
+	DELETE FROM `file_search` WHERE `rowid` = old.`search_rowid`;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `file_search_folder_path` AFTER UPDATE OF `path` ON `folder` BEGIN
+	UPDATE `file_search` SET `path` = new.`path` WHERE `rowid` IN (
+		SELECT `search_rowid` FROM `file` WHERE `owner_id` = new.`owner_id` AND `folder_id` = new.`id`
+	);
+END;
