@@ -16,4 +16,5 @@ ALTER TABLE `file` ADD `folder_id` text REFERENCES folder(id) ON DELETE set null
 ALTER TABLE `file` ADD `description` text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE `file` ADD `tags` text DEFAULT '[]' NOT NULL;--> statement-breakpoint
 ALTER TABLE `file` ADD `search_rowid` integer;--> statement-breakpoint
+CREATE UNIQUE INDEX `file_search_rowid_unique` ON `file` (`search_rowid`);--> statement-breakpoint
 CREATE INDEX `file_owner_folder_created_idx` ON `file` (`owner_id`,`folder_id`,`created_at`,`id`);

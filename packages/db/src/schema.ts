@@ -160,6 +160,7 @@ export const file = sqliteTable(
   },
   (t) => [
     uniqueIndex("file_key_unique").on(t.key),
+    uniqueIndex("file_search_rowid_unique").on(t.searchRowid),
     index("file_owner_folder_created_idx").on(t.ownerId, t.folderId, t.createdAt, t.id),
     index("file_purge_after_idx").on(t.purgeAfter),
     index("file_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
