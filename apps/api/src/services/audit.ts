@@ -12,6 +12,7 @@ export type AuditAction =
   | "file.reject"
   | "file.abort"
   | "file.delete"
+  | "file.rename"
   | "file.download_url"
   | "file.share"
   | "file.sweep_ready"

@@ -28,6 +28,9 @@ export interface FileView {
   checksumSha256: string | null;
   createdAt: string;
   completedAt: string | null;
+  folderId: string | null;
+  description: string;
+  tags: string[];
 }
 
 /** The public shape of a file row (ISO timestamps, no key or owner). */
@@ -41,6 +44,9 @@ export function toFileView(row: FileRow): FileView {
     checksumSha256: row.checksumSha256,
     createdAt: row.createdAt.toISOString(),
     completedAt: row.completedAt ? row.completedAt.toISOString() : null,
+    folderId: row.folderId,
+    description: row.description,
+    tags: row.tags,
   };
 }
 
@@ -50,6 +56,8 @@ export interface CreateUploadInput {
   contentType: string;
   size: number;
   checksumSha256?: string | undefined;
+  /** The folder the file goes in, resolved by createUpload from `folderId` / `folderPath`. */
+  folderId?: string | undefined;
 }
 
 /** A new file's id (time-ordered) and its object key. */
@@ -90,6 +98,7 @@ export async function announceFile(
         uploadId: upload.uploadId,
         createdAt: upload.now,
         uploadExpiresAt: upload.uploadExpiresAt,
+        folderId: input.folderId ?? null,
       },
       exists: sql`exists (select 1 from ${file} where ${file.id} = ${fileId})`,
     },
