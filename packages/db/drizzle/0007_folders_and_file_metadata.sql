@@ -17,4 +17,7 @@ ALTER TABLE `file` ADD `description` text DEFAULT '' NOT NULL;--> statement-brea
 ALTER TABLE `file` ADD `tags` text DEFAULT '[]' NOT NULL;--> statement-breakpoint
 ALTER TABLE `file` ADD `search_rowid` integer;--> statement-breakpoint
 CREATE UNIQUE INDEX `file_search_rowid_unique` ON `file` (`search_rowid`);--> statement-breakpoint
-CREATE INDEX `file_owner_folder_created_idx` ON `file` (`owner_id`,`folder_id`,`created_at`,`id`);
+CREATE INDEX `file_owner_folder_created_idx` ON `file` (`owner_id`,`folder_id`,`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `file_owner_folder_name_idx` ON `file` (`owner_id`,`folder_id`,"original_filename" collate nocase,`id`);--> statement-breakpoint
+CREATE INDEX `file_owner_folder_size_idx` ON `file` (`owner_id`,`folder_id`,`size`,`id`);--> statement-breakpoint
+CREATE INDEX `file_owner_folder_type_idx` ON `file` (`owner_id`,`folder_id`,`content_type`,`id`);

@@ -161,7 +161,16 @@ export const file = sqliteTable(
   (t) => [
     uniqueIndex("file_key_unique").on(t.key),
     uniqueIndex("file_search_rowid_unique").on(t.searchRowid),
+    // One per sort of a folder's listing (date, name, size, type), so its first page reads 50 rows, not the folder.
     index("file_owner_folder_created_idx").on(t.ownerId, t.folderId, t.createdAt, t.id),
+    index("file_owner_folder_name_idx").on(
+      t.ownerId,
+      t.folderId,
+      sql`${t.originalFilename} collate nocase`,
+      t.id,
+    ),
+    index("file_owner_folder_size_idx").on(t.ownerId, t.folderId, t.size, t.id),
+    index("file_owner_folder_type_idx").on(t.ownerId, t.folderId, t.contentType, t.id),
     index("file_purge_after_idx").on(t.purgeAfter),
     index("file_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
     index("file_status_expires_idx").on(t.status, t.uploadExpiresAt),

@@ -11,6 +11,7 @@ import type { FilePage } from "../contract/files.ts";
 import type { ServiceContext } from "./context.ts";
 import { type FileRow, toFileView } from "./file-record.ts";
 import { ownFolder } from "./folders.ts";
+import { decodeCursor, encodeCursor } from "./pagination.ts";
 
 export type FileSort = "name" | "date" | "size" | "type";
 
@@ -48,7 +49,9 @@ function notACursor(): TRPCError {
   });
 }
 
+/** Date cursors keep the format files.list always answered (pagination.ts); other sorts carry their value. */
 function encode(sort: FileSort, value: string | number, id: string): string {
+  if (sort === "date") return encodeCursor({ at: new Date(value as number), id });
   return btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify([sort, value, id])))).replace(
     /=+$/,
     "",
@@ -57,6 +60,10 @@ function encode(sort: FileSort, value: string | number, id: string): string {
 
 /** The position a cursor holds, checked against the sort it was made for. */
 function decode(cursor: string, sort: FileSort): { value: string | number; id: string } {
+  if (sort === "date") {
+    const { at, id } = decodeCursor(cursor);
+    return { value: at.getTime(), id };
+  }
   let parsed: unknown;
   try {
     const bytes = Uint8Array.from(atob(cursor), (c) => c.charCodeAt(0));
@@ -66,8 +73,7 @@ function decode(cursor: string, sort: FileSort): { value: string | number; id: s
   }
   if (!Array.isArray(parsed) || parsed.length !== 3) throw notACursor();
   const [s, value, id] = parsed as unknown[];
-  const numeric = sort === "date" || sort === "size";
-  const valueOk = numeric ? Number.isSafeInteger(value) : typeof value === "string";
+  const valueOk = sort === "size" ? Number.isSafeInteger(value) : typeof value === "string";
   if (s !== sort || !valueOk || typeof id !== "string" || id.length === 0 || id.length > 64)
     throw notACursor();
   return { value: value as string | number, id };
