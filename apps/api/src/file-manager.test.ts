@@ -253,6 +253,18 @@ describe("files: metadata, listing, search, multi-delete, usage", () => {
       code: "BAD_REQUEST",
       message: /^query:/,
     });
+    // Newest first by default, in keyset pages.
+    const newest: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.search({ query: "photos", limit: 1, ...(cursor ? { cursor } : {}) });
+      newest.push(...page.items.map((f) => f.originalFilename));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(newest).toEqual(["Alpha.png", "beach.jpg"]);
+    expect(await refusal(api.search({ query: "photos", cursor: "n1x" }))).toMatchObject({
+      code: "BAD_REQUEST",
+    });
     // Bob's search never sees Carol's files.
     expect((await h.caller(bob).files.search({ query: "beach" })).items).toEqual([]);
     const rest = await h.app.request(`/api/search?query=${encodeURIComponent("not")}`, {
