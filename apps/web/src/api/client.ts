@@ -1,6 +1,14 @@
 import type { AppRouter } from "@signet/api";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import type { ApiKeysApi, AuditApi, FilesApi, LimitsApi, ProfileApi, UploadApi } from "./types.ts";
+import type {
+  ApiKeysApi,
+  AuditApi,
+  FilesApi,
+  FoldersApi,
+  LimitsApi,
+  ProfileApi,
+  UploadApi,
+} from "./types.ts";
 
 let onUnauthorized: () => void = () => {};
 
@@ -38,6 +46,7 @@ export const uploadApi: UploadApi = {
 
 export const filesApi: FilesApi = {
   list: (input) => trpc.files.list.query(input),
+  search: (input) => trpc.files.search.query(input),
   downloadUrl: (input) => trpc.files.downloadUrl.query(input),
   shareUrl: (input) => trpc.files.shareUrl.query(input),
   delete: (input) => trpc.files.delete.mutate(input),
@@ -65,4 +74,10 @@ export const apiKeysApi: ApiKeysApi = {
 
 export const limitsApi: LimitsApi = {
   get: () => trpc.limits.query(),
+};
+
+export const foldersApi: FoldersApi = {
+  list: (input) => trpc.folders.list.query(input),
+  create: (input) => trpc.folders.create.mutate(input),
+  usage: () => trpc.files.usage.query(),
 };

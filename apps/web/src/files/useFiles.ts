@@ -28,6 +28,11 @@ export interface UseFilesOptions {
   pageSize?: number;
   /** The server's limits (the longest share link); until they load, the server alone decides. */
   limits?: Readonly<Ref<Limits | null>>;
+  /**
+   * What to list: a folder's files (null: the top level's) or, with a query, the search's results. Without it,
+   * every file.
+   */
+  scope?: () => { folderId: string | null; query: string };
 }
 
 /** The paged list, its items named `files`, with each row's actions. */
@@ -64,7 +69,12 @@ export function useFiles(options: UseFilesOptions): UseFilesReturn {
   const { api } = options;
   const shareMax = () => options.limits?.value?.shareUrlMaxTtl;
   const { items: files, ...paging } = usePagedList({
-    list: (input) => api.list(input),
+    list: (input) => {
+      const scope = options.scope?.();
+      if (!scope) return api.list(input);
+      if (scope.query && api.search) return api.search({ ...input, query: scope.query });
+      return api.list({ ...input, folderId: scope.folderId ?? "root" });
+    },
     pageSize: options.pageSize,
     keep: (file) => file.status !== "deleted",
   });
@@ -73,6 +83,9 @@ export function useFiles(options: UseFilesOptions): UseFilesReturn {
     files,
     ...paging,
     upsert(file) {
+      const scope = options.scope?.();
+      // Only where it belongs: the folder it went into, and not into a search's results.
+      if (scope && (scope.query || (scope.folderId ?? null) !== file.folderId)) return;
       files.value = [file, ...files.value.filter((f) => f.id !== file.id)];
     },
     async remove(fileId) {

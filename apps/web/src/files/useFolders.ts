@@ -1,0 +1,70 @@
+import { type Ref, ref } from "vue";
+import { describeApiError } from "../api/errors.ts";
+import { attempt, type Result } from "../api/result.ts";
+import type { Folder, FolderListing, FoldersApi, Usage } from "../api/types.ts";
+
+export interface UseFoldersReturn {
+  /** The folder shown; null at the top level. */
+  folderId: Ref<string | null>;
+  /** What the search box holds once submitted; "" lists the folder. */
+  query: Ref<string>;
+  listing: Ref<FolderListing | null>;
+  usage: Ref<Usage | null>;
+  error: Ref<string | null>;
+  /** Shows a folder (null: the top level) and clears the search. */
+  open(folderId: string | null): Promise<void>;
+  create(name: string): Promise<Result<Folder>>;
+  refresh(): Promise<void>;
+  refreshUsage(): Promise<void>;
+}
+
+/**
+ * Where the Files page is: the folder (breadcrumbs and subfolders), the search, and the account's usage. Folders
+ * are metadata on the server, so moving around never touches the bucket.
+ */
+export function useFolders(api: FoldersApi): UseFoldersReturn {
+  const folderId = ref<string | null>(null);
+  const query = ref("");
+  const listing = ref<FolderListing | null>(null);
+  const usage = ref<Usage | null>(null);
+  const error = ref<string | null>(null);
+
+  async function refresh() {
+    const result = await attempt(
+      () => api.list(folderId.value ? { folderId: folderId.value } : {}),
+      describeApiError,
+    );
+    if (result.ok) {
+      listing.value = result.value;
+      error.value = null;
+    } else {
+      error.value = result.error;
+    }
+  }
+
+  return {
+    folderId,
+    query,
+    listing,
+    usage,
+    error,
+    async open(id) {
+      folderId.value = id;
+      query.value = "";
+      await refresh();
+    },
+    async create(name) {
+      const result = await attempt(
+        () => api.create({ name, ...(folderId.value ? { parentId: folderId.value } : {}) }),
+        describeApiError,
+      );
+      if (result.ok) await refresh();
+      return result;
+    },
+    refresh,
+    async refreshUsage() {
+      const result = await attempt(() => api.usage(), describeApiError);
+      if (result.ok) usage.value = result.value;
+    },
+  };
+}
