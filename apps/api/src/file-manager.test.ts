@@ -72,6 +72,14 @@ describe("folders", () => {
     });
   });
 
+  it("makes the folders of a relative path once, empty ones included", async () => {
+    const api = h.caller(alice).folders;
+    const made = await api.ensurePath({ path: "Dropped/empty/deeper" });
+    expect(made.path).toBe("Dropped/empty/deeper");
+    expect((await api.ensurePath({ path: "Dropped/empty/deeper" })).id).toBe(made.id);
+    expect(await refusal(api.ensurePath({ path: "/" }))).toMatchObject({ code: "BAD_REQUEST" });
+  });
+
   it("uploads into a relative folder path, creating the folders; keys never name them", async () => {
     const a = await upload(alice, "one.txt", { folderPath: "Tree/sub/leaf" });
     const b = await upload(alice, "two.txt", { folderPath: "Tree/sub" });

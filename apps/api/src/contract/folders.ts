@@ -3,7 +3,7 @@
  * renaming and moving folders are database updates only; deleting one deletes its files and their objects.
  */
 import { z } from "@hono/zod-openapi";
-import { folderNameSchema } from "../services/validation.ts";
+import { folderNameSchema, folderPathSchema } from "../services/validation.ts";
 import { iso } from "./common.ts";
 import { contract } from "./define.ts";
 
@@ -60,6 +60,22 @@ export const foldersContract = {
     input: z.object({ name: folderNameSchema, parentId: parentId.optional() }),
     output: folderView,
     rest: { method: "post", path: "/api/folders", status: 201, summary: "Create a folder", tag: "folders" },
+  }),
+  ensurePath: contract({
+    kind: "mutation",
+    access: "full",
+    input: z.object({
+      path: folderPathSchema.refine((names) => names.length > 0, "must name at least one folder"),
+      parentId: parentId.optional(),
+    }),
+    output: folderView,
+    rest: {
+      method: "post",
+      path: "/api/folders/path",
+      summary:
+        "The folder at a relative path (`a/b`), creating the missing ones (a dropped tree's empty folders)",
+      tag: "folders",
+    },
   }),
   rename: contract({
     kind: "mutation",

@@ -135,6 +135,15 @@ export async function uploadFolder(
   return (await ensureFolderPath(ctx, base, input.folderPath)) ?? undefined;
 }
 
+/** The folder at `path` below `parentId` (or the top level), made as needed. */
+export async function ensureFolder(
+  ctx: ServiceContext,
+  input: { path: string[]; parentId?: string | null | undefined },
+): Promise<FolderView> {
+  const id = await ensureFolderPath(ctx, await parentOf(ctx, input.parentId), input.path);
+  return toFolderView(await ownFolder(ctx, id as string));
+}
+
 /**
  * Gives `row` a new name and/or parent: its own row and every descendant's path in one batch. A folder's path
  * prefix names exactly its subtree, because names never contain `/`.
