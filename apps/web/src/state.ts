@@ -5,6 +5,7 @@ import { createLimitsStore, type LimitsStore } from "./api/limits.ts";
 import { type UseFilesReturn, useFiles } from "./files/useFiles.ts";
 import { type UseFoldersReturn, useFolders } from "./files/useFolders.ts";
 import { workerPartHasher } from "./upload/part-hasher.ts";
+import { splitRelativePath } from "./upload/relative-paths.ts";
 import { indexedDbResumeStore } from "./upload/resume-store.ts";
 import { type UseUploadReturn, useUpload } from "./upload/useUpload.ts";
 import { workerHasher } from "./upload/worker-hasher.ts";
@@ -33,13 +34,18 @@ export function createAppState(): AppState {
     scope: () => ({ folderId: folders.folderId.value, query: folders.query.value }),
   });
   // Uploads go into the folder shown when they are announced (a folder is metadata: the key is the same).
+  // A file of a picked or dropped tree is announced as `folder/…/name` (useUpload): its folders go as folderPath.
   const announceHere: typeof uploadApi = {
     ...uploadApi,
-    createUpload: (input) =>
-      uploadApi.createUpload({
+    createUpload: (input) => {
+      const { folderPath, filename } = splitRelativePath(input.filename);
+      return uploadApi.createUpload({
         ...input,
+        filename,
         ...(folders.folderId.value ? { folderId: folders.folderId.value } : {}),
-      }),
+        ...(folderPath ? { folderPath } : {}),
+      });
+    },
   };
   const uploads = useUpload({
     api: announceHere,

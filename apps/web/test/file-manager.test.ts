@@ -3,7 +3,7 @@
  * create a folder and open it from the keyboard, upload into it, find the file by its folder's name, and audit the
  * page with axe-core (0 violations).
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +21,10 @@ let fixtures: string;
 beforeAll(async () => {
   fixtures = await mkdtemp(join(tmpdir(), "signet-fm-"));
   await writeFile(join(fixtures, "itinerary.txt"), "day one: beach\n");
+  await mkdir(join(fixtures, "Album/nested/deeper"), { recursive: true });
+  await writeFile(join(fixtures, "Album/top.txt"), "top");
+  await writeFile(join(fixtures, "Album/nested/middle.txt"), "middle");
+  await writeFile(join(fixtures, "Album/nested/deeper/bottom.txt"), "bottom");
   api = await startApi();
   browser = await openPage();
   page = browser.page;
@@ -66,13 +70,51 @@ describe("Files page: folders, search and usage", () => {
     expect(await page.locator("#usage-meter").getAttribute("value")).toBe("15");
 
     await page.getByRole("button", { name: "All folders" }).click();
-    await page.getByRole("list", { name: "Subfolders" }).waitFor();
-    expect(await page.getByRole("list", { name: "Files" }).count()).toBe(0);
+    // The top level holds no file of its own: the one uploaded is in the folder.
+    await page.getByRole("list", { name: "Files" }).waitFor({ state: "detached" });
 
     await page.getByLabel("Search files").fill("holi");
     await page.getByLabel("Search files").press("Enter");
     await page.getByText("Results for “holi”").waitFor();
     await row.waitFor();
+  }, 60_000);
+
+  it("keeps the structure of a folder picked with webkitdirectory", async () => {
+    await page
+      .getByRole("button", { name: "All folders" })
+      .click()
+      .catch(() => {});
+    await page.getByLabel("Choose folder").setInputFiles(join(fixtures, "Album"));
+    const subfolders = page.getByRole("list", { name: "Subfolders" });
+    await subfolders.getByRole("button", { name: /Album/ }).click();
+    await page.getByRole("list", { name: "Files" }).getByRole("heading", { name: "top.txt" }).waitFor();
+    await subfolders.getByRole("button", { name: /nested/ }).click();
+    await page.getByRole("list", { name: "Files" }).getByRole("heading", { name: "middle.txt" }).waitFor();
+    await subfolders.getByRole("button", { name: /deeper/ }).click();
+    await page.getByRole("list", { name: "Files" }).getByRole("heading", { name: "bottom.txt" }).waitFor();
+    const crumbs = await page
+      .getByRole("navigation", { name: "Breadcrumb" })
+      .getByRole("listitem")
+      .allTextContents();
+    expect(crumbs.map((c) => c.trim())).toEqual(["All folders", "Album", "nested", "deeper"]);
+  }, 60_000);
+
+  it("uploads an image pasted on the page (Ctrl/Cmd+V)", async () => {
+    await page.getByRole("button", { name: "All folders" }).click();
+    await page.evaluate(async () => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 8;
+      canvas.height = 8;
+      canvas.getContext("2d")!.fillRect(0, 0, 8, 8);
+      const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), "image/png"));
+      const data = new DataTransfer();
+      data.items.add(new File([blob], "screenshot.png", { type: "image/png" }));
+      document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+    });
+    await page
+      .getByRole("list", { name: "Files" })
+      .getByRole("heading", { name: "screenshot.png" })
+      .waitFor();
   }, 60_000);
 
   it("has no axe-core violations on the Files page with folders, search and the usage meter", async () => {

@@ -79,5 +79,6 @@ export const limitsApi: LimitsApi = {
 export const foldersApi: FoldersApi = {
   list: (input) => trpc.folders.list.query(input),
   create: (input) => trpc.folders.create.mutate(input),
+  ensurePath: (input) => trpc.folders.ensurePath.mutate(input),
   usage: () => trpc.files.usage.query(),
 };

@@ -50,7 +50,9 @@ export type FolderListing = Outputs["folders"]["list"];
 export type Usage = Outputs["files"]["usage"];
 
 /** What `useFolders` needs from the server. */
-export type FoldersApi = Procedures<"folders", "list" | "create"> & { usage(): Promise<Usage> };
+export type FoldersApi = Procedures<"folders", "list" | "create" | "ensurePath"> & {
+  usage(): Promise<Usage>;
+};
 
 /** What `useProfile` needs from the server. */
 export type ProfileApi = Procedures<

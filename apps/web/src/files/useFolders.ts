@@ -14,6 +14,8 @@ export interface UseFoldersReturn {
   /** Shows a folder (null: the top level) and clears the search. */
   open(folderId: string | null): Promise<void>;
   create(name: string): Promise<Result<Folder>>;
+  /** Makes the folders of a picked or dropped tree below the folder shown (empty ones are kept too). */
+  ensurePaths(paths: string[]): Promise<void>;
   refresh(): Promise<void>;
   refreshUsage(): Promise<void>;
 }
@@ -60,6 +62,15 @@ export function useFolders(api: FoldersApi): UseFoldersReturn {
       );
       if (result.ok) await refresh();
       return result;
+    },
+    async ensurePaths(paths) {
+      const parent = folderId.value ? { parentId: folderId.value } : {};
+      // Parents first (shorter paths), one at a time: each call finds or makes its folders.
+      for (const path of [...paths].sort((a, b) => a.split("/").length - b.split("/").length)) {
+        const result = await attempt(() => api.ensurePath({ path, ...parent }), describeApiError);
+        if (!result.ok) error.value = result.error;
+      }
+      await refresh();
     },
     refresh,
     async refreshUsage() {
