@@ -43,6 +43,10 @@ export interface UseFilesReturn extends Omit<UsePagedListReturn<FileView>, "item
   upsert(file: FileView): void;
   /** Deletes the object and drops the row. */
   remove(fileId: string): Promise<Result<void>>;
+  /** Deletes several files and their objects, and drops their rows. */
+  removeMany(fileIds: string[]): Promise<Result<void>>;
+  /** Moves files into a folder (null: the top level); they leave the list shown. */
+  moveMany(fileIds: string[], folderId: string | null): Promise<Result<void>>;
   /** A short-lived URL that downloads the file as an attachment. */
   downloadLink(fileId: string): Promise<Result<SignedDownload>>;
   /** A URL anyone can use until it expires (1 minute up to the server's maximum). */
@@ -92,6 +96,24 @@ export function useFiles(options: UseFilesOptions): UseFilesReturn {
       const result = await attempt(() => api.delete({ fileId }), describeApiError);
       if (!result.ok) return result;
       files.value = files.value.filter((f) => f.id !== fileId);
+      return { ok: true, value: undefined };
+    },
+    async removeMany(fileIds) {
+      const run = api.deleteMany;
+      if (!run) return { ok: false, error: "Deleting several files is not available" };
+      const result = await attempt(() => run({ fileIds }), describeApiError);
+      if (!result.ok) return result;
+      const gone = new Set(fileIds);
+      files.value = files.value.filter((f) => !gone.has(f.id));
+      return { ok: true, value: undefined };
+    },
+    async moveMany(fileIds, folderId) {
+      const run = api.move;
+      if (!run) return { ok: false, error: "Moving files is not available" };
+      const result = await attempt(() => run({ fileIds, folderId }), describeApiError);
+      if (!result.ok) return result;
+      const moved = new Set(fileIds);
+      files.value = files.value.filter((f) => !moved.has(f.id));
       return { ok: true, value: undefined };
     },
     downloadLink: (fileId) =>
