@@ -162,6 +162,26 @@ describe("Files page: folders, search and usage", () => {
     await files.getByRole("heading", { name: c }).waitFor();
   }, 60_000);
 
+  it("renames a file and gives it a description and tags from the list, then finds it by tag", async () => {
+    const files = page.getByRole("list", { name: "Files" });
+    const first = (await files.getByRole("heading").first().textContent())!.trim();
+    const row = files.getByRole("listitem").filter({ has: page.getByRole("heading", { name: first }) });
+    await row.getByText(`Edit details of ${first}`).click();
+    await row.getByLabel("Name").fill("renamed notes.txt");
+    await row.getByLabel("Description").fill("Kept for the trip");
+    await row.getByLabel(/^Tags/).fill("Summer, Packing , summer");
+    await row.getByRole("button", { name: "Save details" }).click();
+    await files.getByRole("heading", { name: "renamed notes.txt" }).waitFor();
+    await files.getByText("Tags: summer, packing").waitFor();
+
+    await page.getByLabel("Search files").fill("packing");
+    await page.getByLabel("Search files").press("Enter");
+    await page.getByText("Results for “packing”").waitFor();
+    expect((await files.getByRole("heading").allTextContents()).map((t) => t.trim())).toEqual([
+      "renamed notes.txt",
+    ]);
+  }, 60_000);
+
   it("has no axe-core violations on the Files page with folders, search and the usage meter", async () => {
     // With a file selected, so the selection bar (delete, move) is audited too.
     await page.getByRole("list", { name: "Files" }).getByRole("checkbox").first().click();

@@ -43,7 +43,7 @@ export type UploadApi = Procedures<"files", "createUpload" | "completeUpload" | 
 
 /** What `useFiles` needs from the server (search only where the page offers it). */
 export type FilesApi = Procedures<"files", "list" | "downloadUrl" | "shareUrl" | "delete"> &
-  Partial<Procedures<"files", "search" | "deleteMany" | "move">>;
+  Partial<Procedures<"files", "search" | "deleteMany" | "move" | "rename" | "update">>;
 
 export type Folder = Outputs["folders"]["create"];
 export type FolderListing = Outputs["folders"]["list"];

@@ -47,6 +47,11 @@ export interface UseFilesReturn extends Omit<UsePagedListReturn<FileView>, "item
   removeMany(fileIds: string[]): Promise<Result<void>>;
   /** Moves files into a folder (null: the top level); they leave the list shown. */
   moveMany(fileIds: string[], folderId: string | null): Promise<Result<void>>;
+  /** Renames a file and sets its description and tags; the row shows what the server kept. */
+  edit(
+    fileId: string,
+    details: { filename: string; description: string; tags: string[] },
+  ): Promise<Result<void>>;
   /** A short-lived URL that downloads the file as an attachment. */
   downloadLink(fileId: string): Promise<Result<SignedDownload>>;
   /** A URL anyone can use until it expires (1 minute up to the server's maximum). */
@@ -114,6 +119,23 @@ export function useFiles(options: UseFilesOptions): UseFilesReturn {
       if (!result.ok) return result;
       const moved = new Set(fileIds);
       files.value = files.value.filter((f) => !moved.has(f.id));
+      return { ok: true, value: undefined };
+    },
+    async edit(fileId, details) {
+      const { rename, update } = api;
+      if (!rename || !update) return { ok: false, error: "Editing files is not available" };
+      const current = files.value.find((f) => f.id === fileId);
+      const renamed =
+        current && current.originalFilename === details.filename
+          ? { ok: true as const, value: current }
+          : await attempt(() => rename({ fileId, filename: details.filename }), describeApiError);
+      if (!renamed.ok) return renamed;
+      const updated = await attempt(
+        () => update({ fileId, description: details.description, tags: details.tags }),
+        describeApiError,
+      );
+      if (!updated.ok) return updated;
+      files.value = files.value.map((f) => (f.id === fileId ? updated.value : f));
       return { ok: true, value: undefined };
     },
     downloadLink: (fileId) =>
