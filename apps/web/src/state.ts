@@ -31,7 +31,12 @@ export function createAppState(): AppState {
   const files = useFiles({
     api: filesApi,
     limits: limits.limits,
-    scope: () => ({ folderId: folders.folderId.value, query: folders.query.value }),
+    scope: () => ({
+      folderId: folders.folderId.value,
+      query: folders.query.value,
+      sort: folders.sort.value || undefined,
+      type: folders.type.value || undefined,
+    }),
   });
   // Uploads go into the folder shown when they are announced (a folder is metadata: the key is the same).
   // A file of a picked or dropped tree is announced as `folder/…/name` (useUpload): its folders go as folderPath.

@@ -40,6 +40,19 @@ afterAll(async () => {
   if (fixtures) await rm(fixtures, { recursive: true, force: true });
 });
 
+/**
+ * What `read` answers once it equals `expected` (compared as JSON), or its last answer after 10 s: the page
+ * updates after a server round trip, so the value is read again until it settles.
+ */
+async function settled<T>(read: () => Promise<T>, expected: T): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (JSON.stringify(value) === JSON.stringify(expected) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** axe-core's violations on the page as it stands (rule id and the first offending node). */
 async function axeViolations(on: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol: the app's CSP (script-src 'self') rightly refuses an injected tag.
@@ -70,7 +83,8 @@ describe("Files page: folders, search and usage", () => {
     const row = page.getByRole("list", { name: "Files" }).getByRole("heading", { name: "itinerary.txt" });
     await row.waitFor();
     await page.getByText(/of .* used/).waitFor();
-    expect(await page.locator("#usage-meter").getAttribute("value")).toBe("15");
+    const meter = () => page.locator("#usage-meter").getAttribute("value");
+    expect(await settled(meter, "15")).toBe("15");
 
     await page.getByRole("button", { name: "All folders" }).click();
     // The top level holds no file of its own: the one uploaded is in the folder.
@@ -180,6 +194,44 @@ describe("Files page: folders, search and usage", () => {
     expect((await files.getByRole("heading").allTextContents()).map((t) => t.trim())).toEqual([
       "renamed notes.txt",
     ]);
+  }, 60_000);
+
+  it("sorts and filters the list, renames a folder, and deletes it with its files after confirming", async () => {
+    const secrets = JSON.parse(await readFile(join(api.dataDir, "dev-secrets.json"), "utf8"));
+    const endpoint = /^local-s3 listening on (\S+)$/m.exec(api.output())?.[1];
+    const bucket = createSigner({ endpoint: endpoint!, bucket: "signet", ...secrets });
+    const objects = async () => (await bucket.listObjects("u/")).objects.length;
+    const files = page.getByRole("list", { name: "Files" });
+    const names = async () => (await files.getByRole("heading").allTextContents()).map((t) => t.trim());
+
+    // An empty search lists the folder again.
+    await page.getByLabel("Search files").fill("");
+    await page.getByLabel("Search files").press("Enter");
+    await files.getByRole("heading", { name: "screenshot.png" }).waitFor();
+    await page.getByLabel("Sort by").selectOption({ label: "Name" });
+    const byName = ["renamed notes.txt", "screenshot.png"];
+    expect(await settled(names, byName)).toEqual(byName);
+    await page.getByLabel("Type").selectOption({ label: "Images" });
+    expect(await settled(names, ["screenshot.png"])).toEqual(["screenshot.png"]);
+    await page.getByLabel("Type").selectOption({ label: "All types" });
+    await page.getByLabel("Sort by").selectOption({ label: "Newest first" });
+
+    const before = await objects();
+    await page.getByRole("list", { name: "Subfolders" }).getByRole("button", { name: /Album/ }).click();
+    await page.getByLabel("Rename this folder").fill("Album 2");
+    await page.getByRole("button", { name: "Rename folder" }).click();
+    await page.getByRole("navigation", { name: "Breadcrumb" }).getByText("Album 2").waitFor();
+    expect(await objects()).toBe(before);
+
+    await page.getByRole("button", { name: "Delete folder", exact: true }).click();
+    await page.getByRole("button", { name: "Delete folder and its files" }).click();
+    // top.txt, nested/middle.txt and nested/deeper/bottom.txt are gone from the bucket.
+    expect(await settled(objects, before - 3)).toBe(before - 3);
+    // Back at the top level, where Album 2 is no longer listed.
+    await page.getByRole("dialog").waitFor({ state: "hidden" });
+    const subfolders = page.getByRole("list", { name: "Subfolders" });
+    await subfolders.getByRole("button", { name: /Holidays/ }).waitFor();
+    expect(await subfolders.getByRole("button", { name: /Album 2/ }).count()).toBe(0);
   }, 60_000);
 
   it("has no axe-core violations on the Files page with folders, search and the usage meter", async () => {

@@ -84,5 +84,7 @@ export const foldersApi: FoldersApi = {
   list: (input) => trpc.folders.list.query(input),
   create: (input) => trpc.folders.create.mutate(input),
   ensurePath: (input) => trpc.folders.ensurePath.mutate(input),
+  rename: (input) => trpc.folders.rename.mutate(input),
+  delete: (input) => trpc.folders.delete.mutate(input),
   usage: () => trpc.files.usage.query(),
 };

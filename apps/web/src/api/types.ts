@@ -50,7 +50,7 @@ export type FolderListing = Outputs["folders"]["list"];
 export type Usage = Outputs["files"]["usage"];
 
 /** What `useFolders` needs from the server. */
-export type FoldersApi = Procedures<"folders", "list" | "create" | "ensurePath"> & {
+export type FoldersApi = Procedures<"folders", "list" | "create" | "ensurePath" | "rename" | "delete"> & {
   usage(): Promise<Usage>;
 };
 

@@ -23,6 +23,14 @@ export interface ShareChoice {
   seconds: number;
 }
 
+/** What the Files page lists: a folder or a search, in one order, optionally of one type family. */
+export interface FileScope {
+  folderId: string | null;
+  query: string;
+  sort?: "date" | "name" | "size" | "type" | undefined;
+  type?: string | undefined;
+}
+
 export interface UseFilesOptions {
   api: FilesApi;
   pageSize?: number;
@@ -32,7 +40,7 @@ export interface UseFilesOptions {
    * What to list: a folder's files (null: the top level's) or, with a query, the search's results. Without it,
    * every file.
    */
-  scope?: () => { folderId: string | null; query: string };
+  scope?: () => FileScope;
 }
 
 /** The paged list, its items named `files`, with each row's actions. */
@@ -81,8 +89,12 @@ export function useFiles(options: UseFilesOptions): UseFilesReturn {
     list: (input) => {
       const scope = options.scope?.();
       if (!scope) return api.list(input);
-      if (scope.query && api.search) return api.search({ ...input, query: scope.query });
-      return api.list({ ...input, folderId: scope.folderId ?? "root" });
+      const order = {
+        ...(scope.sort ? { sort: scope.sort } : {}),
+        ...(scope.type ? { type: scope.type } : {}),
+      };
+      if (scope.query && api.search) return api.search({ ...input, ...order, query: scope.query });
+      return api.list({ ...input, ...order, folderId: scope.folderId ?? "root" });
     },
     pageSize: options.pageSize,
     keep: (file) => file.status !== "deleted",

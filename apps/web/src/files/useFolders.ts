@@ -8,12 +8,19 @@ export interface UseFoldersReturn {
   folderId: Ref<string | null>;
   /** What the search box holds once submitted; "" lists the folder. */
   query: Ref<string>;
+  /** The list's order ("": newest first) and type family filter ("": every type). */
+  sort: Ref<"" | "date" | "name" | "size" | "type">;
+  type: Ref<string>;
   listing: Ref<FolderListing | null>;
   usage: Ref<Usage | null>;
   error: Ref<string | null>;
   /** Shows a folder (null: the top level) and clears the search. */
   open(folderId: string | null): Promise<void>;
   create(name: string): Promise<Result<Folder>>;
+  /** Renames the folder shown. */
+  renameCurrent(name: string): Promise<Result<Folder>>;
+  /** Deletes the folder shown with everything in it, then shows its parent. */
+  deleteCurrent(): Promise<Result<void>>;
   /** Makes the folders of a picked or dropped tree below the folder shown (empty ones are kept too). */
   ensurePaths(paths: string[]): Promise<void>;
   refresh(): Promise<void>;
@@ -27,6 +34,8 @@ export interface UseFoldersReturn {
 export function useFolders(api: FoldersApi): UseFoldersReturn {
   const folderId = ref<string | null>(null);
   const query = ref("");
+  const sort = ref<"" | "date" | "name" | "size" | "type">("");
+  const type = ref("");
   const listing = ref<FolderListing | null>(null);
   const usage = ref<Usage | null>(null);
   const error = ref<string | null>(null);
@@ -47,6 +56,8 @@ export function useFolders(api: FoldersApi): UseFoldersReturn {
   return {
     folderId,
     query,
+    sort,
+    type,
     listing,
     usage,
     error,
@@ -62,6 +73,24 @@ export function useFolders(api: FoldersApi): UseFoldersReturn {
       );
       if (result.ok) await refresh();
       return result;
+    },
+    async renameCurrent(name) {
+      const id = folderId.value;
+      if (!id) return { ok: false, error: "The top level has no name to change" };
+      const result = await attempt(() => api.rename({ folderId: id, name }), describeApiError);
+      if (result.ok) await refresh();
+      return result;
+    },
+    async deleteCurrent() {
+      const id = folderId.value;
+      if (!id) return { ok: false, error: "The top level cannot be deleted" };
+      const crumbs = listing.value?.breadcrumbs ?? [];
+      const parent = crumbs.length > 1 ? crumbs[crumbs.length - 2]!.id : null;
+      const result = await attempt(() => api.delete({ folderId: id, confirm: true }), describeApiError);
+      if (!result.ok) return result;
+      folderId.value = parent;
+      await refresh();
+      return { ok: true, value: undefined };
     },
     async ensurePaths(paths) {
       const parent = folderId.value ? { parentId: folderId.value } : {};
