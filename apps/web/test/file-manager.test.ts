@@ -191,9 +191,8 @@ describe("Files page: folders, search and usage", () => {
     await page.getByLabel("Search files").fill("packing");
     await page.getByLabel("Search files").press("Enter");
     await page.getByText("Results for “packing”").waitFor();
-    expect((await files.getByRole("heading").allTextContents()).map((t) => t.trim())).toEqual([
-      "renamed notes.txt",
-    ]);
+    const shown = async () => (await files.getByRole("heading").allTextContents()).map((t) => t.trim());
+    expect(await settled(shown, ["renamed notes.txt"])).toEqual(["renamed notes.txt"]);
   }, 60_000);
 
   it("sorts and filters the list, renames a folder, and deletes it with its files after confirming", async () => {
