@@ -1,9 +1,11 @@
 import { xhrPut } from "@signet/client";
 import type { InjectionKey } from "vue";
-import { filesApi, limitsApi, uploadApi } from "./api/client.ts";
+import { filesApi, foldersApi, limitsApi, uploadApi } from "./api/client.ts";
 import { createLimitsStore, type LimitsStore } from "./api/limits.ts";
 import { type UseFilesReturn, useFiles } from "./files/useFiles.ts";
+import { type UseFoldersReturn, useFolders } from "./files/useFolders.ts";
 import { workerPartHasher } from "./upload/part-hasher.ts";
+import { splitRelativePath } from "./upload/relative-paths.ts";
 import { indexedDbResumeStore } from "./upload/resume-store.ts";
 import { type UseUploadReturn, useUpload } from "./upload/useUpload.ts";
 import { workerHasher } from "./upload/worker-hasher.ts";
@@ -13,6 +15,8 @@ export interface AppState {
   /** The server's configured limits, loaded once for every page. */
   limits: LimitsStore;
   files: UseFilesReturn;
+  /** The folder and search the Files page shows, and the usage meter's numbers. */
+  folders: UseFoldersReturn;
   uploads: UseUploadReturn;
   /** Cancels running uploads (resolving once the server has released them) and forgets the user's files. */
   reset(): Promise<void>;
@@ -23,22 +27,53 @@ export const appStateKey: InjectionKey<AppState> = Symbol("signet-app-state");
 /** Wires the composables to the real API client and browser transports. */
 export function createAppState(): AppState {
   const limits = createLimitsStore(limitsApi);
-  const files = useFiles({ api: filesApi, limits: limits.limits });
+  const folders = useFolders(foldersApi);
+  const files = useFiles({
+    api: filesApi,
+    limits: limits.limits,
+    scope: () => ({
+      folderId: folders.folderId.value,
+      query: folders.query.value,
+      sort: folders.sort.value || undefined,
+      type: folders.type.value || undefined,
+    }),
+  });
+  // Uploads go into the folder shown when they are announced (a folder is metadata: the key is the same).
+  // A file of a picked or dropped tree is announced as `folder/…/name` (useUpload): its folders go as folderPath.
+  const announceHere: typeof uploadApi = {
+    ...uploadApi,
+    createUpload: (input) => {
+      const { folderPath, filename } = splitRelativePath(input.filename);
+      return uploadApi.createUpload({
+        ...input,
+        filename,
+        ...(folders.folderId.value ? { folderId: folders.folderId.value } : {}),
+        ...(folderPath ? { folderPath } : {}),
+      });
+    },
+  };
   const uploads = useUpload({
-    api: uploadApi,
+    api: announceHere,
     put: xhrPut,
     hash: workerHasher,
     partHash: workerPartHasher,
     limits: limits.limits,
     loadLimits: () => limits.load(),
     resumeStore: indexedDbResumeStore,
-    onUploaded: (file) => files.upsert(file),
+    onUploaded: (file) => {
+      files.upsert(file);
+      void folders.refreshUsage();
+    },
   });
   return {
     limits,
     files,
+    folders,
     uploads,
     async reset() {
+      folders.folderId.value = null;
+      folders.query.value = "";
+      folders.usage.value = null;
       files.files.value = [];
       await uploads.cancelAll();
       for (const item of [...uploads.items.value]) uploads.dismiss(item.id);

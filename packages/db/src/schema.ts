@@ -6,7 +6,15 @@
  * up by property; the SQL column names are snake_case.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  type AnySQLiteColumn,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /** A moment stored as epoch milliseconds and read as a Date. */
 const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
@@ -87,6 +95,32 @@ export const verification = sqliteTable(
   (t) => [index("verification_identifier_idx").on(t.identifier)],
 );
 
+/**
+ * A folder of a user's files. Folders are metadata only: object keys never name them, so renaming or moving a
+ * folder (or a file between folders) is a row update and never copies an object. `parentId` null: at the root.
+ * Root folders' names are unique per user through `folder_root_name_unique` (SQLite treats NULLs as distinct).
+ */
+export const folder = sqliteTable(
+  "folder",
+  {
+    id: text("id").primaryKey(),
+    ownerId: ownerColumn("owner_id"),
+    parentId: text("parent_id").references((): AnySQLiteColumn => folder.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /**
+     * The names from the root down to this folder joined by `/` (breadcrumbs and search read it); a rename or move
+     * rewrites it for the whole subtree in one UPDATE (apps/api services/folders.ts).
+     */
+    path: text("path").notNull(),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("folder_owner_parent_name_unique").on(t.ownerId, t.parentId, t.name),
+    uniqueIndex("folder_root_name_unique").on(t.ownerId, t.name).where(sql`${t.parentId} is null`),
+    index("folder_parent_idx").on(t.parentId),
+  ],
+);
+
 export const FILE_STATUSES = ["pending", "ready", "rejected", "deleted"] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
 
@@ -114,9 +148,31 @@ export const file = sqliteTable(
     purgeAfter: timestamp("purge_after"),
     /** The upload request (reverse share) a guest uploaded this file through; null for the owner's own uploads. */
     uploadRequestId: text("upload_request_id"),
+    /** The folder the file is shown in (null: the root). Deleting a folder deletes its files first (services). */
+    folderId: text("folder_id").references(() => folder.id, { onDelete: "set null" }),
+    /** At most 1000 characters (services/file-metadata.ts). */
+    description: text("description").notNull().default(""),
+    /** Normalised tags (lower case, trimmed, unique; at most 20 of 40 characters each), as a JSON array. */
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default([]),
+    /**
+     * The row of this file in the FTS5 index `file_search`, set by the triggers of the file_search migration: a
+     * stable integer, unlike this table's implicit rowid, which VACUUM may renumber.
+     */
+    searchRowid: integer("search_rowid"),
   },
   (t) => [
     uniqueIndex("file_key_unique").on(t.key),
+    uniqueIndex("file_search_rowid_unique").on(t.searchRowid),
+    // One per sort of a folder's listing (date, name, size, type), so its first page reads 50 rows, not the folder.
+    index("file_owner_folder_created_idx").on(t.ownerId, t.folderId, t.createdAt, t.id),
+    index("file_owner_folder_name_idx").on(
+      t.ownerId,
+      t.folderId,
+      sql`${t.originalFilename} collate nocase`,
+      t.id,
+    ),
+    index("file_owner_folder_size_idx").on(t.ownerId, t.folderId, t.size, t.id),
+    index("file_owner_folder_type_idx").on(t.ownerId, t.folderId, t.contentType, t.id),
     index("file_purge_after_idx").on(t.purgeAfter),
     index("file_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
     index("file_status_expires_idx").on(t.status, t.uploadExpiresAt),

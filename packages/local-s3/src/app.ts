@@ -45,6 +45,8 @@ export interface LocalS3Options {
   region?: string;
   /** Clock for expiry and skew checks and Last-Modified. Default: real time. */
   now?: () => Date;
+  /** Called with each request as it arrives (tests count what reaches the storage). */
+  onRequest?: (request: Request) => void;
 }
 
 /** Sub-resources S3 defines that this endpoint does not implement: refused, never mistaken for a plain object call. */
@@ -285,5 +287,12 @@ export function createS3App(options: LocalS3Options): {
 
   const app = new Hono();
   app.all("*", (c) => handle(c.req.raw));
-  return { app, fetch: (request) => Promise.resolve(app.fetch(request)) };
+  const onRequest = options.onRequest;
+  return {
+    app,
+    fetch: (request) => {
+      onRequest?.(request);
+      return Promise.resolve(app.fetch(request));
+    },
+  };
 }

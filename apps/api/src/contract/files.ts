@@ -1,6 +1,13 @@
 /** The files.* procedures: upload (single PUT or multipart), list, read, download links, delete. */
 import { z } from "@hono/zod-openapi";
-import { contentTypeSchema, filenameSchema, partNumberSchema } from "../services/validation.ts";
+import {
+  contentTypeSchema,
+  descriptionSchema,
+  filenameSchema,
+  folderPathSchema,
+  partNumberSchema,
+  tagsSchema,
+} from "../services/validation.ts";
 import {
   checksumSha256,
   fileId,
@@ -12,12 +19,71 @@ import {
   positiveBytes,
 } from "./common.ts";
 import { contract } from "./define.ts";
+import { folderId } from "./folders.ts";
 
 export const createUploadInput = z.object({
   filename: filenameSchema,
   contentType: contentTypeSchema,
   size: positiveBytes,
   checksumSha256: checksumSha256.optional(),
+  folderId: folderId
+    .optional()
+    .openapi({ description: "The folder the file goes in (default: the top level)" }),
+  folderPath: folderPathSchema.optional().openapi({
+    description:
+      "Folders below folderId (or the top level) as a relative path (`a/b`), created when missing; keys never name them",
+  }),
+});
+
+/** Which files a listing holds: a folder's (`root`: the top level's), or every file when absent. */
+const folderScope = z
+  .union([z.literal("root"), folderId])
+  .optional()
+  .openapi({ description: "A folder id, or `root` for the top level; absent: every folder" });
+
+/** The filters and sort a listing and a search share. */
+const listFilters = {
+  folderId: folderScope,
+  sort: z.enum(["name", "date", "size", "type"]).optional().openapi({ description: "Default: date" }),
+  order: z
+    .enum(["asc", "desc"])
+    .optional()
+    .openapi({ description: "Default: newest first for date, ascending for the others" }),
+  type: z
+    .string()
+    .max(255)
+    .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*(\/[a-z0-9][a-z0-9!#$&^_.+-]*)?$/, {
+      error: 'must be a type family ("image") or a type ("image/png"), in lower case',
+    })
+    .optional(),
+  createdFrom: z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }).optional(),
+  createdTo: z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }).optional(),
+};
+
+export const listFilesInput = z.object({ ...pageInput.unwrap().shape, ...listFilters }).optional();
+
+export const searchFilesInput = z.object({
+  query: z.string().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  ...pageInput.unwrap().shape,
+  ...listFilters,
+  recursive: z
+    .boolean()
+    .optional()
+    .openapi({ description: "With folderId: include subfolders (default true)" }),
+});
+
+/** At most this many files per multi-file call (move, delete). */
+const fileIds = z.array(fileId).min(1, "must list at least one file").max(100, "at most 100 files per call");
+
+export const renameFileInput = z.object({ fileId, filename: filenameSchema });
+export const moveFilesInput = z.object({
+  fileIds,
+  folderId: folderId.nullable().openapi({ description: "The folder they go in; null: the top level" }),
+});
+export const updateFileInput = z.object({
+  fileId,
+  description: descriptionSchema.optional(),
+  tags: tagsSchema.optional(),
 });
 
 export const downloadUrlInput = fileIdInput.extend({
@@ -55,6 +121,9 @@ export const fileView = z
     checksumSha256: z.string().nullable(),
     createdAt: iso,
     completedAt: iso.nullable(),
+    folderId: z.string().nullable(),
+    description: z.string(),
+    tags: z.array(z.string()),
   })
   .openapi("File");
 export type FileView = z.output<typeof fileView>;
@@ -128,15 +197,107 @@ export const downloadLink = z
   .openapi("DownloadLink");
 export type DownloadLink = z.output<typeof downloadLink>;
 
+export const movedFiles = z.object({ moved: z.number() }).openapi("MovedFiles");
+export const deletedFiles = z
+  .object({
+    deleted: z.number(),
+    notFound: z.array(z.string()).openapi({ description: "Ids that named no file of yours (nothing done)" }),
+  })
+  .openapi("DeletedFiles");
+
+export const usageView = z
+  .object({
+    usedBytes: z.number().openapi({ description: "Verified files and kept profile images" }),
+    reservedBytes: z.number().openapi({ description: "Held for uploads in flight" }),
+    limitBytes: z.number(),
+    uploadsInFlight: z.number(),
+  })
+  .openapi("Usage");
+export type Usage = z.output<typeof usageView>;
+
 const byId = { id: "fileId" };
 
 export const filesContract = {
   list: contract({
     kind: "query",
     access: "read",
-    input: pageInput,
+    input: listFilesInput,
     output: filePage,
+    // The summary is the snapshot's (http/openapi.snapshot.json); the parameters say the rest.
     rest: { method: "get", path: "/api/files", summary: "Your files, newest first", tag: "files" },
+  }),
+  search: contract({
+    kind: "query",
+    access: "read",
+    input: searchFilesInput,
+    output: filePage,
+    rest: {
+      method: "get",
+      path: "/api/search",
+      summary: "Files whose name, folder path, tags or description hold every word (prefixes match)",
+      tag: "files",
+    },
+  }),
+  rename: contract({
+    kind: "mutation",
+    access: "full",
+    input: renameFileInput,
+    output: fileView,
+    rest: {
+      method: "post",
+      path: "/api/files/{id}/rename",
+      params: byId,
+      summary: "Rename a file (its object keeps its key)",
+      tag: "files",
+    },
+  }),
+  update: contract({
+    kind: "mutation",
+    access: "full",
+    input: updateFileInput,
+    output: fileView,
+    rest: {
+      method: "patch",
+      path: "/api/files/{id}",
+      params: byId,
+      summary: "Set a file's description (at most 1000 characters) and tags (at most 20, 40 characters each)",
+      tag: "files",
+    },
+  }),
+  move: contract({
+    kind: "mutation",
+    access: "full",
+    input: moveFilesInput,
+    output: movedFiles,
+    rest: {
+      method: "post",
+      path: "/api/files/move",
+      summary: "Move files into a folder (no object is copied)",
+      tag: "files",
+    },
+  }),
+  deleteMany: contract({
+    kind: "mutation",
+    access: "full",
+    input: z.object({ fileIds }),
+    output: deletedFiles,
+    rest: {
+      method: "post",
+      path: "/api/files/delete",
+      summary: "Delete several files and their objects",
+      tag: "files",
+    },
+  }),
+  usage: contract({
+    kind: "query",
+    access: "read",
+    output: usageView,
+    rest: {
+      method: "get",
+      path: "/api/usage",
+      summary: "Your storage: used, in flight and the limit",
+      tag: "files",
+    },
   }),
   get: contract({
     kind: "query",

@@ -151,6 +151,30 @@ describe("Worker entry on workerd with D1", () => {
     expect(events.map((event) => event.action)).toContain("file.sweep_reject");
   });
 
+  it("searches files by name, folder path and tag through FTS5 in D1", async () => {
+    const owner = await signUp(local.urls[0]!);
+    const ticket = await owner.call<{ fileId: string; key: string }>("files.createUpload", {
+      filename: "beach sunset.jpg",
+      contentType: "image/jpeg",
+      size: 10,
+      folderPath: "Trips/Crete",
+    });
+    expect(ticket.key).not.toMatch(/Trips|Crete/);
+    await owner.call("files.update", { fileId: ticket.fileId, tags: ["Summer"] });
+    const found = async (query: string) =>
+      (await owner.call<{ items: { id: string }[] }>("files.search", { query }, "query")).items.map(
+        (f) => f.id,
+      );
+    expect(await found("beach")).toEqual([ticket.fileId]);
+    expect(await found("trips cre")).toEqual([ticket.fileId]);
+    expect(await found("summer")).toEqual([ticket.fileId]);
+    expect(await found("winter")).toEqual([]);
+    const trips = await owner.call<{ folders: { id: string; name: string }[] }>("folders.list", {}, "query");
+    await owner.call("folders.rename", { folderId: trips.folders[0]!.id, name: "Voyages" });
+    expect(await found("voyages")).toEqual([ticket.fileId]);
+    expect(await found("trips")).toEqual([]);
+  });
+
   it("never logs a signature, a bearer token or a secret", () => {
     const log = output.join("\n");
     expect(log).toContain('"msg":"request"');

@@ -14,6 +14,7 @@ export type AuditAction =
   | "file.reject"
   | "file.abort"
   | "file.delete"
+  | "file.rename"
   | "file.download_url"
   | "file.share"
   | "file.share_link"

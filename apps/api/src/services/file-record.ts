@@ -41,6 +41,9 @@ export function toFileView(row: FileRow): FileView {
     checksumSha256: row.checksumSha256,
     createdAt: row.createdAt.toISOString(),
     completedAt: row.completedAt ? row.completedAt.toISOString() : null,
+    folderId: row.folderId,
+    description: row.description,
+    tags: row.tags,
   };
 }
 
@@ -85,6 +88,7 @@ export async function announceFile(
         uploadId: upload.uploadId,
         createdAt: upload.now,
         uploadExpiresAt: upload.uploadExpiresAt,
+        folderId: input.folderId ?? null,
       },
       exists: sql`exists (select 1 from ${file} where ${file.id} = ${fileId})`,
     },

@@ -21,6 +21,7 @@ import {
   toFileView,
   transition,
 } from "./file-record.ts";
+import { uploadFolder } from "./folders.ts";
 import { releaseQuota } from "./limits.ts";
 import { abortParts, assemble, describeMissing, refuseWholeFileChecksum } from "./multipart.ts";
 import { createMultipartUpload } from "./multipart-plan.ts";
@@ -48,9 +49,10 @@ export interface UploadPlanOptions {
  */
 export async function createUpload(
   ctx: ServiceContext,
-  input: CreateUploadInput,
+  requested: CreateUploadInput & { folderPath?: string[] | undefined },
   plan: UploadPlanOptions = {},
 ): Promise<UploadTicket> {
+  const { folderPath, ...input } = requested;
   const { maxFileBytes, multipartThresholdBytes, allowedContentTypes } = ctx.config;
   if (input.size > maxFileBytes) {
     throw new TRPCError({
@@ -64,6 +66,8 @@ export async function createUpload(
       message: `contentType: ${essence(input.contentType)} files are not accepted here (allowed: ${allowedContentTypes.join(", ")})`,
     });
   }
+  // Folders are metadata: the key stays u/<user>/<id> whichever folder the file is shown in.
+  input.folderId = await uploadFolder(ctx, { folderId: input.folderId, folderPath });
   // The single PUT's announcement checks who may upload inside its batch; multipart creates the storage's
   // upload before it announces, so it asks first.
   if (!plan.multipart && input.size < multipartThresholdBytes) return createSingleUpload(ctx, input);

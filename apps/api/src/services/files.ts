@@ -4,6 +4,10 @@
  */
 
 export { downloadUrl, shareUrl } from "./downloads.ts";
+export { listFileManager } from "./file-listing.ts";
+export { deleteFiles, moveFiles, renameFile, updateFileMetadata } from "./file-metadata.ts";
 export { deleteFile, getFile, listFiles } from "./file-record.ts";
+export { searchFiles } from "./file-search.ts";
 export { abortUpload, completeUpload, createUpload } from "./file-uploads.ts";
 export { listUploadParts, signUploadParts } from "./multipart-plan.ts";
+export { usage } from "./usage.ts";

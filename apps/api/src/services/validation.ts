@@ -111,3 +111,49 @@ export const partNumberSchema = z
 /** The types a profile image may have: raster formats a browser shows and never runs. */
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif", "image/avif"] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
+
+/**
+ * A folder's name: one path segment (NFC, trimmed), since folder paths are names joined by `/`. Folders are
+ * metadata only, never part of an object key.
+ */
+export const folderNameSchema = z
+  .string({ error: "must be a string" })
+  .max(255, "must be at most 255 characters")
+  .refine((v) => !CONTROL.test(v), "must not contain control characters")
+  .transform((v) => v.normalize("NFC").trim())
+  .refine((v) => v.length > 0, "must not be empty")
+  .refine((v) => !/[/\\]/.test(v), "must not contain / or \\ (one folder per name)")
+  .refine((v) => v !== "." && v !== "..", "must not be . or ..")
+  .refine(isMetadataValue, "must be well-formed Unicode (no lone UTF-16 surrogate)");
+
+/** A folder path as a browser gives it (`webkitRelativePath`'s folders): names separated by `/`. */
+export const folderPathSchema = z
+  .string({ error: "must be a string" })
+  .max(1024, "must be at most 1024 characters")
+  .transform((v) => v.split(/[/\\]/).filter((s) => s.trim().length > 0))
+  .pipe(z.array(folderNameSchema).max(32, "must be at most 32 folders deep"));
+
+/** A tag: trimmed, lower case, NFC, 1..40 characters, no control characters. */
+export const tagSchema = z
+  .string({ error: "must be a string" })
+  .refine((v) => !CONTROL.test(v), "must not contain control characters")
+  .transform((v) => v.normalize("NFC").trim().toLowerCase().replace(/\s+/g, " "))
+  .refine((v) => v.length > 0, "must not be empty")
+  .refine((v) => v.length <= 40, "must be at most 40 characters");
+
+/** A file's tags: at most 20, duplicates (after normalising) kept once. */
+export const tagsSchema = z
+  .array(tagSchema)
+  .transform((tags) => [...new Set(tags)])
+  .refine((tags) => tags.length <= 20, "at most 20 tags per file");
+
+// Like CONTROL, but a description may hold line breaks and tabs.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const DESCRIPTION_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/;
+
+/** A file's description: at most 1000 characters. */
+export const descriptionSchema = z
+  .string({ error: "must be a string" })
+  .max(1000, "must be at most 1000 characters")
+  .refine((v) => !DESCRIPTION_CONTROL.test(v), "must not contain control characters")
+  .transform((v) => v.normalize("NFC").trim());

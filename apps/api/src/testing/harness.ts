@@ -26,6 +26,8 @@ export interface Harness extends AsyncDisposable {
   signer: Signer;
   s3: RunningServer;
   s3Credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Every request local-s3 received ("METHOD /bucket/key"), in order. */
+  s3Requests: string[];
   app: SignetApp;
   deps: AppDeps;
   /** The assembly itself (its `sweep` runs one sweeper pass with the harness's clock). */
@@ -67,7 +69,16 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
   const db = await createDb({ url: `file:${join(dir, "signet.db")}` });
   await migrate(db);
   const credentials = generateCredentials();
-  const s3 = await createLocalS3({ dir: join(dir, "s3"), credentials: [credentials], now: clock }).listen({
+  const s3Requests: string[] = [];
+  const s3 = await createLocalS3({
+    dir: join(dir, "s3"),
+    credentials: [credentials],
+    now: clock,
+    onRequest: (request) => {
+      const url = new URL(request.url);
+      s3Requests.push(`${request.method} ${url.pathname}`);
+    },
+  }).listen({
     port: 0,
     hostname: "127.0.0.1",
   });
@@ -159,6 +170,7 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     signer,
     s3,
     s3Credentials: credentials,
+    s3Requests,
     app,
     deps,
     signet,

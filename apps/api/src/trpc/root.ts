@@ -3,6 +3,7 @@ import { accountRouter } from "./routers/account.ts";
 import { apiKeysRouter } from "./routers/api-keys.ts";
 import { auditRouter } from "./routers/audit.ts";
 import { filesRouter } from "./routers/files.ts";
+import { foldersRouter } from "./routers/folders.ts";
 import { healthRouter } from "./routers/health.ts";
 import { limitsRouter } from "./routers/limits.ts";
 import { profileRouter } from "./routers/profile.ts";
@@ -15,6 +16,7 @@ export const appRouter = router({
   limits: limitsRouter,
   profile: profileRouter,
   files: filesRouter,
+  folders: foldersRouter,
   audit: auditRouter,
   account: accountRouter,
   apiKeys: apiKeysRouter,

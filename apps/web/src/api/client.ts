@@ -4,6 +4,7 @@ import type {
   ApiKeysApi,
   AuditApi,
   FilesApi,
+  FoldersApi,
   LimitsApi,
   ProfileApi,
   UploadApi,
@@ -46,6 +47,11 @@ export const uploadApi: UploadApi = {
 
 export const filesApi: FilesApi = {
   list: (input) => trpc.files.list.query(input),
+  search: (input) => trpc.files.search.query(input),
+  deleteMany: (input) => trpc.files.deleteMany.mutate(input),
+  move: (input) => trpc.files.move.mutate(input),
+  rename: (input) => trpc.files.rename.mutate(input),
+  update: (input) => trpc.files.update.mutate(input),
   downloadUrl: (input) => trpc.files.downloadUrl.query(input),
   shareUrl: (input) => trpc.files.shareUrl.query(input),
   delete: (input) => trpc.files.delete.mutate(input),
@@ -84,4 +90,13 @@ export const webhooksApi: WebhooksApi = {
 
 export const limitsApi: LimitsApi = {
   get: () => trpc.limits.query(),
+};
+
+export const foldersApi: FoldersApi = {
+  list: (input) => trpc.folders.list.query(input),
+  create: (input) => trpc.folders.create.mutate(input),
+  ensurePath: (input) => trpc.folders.ensurePath.mutate(input),
+  rename: (input) => trpc.folders.rename.mutate(input),
+  delete: (input) => trpc.folders.delete.mutate(input),
+  usage: () => trpc.files.usage.query(),
 };

@@ -43,8 +43,18 @@ export type Limits = Outputs["limits"];
 export type UploadApi = Procedures<"files", "createUpload" | "completeUpload" | "abortUpload"> &
   Partial<Procedures<"files", "signParts" | "listParts">>;
 
-/** What `useFiles` needs from the server. */
-export type FilesApi = Procedures<"files", "list" | "downloadUrl" | "shareUrl" | "delete">;
+/** What `useFiles` needs from the server (search only where the page offers it). */
+export type FilesApi = Procedures<"files", "list" | "downloadUrl" | "shareUrl" | "delete"> &
+  Partial<Procedures<"files", "search" | "deleteMany" | "move" | "rename" | "update">>;
+
+export type Folder = Outputs["folders"]["create"];
+export type FolderListing = Outputs["folders"]["list"];
+export type Usage = Outputs["files"]["usage"];
+
+/** What `useFolders` needs from the server. */
+export type FoldersApi = Procedures<"folders", "list" | "create" | "ensurePath" | "rename" | "delete"> & {
+  usage(): Promise<Usage>;
+};
 
 /** What `useProfile` needs from the server. */
 export type ProfileApi = Procedures<

@@ -13,6 +13,9 @@ function fileView(id: string, status: FileView["status"] = "ready"): FileView {
     checksumSha256: null,
     createdAt: "2026-01-01T00:00:00.000Z",
     completedAt: null,
+    folderId: null,
+    description: "",
+    tags: [],
   };
 }
 

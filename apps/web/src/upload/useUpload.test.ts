@@ -89,6 +89,9 @@ function harness(
         checksumSha256: null,
         createdAt: "2026-01-01T00:00:00.000Z",
         completedAt: "2026-01-01T00:00:01.000Z",
+        folderId: null,
+        description: "",
+        tags: [],
       };
     },
     async abortUpload({ fileId }) {

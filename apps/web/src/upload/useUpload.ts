@@ -16,6 +16,7 @@ import { type ComputedRef, computed, markRaw, type Ref, reactive, ref } from "vu
 import { describeApiError } from "../api/errors.ts";
 import type { FileView, Limits, UploadApi } from "../api/types.ts";
 import { formatBytes } from "../ui/format.ts";
+import { relativePathOf } from "./relative-paths.ts";
 import type { UploadItem, UploadPhase, UploadTotals } from "./types.ts";
 
 export type { UploadItem, UploadPhase, UploadTotals } from "./types.ts";
@@ -240,6 +241,8 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
     const pause = new AbortController();
     rt.pause = pause;
     const upload = uploader.upload(item.file, {
+      // A file of a picked or dropped tree is announced with its path; state.ts turns it into its folder.
+      name: relativePathOf(item.file) || item.file.name,
       signal: controller.signal,
       pause: pause.signal,
       ...(rt.record ? { resume: rt.record } : {}),
