@@ -432,18 +432,21 @@ async function main() {
   lines.push(...notes);
   const section = `${lines.join("\n")}\n`;
   console.log(section);
-  if (!args["dry-run"] && !args.profile) {
-    const path = join(rootDir, "BENCHMARKS.md");
-    const current = await readFile(path, "utf8");
-    const start = current.indexOf("## @signet/api");
-    let next: string;
-    if (start < 0) next = `${current.trimEnd()}\n\n${section}`;
-    else {
-      const end = current.indexOf("\n## ", start + 1);
-      next = current.slice(0, start) + section + (end < 0 ? "" : current.slice(end + 1));
-    }
-    await writeFile(path, next);
+  if (!args["dry-run"] && !args.profile) await writeBenchmarksSection("## @signet/api", section);
+}
+
+/** Replaces BENCHMARKS.md's section under `heading` (up to the next `## `), or appends it when absent. */
+async function writeBenchmarksSection(heading: string, section: string) {
+  const path = join(rootDir, "BENCHMARKS.md");
+  const current = await readFile(path, "utf8");
+  const start = current.indexOf(heading);
+  let next: string;
+  if (start < 0) next = `${current.trimEnd()}\n\n${section}`;
+  else {
+    const end = current.indexOf("\n## ", start + 1);
+    next = current.slice(0, start) + section + (end < 0 ? "" : current.slice(end + 1));
   }
+  await writeFile(path, next);
 }
 
 /** An OTLP/HTTP endpoint that accepts every export and keeps nothing: what traces cost Signet, not a collector. */
@@ -558,19 +561,7 @@ async function observabilityOverhead() {
   ];
   const section = `${lines.join("\n")}\n`;
   console.log(section);
-  if (!args["dry-run"]) {
-    const path = join(rootDir, "BENCHMARKS.md");
-    const current = await readFile(path, "utf8");
-    const heading = "## Observability overhead";
-    const start = current.indexOf(heading);
-    let next: string;
-    if (start < 0) next = `${current.trimEnd()}\n\n${section}`;
-    else {
-      const end = current.indexOf("\n## ", start + 1);
-      next = current.slice(0, start) + section + (end < 0 ? "" : current.slice(end + 1));
-    }
-    await writeFile(path, next);
-  }
+  if (!args["dry-run"]) await writeBenchmarksSection("## Observability overhead", section);
 }
 
 await (args.observability ? observabilityOverhead() : main());

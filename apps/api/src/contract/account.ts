@@ -44,7 +44,6 @@ export const accountExport = z
 export type AccountExport = z.output<typeof accountExport>;
 
 export const accountDeleted = z.object({ deleted: z.literal(true) }).openapi("AccountDeleted");
-export type AccountDeleted = z.output<typeof accountDeleted>;
 
 const tag = "account";
 

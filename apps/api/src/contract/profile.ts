@@ -43,16 +43,15 @@ export const profileName = z
   .openapi("ProfileName");
 export type ProfileName = z.output<typeof profileName>;
 
+/** A pre-signed GET of a profile image: the current one, or one in the history. */
+const signedImage = {
+  downloadUrl: z.string(),
+  filename: z.string(),
+  expiresIn: z.number(),
+};
+
 export const profileImageLink = z
-  .union([
-    z.object({ hasImage: z.literal(false) }),
-    z.object({
-      hasImage: z.literal(true),
-      downloadUrl: z.string(),
-      filename: z.string(),
-      expiresIn: z.number(),
-    }),
-  ])
+  .union([z.object({ hasImage: z.literal(false) }), z.object({ hasImage: z.literal(true), ...signedImage })])
   .openapi("ProfileImageLink");
 export type ProfileImageLink = z.output<typeof profileImageLink>;
 
@@ -82,9 +81,7 @@ export const imageHistory = z
         size: z.number(),
         createdAt: iso,
         archivedAt: iso,
-        downloadUrl: z.string(),
-        filename: z.string(),
-        expiresIn: z.number(),
+        ...signedImage,
       }),
     ),
   })

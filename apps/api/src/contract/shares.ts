@@ -58,10 +58,8 @@ export const createdShareLink = shareLinkView
       .openapi({ description: "`<PUBLIC_URL>/s/<token>`: shown this once, only its hash is kept" }),
   })
   .openapi("CreatedShareLink");
-export type CreatedShareLink = z.output<typeof createdShareLink>;
 
 export const shareLinkList = z.object({ items: z.array(shareLinkView) }).openapi("ShareLinkList");
-export type ShareLinkList = z.output<typeof shareLinkList>;
 
 const tag = "shares";
 

@@ -65,7 +65,6 @@ export type UploadRequestView = z.output<typeof uploadRequestView>;
 export const createdUploadRequest = uploadRequestView
   .extend({ url: z.string().openapi({ description: "`<PUBLIC_URL>/u/<token>`: shown this once" }) })
   .openapi("CreatedUploadRequest");
-export type CreatedUploadRequest = z.output<typeof createdUploadRequest>;
 
 export const uploadRequestList = z.object({ items: z.array(uploadRequestView) }).openapi("UploadRequestList");
 
@@ -87,7 +86,6 @@ export const guestRequestView = z
     multipartThresholdBytes: z.number(),
   })
   .openapi("GuestUploadRequest");
-export type GuestRequestView = z.output<typeof guestRequestView>;
 
 const tag = "upload-requests";
 const guestTag = "guest-uploads";
