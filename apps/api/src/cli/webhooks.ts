@@ -87,9 +87,11 @@ export function webhooksCommand(io: CliIo): Command {
       const unknown = eventTypes.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
       if (unknown.length) throw new UsageError(`--events: unknown type ${unknown.join(", ")}`);
       const created = await withDatabase(config, (db) =>
-        insertEndpoint(deps(config, db), null, { url, eventTypes, blocking: flags.blocking === true }).catch((error: Error) => {
-          throw new UsageError(error.message);
-        }),
+        insertEndpoint(deps(config, db), null, { url, eventTypes, blocking: flags.blocking === true }).catch(
+          (error: Error) => {
+            throw new UsageError(error.message);
+          },
+        ),
       );
       io.out(`endpoint ${created.id}`);
       io.out(`secret ${created.secret} (shown once: store it now)`);
