@@ -6,6 +6,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -88,6 +90,28 @@ async function startScanner(secret: string) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
       await exited;
+    },
+  };
+}
+
+/** A receiver that answers every request with `status` and `body`, keeping what it was sent. */
+async function answering(status: number, body: string) {
+  const bodies: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      bodies.push(Buffer.concat(chunks).toString());
+      res.writeHead(status, { "content-type": "application/json" }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/verdict`,
+    bodies,
+    async [Symbol.asyncDispose]() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     },
   };
 }
@@ -180,6 +204,20 @@ describe("quarantine with the ClamAV reference scanner", () => {
       .where(eq(webhookDelivery.endpointId, endpoint.id));
     expect(verdicts.filter((d) => d.status === "delivered")).toHaveLength(verdicts.length);
     expect(JSON.stringify([events, verdicts, h.logs])).not.toMatch(/X-Amz-Signature/i);
+  });
+
+  it("keeps the file quarantined while a receiver answers 2xx without a verdict, and logs why", async () => {
+    const carol = await h.signUp();
+    await using receiver = await answering(200, "{}");
+    const endpoint = await as(carol).webhooks.create({ url: receiver.url, blocking: true });
+    const waiting = await upload(carol, "judged by nobody");
+    await firstAttempts();
+    expect((await row(waiting.id)).status).toBe("quarantined");
+    const log = await as(carol).webhooks.deliveries({ id: endpoint.id });
+    expect(JSON.stringify(log)).toContain("answered 200 without a verdict");
+    // The request did carry the GET, and the GET serves the bytes.
+    const sent = JSON.parse(receiver.bodies[0]!) as { data: { download: { url: string } } };
+    expect(await (await fetch(sent.data.download.url)).text()).toBe("judged by nobody");
   });
 
   it("settles straight to ready when no blocking endpoint is enabled", async () => {
