@@ -220,6 +220,22 @@ describe("quarantine with the ClamAV reference scanner", () => {
     expect(await (await fetch(sent.data.download.url)).text()).toBe("judged by nobody");
   });
 
+  it("takes the blocking flag over REST, and refuses anything but a boolean naming blocking", async () => {
+    const dave = await h.signUp();
+    const post = (body: unknown) =>
+      h.app.request("/api/webhooks", {
+        method: "POST",
+        headers: { authorization: `Bearer ${dave.token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const refused = await post({ url: "http://127.0.0.1:9/verdict", blocking: "yes" });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { field?: string }).field).toBe("blocking");
+    const created = await post({ url: "http://127.0.0.1:9/verdict", blocking: true });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ blocking: true });
+  });
+
   it("settles straight to ready when no blocking endpoint is enabled", async () => {
     const bob = await h.signUp();
     const hook = await as(bob).webhooks.create({ url: "http://127.0.0.1:9/verdict", blocking: true });
