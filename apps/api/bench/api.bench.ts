@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
      * off, in one run; writes BENCHMARKS.md's "## Observability overhead" section instead of the one above.
      */
     observability: { type: "boolean", default: false },
+    /** Issuance without and with one webhook endpoint; writes "## Webhook endpoint overhead" instead. */
+    webhooks: { type: "boolean", default: false },
   },
 });
 const DURATION = Number(args.duration);
@@ -449,8 +451,8 @@ async function writeBenchmarksSection(heading: string, section: string) {
   await writeFile(path, next);
 }
 
-/** An OTLP/HTTP endpoint that accepts every export and keeps nothing: what traces cost Signet, not a collector. */
-async function otlpSink(): Promise<{ url: string; close(): void }> {
+/** An HTTP endpoint that accepts every request and keeps nothing (an OTLP collector, a webhook receiver). */
+async function discardingSink(): Promise<{ url: string; close(): void }> {
   const { createServer } = await import("node:http");
   const server = createServer((request, response) => {
     request.resume();
@@ -463,22 +465,31 @@ async function otlpSink(): Promise<{ url: string; close(): void }> {
 
 const METRICS_TOKEN = "bench-metrics-token-0123456789";
 
-/** `--observability`: the issuance rows with metrics and tracing off, then on, taking turns for ROUNDS rounds. */
-async function observabilityOverhead() {
-  const sink = await otlpSink();
-  const variants: { label: string; env: Record<string, string> }[] = [
-    { label: "off", env: { METRICS_ENABLED: "false" } },
-    { label: "metrics on", env: { METRICS_TOKEN } },
-    {
-      label: "metrics + tracing on",
-      env: { METRICS_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: "signet-bench" },
-    },
-  ];
+/** One way of starting Signet, compared with the others on the same rows; `prepare` runs after sign-up. */
+interface Variant {
+  label: string;
+  env: Record<string, string>;
+  prepare?: (url: string, auth: Record<string, string>) => Promise<void>;
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+type VariantPlan = { variant: string; name: string; server: Server; request: Request };
+
+/**
+ * Starts one Node server per variant side by side and measures `rows` on each, taking turns for ROUNDS rounds
+ * (so that a noisy neighbour hits every variant alike); keeps each row's best round. `during` runs beside the
+ * load (a scraper) and returns how to stop it.
+ */
+async function compareVariants(
+  variants: Variant[],
+  rows: (requests: Awaited<ReturnType<typeof signetRequests>>) => { name: string; request: Request }[],
+  during?: (servers: Server[]) => () => void,
+): Promise<{ plans: VariantPlan[]; best: Map<VariantPlan, Measured> }> {
   const servers: Server[] = [];
   const dataDirs: string[] = [];
-  const plans: { variant: string; name: string; server: Server; request: Request }[] = [];
-  const best = new Map<(typeof plans)[number], Awaited<ReturnType<typeof measure>>>();
-  let scraper: ReturnType<typeof setInterval> | undefined;
+  const plans: VariantPlan[] = [];
+  const best = new Map<VariantPlan, Measured>();
+  let stop: (() => void) | undefined;
   try {
     for (const variant of variants) {
       const dataDir = await mkdtemp(join(os.tmpdir(), "signet-bench-"));
@@ -492,29 +503,10 @@ async function observabilityOverhead() {
       );
       servers.push(server);
       const requests = await signetRequests(server.url);
-      plans.push(
-        {
-          variant: variant.label,
-          name: "files.createUpload (tRPC, bearer)",
-          server,
-          request: requests.createUpload,
-        },
-        {
-          variant: variant.label,
-          name: "POST /api/uploads/pre-signed-url (REST, bearer)",
-          server,
-          request: requests.restUpload,
-        },
-      );
+      await variant.prepare?.(server.url, requests.auth);
+      for (const row of rows(requests)) plans.push({ variant: variant.label, server, ...row });
     }
-    // Prometheus' pace, a little faster than the usual 15 s: the scrape's own cost is part of "on".
-    scraper = setInterval(() => {
-      for (const on of servers.slice(1)) {
-        fetch(`${on.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
-          .then((response) => response.arrayBuffer())
-          .catch(() => {});
-      }
-    }, 5000);
+    stop = during?.(servers);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const plan of plans) {
         const result = await measure(plan.server, plan.request);
@@ -524,17 +516,74 @@ async function observabilityOverhead() {
       }
     }
   } finally {
-    clearInterval(scraper);
+    stop?.();
     for (const server of servers) {
       if (server.problems.length) console.log(`${server.url} logged:\n${server.problems.join("\n")}`);
       await server.stop();
     }
     for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
-    sink.close();
   }
+  return { plans, best };
+}
 
+/** The rows' table, each against the first variant's figures for the same request. */
+function variantTable(column: string, plans: VariantPlan[], best: Map<VariantPlan, Measured>): string[] {
+  const first = plans[0]!.variant;
+  const baseOf = (name: string) => best.get(plans.find((p) => p.variant === first && p.name === name)!)!;
+  const pct = (value: number) => `${value >= 0 ? "+" : ""}${(value * 100).toFixed(1)} %`;
+  return [
+    `| request | ${column} | req/s | p50 ms | p99 ms | server CPU ms/req | vs ${first} (req/s) | vs ${first} (CPU) | failed |`,
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...plans.map((plan) => {
+      const r = best.get(plan)!;
+      const base = baseOf(plan.name);
+      return `| ${plan.name} | ${plan.variant} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50} | ${r.p99} | ${r.cpuMs.toFixed(3)} | ${pct(r.rps / base.rps - 1)} | ${pct(r.cpuMs / base.cpuMs - 1)} | ${r.failures} |`;
+    }),
+  ];
+}
+
+function machineLines(): string[] {
   const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
-  const offOf = (name: string) => best.get(plans.find((p) => p.variant === "off" && p.name === name)!)!;
+  return [
+    `- Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    `- Machine: ${cpu}, ${os.cpus().length} cores (shared), ${os.platform()} ${os.arch()}; 1-minute load average ${os.loadavg()[0]!.toFixed(1)} at the end`,
+  ];
+}
+
+/** Prints a section and, unless --dry-run, puts it in BENCHMARKS.md. */
+async function writeSection(heading: string, section: string): Promise<void> {
+  console.log(section);
+  if (!args["dry-run"]) await writeBenchmarksSection(heading, section);
+}
+
+const UPLOAD_ROWS = (requests: Awaited<ReturnType<typeof signetRequests>>) => [
+  { name: "files.createUpload (tRPC, bearer)", request: requests.createUpload },
+  { name: "POST /api/uploads/pre-signed-url (REST, bearer)", request: requests.restUpload },
+];
+
+/** `--observability`: the issuance rows with metrics and tracing off, then on, taking turns for ROUNDS rounds. */
+async function observabilityOverhead() {
+  const sink = await discardingSink();
+  const variants: Variant[] = [
+    { label: "off", env: { METRICS_ENABLED: "false" } },
+    { label: "metrics on", env: { METRICS_TOKEN } },
+    {
+      label: "metrics + tracing on",
+      env: { METRICS_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: "signet-bench" },
+    },
+  ];
+  // Prometheus' pace, a little faster than the usual 15 s: the scrape's own cost is part of "on".
+  const scrape = (servers: Server[]) => {
+    const scraper = setInterval(() => {
+      for (const on of servers.slice(1)) {
+        fetch(`${on.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+          .then((response) => response.arrayBuffer())
+          .catch(() => {});
+      }
+    }, 5000);
+    return () => clearInterval(scraper);
+  };
+  const { plans, best } = await compareVariants(variants, UPLOAD_ROWS, scrape).finally(() => sink.close());
   const lines = [
     "## Observability overhead (`pnpm --filter @signet/api bench -- --observability`)",
     "",
@@ -546,22 +595,53 @@ async function observabilityOverhead() {
     "Server CPU ms/req (user + system time of the server process per answered request) is the figure to compare",
     "on a shared machine: it does not move with what the neighbours do.",
     "",
-    `- Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
-    `- Machine: ${cpu}, ${os.cpus().length} cores (shared), ${os.platform()} ${os.arch()}; 1-minute load average ${os.loadavg()[0]!.toFixed(1)} at the end`,
+    ...machineLines(),
     "",
-    "| request | observability | req/s | p50 ms | p99 ms | server CPU ms/req | vs off (req/s) | vs off (CPU) | failed |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...plans.map((plan) => {
-      const r = best.get(plan)!;
-      const off = offOf(plan.name);
-      const pct = (value: number) => `${value >= 0 ? "+" : ""}${(value * 100).toFixed(1)} %`;
-      return `| ${plan.name} | ${plan.variant} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50} | ${r.p99} | ${r.cpuMs.toFixed(3)} | ${pct(r.rps / off.rps - 1)} | ${pct(r.cpuMs / off.cpuMs - 1)} | ${r.failures} |`;
-    }),
+    ...variantTable("observability", plans, best),
     "",
   ];
-  const section = `${lines.join("\n")}\n`;
-  console.log(section);
-  if (!args["dry-run"]) await writeBenchmarksSection("## Observability overhead", section);
+  await writeSection("## Observability overhead", `${lines.join("\n")}\n`);
 }
 
-await (args.observability ? observabilityOverhead() : main());
+/** `--webhooks`: issuance with no webhook endpoint, then with one (every event type) for the benched user. */
+async function webhookOverhead() {
+  const sink = await discardingSink();
+  const variants: Variant[] = [
+    { label: "no endpoint", env: {} },
+    {
+      label: "one endpoint",
+      env: { WEBHOOKS_ALLOW_PRIVATE: "true" },
+      async prepare(url, auth) {
+        const created = await fetch(`${url}/api/webhooks`, {
+          method: "POST",
+          headers: auth,
+          body: JSON.stringify({ url: `${sink.url}/hook` }),
+        });
+        await json(created);
+      },
+    },
+  ];
+  const rows = (requests: Awaited<ReturnType<typeof signetRequests>>) => [
+    ...UPLOAD_ROWS(requests),
+    { name: "files.downloadUrl (tRPC, bearer)", request: requests.downloadUrl },
+  ];
+  const { plans, best } = await compareVariants(variants, rows).finally(() => sink.close());
+  const lines = [
+    "## Webhook endpoint overhead (`pnpm --filter @signet/api bench -- --webhooks`)",
+    "",
+    "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) for a user with no webhook",
+    "endpoint, then for one with one enabled (non-blocking) endpoint taking every event type, its receiver a local",
+    "sink. Issuing URLs writes no event, so the endpoint must cost issuance nothing: the target is within 5 % (issue",
+    `#25). The servers run side by side and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up + ${DURATION} s at`,
+    `${CONNECTIONS} connections; each row reports its best round. On this shared machine compare the ratios, and the`,
+    "server CPU per request above all.",
+    "",
+    ...machineLines(),
+    "",
+    ...variantTable("webhooks", plans, best),
+    "",
+  ];
+  await writeSection("## Webhook endpoint overhead", `${lines.join("\n")}\n`);
+}
+
+await (args.observability ? observabilityOverhead() : args.webhooks ? webhookOverhead() : main());

@@ -121,10 +121,13 @@ export const folder = sqliteTable(
   ],
 );
 
-export const FILE_STATUSES = ["pending", "ready", "rejected", "deleted"] as const;
+export const FILE_STATUSES = ["pending", "ready", "rejected", "deleted", "quarantined"] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
 
-/** One uploaded (or announced) object: `pending` → `ready` | `rejected` | `deleted`. */
+/**
+ * One uploaded (or announced) object: `pending` → `ready` | `rejected` | `deleted`, or, when a blocking webhook
+ * endpoint must judge it first, `pending` → `quarantined` → `ready` | `rejected`.
+ */
 export const file = sqliteTable(
   "file",
   {

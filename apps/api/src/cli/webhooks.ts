@@ -78,7 +78,8 @@ export function webhooksCommand(io: CliIo): Command {
     .description("add an operator-wide endpoint (it receives every user's events); prints its secret once")
     .argument("<url>", "the receiver's URL")
     .option("--events <types>", "comma-separated event types (default: all)")
-    .action(async (url: string, flags: { events?: string }) => {
+    .option("--blocking", "every user's verified files wait in quarantine for this endpoint's verdict")
+    .action(async (url: string, flags: { events?: string; blocking?: boolean }) => {
       const config = loadConfig(io);
       const { insertEndpoint } = await import("../services/webhook-endpoints.ts");
       const { EVENT_TYPES } = await import("../contract/webhooks.ts");
@@ -86,9 +87,11 @@ export function webhooksCommand(io: CliIo): Command {
       const unknown = eventTypes.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
       if (unknown.length) throw new UsageError(`--events: unknown type ${unknown.join(", ")}`);
       const created = await withDatabase(config, (db) =>
-        insertEndpoint(deps(config, db), null, { url, eventTypes }).catch((error: Error) => {
-          throw new UsageError(error.message);
-        }),
+        insertEndpoint(deps(config, db), null, { url, eventTypes, blocking: flags.blocking === true }).catch(
+          (error: Error) => {
+            throw new UsageError(error.message);
+          },
+        ),
       );
       io.out(`endpoint ${created.id}`);
       io.out(`secret ${created.secret} (shown once: store it now)`);

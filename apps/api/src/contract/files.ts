@@ -117,7 +117,7 @@ export const fileView = z
     originalFilename: z.string(),
     contentType: z.string(),
     size: z.number(),
-    status: z.enum(["pending", "ready", "rejected", "deleted"]),
+    status: z.enum(["pending", "ready", "rejected", "deleted", "quarantined"]),
     checksumSha256: z.string().nullable(),
     createdAt: iso,
     completedAt: iso.nullable(),

@@ -6,6 +6,7 @@ import { contract } from "./define.ts";
 /** What Signet tells endpoints about; `webhook.test` is the event an owner sends to try an endpoint. */
 export const EVENT_TYPES = [
   "file.ready",
+  "file.quarantined",
   "file.rejected",
   "file.deleted",
   "upload.expired",
@@ -29,12 +30,17 @@ const eventTypes = z
   .max(SUBSCRIBABLE.length)
   .openapi({ description: "The event types sent to this endpoint; empty: all of them" });
 const description = z.string().trim().max(200, "must be at most 200 characters");
+const blocking = z.boolean({ error: "must be true or false" }).openapi({
+  description:
+    "Verified files wait in `quarantined` until this endpoint answers a file.quarantined delivery with a verdict (docs/webhooks.md)",
+});
 const endpointId = z.uuid("must be a webhook endpoint id");
 
 export const createWebhookInput = z.object({
   url,
   description: description.optional(),
   eventTypes: eventTypes.optional(),
+  blocking: blocking.optional(),
 });
 export const updateWebhookInput = z.object({
   id: endpointId,
@@ -42,6 +48,7 @@ export const updateWebhookInput = z.object({
   description: description.optional(),
   eventTypes: eventTypes.optional(),
   enabled: z.boolean({ error: "must be true or false" }).optional(),
+  blocking: blocking.optional(),
 });
 export const webhookIdInput = z.object({ id: endpointId });
 export const deliveriesInput = z.object({
@@ -60,6 +67,7 @@ export const webhookEndpointView = z
     description: z.string(),
     eventTypes: z.array(z.string()),
     enabled: z.boolean(),
+    blocking: z.boolean(),
     disabledReason: z.string().nullable(),
     operatorWide: z.boolean(),
     createdAt: iso,

@@ -69,6 +69,12 @@ function downloadable(row: FileRow): Downloadable {
 
 async function readyFile(ctx: ServiceContext, fileId: string): Promise<FileRow> {
   const row = await ownFile(ctx, fileId);
+  if (row.status === "quarantined") {
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: "fileId: the file is waiting for its scan; try again later",
+    });
+  }
   if (row.status !== "ready") {
     throw new TRPCError({
       code: "BAD_REQUEST",

@@ -5,7 +5,8 @@
  * without its event, nor an event for bytes that were not verified.
  *
  * Payloads carry what a receiver needs to act (ids, key, name, size, type, verified checksum, plan): never a
- * secret or a presigned URL.
+ * secret or a presigned URL. (A blocking endpoint's verdict request gets its short-lived GET added at delivery
+ * time, see quarantine.ts; the stored payload never holds it.)
  */
 import { type Database, event, file, webhookDelivery, webhookEndpoint } from "@signet/db";
 import { type SQL, sql } from "drizzle-orm";
@@ -47,6 +48,7 @@ export interface AccountEventData {
 /** Each type's `data`: what the typed hooks receive and the webhook body carries. */
 export interface EventDataByType {
   "file.ready": FileEventData;
+  "file.quarantined": FileEventData;
   "file.rejected": FileEventData;
   "file.deleted": FileEventData;
   "upload.expired": FileEventData;
@@ -125,7 +127,8 @@ export function eventStatements(
   const owner = options.operatorOnly
     ? sql`${webhookEndpoint.ownerId} is null`
     : sql`(${webhookEndpoint.ownerId} is null or ${webhookEndpoint.ownerId} = ${draft.ownerId})`;
-  const wanted = sql`(json_array_length(${webhookEndpoint.eventTypes}) = 0 or exists (select 1 from json_each(${webhookEndpoint.eventTypes}) where value = ${draft.type}))`;
+  // A blocking endpoint always gets file.quarantined, whatever its filter: that delivery asks for its verdict.
+  const wanted = sql`(json_array_length(${webhookEndpoint.eventTypes}) = 0 or exists (select 1 from json_each(${webhookEndpoint.eventTypes}) where value = ${draft.type}) or (${webhookEndpoint.blocking} = 1 and ${draft.type} = 'file.quarantined'))`;
   const at = draft.at.getTime();
   // Column order of webhook_delivery: event, endpoint, status, attempts, next attempt, lease until, lease owner,
   // last status, last error, created, delivered.

@@ -25,6 +25,7 @@ import { uploadFolder } from "./folders.ts";
 import { releaseQuota } from "./limits.ts";
 import { abortParts, assemble, describeMissing, refuseWholeFileChecksum } from "./multipart.ts";
 import { createMultipartUpload } from "./multipart-plan.ts";
+import { mustQuarantine } from "./quarantine.ts";
 import { createSingleUpload } from "./single-plan.ts";
 import { verifyUpload } from "./upload.ts";
 import { contentTypeAllowed, essence } from "./validation.ts";
@@ -82,8 +83,8 @@ type VerifyOutcome =
   | { ok: false; won: boolean; row: FileRow; reason: string };
 
 /**
- * Verifies a pending upload against storage and settles it: `ready`, or `rejected` with the object deleted and
- * the quota released. Shared by completeUpload and the sweeper; concurrent callers settle it exactly once.
+ * Verifies a pending upload against storage and settles it: `ready` (or `quarantined` until a blocking endpoint
+ * judges it, see quarantine.ts), or `rejected` with the object deleted and the quota released. Shared by completeUpload and the sweeper; concurrent callers settle it exactly once.
  */
 export async function settlePending(
   deps: Pick<AppDeps, "db" | "storage" | "clock" | "events">,
@@ -93,12 +94,13 @@ export async function settlePending(
   const { head, reason } = await verifyUpload(deps.storage, row, { noun: "object" });
   if (reason === null) {
     const completedAt = deps.clock();
+    const quarantine = await mustQuarantine(deps.db, row.ownerId);
     const ready = await transition(
       deps,
       row.id,
       ["pending"],
-      { status: "ready", etag: head?.etag ?? null, completedAt },
-      draftEvent("file.ready", completedAt, fileEventData(row), row.id),
+      { status: quarantine ? "quarantined" : "ready", etag: head?.etag ?? null, completedAt },
+      draftEvent(quarantine ? "file.quarantined" : "file.ready", completedAt, fileEventData(row), row.id),
     );
     return { ok: true, won: ready !== undefined, row: ready ?? (await current(deps, row)) };
   }
@@ -121,7 +123,7 @@ export async function settlePending(
 /** Verifies the uploaded object (exists, size, type, checksum). Completing twice is harmless. */
 export async function completeUpload(ctx: ServiceContext, fileId: string): Promise<FileView> {
   const row = await ownFile(ctx, fileId);
-  if (row.status === "ready") return toFileView(row);
+  if (row.status === "ready" || row.status === "quarantined") return toFileView(row);
   if (row.status === "rejected") {
     throw new TRPCError({ code: "BAD_REQUEST", message: "This upload was rejected; start a new upload" });
   }
@@ -142,7 +144,7 @@ export async function completeUpload(ctx: ServiceContext, fileId: string): Promi
     }
     throw new TRPCError({ code: "BAD_REQUEST", message: `Upload rejected: ${outcome.reason}` });
   }
-  if (outcome.row.status !== "ready") {
+  if (outcome.row.status !== "ready" && outcome.row.status !== "quarantined") {
     // Someone else settled it differently in the meantime (aborted or deleted it).
     throw new TRPCError({ code: "BAD_REQUEST", message: `fileId: the upload is ${outcome.row.status}` });
   }
@@ -157,7 +159,8 @@ const COMPLETE_USE_DELETE = "fileId: this upload is complete; use files.delete t
 /** Cancels a pending upload: deletes any object that arrived and releases the quota. */
 export async function abortUpload(ctx: ServiceContext, fileId: string): Promise<{ ok: true }> {
   const row = await ownFile(ctx, fileId);
-  if (row.status === "ready") throw new TRPCError({ code: "BAD_REQUEST", message: COMPLETE_USE_DELETE });
+  if (row.status === "ready" || row.status === "quarantined")
+    throw new TRPCError({ code: "BAD_REQUEST", message: COMPLETE_USE_DELETE });
   if (row.status === "pending") {
     const now = ctx.clock();
     const done = await transition(ctx, row.id, ["pending"], {
@@ -168,7 +171,7 @@ export async function abortUpload(ctx: ServiceContext, fileId: string): Promise<
     if (!done) {
       // A completion won the race: the file is kept, and saying "aborted" would be a lie.
       const after = await current(ctx, row);
-      if (after.status === "ready")
+      if (after.status === "ready" || after.status === "quarantined")
         throw new TRPCError({ code: "BAD_REQUEST", message: COMPLETE_USE_DELETE });
       return { ok: true };
     }

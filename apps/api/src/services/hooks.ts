@@ -10,6 +10,7 @@ type Hook<T extends EventType> = (event: SignetEvent<T>) => void | Promise<void>
 
 export interface SignetHooks {
   onFileReady?: Hook<"file.ready">;
+  onFileQuarantined?: Hook<"file.quarantined">;
   onFileRejected?: Hook<"file.rejected">;
   onFileDeleted?: Hook<"file.deleted">;
   onUploadExpired?: Hook<"upload.expired">;
@@ -19,6 +20,7 @@ export interface SignetHooks {
 
 const HOOK_OF: Partial<Record<EventType, keyof SignetHooks>> = {
   "file.ready": "onFileReady",
+  "file.quarantined": "onFileQuarantined",
   "file.rejected": "onFileRejected",
   "file.deleted": "onFileDeleted",
   "upload.expired": "onUploadExpired",

@@ -15,7 +15,7 @@ import { releaseQuota } from "./limits.ts";
 import { classifyKey } from "./object-keys.ts";
 
 /** Statuses whose bytes count against the quota. */
-const LIVE = ["pending", "ready"] as const;
+const LIVE = ["pending", "ready", "quarantined"] as const;
 /** Leftover doctor probes younger than this may belong to a doctor still running. */
 const DOCTOR_PROBE_GRACE_MS = 3600_000;
 

@@ -98,6 +98,12 @@ export async function createShareLink(
 ): Promise<ShareLinkView & { url: string }> {
   const ttl = linkTtl(input.expiresIn, ctx.config.shareLinkMaxTtl);
   const target = await ownFile(ctx, input.fileId);
+  if (target.status === "quarantined") {
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: "fileId: the file is waiting for its scan; try again later",
+    });
+  }
   if (target.status !== "ready") {
     throw new TRPCError({
       code: "BAD_REQUEST",

@@ -3,12 +3,15 @@
  * conditional UPDATE (`lease_until < now`), so several instances, a request's first attempt and Workers' cron
  * never attempt the same delivery at the same moment. An attempt is one POST signed per Standard Webhooks, with
  * a timeout and no redirects followed: 2xx delivers, 410 disables the endpoint, anything else (or no answer) is
- * retried after a growing delay with jitter, about a day in all, then the delivery is dead-lettered.
+ * retried after a growing delay with jitter, about a day in all, then the delivery is dead-lettered. A
+ * `file.quarantined` delivery to a blocking endpoint is a verdict request (quarantine.ts): delivered only when
+ * the answer holds a verdict.
  */
 import { event, webhookAttempt, webhookDelivery, webhookEndpoint } from "@signet/db";
 import { and, asc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import { uuidv7 } from "./ids.ts";
+import { applyVerdict, parseVerdict, verdictRequestBody, waitingFile } from "./quarantine.ts";
 import { signedHeaders } from "./webhook-signing.ts";
 import { refuseWebhookUrl } from "./webhook-url.ts";
 
@@ -17,6 +20,9 @@ export const RETRY_DELAYS_S = [5, 300, 1800, 7200, 18_000, 36_000, 50_400];
 
 export type DeliveryDeps = Pick<AppDeps, "db" | "clock" | "logger"> & {
   config: Pick<AppDeps["config"], "webhooks">;
+  /** Signs the verdict requests' GETs and deletes denied objects; without it (the CLI) they wait for the server. */
+  storage?: AppDeps["storage"];
+  events?: AppDeps["events"];
   /** The transport (the runtime's fetch); a parameter so a runtime can supply its own. */
   fetch?: typeof fetch;
 };
@@ -61,14 +67,18 @@ function describeFailure(error: unknown, timeoutMs: number): string {
   return `${error instanceof Error ? error.message : String(error)}${cause}`.slice(0, 300);
 }
 
-/** One POST, no redirect followed, within `timeoutMs`; `error` is null exactly when the receiver took it. */
+/**
+ * One POST, no redirect followed, within `timeoutMs`; `error` is null exactly when the receiver took it.
+ * `answer`: the answer's body (read only when `readAnswer`, for a verdict).
+ */
 async function post(
   deps: DeliveryDeps,
   url: string,
   headers: Record<string, string>,
   body: string,
   timeoutMs: number,
-): Promise<{ status: number | null; error: string | null }> {
+  readAnswer = false,
+): Promise<{ status: number | null; error: string | null; answer?: string }> {
   // Checked again at each attempt: the host may resolve elsewhere now than when the endpoint was saved.
   const refusal = await refuseWebhookUrl(url, { allowPrivate: deps.config.webhooks.allowPrivate });
   if (refusal) return { status: null, error: `url refused: ${refusal}` };
@@ -80,8 +90,9 @@ async function post(
       redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
     });
-    await response.body?.cancel().catch(() => {});
     const ok = response.status >= 200 && response.status <= 299;
+    if (ok && readAnswer) return { status: response.status, error: null, answer: await response.text() };
+    await response.body?.cancel().catch(() => {});
     return { status: response.status, error: ok ? null : `answered ${response.status}` };
   } catch (failure) {
     return { status: null, error: describeFailure(failure, timeoutMs) };
@@ -120,15 +131,36 @@ export async function attemptDelivery(
     return "busy";
   }
 
-  const body = JSON.stringify(row.event.payload);
+  // A verdict request while its file still waits; otherwise (judged already, deleted) a plain event.
+  const judged =
+    endpoint.blocking && row.event.type === "file.quarantined"
+      ? await waitingFile(deps, row.event.fileId)
+      : undefined;
+  const storage = deps.storage;
+  if (judged && !storage) {
+    await deps.db.update(webhookDelivery).set({ leaseUntil: null, leaseOwner: null }).where(ours);
+    return "busy";
+  }
+  const body =
+    judged && storage
+      ? await verdictRequestBody({ storage, clock: deps.clock }, row.event.payload, judged)
+      : JSON.stringify(row.event.payload);
   const secrets =
     endpoint.previousSecret && endpoint.previousSecretUntil && endpoint.previousSecretUntil > now
       ? [endpoint.secret, endpoint.previousSecret]
       : [endpoint.secret];
   const headers = await signedHeaders(secrets, { id: row.event.id, timestamp: now, body });
   const started = performance.now();
-  const { status, error } = await post(deps, endpoint.url, headers, body, timeoutMs);
+  const answered = await post(deps, endpoint.url, headers, body, timeoutMs, judged !== undefined);
   const latencyMs = Math.round(performance.now() - started);
+  const { status } = answered;
+  let { error } = answered;
+  if (judged && storage && error === null) {
+    const verdict = parseVerdict(answered.answer ?? "");
+    if (verdict)
+      await applyVerdict({ db: deps.db, storage, clock: deps.clock, events: deps.events }, judged, verdict);
+    else error = `answered ${status} without a verdict`;
+  }
 
   const attempts = delivery.attempts + 1;
   const gone = status === 410;

@@ -25,6 +25,8 @@ export interface WebhookEndpointView {
   description: string;
   eventTypes: string[];
   enabled: boolean;
+  /** Verified files of its owner (every owner's, operator-wide) wait for its verdict in `quarantined`. */
+  blocking: boolean;
   disabledReason: string | null;
   operatorWide: boolean;
   createdAt: string;
@@ -39,6 +41,7 @@ export function toEndpointView(row: EndpointRow): WebhookEndpointView {
     description: row.description,
     eventTypes: row.eventTypes,
     enabled: row.enabled,
+    blocking: row.blocking,
     disabledReason: row.disabledReason,
     operatorWide: row.ownerId === null,
     createdAt: row.createdAt.toISOString(),
@@ -50,6 +53,7 @@ export interface EndpointInput {
   url: string;
   description?: string | undefined;
   eventTypes?: string[] | undefined;
+  blocking?: boolean | undefined;
 }
 
 type WebhookConfig = { config: Pick<AppDeps["config"], "webhooks"> };
@@ -75,6 +79,7 @@ export async function insertEndpoint(
       url: input.url,
       description: input.description ?? "",
       eventTypes: input.eventTypes ?? [],
+      blocking: input.blocking ?? false,
       secret,
       createdAt: deps.clock(),
     })
@@ -128,6 +133,7 @@ export async function updateEndpoint(
       ...(input.description === undefined ? {} : { description: input.description }),
       ...(input.eventTypes === undefined ? {} : { eventTypes: input.eventTypes }),
       ...(input.enabled === undefined ? {} : { enabled: input.enabled, disabledReason: null }),
+      ...(input.blocking === undefined ? {} : { blocking: input.blocking }),
     })
     .where(eq(webhookEndpoint.id, input.id))
     .returning();

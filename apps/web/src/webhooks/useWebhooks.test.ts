@@ -11,6 +11,7 @@ function memoryApi(): WebhooksApi {
     description: "",
     eventTypes: [],
     enabled: true,
+    blocking: false,
     disabledReason: null,
     operatorWide: false,
     createdAt: "2026-12-07T00:00:00.000Z",
