@@ -158,6 +158,46 @@ describe("tracing in process", () => {
   });
 });
 
+describe("tracing with OTEL_TRACES_SAMPLER=parentbased_always_off", () => {
+  it("drops a request that starts its own trace and keeps one whose caller sampled it, children included", async () => {
+    await using h = await createHarness({
+      observability: {
+        metricsEnabled: true,
+        doctorIntervalSeconds: 0,
+        otel: {
+          tracesEndpoint: `${receiver.url}/v1/traces`,
+          headers: {},
+          serviceName: "signet-sampled",
+          resourceAttributes: {},
+          sampler: { name: "parentbased_always_off", ratio: 1 },
+        },
+      },
+    });
+    const alice = await h.signUp();
+    const before = receiver.spans.length;
+    const upload = (traceparent?: string) =>
+      h.app.request("/trpc/files.createUpload", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${alice.token}`,
+          "content-type": "application/json",
+          ...(traceparent ? { traceparent } : {}),
+        },
+        body: JSON.stringify({ filename: "s.txt", contentType: "text/plain", size: 3 }),
+      });
+    expect((await upload()).status).toBe(200);
+    const unsampled = callerContext();
+    expect((await upload(unsampled.traceparent.replace(/-01$/, "-00"))).status).toBe(200);
+    const caller = callerContext();
+    expect((await upload(caller.traceparent)).status).toBe(200);
+    await h.signet.observability.tracing.flush();
+    const mine = await spansOf(receiver.spans, caller.traceId, UPLOAD_SPANS);
+    expectOneTrace(mine, caller, "POST /trpc/files.createUpload");
+    // Everything sent since is the sampled caller's: the other two requests made no span, nor did their children.
+    expect(receiver.spans.slice(before).filter((span) => span.traceId !== caller.traceId)).toEqual([]);
+  });
+});
+
 describe("tracing off", () => {
   it("is the no-op seam, and no log line carries a trace id", async () => {
     await using h = await createHarness({

@@ -4,7 +4,7 @@
  * go out over OTLP/HTTP, which works wherever fetch does (Node, Bun, Deno, Workers).
  */
 import type { Context, Span, Tracer } from "@opentelemetry/api";
-import type { OtelConfig } from "../env.ts";
+import type { OtelConfig, TraceSampler } from "../env.ts";
 
 export type SpanAttributes = Record<string, string | number | boolean>;
 
@@ -59,6 +59,21 @@ export function createTracing(config: OtelConfig | undefined): Tracing {
 
 type Sdk = Awaited<ReturnType<typeof loadSdk>>;
 
+/**
+ * The sampler OTEL_TRACES_SAMPLER names, built from the parsed config rather than left to the SDK: its own
+ * reading is of process.env, which a Worker (and an embedder passing its own environment) does not have.
+ */
+function samplerOf(base: typeof import("@opentelemetry/sdk-trace-base"), sampler: TraceSampler) {
+  const root = sampler.name.replace(/^parentbased_/, "");
+  const chosen =
+    root === "always_off"
+      ? new base.AlwaysOffSampler()
+      : root === "traceidratio"
+        ? new base.TraceIdRatioBasedSampler(sampler.ratio)
+        : new base.AlwaysOnSampler();
+  return sampler.name.startsWith("parentbased_") ? new base.ParentBasedSampler({ root: chosen }) : chosen;
+}
+
 async function loadSdk(config: OtelConfig) {
   const [api, core, base, exporter, resources, hooks] = await Promise.all([
     import("@opentelemetry/api"),
@@ -69,6 +84,7 @@ async function loadSdk(config: OtelConfig) {
     import("node:async_hooks"),
   ]);
   const provider = new base.BasicTracerProvider({
+    sampler: samplerOf(base, config.sampler ?? { name: "parentbased_always_on", ratio: 1 }),
     resource: resources.resourceFromAttributes({
       ...config.resourceAttributes,
       "service.name": config.serviceName,
@@ -105,6 +121,8 @@ async function loadSdk(config: OtelConfig) {
     provider,
     span<T>(name: string, fn: () => Promise<T>, attributes?: SpanAttributes): Promise<T> {
       const parent = contexts.active();
+      // Under a request the sampler dropped, a child would be dropped too: skip making it at all.
+      if (api.trace.getSpan(parent)?.isRecording() === false) return fn();
       // Spans outside a request (a sweeper pass, the doctor) start their own trace.
       const span = tracer.startSpan(name, attributes ? { attributes } : {}, parent);
       return within(span, parent, fn);
