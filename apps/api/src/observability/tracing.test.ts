@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildServer } from "../../build.ts";
 import { buildWorkerBundle, type LocalWorker, startLocalWorker } from "../entry/worker-local.ts";
 import { createHarness, type Harness } from "../testing/harness.ts";
 import { noTracing } from "./tracing.ts";
@@ -215,11 +216,16 @@ const ENTRIES: Record<string, string[]> = {
   node: [join(rootModules, ".bin/tsx"), "src/entry/node.ts"],
   bun: [join(rootModules, "bun/bin/bun.exe"), "src/entry/bun.ts"],
   deno: [join(rootModules, "deno/deno"), "run", "-A", "src/entry/deno.ts"],
+  // The bundle `pnpm start` runs: its chunks hand the CommonJS SDK packages over differently from the sources.
+  "built node": [process.execPath],
 };
+/** Inside apps/api, so the bundle resolves its one external dependency (libsql) as dist/ does. */
+const builtDir = join(apiDir, "node_modules/.cache", `signet-otel-build-${process.pid}`);
 
 /** Starts a runtime's real entry with traces to the receiver; resolves with its URL once it listens. */
 async function startEntry(runtime: string, dir: string, env: Record<string, string>) {
-  const [command, ...args] = ENTRIES[runtime]!;
+  const [command, ...args] =
+    runtime === "built node" ? [process.execPath, await buildServer(builtDir)] : ENTRIES[runtime]!;
   const child = spawn(command!, args, {
     cwd: apiDir,
     env: {
@@ -263,7 +269,7 @@ async function tracedUpload(base: string, email: string) {
     body: JSON.stringify({ email, password: "correct horse battery", name: "T" }),
   });
   const token = signUp.headers.get("set-auth-token");
-  expect(token).toBeTruthy();
+  expect(token, `sign-up answered ${signUp.status}: ${await signUp.text()}`).toBeTruthy();
   const caller = callerContext();
   const response = await fetch(`${base}/trpc/files.createUpload`, {
     method: "POST",
@@ -286,14 +292,15 @@ describe.each(Object.keys(ENTRIES))("tracing from the %s entry", (runtime) => {
     dir = await mkdtemp(join(tmpdir(), `signet-otel-${runtime}-`));
     // The SDK's own variable: send each batch after 100 ms rather than 5 s.
     ({ child, base } = await startEntry(runtime, dir, { OTEL_BSP_SCHEDULE_DELAY: "100" }));
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await stop(child);
     if (dir) await rm(dir, { recursive: true, force: true });
+    if (runtime === "built node") await rm(builtDir, { recursive: true, force: true });
   });
 
   it("sends one trace per request, parented to the caller's traceparent", async () => {
-    const caller = await tracedUpload(base, `${runtime}@example.com`);
+    const caller = await tracedUpload(base, `${runtime.replace(" ", "-")}@example.com`);
     const mine = await spansOf(receiver.spans, caller.traceId, UPLOAD_SPANS);
     expectOneTrace(mine, caller, "POST /trpc/files.createUpload");
   }, 30_000);
