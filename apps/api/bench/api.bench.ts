@@ -571,6 +571,17 @@ async function observabilityOverhead() {
       label: "metrics + tracing on",
       env: { METRICS_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: "signet-bench" },
     },
+    {
+      // What an operator bounds the cost with: one trace in ten kept (the bench sends no traceparent).
+      label: "metrics + tracing 1 in 10",
+      env: {
+        METRICS_TOKEN,
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        OTEL_SERVICE_NAME: "signet-bench",
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: "0.1",
+      },
+    },
   ];
   // Prometheus' pace, a little faster than the usual 15 s: the scrape's own cost is part of "on".
   const scrape = (servers: Server[]) => {
@@ -587,10 +598,11 @@ async function observabilityOverhead() {
   const lines = [
     "## Observability overhead (`pnpm --filter @signet/api bench -- --observability`)",
     "",
-    "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) three ways: `METRICS_ENABLED=false`",
+    "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) four ways: `METRICS_ENABLED=false`",
     "and no OTLP endpoint (off); metrics on (the registry, the HTTP, database and storage measuring, a /metrics",
-    "scrape every 5 s); and metrics plus traces (every request sampled, spans exported over OTLP/HTTP to a local",
-    `sink that discards them). The servers run side by side and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up +`,
+    "scrape every 5 s); metrics plus traces with every request sampled (the default sampler), spans exported over",
+    "OTLP/HTTP to a local sink that discards them; and the same with `OTEL_TRACES_SAMPLER=parentbased_traceidratio`,",
+    `\`OTEL_TRACES_SAMPLER_ARG=0.1\` (one trace in ten). The servers run side by side and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up +`,
     `${DURATION} s at ${CONNECTIONS} connections (autocannon in the bench process); each row reports its best round.`,
     "Server CPU ms/req (user + system time of the server process per answered request) is the figure to compare",
     "on a shared machine: it does not move with what the neighbours do.",

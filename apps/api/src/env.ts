@@ -55,6 +55,24 @@ export interface OtelConfig {
   headers: Record<string, string>;
   serviceName: string;
   resourceAttributes: Record<string, string>;
+  /** Which traces are kept (OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG); unset, parentbased_always_on. */
+  sampler?: TraceSampler | undefined;
+}
+
+/** The standard OTEL_TRACES_SAMPLER values Signet takes (the remote samplers need a service it does not talk to). */
+export const TRACE_SAMPLERS = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
+
+export interface TraceSampler {
+  name: (typeof TRACE_SAMPLERS)[number];
+  /** The share of traces kept by the ratio samplers, 0 to 1. */
+  ratio: number;
 }
 
 /** Metrics, readiness and traces (METRICS_ENABLED, METRICS_TOKEN, DOCTOR_INTERVAL, OTEL_*). */
@@ -377,6 +395,23 @@ function parseObservability(source: Source): ObservabilityConfig {
             },
             serviceName: optional(source, z.string().min(1), "signet", "OTEL_SERVICE_NAME"),
             resourceAttributes: keyValueList(source, "OTEL_RESOURCE_ATTRIBUTES"),
+            sampler: {
+              name: optional(
+                source,
+                z
+                  .string()
+                  .transform((v) => v.toLowerCase())
+                  .pipe(z.enum(TRACE_SAMPLERS, { error: `must be one of ${TRACE_SAMPLERS.join(", ")}` })),
+                "parentbased_always_on",
+                "OTEL_TRACES_SAMPLER",
+              ),
+              ratio: optional(
+                source,
+                z.coerce.number({ error: "must be a number" }).min(0).max(1),
+                1,
+                "OTEL_TRACES_SAMPLER_ARG",
+              ),
+            },
           }
         : undefined,
   };

@@ -93,17 +93,24 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
   /**
    * Runs `work` as the signed-in caller, authorized as the procedure the route stands for (the same step and
    * wording as tRPC and REST), and answers a refusal through the one error writer, its message as the status text.
+   * `issues`: the route signs URLs, so its outcome counts in the issuance metrics like the procedure's would.
    */
   const asCaller =
-    (procedure: UppyProcedure, work: (ctx: ServiceContext, c: Context<Env>) => unknown) =>
+    (procedure: UppyProcedure, work: (ctx: ServiceContext, c: Context<Env>) => unknown, issues = false) =>
     async (c: Context<Env>) => {
+      const settled = (error?: { code: string; message: string }) => {
+        if (issues) deps.observer?.procedureSettled(`files.${procedure}`, error);
+      };
       try {
         const actor = await session.actor(c);
         const user = authorize(actor, `files.${procedure}`, filesContract[procedure].access);
         const ctx: ServiceContext = { ...createInnerContext(deps, actor, session.requestMeta(c)), user };
-        return c.json((await work(ctx, c)) as object);
+        const answer = c.json((await work(ctx, c)) as object);
+        settled();
+        return answer;
       } catch (error) {
         const refusal = refusalOf(error, deps.logger, c.get("requestId"));
+        settled(refusal);
         return errorResponse(c, refusal, reasonPhrase(refusal.message));
       }
     };
@@ -138,41 +145,49 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
 
   api.post(
     "/s3/multipart",
-    asCaller("createUpload", async (ctx, c) => {
-      const body = parse(createBody, await c.req.json().catch(() => null), "body");
-      const { size, partSize } = body.metadata;
-      if (size === undefined) {
-        throw bad(
-          "metadata.size: Signet needs each file's size before it signs anything; put file.size in the " +
-            `file's meta (and chunk with Signet's part size); ${README}`,
+    asCaller(
+      "createUpload",
+      async (ctx, c) => {
+        const body = parse(createBody, await c.req.json().catch(() => null), "body");
+        const { size, partSize } = body.metadata;
+        if (size === undefined) {
+          throw bad(
+            "metadata.size: Signet needs each file's size before it signs anything; put file.size in the " +
+              `file's meta (and chunk with Signet's part size); ${README}`,
+          );
+        }
+        const planned = uppyPartSize(size);
+        if (partSize !== planned) {
+          throw bad(
+            `metadata.partSize: Signet uploads this file in parts of ${planned} bytes; have getChunkSize ` +
+              `answer that and put it in the file's meta as partSize (got ${partSize ?? "none"}); ${README}`,
+          );
+        }
+        const upload = await files.createUpload(
+          ctx,
+          { filename: body.filename, contentType: body.type, size },
+          { multipart: true, partChecksums: false },
         );
-      }
-      const planned = uppyPartSize(size);
-      if (partSize !== planned) {
-        throw bad(
-          `metadata.partSize: Signet uploads this file in parts of ${planned} bytes; have getChunkSize ` +
-            `answer that and put it in the file's meta as partSize (got ${partSize ?? "none"}); ${README}`,
-        );
-      }
-      const upload = await files.createUpload(
-        ctx,
-        { filename: body.filename, contentType: body.type, size },
-        { multipart: true, partChecksums: false },
-      );
-      return { uploadId: upload.fileId, key: upload.fileId };
-    }),
+        return { uploadId: upload.fileId, key: upload.fileId };
+      },
+      true,
+    ),
   );
 
   api.get(
     "/s3/multipart/:uploadId/:partNumber",
-    asCaller("signParts", async (ctx, c) => {
-      const fileId = uploadOf(c);
-      const partNumber = parse(partNumberParam, c.req.param("partNumber"), "partNumber");
-      const signed = await files.signUploadParts(ctx, { fileId, parts: [{ partNumber }] });
-      const part = signed.parts[0]!;
-      const expires = Math.max(0, Math.floor((Date.parse(part.expiresAt) - ctx.clock().getTime()) / 1000));
-      return { url: part.url, headers: part.headers, expires };
-    }),
+    asCaller(
+      "signParts",
+      async (ctx, c) => {
+        const fileId = uploadOf(c);
+        const partNumber = parse(partNumberParam, c.req.param("partNumber"), "partNumber");
+        const signed = await files.signUploadParts(ctx, { fileId, parts: [{ partNumber }] });
+        const part = signed.parts[0]!;
+        const expires = Math.max(0, Math.floor((Date.parse(part.expiresAt) - ctx.clock().getTime()) / 1000));
+        return { url: part.url, headers: part.headers, expires };
+      },
+      true,
+    ),
   );
 
   api.get(

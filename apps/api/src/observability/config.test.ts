@@ -33,6 +33,7 @@ describe("observability variables", () => {
       headers: { "x-api-key": "abc def", tenant: "7" },
       serviceName: "uploads",
       resourceAttributes: { "deployment.environment": "prod" },
+      sampler: { name: "parentbased_always_on", ratio: 1 },
     });
     // The signal-specific endpoint is used as given.
     expect(
@@ -49,5 +50,20 @@ describe("observability variables", () => {
     expect(() =>
       parseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_HEADERS: "novalue" }),
     ).toThrow(/^OTEL_EXPORTER_OTLP_HEADERS: /);
+  });
+
+  it("reads OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG, naming the variable on a bad value", () => {
+    const on = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" };
+    expect(
+      parseEnv({ ...on, OTEL_TRACES_SAMPLER: "ParentBased_TraceIdRatio", OTEL_TRACES_SAMPLER_ARG: "0.1" })
+        .observability.otel?.sampler,
+    ).toEqual({ name: "parentbased_traceidratio", ratio: 0.1 });
+    expect(parseEnv({ ...on, OTEL_TRACES_SAMPLER: "always_off" }).observability.otel?.sampler).toEqual({
+      name: "always_off",
+      ratio: 1,
+    });
+    expect(() => parseEnv({ ...on, OTEL_TRACES_SAMPLER: "jaeger_remote" })).toThrow(/^OTEL_TRACES_SAMPLER: /);
+    expect(() => parseEnv({ ...on, OTEL_TRACES_SAMPLER_ARG: "1.5" })).toThrow(/^OTEL_TRACES_SAMPLER_ARG: /);
+    expect(() => parseEnv({ ...on, OTEL_TRACES_SAMPLER_ARG: "half" })).toThrow(/^OTEL_TRACES_SAMPLER_ARG: /);
   });
 });

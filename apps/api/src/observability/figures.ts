@@ -1,7 +1,7 @@
 /** The gauges read from the database at scrape time: every instance sees the same figures. */
 import type { Database } from "@signet/db";
-import { file, userQuota } from "@signet/db";
-import { and, eq, isNotNull, lt, sql } from "drizzle-orm";
+import { file, userQuota, webhookDelivery, webhookEndpoint } from "@signet/db";
+import { and, eq, isNotNull, lt, lte, sql } from "drizzle-orm";
 import type { DatabaseFigures } from "./metrics.ts";
 
 export async function databaseFigures(
@@ -11,7 +11,7 @@ export async function databaseFigures(
 ): Promise<DatabaseFigures> {
   // A pending upload is due for the sweeper once its URL has been dead for the grace period.
   const dueBefore = new Date(now.getTime() - sweepGraceSeconds * 1000);
-  const [multipart, quota, oldest] = await db.batch([
+  const [multipart, quota, oldest, pending, oldestDelivery] = await db.batch([
     db
       .select({ n: sql<number>`count(*)` })
       .from(file)
@@ -21,13 +21,33 @@ export async function databaseFigures(
       .select({ expiresAt: sql<number | null>`min(${file.uploadExpiresAt})` })
       .from(file)
       .where(and(eq(file.status, "pending"), lt(file.uploadExpiresAt, dueBefore))),
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(webhookDelivery)
+      .where(eq(webhookDelivery.status, "pending")),
+    // A disabled endpoint's deliveries wait for it on purpose: they are not late.
+    db
+      .select({ dueAt: sql<number | null>`min(${webhookDelivery.nextAttemptAt})` })
+      .from(webhookDelivery)
+      .innerJoin(webhookEndpoint, eq(webhookEndpoint.id, webhookDelivery.endpointId))
+      .where(
+        and(
+          eq(webhookDelivery.status, "pending"),
+          eq(webhookEndpoint.enabled, true),
+          lte(webhookDelivery.nextAttemptAt, now),
+        ),
+      ),
   ]);
   // `min()` bypasses Drizzle's column mapping: the raw value, milliseconds since the epoch.
   const oldestExpiry = oldest[0]?.expiresAt;
+  const oldestDueAt = oldestDelivery[0]?.dueAt;
   return {
     multipartInFlight: Number(multipart[0]?.n ?? 0),
     quotaReservedBytes: Number(quota[0]?.bytes ?? 0),
     oldestDueSeconds:
       oldestExpiry == null ? 0 : Math.max(0, (dueBefore.getTime() - Number(oldestExpiry)) / 1000),
+    deliveriesPending: Number(pending[0]?.n ?? 0),
+    deliveryOldestDueSeconds:
+      oldestDueAt == null ? 0 : Math.max(0, (now.getTime() - Number(oldestDueAt)) / 1000),
   };
 }

@@ -24,6 +24,10 @@ export const VERIFY_OUTCOMES = [
 ] as const;
 export type VerifyOutcome = (typeof VERIFY_OUTCOMES)[number];
 
+/** How one webhook delivery attempt ended: `failed` and `timeout` are retried, `disabled` (410 Gone) and `dead` are not. */
+export const DELIVERY_OUTCOMES = ["delivered", "failed", "timeout", "disabled", "dead"] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+
 /** The dependencies /readyz checks. */
 export const DEPENDENCIES = ["database", "bucket"] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];
@@ -34,10 +38,17 @@ export interface DatabaseFigures {
   quotaReservedBytes: number;
   /** Seconds since the oldest pending upload became due for the sweeper (0 when none is due). */
   oldestDueSeconds: number;
+  /** Webhook deliveries not yet delivered nor dead-lettered. */
+  deliveriesPending: number;
+  /** Seconds since the oldest delivery due to an enabled endpoint became due (0 when none is). */
+  deliveryOldestDueSeconds: number;
 }
 
 // Latency buckets in seconds: API answers are milliseconds; a storage call over the internet can take seconds.
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+// Delivery lag in seconds: a first attempt answers within seconds, retries stretch it to a day and more.
+const LAG_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 15, 60, 300, 1800, 7200, 21_600, 86_400, 172_800];
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -53,8 +64,12 @@ export function createMetrics(figures?: () => Promise<DatabaseFigures>) {
     new Counter<L>({ name, help, labelNames, registers });
   const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Gauge<L>({ name, help, labelNames, registers });
-  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Histogram<L>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers });
+  const histogram = <L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets = LATENCY_BUCKETS,
+  ) => new Histogram<L>({ name, help, labelNames, buckets, registers });
 
   const httpDuration = histogram(
     "signet_http_request_duration_seconds",
@@ -118,11 +133,32 @@ export function createMetrics(figures?: () => Promise<DatabaseFigures>) {
     "Age of the oldest pending upload the sweeper should already have settled (0: none due)",
   );
 
+  const deliveryAttempts = counter(
+    "signet_webhook_attempts_total",
+    "Webhook delivery attempts by outcome (delivered, failed, timeout, disabled, dead)",
+    ["outcome"] as const,
+  );
+  const deliveryLag = histogram(
+    "signet_webhook_delivery_lag_seconds",
+    "Time from an event's commit to its successful delivery to an endpoint",
+    [],
+    LAG_BUCKETS,
+  );
+  const deliveriesPending = gauge(
+    "signet_webhook_deliveries_pending",
+    "Webhook deliveries not yet delivered nor dead-lettered",
+  );
+  const deliveryOldestDue = gauge(
+    "signet_webhook_oldest_due_seconds",
+    "How long the oldest delivery due to an enabled endpoint has been waiting for its attempt (0: none due)",
+  );
+
   // Every combination starts at 0: a rate() over a series that appears late misses its first increase.
   for (const kind of URL_KINDS) for (const outcome of ISSUE_OUTCOMES) urlsIssued.inc({ kind, outcome }, 0);
   for (const outcome of VERIFY_OUTCOMES) verifications.inc({ outcome }, 0);
   for (const outcome of ["ok", "failed"]) sweeperPasses.inc({ outcome }, 0);
   for (const outcome of ["ready", "rejected"]) sweeperSettled.inc({ outcome }, 0);
+  for (const outcome of DELIVERY_OUTCOMES) deliveryAttempts.inc({ outcome }, 0);
 
   async function refreshFigures(): Promise<void> {
     if (!figures) return;
@@ -130,6 +166,8 @@ export function createMetrics(figures?: () => Promise<DatabaseFigures>) {
     multipartInFlight.set(now.multipartInFlight);
     quotaReserved.set(now.quotaReservedBytes);
     oldestDue.set(now.oldestDueSeconds);
+    deliveriesPending.set(now.deliveriesPending);
+    deliveryOldestDue.set(now.deliveryOldestDueSeconds);
   }
 
   return {
@@ -146,6 +184,8 @@ export function createMetrics(figures?: () => Promise<DatabaseFigures>) {
     bucketCheck,
     bucketCheckTime,
     dependencyUp,
+    deliveryAttempts,
+    deliveryLag,
     refreshFigures,
   };
 }

@@ -2,7 +2,7 @@
  * From what the services already say to the closed label sets of metrics.ts: which procedures hand out signed
  * URLs (and of what kind), how a refusal reads, and what a verification's audit event means.
  */
-import type { IssueOutcome, UrlKind, VerifyOutcome } from "./metrics.ts";
+import type { DeliveryOutcome, IssueOutcome, UrlKind, VerifyOutcome } from "./metrics.ts";
 
 /** The procedures that sign URLs for the caller (REST routes and the seed routes call these same procedures). */
 const ISSUING: Record<string, UrlKind> = {
@@ -46,15 +46,33 @@ export function verificationOf(
   const ready = VERIFICATIONS[action];
   if (ready === undefined) return undefined;
   if (ready) return { outcome: "ready", bytes: typeof detail?.size === "number" ? detail.size : 0 };
-  const reason = typeof detail?.reason === "string" ? detail.reason : "";
-  const outcome: VerifyOutcome = /was not uploaded/.test(reason)
-    ? "missing"
-    : /^size is/.test(reason)
-      ? "size_mismatch"
-      : /^content type is/.test(reason)
-        ? "type_mismatch"
-        : /checksum/.test(reason)
-          ? "checksum_mismatch"
-          : "other";
-  return { outcome, bytes: 0 };
+  return { outcome: verifyOutcome(typeof detail?.reason === "string" ? detail.reason : ""), bytes: 0 };
+}
+
+/**
+ * A refusal's outcome from its reason: `verifyUpload`'s messages (services/upload.ts) and, for profile images,
+ * the sniffer's "the file is …" (services/profile-image.ts).
+ */
+export function verifyOutcome(reason: string): VerifyOutcome {
+  if (/was not uploaded/.test(reason)) return "missing";
+  if (/^size is/.test(reason)) return "size_mismatch";
+  if (/^content type is|^the file is/.test(reason)) return "type_mismatch";
+  if (/checksum/.test(reason)) return "checksum_mismatch";
+  return "other";
+}
+
+/** What a webhook attempt's result means for the series (services/webhook-delivery.ts reports it). */
+export interface DeliveryReport {
+  outcome: "delivered" | "retry" | "dead";
+  /** The receiver answered 410 Gone: its endpoint is disabled. */
+  gone: boolean;
+  /** No answer within the attempt's timeout. */
+  timedOut: boolean;
+}
+
+export function deliveryOutcome(report: DeliveryReport): DeliveryOutcome {
+  if (report.outcome === "delivered") return "delivered";
+  if (report.gone) return "disabled";
+  if (report.outcome === "dead") return "dead";
+  return report.timedOut ? "timeout" : "failed";
 }

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildServer } from "../../build.ts";
 import { buildWorkerBundle, type LocalWorker, startLocalWorker } from "../entry/worker-local.ts";
 import { createHarness, type Harness } from "../testing/harness.ts";
 import { noTracing } from "./tracing.ts";
@@ -158,6 +159,46 @@ describe("tracing in process", () => {
   });
 });
 
+describe("tracing with OTEL_TRACES_SAMPLER=parentbased_always_off", () => {
+  it("drops a request that starts its own trace and keeps one whose caller sampled it, children included", async () => {
+    await using h = await createHarness({
+      observability: {
+        metricsEnabled: true,
+        doctorIntervalSeconds: 0,
+        otel: {
+          tracesEndpoint: `${receiver.url}/v1/traces`,
+          headers: {},
+          serviceName: "signet-sampled",
+          resourceAttributes: {},
+          sampler: { name: "parentbased_always_off", ratio: 1 },
+        },
+      },
+    });
+    const alice = await h.signUp();
+    const before = receiver.spans.length;
+    const upload = (traceparent?: string) =>
+      h.app.request("/trpc/files.createUpload", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${alice.token}`,
+          "content-type": "application/json",
+          ...(traceparent ? { traceparent } : {}),
+        },
+        body: JSON.stringify({ filename: "s.txt", contentType: "text/plain", size: 3 }),
+      });
+    expect((await upload()).status).toBe(200);
+    const unsampled = callerContext();
+    expect((await upload(unsampled.traceparent.replace(/-01$/, "-00"))).status).toBe(200);
+    const caller = callerContext();
+    expect((await upload(caller.traceparent)).status).toBe(200);
+    await h.signet.observability.tracing.flush();
+    const mine = await spansOf(receiver.spans, caller.traceId, UPLOAD_SPANS);
+    expectOneTrace(mine, caller, "POST /trpc/files.createUpload");
+    // Everything sent since is the sampled caller's: the other two requests made no span, nor did their children.
+    expect(receiver.spans.slice(before).filter((span) => span.traceId !== caller.traceId)).toEqual([]);
+  });
+});
+
 describe("tracing off", () => {
   it("is the no-op seam, and no log line carries a trace id", async () => {
     await using h = await createHarness({
@@ -175,11 +216,16 @@ const ENTRIES: Record<string, string[]> = {
   node: [join(rootModules, ".bin/tsx"), "src/entry/node.ts"],
   bun: [join(rootModules, "bun/bin/bun.exe"), "src/entry/bun.ts"],
   deno: [join(rootModules, "deno/deno"), "run", "-A", "src/entry/deno.ts"],
+  // The bundle `pnpm start` runs: its chunks hand the CommonJS SDK packages over differently from the sources.
+  "built node": [process.execPath],
 };
+/** Inside apps/api, so the bundle resolves its one external dependency (libsql) as dist/ does. */
+const builtDir = join(apiDir, "node_modules/.cache", `signet-otel-build-${process.pid}`);
 
 /** Starts a runtime's real entry with traces to the receiver; resolves with its URL once it listens. */
 async function startEntry(runtime: string, dir: string, env: Record<string, string>) {
-  const [command, ...args] = ENTRIES[runtime]!;
+  const [command, ...args] =
+    runtime === "built node" ? [process.execPath, await buildServer(builtDir)] : ENTRIES[runtime]!;
   const child = spawn(command!, args, {
     cwd: apiDir,
     env: {
@@ -223,7 +269,7 @@ async function tracedUpload(base: string, email: string) {
     body: JSON.stringify({ email, password: "correct horse battery", name: "T" }),
   });
   const token = signUp.headers.get("set-auth-token");
-  expect(token).toBeTruthy();
+  expect(token, `sign-up answered ${signUp.status}: ${await signUp.text()}`).toBeTruthy();
   const caller = callerContext();
   const response = await fetch(`${base}/trpc/files.createUpload`, {
     method: "POST",
@@ -246,14 +292,15 @@ describe.each(Object.keys(ENTRIES))("tracing from the %s entry", (runtime) => {
     dir = await mkdtemp(join(tmpdir(), `signet-otel-${runtime}-`));
     // The SDK's own variable: send each batch after 100 ms rather than 5 s.
     ({ child, base } = await startEntry(runtime, dir, { OTEL_BSP_SCHEDULE_DELAY: "100" }));
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await stop(child);
     if (dir) await rm(dir, { recursive: true, force: true });
+    if (runtime === "built node") await rm(builtDir, { recursive: true, force: true });
   });
 
   it("sends one trace per request, parented to the caller's traceparent", async () => {
-    const caller = await tracedUpload(base, `${runtime}@example.com`);
+    const caller = await tracedUpload(base, `${runtime.replace(" ", "-")}@example.com`);
     const mine = await spansOf(receiver.spans, caller.traceId, UPLOAD_SPANS);
     expectOneTrace(mine, caller, "POST /trpc/files.createUpload");
   }, 30_000);

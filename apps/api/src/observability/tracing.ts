@@ -3,8 +3,8 @@
  * and nothing else: the SDK is never even imported. On, the SDK is loaded on first use (dynamic import) and spans
  * go out over OTLP/HTTP, which works wherever fetch does (Node, Bun, Deno, Workers).
  */
-import type { Context, Span, Tracer } from "@opentelemetry/api";
-import type { OtelConfig } from "../env.ts";
+import type { Context, Span, TextMapGetter, Tracer } from "@opentelemetry/api";
+import type { OtelConfig, TraceSampler } from "../env.ts";
 
 export type SpanAttributes = Record<string, string | number | boolean>;
 
@@ -59,16 +59,43 @@ export function createTracing(config: OtelConfig | undefined): Tracing {
 
 type Sdk = Awaited<ReturnType<typeof loadSdk>>;
 
+/**
+ * A package's exports whether it arrives as an ES module namespace or, bundled (apps/api/build.ts splits the
+ * CommonJS SDK packages into chunks), as a namespace holding only `default`, the CommonJS `module.exports`.
+ */
+function exportsOf<T extends object>(namespace: T): T {
+  const commonjs = (namespace as { default?: unknown }).default;
+  return commonjs && typeof commonjs === "object" && !(Object.keys(namespace).length > 1)
+    ? (commonjs as T)
+    : namespace;
+}
+
+/**
+ * The sampler OTEL_TRACES_SAMPLER names, built from the parsed config rather than left to the SDK: its own
+ * reading is of process.env, which a Worker (and an embedder passing its own environment) does not have.
+ */
+function samplerOf(base: typeof import("@opentelemetry/sdk-trace-base"), sampler: TraceSampler) {
+  const root = sampler.name.replace(/^parentbased_/, "");
+  const chosen =
+    root === "always_off"
+      ? new base.AlwaysOffSampler()
+      : root === "traceidratio"
+        ? new base.TraceIdRatioBasedSampler(sampler.ratio)
+        : new base.AlwaysOnSampler();
+  return sampler.name.startsWith("parentbased_") ? new base.ParentBasedSampler({ root: chosen }) : chosen;
+}
+
 async function loadSdk(config: OtelConfig) {
   const [api, core, base, exporter, resources, hooks] = await Promise.all([
-    import("@opentelemetry/api"),
-    import("@opentelemetry/core"),
-    import("@opentelemetry/sdk-trace-base"),
-    import("@opentelemetry/exporter-trace-otlp-http"),
-    import("@opentelemetry/resources"),
+    import("@opentelemetry/api").then(exportsOf),
+    import("@opentelemetry/core").then(exportsOf),
+    import("@opentelemetry/sdk-trace-base").then(exportsOf),
+    import("@opentelemetry/exporter-trace-otlp-http").then(exportsOf),
+    import("@opentelemetry/resources").then(exportsOf),
     import("node:async_hooks"),
   ]);
   const provider = new base.BasicTracerProvider({
+    sampler: samplerOf(base, config.sampler ?? { name: "parentbased_always_on", ratio: 1 }),
     resource: resources.resourceFromAttributes({
       ...config.resourceAttributes,
       "service.name": config.serviceName,
@@ -87,6 +114,11 @@ async function loadSdk(config: OtelConfig) {
     with: <T>(context: Context, fn: () => T): T => storage.run(context, fn),
   };
   const propagator = new core.W3CTraceContextPropagator();
+  // One getter for every request (the propagator reads `traceparent` and `tracestate` through it).
+  const headerGetter: TextMapGetter<Headers> = {
+    get: (headers, key) => headers.get(key) ?? undefined,
+    keys: (headers) => [...headers.keys()],
+  };
   const tracer: Tracer = provider.getTracer("signet");
 
   async function within<T>(span: Span, context: Context, fn: () => Promise<T>): Promise<T> {
@@ -105,15 +137,14 @@ async function loadSdk(config: OtelConfig) {
     provider,
     span<T>(name: string, fn: () => Promise<T>, attributes?: SpanAttributes): Promise<T> {
       const parent = contexts.active();
+      // Under a request the sampler dropped, a child would be dropped too: skip making it at all.
+      if (api.trace.getSpan(parent)?.isRecording() === false) return fn();
       // Spans outside a request (a sweeper pass, the doctor) start their own trace.
       const span = tracer.startSpan(name, attributes ? { attributes } : {}, parent);
       return within(span, parent, fn);
     },
     request<T>(request: Request, fn: (span: RequestSpan) => Promise<T>): Promise<T> {
-      const parent = propagator.extract(api.ROOT_CONTEXT, request.headers, {
-        get: (headers, key) => headers.get(key) ?? undefined,
-        keys: (headers) => [...headers.keys()],
-      });
+      const parent = propagator.extract(api.ROOT_CONTEXT, request.headers, headerGetter);
       const span = tracer.startSpan(
         request.method,
         { kind: api.SpanKind.SERVER, attributes: { "http.request.method": request.method } },

@@ -9,6 +9,7 @@ import { TRPCError } from "@trpc/server";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { InputOf } from "../contract/define.ts";
 import type { ImageUploadTicket, profileContract } from "../contract/profile.ts";
+import { observeImageVerification } from "../observability/audit-hook.ts";
 import { assertMayUpload } from "./account-standing.ts";
 import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
@@ -136,6 +137,7 @@ export async function completeImageUpload(ctx: ServiceContext): Promise<ProfileI
     throw error;
   }
   const { reason, head: stagedHead } = verified;
+  observeImageVerification(db, reason ?? (stagedHead ? null : "the image was not uploaded"), staged.size);
   if (reason || !stagedHead) {
     await ctx.storage.deleteObject(staged.stagingKey);
     await recordAudit(db, clock, actorEvent(ctx, "profile.image_reject", { reason }, key));

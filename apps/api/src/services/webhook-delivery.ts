@@ -10,6 +10,7 @@
 import { event, webhookAttempt, webhookDelivery, webhookEndpoint } from "@signet/db";
 import { and, asc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
+import { observeDeliveryAttempt } from "../observability/audit-hook.ts";
 import { uuidv7 } from "./ids.ts";
 import { applyVerdict, parseVerdict, verdictRequestBody, waitingFile } from "./quarantine.ts";
 import { signedHeaders } from "./webhook-signing.ts";
@@ -200,6 +201,11 @@ export async function attemptDelivery(
         ]
       : []),
   ]);
+  observeDeliveryAttempt(
+    deps.db,
+    { outcome, gone, timedOut: error?.startsWith("no answer within") ?? false },
+    (deps.clock().getTime() - row.event.at.getTime()) / 1000,
+  );
   if (outcome === "dead") {
     deps.logger({
       level: "warn",
