@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { migrationsFolder } from "@signet/db/migrate";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { BackupRefused } from "./refused.ts";
-import { quoteName, type SqlRunner, scalar } from "./sqlite.ts";
+import { dataTables, quoteName, type SqlRunner, scalar } from "./sqlite.ts";
 
 export const MANIFEST_FORMAT = "signet-backup/1";
 
@@ -69,14 +69,14 @@ export async function schemaOf(db: SqlRunner): Promise<SchemaVersion> {
   return { migrations: Number(row?.[0] ?? 0), latest, tag: migrationTags().get(latest) ?? null };
 }
 
-/** Rows per table (every table but SQLite's own). */
+/** Rows per table (every table but SQLite's own and the search index's shadow tables, whose layout varies). */
 export async function tableCounts(db: SqlRunner): Promise<Record<string, number>> {
-  const names = await db.execute(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  const objects = await db.execute(
+    "SELECT type, name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
   );
   const counts: Record<string, number> = {};
-  for (const row of names.rows) {
-    const name = String(row[0]);
+  for (const row of dataTables(objects.rows).tables) {
+    const name = String(row[1]);
     counts[name] = Number(await scalar(db, `SELECT count(*) FROM ${quoteName(name)}`));
   }
   return counts;

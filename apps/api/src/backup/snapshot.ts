@@ -17,6 +17,7 @@ import {
   userFiles,
 } from "./manifest.ts";
 import {
+  dataTables,
   type LibsqlClient,
   libsqlClient,
   quoteLiteral,
@@ -75,12 +76,15 @@ async function copyTables(source: SqlRunner, target: LibsqlClient): Promise<void
   const objects = await source.execute(
     "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
   );
-  const tables = objects.rows.filter((o) => o[0] === "table");
+  // A virtual table (the FTS5 search index) makes its own shadow tables when created: those are neither created
+  // nor copied here, and its rows keep their rowids (file.search_rowid points at them).
+  const { tables, virtual } = dataTables(objects.rows);
   for (const table of tables) await target.execute(String(table[2]));
   for (const table of await parentsFirst(
     source,
     tables.map((t) => String(t[1])),
   )) {
+    const keepRowid = virtual.has(table);
     // Keyset pages by rowid: each page is one indexed range read, however large the table.
     let after: Value = -9223372036854775808n;
     for (;;) {
@@ -89,10 +93,10 @@ async function copyTables(source: SqlRunner, target: LibsqlClient): Promise<void
         args: [after],
       });
       if (page.rows.length === 0) break;
-      const columns = page.columns.slice(1);
+      const columns = keepRowid ? ["rowid", ...page.columns.slice(1)] : page.columns.slice(1);
       const insert = `INSERT INTO ${quoteName(table)} (${columns.map(quoteName).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
       await target.batch(
-        Array.from(page.rows, (row) => ({ sql: insert, args: Array.from(row).slice(1) })),
+        Array.from(page.rows, (row) => ({ sql: insert, args: Array.from(row).slice(keepRowid ? 0 : 1) })),
         "write",
       );
       after = page.rows[page.rows.length - 1]![0] ?? null;

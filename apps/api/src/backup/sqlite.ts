@@ -51,3 +51,20 @@ export function quoteName(name: string): string {
 export async function scalar(runner: SqlRunner, statement: string): Promise<Value | undefined> {
   return (await runner.execute(statement)).rows[0]?.[0];
 }
+
+// The tables FTS5 keeps beside a virtual table `v` as `v_<suffix>`: internal, remade when `v` is created.
+const SHADOW_SUFFIXES = new Set(["data", "idx", "content", "docsize", "config"]);
+
+/**
+ * The tables of a database's schema (`SELECT type, name, sql FROM sqlite_master` rows) that hold its data: every
+ * table but the shadow tables of virtual ones, which SQLite makes and fills itself. `virtual` names the virtual
+ * tables (the search index), whose rows a copy must insert with their rowids.
+ */
+export function dataTables(objects: Rows["rows"]): { tables: Rows["rows"]; virtual: Set<string> } {
+  const virtual = new Set(
+    objects.filter((o) => /^CREATE VIRTUAL TABLE/i.test(String(o[2] ?? ""))).map((o) => String(o[1])),
+  );
+  const shadow = (name: string) =>
+    [...virtual].some((v) => name.startsWith(`${v}_`) && SHADOW_SUFFIXES.has(name.slice(v.length + 1)));
+  return { tables: objects.filter((o) => o[0] === "table" && !shadow(String(o[1]))), virtual };
+}
