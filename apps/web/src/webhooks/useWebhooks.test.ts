@@ -20,10 +20,10 @@ function memoryApi(): WebhooksApi {
   const find = (id: string) => endpoints.find((e) => e.id === id)!;
   return {
     list: async () => ({ items: [...endpoints] }),
-    async create({ url }) {
+    async create({ url, blocking }) {
       if (!url.startsWith("https:"))
         throw Object.assign(new Error("url: must use https"), { data: { code: "BAD_REQUEST" } });
-      const endpoint = view(`e${endpoints.length}`, url);
+      const endpoint = { ...view(`e${endpoints.length}`, url), blocking: blocking === true };
       endpoints.push(endpoint);
       return { ...endpoint, secret: "whsec_first" };
     },
@@ -61,5 +61,15 @@ describe("useWebhooks", () => {
     expect(webhooks.secret.value?.value).toBe("whsec_second");
     await webhooks.remove(endpoint!);
     expect(webhooks.endpoints.value).toEqual([]);
+  });
+
+  it("asks for a blocking endpoint (quarantine verdict) only when told to", async () => {
+    const webhooks = useWebhooks({ api: memoryApi() });
+    await webhooks.create("https://example.com/plain");
+    await webhooks.create("https://example.com/scanner", true);
+    expect(webhooks.endpoints.value.map((e) => [e.url, e.blocking])).toEqual([
+      ["https://example.com/plain", false],
+      ["https://example.com/scanner", true],
+    ]);
   });
 });

@@ -11,7 +11,8 @@ export interface UseWebhooksReturn {
   log: Ref<{ endpointId: string; items: WebhookDelivery[] } | null>;
   error: Ref<string | null>;
   load(): Promise<void>;
-  create(url: string): Promise<Result<WebhookEndpoint>>;
+  /** `blocking`: verified files wait in quarantine until this endpoint answers allow or deny. */
+  create(url: string, blocking?: boolean): Promise<Result<WebhookEndpoint>>;
   setEnabled(endpoint: WebhookEndpoint, enabled: boolean): Promise<Result<unknown>>;
   rotate(endpoint: WebhookEndpoint): Promise<Result<unknown>>;
   remove(endpoint: WebhookEndpoint): Promise<Result<unknown>>;
@@ -52,8 +53,11 @@ export function useWebhooks(options: { api: WebhooksApi }): UseWebhooksReturn {
     log,
     error,
     load,
-    async create(url) {
-      const result = await attempt(() => api.create({ url }), describeApiError);
+    async create(url, blocking = false) {
+      const result = await attempt(
+        () => api.create({ url, ...(blocking ? { blocking } : {}) }),
+        describeApiError,
+      );
       if (result.ok) secret.value = { endpointId: result.value.id, value: result.value.secret };
       return after(result);
     },
