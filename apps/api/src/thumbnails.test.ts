@@ -1,0 +1,123 @@
+import { userQuota } from "@signet/db";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_THUMBNAIL_BYTES } from "./services/limits.ts";
+import { reconcile } from "./services/reconcile.ts";
+import {
+  browserPut,
+  createHarness,
+  type Harness,
+  ok,
+  sha256Base64,
+  type TestUser,
+} from "./testing/harness.ts";
+import { jpeg, png, webp } from "./testing/images.ts";
+
+let h: Harness;
+let alice: TestUser;
+let bob: TestUser;
+
+beforeAll(async () => {
+  h = await createHarness();
+  [alice, bob] = await Promise.all([h.signUp(), h.signUp()]);
+});
+afterAll(async () => {
+  await h?.[Symbol.asyncDispose]();
+});
+
+type Ticket = { fileId: string; key: string; url: string; headers: Record<string, string> };
+type Signed = { url: string; headers: Record<string, string> };
+
+async function reserved(user: TestUser): Promise<number> {
+  const [row] = await h.db.select().from(userQuota).where(eq(userQuota.userId, user.id));
+  return row?.reservedBytes ?? 0;
+}
+
+/** A ready file of `user`, uploaded through the ordinary pipeline. */
+async function readyFile(user: TestUser, bytes: Uint8Array, filename: string, contentType: string) {
+  const up = ok<Ticket>(
+    await h.trpc("files.createUpload", { filename, contentType, size: bytes.length }, { token: user.token }),
+  );
+  expect((await browserPut(up.url, up.headers, bytes)).status).toBe(200);
+  ok(await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: user.token }));
+  return up;
+}
+
+async function uploadThumbnail(user: TestUser, fileId: string, bytes: Uint8Array) {
+  const signed = ok<Signed>(
+    await h.trpc(
+      "files.createThumbnailUpload",
+      { fileId, size: bytes.length, checksumSha256: await sha256Base64(bytes) },
+      { token: user.token },
+    ),
+  );
+  expect((await browserPut(signed.url, signed.headers, bytes)).status).toBe(200);
+  return h.trpc("files.completeThumbnailUpload", { fileId }, { token: user.token });
+}
+
+describe("file thumbnails", () => {
+  it("keeps a WebP thumbnail, counts it in the quota, serves it briefly, and deletes it with its file", async () => {
+    const image = jpeg();
+    const file = await readyFile(alice, image, "photo.jpg", "image/jpeg");
+    const thumb = webp();
+    ok(await uploadThumbnail(alice, file.fileId, thumb));
+    expect(await reserved(alice)).toBe(image.length + thumb.length);
+    expect(await h.signer.headObject(`${file.key}.thumb.webp`)).toMatchObject({ size: thumb.length });
+
+    // Reconciliation counts its bytes as the user's and its object as owned.
+    const report = await reconcile({ ...h.deps, signer: h.signer }, { fix: false });
+    expect(report.quota.filter((d) => d.userId === alice.id)).toEqual([]);
+    expect(report.storage.filter((f) => f.key === `${file.key}.thumb.webp`)).toEqual([]);
+
+    const link = ok<{ url: string; expiresIn: number }>(
+      await h.trpc("files.thumbnailUrl", { fileId: file.fileId }, { token: alice.token }, "query"),
+    );
+    expect(link.expiresIn).toBeLessThanOrEqual(300);
+    const got = await fetch(link.url);
+    expect(got.headers.get("content-type")).toBe("image/webp");
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(thumb);
+    // Another user learns nothing about it.
+    expect(
+      await h.trpc("files.thumbnailUrl", { fileId: file.fileId }, { token: bob.token }, "query"),
+    ).toMatchObject({ ok: false, code: "NOT_FOUND" });
+
+    ok(await h.trpc("files.delete", { fileId: file.fileId }, { token: alice.token }));
+    expect(await h.signer.headObject(`${file.key}.thumb.webp`)).toBeNull();
+    expect(await reserved(alice)).toBe(0);
+  });
+
+  it("deletes and refuses a thumbnail whose bytes are not a WebP, releasing its bytes", async () => {
+    const file = await readyFile(alice, png(1), "pic.png", "image/png");
+    const before = await reserved(alice);
+    const res = await uploadThumbnail(alice, file.fileId, png(2));
+    expect(res).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    expect(res.ok ? "" : res.message).toMatch(/not a complete WebP/);
+    expect(await h.signer.headObject(`${file.key}.thumb.webp`)).toBeNull();
+    expect(await reserved(alice)).toBe(before);
+    // A good one may follow.
+    ok(await uploadThumbnail(alice, file.fileId, webp()));
+  });
+
+  it("refuses a thumbnail over the cap, a second thumbnail, and one for a file that is not an image", async () => {
+    const file = await readyFile(alice, png(3), "cap.png", "image/png");
+    const tooBig = await h.trpc(
+      "files.createThumbnailUpload",
+      { fileId: file.fileId, size: MAX_THUMBNAIL_BYTES + 1 },
+      { token: alice.token },
+    );
+    expect(tooBig).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    expect(tooBig.ok ? "" : tooBig.message).toMatch(/^size:/);
+    ok(await uploadThumbnail(alice, file.fileId, webp()));
+    expect(
+      await h.trpc("files.createThumbnailUpload", { fileId: file.fileId, size: 10 }, { token: alice.token }),
+    ).toMatchObject({ ok: false, code: "CONFLICT" });
+
+    const text = await readyFile(alice, new TextEncoder().encode("hello"), "a.txt", "text/plain");
+    const res = await h.trpc(
+      "files.createThumbnailUpload",
+      { fileId: text.fileId, size: 10 },
+      { token: alice.token },
+    );
+    expect(res).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+  });
+});
