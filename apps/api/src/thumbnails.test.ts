@@ -25,7 +25,7 @@ afterAll(async () => {
   await h?.[Symbol.asyncDispose]();
 });
 
-type Ticket = { fileId: string; key: string; url: string; headers: Record<string, string> };
+type Ticket = { fileId: string; key: string; url: string; headers: Record<string, string>; size: number };
 type Signed = { url: string; headers: Record<string, string> };
 
 async function reserved(user: TestUser): Promise<number> {
@@ -40,7 +40,7 @@ async function readyFile(user: TestUser, bytes: Uint8Array, filename: string, co
   );
   expect((await browserPut(up.url, up.headers, bytes)).status).toBe(200);
   ok(await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: user.token }));
-  return up;
+  return { ...up, size: bytes.length };
 }
 
 async function uploadThumbnail(user: TestUser, fileId: string, bytes: Uint8Array) {
@@ -69,21 +69,29 @@ describe("file thumbnails", () => {
     expect(report.quota.filter((d) => d.userId === alice.id)).toEqual([]);
     expect(report.storage.filter((f) => f.key === `${file.key}.thumb.webp`)).toEqual([]);
 
-    const link = ok<{ url: string; expiresIn: number }>(
-      await h.trpc("files.thumbnailUrl", { fileId: file.fileId }, { token: alice.token }, "query"),
-    );
-    expect(link.expiresIn).toBeLessThanOrEqual(300);
-    const got = await fetch(link.url);
+    const other = await readyFile(alice, png(9), "none.png", "image/png");
+    const urls = (user: TestUser) =>
+      h.trpc("files.thumbnailUrls", { fileIds: [file.fileId, other.fileId] }, { token: user.token }, "query");
+    const { items } = ok<{ items: { fileId: string; url: string; expiresAt: string }[] }>(await urls(alice));
+    expect(items.map((i) => i.fileId)).toEqual([file.fileId]);
+    expect(Date.parse(items[0]!.expiresAt) - h.now().getTime()).toBeLessThanOrEqual(300_000);
+    const got = await fetch(items[0]!.url);
     expect(got.headers.get("content-type")).toBe("image/webp");
     expect(new Uint8Array(await got.arrayBuffer())).toEqual(thumb);
     // Another user learns nothing about it.
-    expect(
-      await h.trpc("files.thumbnailUrl", { fileId: file.fileId }, { token: bob.token }, "query"),
-    ).toMatchObject({ ok: false, code: "NOT_FOUND" });
+    expect(ok(await urls(bob))).toEqual({ items: [] });
+    const rest = await h.app.request("/api/files/thumbnail-urls", {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ fileIds: [file.fileId] }),
+    });
+    expect(rest.status).toBe(200);
+    expect((await rest.json()).items).toHaveLength(1);
 
     ok(await h.trpc("files.delete", { fileId: file.fileId }, { token: alice.token }));
     expect(await h.signer.headObject(`${file.key}.thumb.webp`)).toBeNull();
-    expect(await reserved(alice)).toBe(0);
+    expect(await reserved(alice)).toBe(other.size);
+    expect(ok(await urls(alice))).toEqual({ items: [] });
   });
 
   it("deletes and refuses a thumbnail whose bytes are not a WebP, releasing its bytes", async () => {

@@ -216,6 +216,20 @@ export const thumbnailUploadTicket = z
   .openapi("ThumbnailUploadTicket");
 export type ThumbnailUploadTicket = z.output<typeof thumbnailUploadTicket>;
 
+/** files.thumbnailUrls: the files a grid shows (a page at most). */
+export const thumbnailUrlsInput = z.object({ fileIds });
+
+export const thumbnailUrls = z
+  .object({
+    items: z
+      .array(z.object({ fileId: z.string(), url: z.string(), expiresAt: iso }))
+      .openapi({
+        description: "One per listed file that has a verified thumbnail; files without one are left out",
+      }),
+  })
+  .openapi("ThumbnailUrls");
+export type ThumbnailUrls = z.output<typeof thumbnailUrls>;
+
 export const movedFiles = z.object({ moved: z.number() }).openapi("MovedFiles");
 export const deletedFiles = z
   .object({
@@ -461,16 +475,15 @@ export const filesContract = {
       tag: "files",
     },
   }),
-  thumbnailUrl: contract({
+  thumbnailUrls: contract({
     kind: "query",
     access: "read",
-    input: fileIdInput,
-    output: downloadLink,
+    input: thumbnailUrlsInput,
+    output: thumbnailUrls,
     rest: {
-      method: "get",
-      path: "/api/files/{id}/thumbnail-url",
-      params: byId,
-      summary: "A short-lived GET of the file's verified thumbnail",
+      method: "post",
+      path: "/api/files/thumbnail-urls",
+      summary: "Short-lived GETs of these files' verified thumbnails, counted as one issuance",
       tag: "files",
     },
   }),

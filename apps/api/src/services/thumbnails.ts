@@ -3,12 +3,12 @@
  * pipeline (upload.ts): signed with its exact size and checksum, reserved in the quota at announce, its magic
  * bytes sniffed at completion, deleted with its file. The server never decodes the bytes, it only checks them.
  */
-import { fileThumbnail } from "@signet/db";
+import { file, fileThumbnail } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { InputOf } from "../contract/define.ts";
-import type { DownloadLink, filesContract, ThumbnailUploadTicket } from "../contract/files.ts";
-import { fileEvent, recordAudit } from "./audit.ts";
+import type { filesContract, ThumbnailUploadTicket, ThumbnailUrls } from "../contract/files.ts";
+import { actorEvent, fileEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { issueAudited, signGet } from "./downloads.ts";
 import { type FileRow, ownFile } from "./file-record.ts";
@@ -142,19 +142,34 @@ export async function completeThumbnailUpload(ctx: ServiceContext, fileId: strin
   return { ok: true };
 }
 
-/** A short-lived inline GET of the file's verified thumbnail; NOT_FOUND when it has none. */
-export async function thumbnailUrl(ctx: ServiceContext, fileId: string): Promise<DownloadLink> {
-  const row = await ownFile(ctx, fileId);
-  const thumb = await thumbnailOf(ctx, row.id);
-  if (thumb?.status !== "ready") {
-    throw new TRPCError({ code: "NOT_FOUND", message: `fileId: file ${fileId} has no thumbnail` });
-  }
-  const link = await signGet(
-    ctx,
-    { key: thumb.key, filename: `${row.originalFilename}.thumb.webp`, contentType: WEBP },
-    "inline",
-    Math.min(THUMBNAIL_URL_TTL, ctx.config.downloadUrlTtl),
+/**
+ * Short-lived inline GETs of the caller's verified thumbnails among `fileIds` (others' files and files without
+ * one are left out alike), counted as ONE issuance: a grid asks for a page at once.
+ */
+export async function thumbnailUrls(
+  ctx: ServiceContext,
+  input: InputOf<typeof filesContract.thumbnailUrls>,
+): Promise<ThumbnailUrls> {
+  const rows = await ctx.db
+    .select({ fileId: fileThumbnail.fileId, key: fileThumbnail.key, filename: file.originalFilename })
+    .from(fileThumbnail)
+    .innerJoin(file, eq(file.id, fileThumbnail.fileId))
+    .where(
+      and(
+        inArray(fileThumbnail.fileId, [...new Set(input.fileIds)]),
+        eq(fileThumbnail.userId, ctx.user.id),
+        eq(fileThumbnail.status, "ready"),
+        eq(file.status, "ready"),
+      ),
+    );
+  const expiresIn = Math.min(THUMBNAIL_URL_TTL, ctx.config.downloadUrlTtl);
+  const items = await Promise.all(
+    rows.map(async (row) => {
+      const object = { key: row.key, filename: `${row.filename}.thumb.webp`, contentType: WEBP };
+      const link = await signGet(ctx, object, "inline", expiresIn);
+      return { fileId: row.fileId, url: link.url, expiresAt: link.expiresAt };
+    }),
   );
-  await issueAudited(ctx, fileEvent(row, "file.thumbnail_url", {}, ctx.request));
-  return link;
+  await issueAudited(ctx, actorEvent(ctx, "thumbnail.urls", { count: items.length }));
+  return { items };
 }

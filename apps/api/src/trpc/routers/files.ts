@@ -32,5 +32,5 @@ export const filesRouter = router({
   completeThumbnailUpload: procedure(c.completeThumbnailUpload, (ctx, { fileId }) =>
     files.completeThumbnailUpload(ctx, fileId),
   ),
-  thumbnailUrl: procedure(c.thumbnailUrl, (ctx, { fileId }) => files.thumbnailUrl(ctx, fileId)),
+  thumbnailUrls: procedure(c.thumbnailUrls, files.thumbnailUrls),
 });
