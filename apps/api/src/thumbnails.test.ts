@@ -120,6 +120,26 @@ describe("file thumbnails", () => {
       await h.trpc("files.createThumbnailUpload", { fileId: file.fileId, size: 10 }, { token: alice.token }),
     ).toMatchObject({ ok: false, code: "CONFLICT" });
 
+    // A pending thumbnail blocks another until its URL expires; then its reservation goes and a new one is signed.
+    const other = await readyFile(alice, png(4), "late.png", "image/png");
+    const before = await reserved(alice);
+    ok(
+      await h.trpc(
+        "files.createThumbnailUpload",
+        { fileId: other.fileId, size: 100 },
+        { token: alice.token },
+      ),
+    );
+    expect(await reserved(alice)).toBe(before + 100);
+    expect(
+      await h.trpc("files.createThumbnailUpload", { fileId: other.fileId, size: 50 }, { token: alice.token }),
+    ).toMatchObject({ ok: false, code: "CONFLICT" });
+    h.advance(h.deps.config.uploadUrlTtl);
+    ok(
+      await h.trpc("files.createThumbnailUpload", { fileId: other.fileId, size: 50 }, { token: alice.token }),
+    );
+    expect(await reserved(alice)).toBe(before + 50);
+
     const text = await readyFile(alice, new TextEncoder().encode("hello"), "a.txt", "text/plain");
     const res = await h.trpc(
       "files.createThumbnailUpload",

@@ -221,11 +221,9 @@ export const thumbnailUrlsInput = z.object({ fileIds });
 
 export const thumbnailUrls = z
   .object({
-    items: z
-      .array(z.object({ fileId: z.string(), url: z.string(), expiresAt: iso }))
-      .openapi({
-        description: "One per listed file that has a verified thumbnail; files without one are left out",
-      }),
+    items: z.array(z.object({ fileId: z.string(), url: z.string(), expiresAt: iso })).openapi({
+      description: "One per listed file that has a verified thumbnail; files without one are left out",
+    }),
   })
   .openapi("ThumbnailUrls");
 export type ThumbnailUrls = z.output<typeof thumbnailUrls>;

@@ -40,6 +40,12 @@ async function thumbnailOf(ctx: ServiceContext, fileId: string) {
   return row;
 }
 
+/** A pending thumbnail whose upload URL has expired: never completed, and never will be. */
+function abandoned(ctx: ServiceContext, thumb: typeof fileThumbnail.$inferSelect): boolean {
+  const expiry = thumb.createdAt.getTime() + ctx.config.uploadUrlTtl * 1000;
+  return thumb.status === "pending" && expiry <= ctx.clock().getTime();
+}
+
 /** Signs the PUT of the file's thumbnail (WebP, exactly `size` ≤ MAX_THUMBNAIL_BYTES), reserving its bytes. */
 export async function createThumbnailUpload(
   ctx: ServiceContext,
@@ -52,8 +58,18 @@ export async function createThumbnailUpload(
     });
   }
   const row = await readyImage(ctx, input.fileId);
-  if (await thumbnailOf(ctx, row.id)) {
-    throw new TRPCError({ code: "CONFLICT", message: "fileId: this file already has a thumbnail" });
+  const existing = await thumbnailOf(ctx, row.id);
+  if (existing && abandoned(ctx, existing)) {
+    // Its URL is dead, so no PUT can land there any more: it goes, and a new one may be signed.
+    await removeThumbnail(ctx, row.id);
+  } else if (existing) {
+    throw new TRPCError({
+      code: "CONFLICT",
+      message:
+        existing.status === "ready"
+          ? "fileId: this file already has a thumbnail"
+          : "fileId: a thumbnail upload for this file is in progress",
+    });
   }
   const key = thumbnailKey(row.key);
   const now = ctx.clock();
