@@ -126,6 +126,42 @@ describe("thumbnails", () => {
     );
   }, 90_000);
 
+  it("makes a thumbnail of a video's first frame", async () => {
+    // A WebM recorded from a canvas by Chromium's own encoder, a few animation frames long.
+    const recorded = await page.evaluate(async () => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 320;
+      canvas.height = 240;
+      const g = canvas.getContext("2d")!;
+      const recorder = new MediaRecorder(canvas.captureStream(30), { mimeType: "video/webm" });
+      const chunks: Blob[] = [];
+      recorder.ondataavailable = (event) => chunks.push(event.data);
+      const stopped = new Promise((resolve) => {
+        recorder.onstop = resolve;
+      });
+      recorder.start();
+      for (let frame = 0; frame < 10; frame++) {
+        g.fillStyle = `hsl(${frame * 30}, 60%, 50%)`;
+        g.fillRect(0, 0, 320, 240);
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+      }
+      recorder.stop();
+      await stopped;
+      return Array.from(new Uint8Array(await new Blob(chunks).arrayBuffer()));
+    });
+    await writeFile(join(fixtures, "clip.webm"), Buffer.from(recorded));
+    await page.getByRole("button", { name: "List" }).click();
+    await page.getByLabel("Choose files").setInputFiles(join(fixtures, "clip.webm"));
+    await page.getByRole("list", { name: "Files" }).getByRole("heading", { name: "clip.webm" }).waitFor();
+    await page.getByRole("button", { name: "Grid" }).click();
+    const thumb = page
+      .getByRole("list", { name: "Files as thumbnails" })
+      .getByRole("img", { name: "Thumbnail of clip.webm" });
+    await thumb.waitFor({ timeout: 15_000 });
+    const bytes = Buffer.from(await (await fetch((await thumb.getAttribute("src"))!)).arrayBuffer());
+    expect(bytes.subarray(8, 12).toString("latin1")).toBe("WEBP");
+  }, 90_000);
+
   it("has no axe-core violations on the grid view", async () => {
     await page.getByRole("list", { name: "Files as thumbnails" }).waitFor();
     expect(await axeViolations(page)).toEqual([]);
