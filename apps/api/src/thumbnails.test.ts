@@ -108,6 +108,9 @@ describe("file thumbnails", () => {
 
   it("refuses a thumbnail over the cap, a second thumbnail, and one for a file that is not an image", async () => {
     const file = await readyFile(alice, png(3), "cap.png", "image/png");
+    // The cap is the one clients read from `limits`.
+    const limits = ok<{ maxThumbnailBytes: number }>(await h.trpc("limits", undefined, null, "query"));
+    expect(limits.maxThumbnailBytes).toBe(MAX_THUMBNAIL_BYTES);
     const tooBig = await h.trpc(
       "files.createThumbnailUpload",
       { fileId: file.fileId, size: MAX_THUMBNAIL_BYTES + 1 },
