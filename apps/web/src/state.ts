@@ -69,7 +69,7 @@ export function createAppState(): AppState {
       files.upsert(file);
       void folders.refreshUsage();
       void makeThumbnail(thumbnailApi, file, source).then((made) => {
-        if (made) void thumbnails.load([file.id]);
+        if (made) void thumbnails.load([file.id], true);
       });
     },
   });

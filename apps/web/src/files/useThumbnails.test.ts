@@ -32,14 +32,23 @@ describe("useThumbnails", () => {
     expect(asked).toEqual([["a", "b", "c"]]);
     expect([...thumbnails.urls.value.keys()]).toEqual(["a", "b"]);
 
-    // Fresh ones are not asked for again; a file without a thumbnail is (it may have one by now).
+    // Fresh answers are not asked for again, that of a file without a thumbnail included, unless forced.
     await thumbnails.load(["a", "b", "c"]);
+    expect(asked).toHaveLength(1);
+    await thumbnails.load(["c"], true);
     expect(asked.at(-1)).toEqual(["c"]);
 
     clock += 250_000;
     await thumbnails.load(["a", "b"]);
     expect(asked.at(-1)).toEqual(["a", "b"]);
     expect(thumbnails.urls.value.get("a")).toBe(`https://s3/a?t=${clock}`);
+  });
+
+  it("asks for 100 files per call", async () => {
+    const { api, asked } = server(() => 0);
+    const ids = Array.from({ length: 150 }, (_, i) => `f${i}`);
+    await useThumbnails(api, () => 0).load(ids);
+    expect(asked.map((call) => call.length)).toEqual([100, 50]);
   });
 
   it("leaves the URLs as they were when the server cannot answer", async () => {
