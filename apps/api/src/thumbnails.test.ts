@@ -1,4 +1,4 @@
-import { userQuota } from "@signet/db";
+import { fileThumbnail, userQuota } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_THUMBNAIL_BYTES } from "./services/limits.ts";
@@ -150,5 +150,14 @@ describe("file thumbnails", () => {
       { token: alice.token },
     );
     expect(res).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+  });
+
+  it("goes with its owner's account: object and row", async () => {
+    const carol = await h.signUp();
+    const file = await readyFile(carol, jpeg(), "me.jpg", "image/jpeg");
+    ok(await uploadThumbnail(carol, file.fileId, webp()));
+    ok(await h.trpc("account.delete", { password: "correct horse battery" }, { cookie: carol.cookie }));
+    expect(await h.signer.headObject(`${file.key}.thumb.webp`)).toBeNull();
+    expect(await h.db.select().from(fileThumbnail).where(eq(fileThumbnail.userId, carol.id))).toEqual([]);
   });
 });
