@@ -1,12 +1,14 @@
 import { xhrPut } from "@signet/client";
 import type { InjectionKey } from "vue";
-import { filesApi, foldersApi, limitsApi, uploadApi } from "./api/client.ts";
+import { filesApi, foldersApi, limitsApi, thumbnailApi, uploadApi } from "./api/client.ts";
 import { createLimitsStore, type LimitsStore } from "./api/limits.ts";
 import { type UseFilesReturn, useFiles } from "./files/useFiles.ts";
 import { type UseFoldersReturn, useFolders } from "./files/useFolders.ts";
+import { type UseThumbnailsReturn, useThumbnails } from "./files/useThumbnails.ts";
 import { workerPartHasher } from "./upload/part-hasher.ts";
 import { splitRelativePath } from "./upload/relative-paths.ts";
 import { indexedDbResumeStore } from "./upload/resume-store.ts";
+import { makeThumbnail } from "./upload/thumbnail.ts";
 import { type UseUploadReturn, useUpload } from "./upload/useUpload.ts";
 import { workerHasher } from "./upload/worker-hasher.ts";
 
@@ -18,6 +20,8 @@ export interface AppState {
   /** The folder and search the Files page shows, and the usage meter's numbers. */
   folders: UseFoldersReturn;
   uploads: UseUploadReturn;
+  /** The grid view's thumbnail URLs. */
+  thumbnails: UseThumbnailsReturn;
   /** Cancels running uploads (resolving once the server has released them) and forgets the user's files. */
   reset(): Promise<void>;
 }
@@ -52,6 +56,7 @@ export function createAppState(): AppState {
       });
     },
   };
+  const thumbnails = useThumbnails(thumbnailApi);
   const uploads = useUpload({
     api: announceHere,
     put: xhrPut,
@@ -60,9 +65,12 @@ export function createAppState(): AppState {
     limits: limits.limits,
     loadLimits: () => limits.load(),
     resumeStore: indexedDbResumeStore,
-    onUploaded: (file) => {
+    onUploaded: (file, source) => {
       files.upsert(file);
       void folders.refreshUsage();
+      void makeThumbnail(thumbnailApi, file, source).then((made) => {
+        if (made) void thumbnails.load([file.id], true);
+      });
     },
   });
   return {
@@ -70,6 +78,7 @@ export function createAppState(): AppState {
     files,
     folders,
     uploads,
+    thumbnails,
     async reset() {
       folders.folderId.value = null;
       folders.query.value = "";

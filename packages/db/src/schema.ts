@@ -199,6 +199,25 @@ export const uploadPart = sqliteTable(
 );
 
 /**
+ * A file's thumbnail: a small WebP the browser rendered and uploaded beside the file (`<file key>.thumb.webp`).
+ * `pending` from the signed PUT until completion sniffs it; its bytes are reserved in the owner's quota until it
+ * is deleted with its file.
+ */
+export const fileThumbnail = sqliteTable("file_thumbnail", {
+  fileId: text("file_id")
+    .primaryKey()
+    .references(() => file.id, { onDelete: "cascade" }),
+  userId: ownerColumn(),
+  key: text("key").notNull().unique(),
+  size: integer("size").notNull(),
+  checksumSha256: text("checksum_sha256"),
+  status: text("status", { enum: ["pending", "ready"] })
+    .notNull()
+    .default("pending"),
+  createdAt: timestamp("created_at").notNull(),
+});
+
+/**
  * A profile image upload in flight. The browser PUTs to `stagingKey`; only a verified upload is copied over the
  * user's stable key, so a refused upload never destroys the previous image.
  */

@@ -197,6 +197,37 @@ export const downloadLink = z
   .openapi("DownloadLink");
 export type DownloadLink = z.output<typeof downloadLink>;
 
+/** files.createThumbnailUpload: the WebP the browser rendered for a ready image file. */
+export const createThumbnailUploadInput = z.object({
+  fileId,
+  size: positiveBytes.openapi({ description: "Exact byte length of the WebP (at most MAX_THUMBNAIL_BYTES)" }),
+  checksumSha256: checksumSha256.optional(),
+});
+
+export const thumbnailUploadTicket = z
+  .object({
+    fileId: z.string(),
+    url: z.string().openapi({ description: "PUT the WebP here with exactly `headers`" }),
+    method: z.literal("PUT"),
+    headers: z.record(z.string(), z.string()),
+    expiresIn: z.number(),
+    expiresAt: iso,
+  })
+  .openapi("ThumbnailUploadTicket");
+export type ThumbnailUploadTicket = z.output<typeof thumbnailUploadTicket>;
+
+/** files.thumbnailUrls: the files a grid shows (a page at most). */
+export const thumbnailUrlsInput = z.object({ fileIds });
+
+export const thumbnailUrls = z
+  .object({
+    items: z.array(z.object({ fileId: z.string(), url: z.string(), expiresAt: iso })).openapi({
+      description: "One per listed file that has a verified thumbnail; files without one are left out",
+    }),
+  })
+  .openapi("ThumbnailUrls");
+export type ThumbnailUrls = z.output<typeof thumbnailUrls>;
+
 export const movedFiles = z.object({ moved: z.number() }).openapi("MovedFiles");
 export const deletedFiles = z
   .object({
@@ -413,6 +444,44 @@ export const filesContract = {
       path: "/api/files/{id}/share-url",
       params: byId,
       summary: "A longer-lived link to hand to someone else",
+      tag: "files",
+    },
+  }),
+  createThumbnailUpload: contract({
+    kind: "mutation",
+    access: "upload",
+    input: createThumbnailUploadInput,
+    output: thumbnailUploadTicket,
+    rest: {
+      method: "post",
+      path: "/api/files/{id}/thumbnail",
+      params: byId,
+      summary: "Sign the PUT of a ready image's WebP thumbnail (sized, counted in the quota)",
+      tag: "files",
+    },
+  }),
+  completeThumbnailUpload: contract({
+    kind: "mutation",
+    access: "upload",
+    input: fileIdInput,
+    output: okBody,
+    rest: {
+      method: "post",
+      path: "/api/files/{id}/thumbnail/complete",
+      params: byId,
+      summary: "Verify the thumbnail (size, WebP magic bytes): kept, or deleted and refused",
+      tag: "files",
+    },
+  }),
+  thumbnailUrls: contract({
+    kind: "query",
+    access: "read",
+    input: thumbnailUrlsInput,
+    output: thumbnailUrls,
+    rest: {
+      method: "post",
+      path: "/api/files/thumbnail-urls",
+      summary: "Short-lived GETs of these files' verified thumbnails, counted as one issuance",
       tag: "files",
     },
   }),

@@ -21,6 +21,7 @@ export const limits = z
   .object({
     maxFileBytes: z.number(),
     maxAvatarBytes: z.number(),
+    maxThumbnailBytes: z.number(),
     avatarContentTypes: z.array(z.string()),
     userQuotaBytes: z.number(),
     rateLimitPerMinute: z.number(),

@@ -26,6 +26,7 @@ import { releaseQuota } from "./limits.ts";
 import { abortParts } from "./multipart.ts";
 import { fileKey } from "./object-keys.ts";
 import { afterPosition, decodeCursor, pageOf } from "./pagination.ts";
+import { removeThumbnail } from "./thumbnail-removal.ts";
 import { announce } from "./upload.ts";
 
 export type FileRow = typeof file.$inferSelect;
@@ -210,6 +211,7 @@ export async function deleteFile(ctx: ServiceContext, fileId: string): Promise<{
     if (done) {
       if (row.status !== "rejected") await releaseQuota(ctx.db, row.ownerId, row.size);
       await removeObject(ctx, row, done.purgeAfter);
+      await removeThumbnail(ctx, row.id);
       await recordFileEvent(ctx.db, ctx.clock, row, "file.delete", { size: row.size }, ctx.request);
       return { ok: true };
     }

@@ -10,4 +10,5 @@ export { deleteFile, getFile, listFiles } from "./file-record.ts";
 export { searchFiles } from "./file-search.ts";
 export { abortUpload, completeUpload, createUpload } from "./file-uploads.ts";
 export { listUploadParts, signUploadParts } from "./multipart-plan.ts";
+export { completeThumbnailUpload, createThumbnailUpload, thumbnailUrls } from "./thumbnails.ts";
 export { usage } from "./usage.ts";

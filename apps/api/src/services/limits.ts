@@ -287,6 +287,11 @@ export async function pruneRateLimits(db: Database, clock: Clock): Promise<void>
   await db.delete(rateLimit).where(sql`${rateLimit.windowStart} < ${clock().getTime() - LONGEST_WINDOW_MS}`);
 }
 
+/** A file's thumbnail (a WebP of at most 256 px) is at most this many bytes. */
+export const MAX_THUMBNAIL_BYTES = 64 * 1024;
+/** Thumbnail URLs are fetched by a grid right away: they live this many seconds. */
+export const THUMBNAIL_URL_TTL = 300;
+
 /** SQL: the bytes the user has reserved. */
 export function reservedBytes(userId: string): SQL<number> {
   return sql<number>`coalesce((select ${userQuota.reservedBytes} from ${userQuota} where ${userQuota.userId} = ${userId}), 0)`;

@@ -4,6 +4,7 @@
  * prefixes are a person's).
  *
  *   u/<user id>/<file id>[.<ext>]   a file
+ *   <file key>.thumb.webp           that file's thumbnail (deleted with it)
  *   staging/<user id>/<upload id>   a profile image upload, until it is verified and copied
  *   <uuid>                          a person's profile image (its stable key, assigned once)
  *   <uuid>/v/<version>              an earlier profile image kept as history
@@ -22,6 +23,13 @@ const PROFILE_IMAGE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 export function fileKey(userId: string, fileId: string, filename: string): string {
   const ext = extensionOf(filename);
   return `${FILE_PREFIX}${userId}/${fileId}${ext ? `.${ext}` : ""}`;
+}
+
+const THUMBNAIL_SUFFIX = ".thumb.webp";
+
+/** A file's thumbnail, beside it (a file's own key never ends so: its extension has no dot). */
+export function thumbnailKey(fileKey: string): string {
+  return `${fileKey}${THUMBNAIL_SUFFIX}`;
 }
 
 /** Where one profile image upload lands before it is verified. */
@@ -54,10 +62,20 @@ export function doctorRunPrefix(run: string): string {
   return `${DOCTOR_PREFIX}${run}/`;
 }
 
-export type KeyKind = "file" | "staging" | "doctor" | "profile-image" | "profile-version" | "unknown";
+export type KeyKind =
+  | "file"
+  | "thumbnail"
+  | "staging"
+  | "doctor"
+  | "profile-image"
+  | "profile-version"
+  | "unknown";
 
 /** What a key in the bucket is, by its layout alone; `userId` where the key names its owner. */
 export function classifyKey(key: string): { kind: KeyKind; userId?: string } {
+  if (key.startsWith(FILE_PREFIX) && key.endsWith(THUMBNAIL_SUFFIX)) {
+    return { kind: "thumbnail", userId: key.split("/")[1] };
+  }
   if (key.startsWith(FILE_PREFIX)) return { kind: "file", userId: key.split("/")[1] };
   if (key.startsWith(STAGING_PREFIX)) return { kind: "staging", userId: key.split("/")[1] };
   if (key.startsWith(DOCTOR_PREFIX)) return { kind: "doctor" };

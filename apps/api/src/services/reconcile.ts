@@ -6,7 +6,15 @@
  * - rows without objects: ready files and profile images whose object is gone.
  * Keys in layouts Signet does not know are reported and never touched.
  */
-import { file, profileImage, profileImageUpload, profileImageVersion, user, userQuota } from "@signet/db";
+import {
+  file,
+  fileThumbnail,
+  profileImage,
+  profileImageUpload,
+  profileImageVersion,
+  user,
+  userQuota,
+} from "@signet/db";
 import type { Signer } from "@signet/signer";
 import { and, eq, inArray, isNotNull, type SQLWrapper, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
@@ -62,10 +70,10 @@ export type ReconcileDeps = Pick<AppDeps, "db" | "clock"> & {
 
 /**
  * The bytes a user's quota must hold: their pending and ready files, and the earlier profile pictures kept as
- * history (the current picture is not counted, as before history existed).
+ * history (the current picture is not counted, as before history existed), and files' thumbnails.
  */
 function liveBytesOf(userId: SQLWrapper) {
-  return sql<number>`((select coalesce(sum(${file.size}), 0) from ${file} where ${file.ownerId} = ${userId} and ${inArray(file.status, [...LIVE])}) + (select coalesce(sum(${profileImageVersion.size}), 0) from ${profileImageVersion} where ${profileImageVersion.userId} = ${userId}))`;
+  return sql<number>`((select coalesce(sum(${file.size}), 0) from ${file} where ${file.ownerId} = ${userId} and ${inArray(file.status, [...LIVE])}) + (select coalesce(sum(${profileImageVersion.size}), 0) from ${profileImageVersion} where ${profileImageVersion.userId} = ${userId}) + (select coalesce(sum(${fileThumbnail.size}), 0) from ${fileThumbnail} where ${fileThumbnail.userId} = ${userId}))`;
 }
 
 /**
@@ -177,9 +185,11 @@ export async function reconcile(
       purgeAfter: file.purgeAfter,
     })
     .from(file);
-  const staging = new Set(
-    (await db.select({ key: profileImageUpload.stagingKey }).from(profileImageUpload)).map((r) => r.key),
-  );
+  // A thumbnail's row owns its object from the signed PUT on, and is deleted (with the object) with its file.
+  const staging = new Set([
+    ...(await db.select({ key: profileImageUpload.stagingKey }).from(profileImageUpload)).map((r) => r.key),
+    ...(await db.select({ key: fileThumbnail.key }).from(fileThumbnail)).map((r) => r.key),
+  ]);
   const images = await db
     .select({ userId: user.id, key: user.image, current: profileImage.userId })
     .from(user)
@@ -244,7 +254,12 @@ export async function reconcile(
         fixed: false,
       };
       await orphan(finding, "file.reconcile_orphan", row ? `object of a ${row.status} file` : "no file row");
-    } else if (layout.kind === "staging" || layout.kind === "doctor" || layout.kind === "profile-image") {
+    } else if (
+      layout.kind === "staging" ||
+      layout.kind === "thumbnail" ||
+      layout.kind === "doctor" ||
+      layout.kind === "profile-image"
+    ) {
       if (staging.has(key) || imageKeys.has(key)) continue;
       const young = clock().getTime() - object.lastModified.getTime() < DOCTOR_PROBE_GRACE_MS;
       if (layout.kind === "doctor" && young) continue;

@@ -40,6 +40,9 @@ describe("activity wording", () => {
     expect(describeSubject({ action: "file.delete", objectKey: "u/1/b.txt", fileId: "gone" }, lookup)).toBe(
       "u/1/b.txt",
     );
+    expect(describeSubject({ action: "thumbnail.urls", objectKey: "user/u1", fileId: null })).toBe(
+      "Your files' thumbnails",
+    );
     expect(describeSubject({ action: "profile.image_complete", objectKey: "uuid", fileId: null })).toBe(
       "Your profile picture",
     );
@@ -77,6 +80,7 @@ describe("describeAction", () => {
     const { describeAction } = await import("./useActivity.ts");
     expect(describeAction("file.share")).toBe("Share link created");
     expect(describeAction("profile.image_reject")).toBe("Profile picture refused");
+    expect(describeAction("file.thumbnail_reject")).toBe("Thumbnail refused");
     expect(describeAction("something.new")).toBe("something.new");
   });
 });

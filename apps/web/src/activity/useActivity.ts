@@ -26,6 +26,10 @@ const ACTION_LABELS: Record<string, string> = {
   "file.delete": "File deleted",
   "file.download_url": "Download link issued",
   "file.share": "Share link created",
+  "file.thumbnail_upload_url": "Thumbnail upload link issued",
+  "file.thumbnail_complete": "Thumbnail added",
+  "file.thumbnail_reject": "Thumbnail refused",
+  "thumbnail.urls": "Thumbnail links issued",
   "file.sweep_ready": "Abandoned upload found complete",
   "file.sweep_reject": "Abandoned upload cleaned up",
   "profile.update": "Profile updated",
@@ -58,6 +62,7 @@ export function describeSubject(
     return typeof name === "string" && name ? `API key “${name}”` : "An API key";
   }
   if (event.action.startsWith("profile.")) return "Your profile picture";
+  if (event.action === "thumbnail.urls") return "Your files' thumbnails";
   const recorded = event.detail?.filename;
   if (typeof recorded === "string" && recorded) return recorded;
   return (event.fileId && fileName(event.fileId)) || event.objectKey;

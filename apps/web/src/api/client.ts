@@ -7,6 +7,7 @@ import type {
   FoldersApi,
   LimitsApi,
   ProfileApi,
+  ThumbnailApi,
   UploadApi,
   WebhooksApi,
 } from "./types.ts";
@@ -55,6 +56,12 @@ export const filesApi: FilesApi = {
   downloadUrl: (input) => trpc.files.downloadUrl.query(input),
   shareUrl: (input) => trpc.files.shareUrl.query(input),
   delete: (input) => trpc.files.delete.mutate(input),
+};
+
+export const thumbnailApi: ThumbnailApi = {
+  createThumbnailUpload: (input) => trpc.files.createThumbnailUpload.mutate(input),
+  completeThumbnailUpload: (input) => trpc.files.completeThumbnailUpload.mutate(input),
+  thumbnailUrls: (input) => trpc.files.thumbnailUrls.query(input),
 };
 
 export const profileApi: ProfileApi = {

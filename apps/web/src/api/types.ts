@@ -47,6 +47,12 @@ export type UploadApi = Procedures<"files", "createUpload" | "completeUpload" | 
 export type FilesApi = Procedures<"files", "list" | "downloadUrl" | "shareUrl" | "delete"> &
   Partial<Procedures<"files", "search" | "deleteMany" | "move" | "rename" | "update">>;
 
+/** What the thumbnails (made after an upload, shown in the grid) need from the server. */
+export type ThumbnailApi = Procedures<
+  "files",
+  "createThumbnailUpload" | "completeThumbnailUpload" | "thumbnailUrls"
+>;
+
 export type Folder = Outputs["folders"]["create"];
 export type FolderListing = Outputs["folders"]["list"];
 export type Usage = Outputs["files"]["usage"];

@@ -31,8 +31,8 @@ export interface UseUploadOptions {
   now?: () => number;
   /** Files processed at the same time. */
   concurrency?: number;
-  /** Called once per file the server has verified. */
-  onUploaded?: (file: FileView) => void;
+  /** Called once per file the server has verified, with the local file it was read from. */
+  onUploaded?: (file: FileView, source: File) => void;
   /** The server's limits, so a file over the maximum is refused before anything is sent. */
   limits?: Readonly<Ref<Limits | null>>;
   /** Waits before an automatic retry of a failed PUT (network error, 5xx); `[]` leaves every retry to the user. */
@@ -270,7 +270,7 @@ export function useUpload(options: UseUploadOptions): UseUploadReturn {
       if (rt.attempt !== attempt) return;
       item.result = result;
       setPhase(item, "done");
-      onUploaded?.(result);
+      onUploaded?.(result, item.file);
     } catch (error) {
       if (rt.attempt !== attempt || controller.signal.aborted || isAbortError(error)) return;
       if (error instanceof ResumeMismatch && rt.record) {

@@ -28,4 +28,9 @@ export const filesRouter = router({
   delete: procedure(c.delete, (ctx, { fileId }) => files.deleteFile(ctx, fileId)),
   downloadUrl: procedure(c.downloadUrl, files.downloadUrl),
   shareUrl: procedure(c.shareUrl, files.shareUrl),
+  createThumbnailUpload: procedure(c.createThumbnailUpload, files.createThumbnailUpload),
+  completeThumbnailUpload: procedure(c.completeThumbnailUpload, (ctx, { fileId }) =>
+    files.completeThumbnailUpload(ctx, fileId),
+  ),
+  thumbnailUrls: procedure(c.thumbnailUrls, files.thumbnailUrls),
 });

@@ -3,6 +3,7 @@ import {
   AUTH_LIMITS,
   GUEST_UPLOAD_LIMITS,
   LINK_PASSWORD_LIMITS,
+  MAX_THUMBNAIL_BYTES,
   SIGN_IN_BACKOFF,
 } from "../../services/limits.ts";
 import { PREFERRED_PART_SIZE } from "../../services/multipart.ts";
@@ -22,6 +23,8 @@ export const limitsRouter = procedure(serviceContract.limits, (ctx) => ({
   multipartPartSize: PREFERRED_PART_SIZE,
   multipartMaxParts: MAX_PARTS,
   maxAvatarBytes: ctx.config.maxAvatarBytes,
+  // A file's thumbnail (files.createThumbnailUpload): a WebP of at most this many bytes.
+  maxThumbnailBytes: MAX_THUMBNAIL_BYTES,
   avatarContentTypes: [...IMAGE_TYPES],
   userQuotaBytes: ctx.config.userQuotaBytes,
   rateLimitPerMinute: ctx.config.rateLimitPerMinute,
