@@ -21,7 +21,6 @@ export const limits = z
   .object({
     maxFileBytes: z.number(),
     maxAvatarBytes: z.number(),
-    maxThumbnailBytes: z.number(),
     avatarContentTypes: z.array(z.string()),
     userQuotaBytes: z.number(),
     rateLimitPerMinute: z.number(),
@@ -59,6 +58,7 @@ export const limits = z
     guestUploadLimits: z
       .object({ perLink: windowRule, perAddress: windowRule })
       .openapi({ description: "Uploads guests may start through one upload request" }),
+    maxThumbnailBytes: z.number(),
   })
   .loose()
   .openapi("Limits");
