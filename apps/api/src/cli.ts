@@ -55,6 +55,10 @@ function failure(error: unknown): { code: number; message: string } {
       message: `storage refused: ${error.code} (HTTP ${error.status}): ${error.message}`,
     };
   }
+  // @libsql/client's errors (a libSQL server answering 401 to a wrong DATABASE_AUTH_TOKEN): their message says it all.
+  if ((error as Error)?.name === "LibsqlError") {
+    return { code: EXIT.failed, message: `database refused: ${redact((error as Error).message)}` };
+  }
   const cause = (error as { cause?: { code?: string } })?.cause?.code;
   if (cause) return { code: EXIT.failed, message: `could not reach the storage or database: ${cause}` };
   return { code: EXIT.failed, message: redact(String((error as Error)?.stack ?? error)) };
