@@ -1,7 +1,8 @@
 /**
  * The Files page's folders, search and usage meter in a real Chromium against the real API (embedded local-s3):
- * create a folder and open it from the keyboard, upload into it, find the file by its folder's name, and audit the
- * page with axe-core (0 violations).
+ * create a folder and open it from the keyboard, upload into it, find the file by its folder's name, keep the structure
+ * of a folder tree picked or dropped (a real drop, through the DevTools protocol), and audit the page with axe-core
+ * (0 violations).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -28,6 +29,12 @@ beforeAll(async () => {
   await writeFile(join(fixtures, "Album/top.txt"), "top");
   await writeFile(join(fixtures, "Album/nested/middle.txt"), "middle");
   await writeFile(join(fixtures, "Album/nested/deeper/bottom.txt"), "bottom");
+  // The tree dropped through the DevTools protocol: nested folders, an empty one and a file at each level.
+  await mkdir(join(fixtures, "Trip/photos/raw"), { recursive: true });
+  await mkdir(join(fixtures, "Trip/empty"));
+  await writeFile(join(fixtures, "Trip/plan.txt"), "plan");
+  await writeFile(join(fixtures, "Trip/photos/day1.txt"), "day1");
+  await writeFile(join(fixtures, "Trip/photos/raw/day1-raw.txt"), "raw");
   api = await startApi();
   browser = await openPage();
   page = browser.page;
@@ -51,6 +58,42 @@ async function settled<T>(read: () => Promise<T>, expected: T): Promise<T> {
     if (JSON.stringify(value) === JSON.stringify(expected) || Date.now() > deadline) return value;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Calls a tRPC query from inside the page, riding on its session cookie like the SPA does. */
+async function pageQuery<T>(on: Page, path: string, input: unknown): Promise<T> {
+  return on.evaluate(
+    async ([p, body]) => {
+      const res = await fetch(`/trpc/${p}?input=${encodeURIComponent(JSON.stringify(body))}`);
+      const json = (await res.json()) as { result?: { data: unknown }; error?: unknown };
+      if (!json.result) throw new Error(`${p} failed: ${JSON.stringify(json.error)}`);
+      return json.result.data;
+    },
+    [path, input] as const,
+  ) as Promise<T>;
+}
+
+/**
+ * The user's folders whose path starts with `path` and the files in them, as sorted entries: a folder is its path
+ * and "/", a file its folder's path and its name.
+ */
+async function treeBelow(on: Page, path: string): Promise<string[]> {
+  type Listing = { folders: { id: string; name: string; path: string }[] };
+  const entries: string[] = [];
+  const walk = async (folderId: string | undefined): Promise<void> => {
+    const { folders } = await pageQuery<Listing>(on, "folders.list", folderId ? { folderId } : {});
+    for (const f of folders) {
+      if (f.path !== path && !f.path.startsWith(`${path}/`)) continue;
+      entries.push(`${f.path}/`);
+      const { items } = await pageQuery<{ items: { originalFilename: string }[] }>(on, "files.list", {
+        folderId: f.id,
+      });
+      for (const file of items) entries.push(`${f.path}/${file.originalFilename}`);
+      await walk(f.id);
+    }
+  };
+  await walk(undefined);
+  return entries.sort();
 }
 
 /** axe-core's violations on the page as it stands (rule id and the first offending node). */
@@ -239,4 +282,30 @@ describe("Files page: folders, search and usage", () => {
     await page.getByText("1 selected").waitFor();
     expect(await axeViolations(page)).toEqual([]);
   });
+
+  it("keeps the structure of a folder tree dropped on the page (nested and empty folders)", async () => {
+    // At the top level already, where the earlier tests ended (and where a run of this test alone starts).
+    // The protocol's coordinates are the viewport's: the zone must be on screen.
+    await page.getByTestId("dropzone").scrollIntoViewIfNeeded();
+    const zone = await page.getByTestId("dropzone").boundingBox();
+    const at = { x: zone!.x + zone!.width / 2, y: zone!.y + zone!.height / 2 };
+    // A page-built DataTransfer cannot hold a folder; a drag dispatched through the DevTools protocol carries
+    // real paths, which Chromium turns into entries (a directory's through webkitGetAsEntry).
+    const cdp = await page.context().newCDPSession(page);
+    const data = { items: [], files: [join(fixtures, "Trip")], dragOperationsMask: 1 };
+    for (const type of ["dragEnter", "dragOver", "drop"] as const)
+      await cdp.send("Input.dispatchDragEvent", { type, ...at, data });
+    await cdp.detach();
+
+    const expected = [
+      "Trip/",
+      "Trip/empty/",
+      "Trip/photos/",
+      "Trip/photos/day1.txt",
+      "Trip/photos/raw/",
+      "Trip/photos/raw/day1-raw.txt",
+      "Trip/plan.txt",
+    ];
+    expect(await settled(() => treeBelow(page, "Trip"), expected)).toEqual(expected);
+  }, 60_000);
 });
