@@ -218,7 +218,7 @@ describe("Files page: folders, search and usage", () => {
     await files.getByRole("heading", { name: c }).waitFor();
   }, 60_000);
 
-  it("renames a file and gives it a description and tags from the list, then finds it by tag", async () => {
+  it("renames a file and gives it a description and tags from the list, then finds it by tag and by name", async () => {
     const files = page.getByRole("list", { name: "Files" });
     const first = (await files.getByRole("heading").first().textContent())!.trim();
     const row = files.getByRole("listitem").filter({ has: page.getByRole("heading", { name: first }) });
@@ -234,6 +234,12 @@ describe("Files page: folders, search and usage", () => {
     await page.getByLabel("Search files").press("Enter");
     await page.getByText("Results for “packing”").waitFor();
     const shown = async () => (await files.getByRole("heading").allTextContents()).map((t) => t.trim());
+    expect(await settled(shown, ["renamed notes.txt"])).toEqual(["renamed notes.txt"]);
+
+    // And by a prefix of its (new) name.
+    await page.getByLabel("Search files").fill("renam");
+    await page.getByLabel("Search files").press("Enter");
+    await page.getByText("Results for “renam”").waitFor();
     expect(await settled(shown, ["renamed notes.txt"])).toEqual(["renamed notes.txt"]);
   }, 60_000);
 
