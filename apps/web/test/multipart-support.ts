@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { Page, Request } from "playwright-core";
 
 /** Bytes that differ everywhere (xorshift), so a part sent in the wrong place cannot pass. */
 export function patterned(size: number, seed: number): Uint8Array {
@@ -77,16 +77,37 @@ export function pageTools(page: () => Page) {
     return hash.digest("hex");
   }
 
-  /** Part numbers of the part PUTs the page sends from now on. */
-  function countPartPuts(): { sent: number[]; stop(): void } {
+  /**
+   * Part numbers of the part PUTs the page sends from now on. With `ignoreAbortedByPage`, a PUT the page itself
+   * aborted is left out once its failure is reported: a request held by a route and aborted by a pause can be
+   * reported to the test after the pause shows, although the page issued it before.
+   */
+  function countPartPuts(options: { ignoreAbortedByPage?: boolean } = {}): { sent: number[]; stop(): void } {
     const sent: number[] = [];
-    const listener = (request: { method(): string; url(): string }) => {
+    const seen: { request: Request; part: number }[] = [];
+    const aborted = new Set<Request>();
+    const onRequest = (request: Request) => {
       if (request.method() !== "PUT") return;
       const part = partOf(request.url());
-      if (part) sent.push(Number(part));
+      if (!part) return;
+      seen.push({ request, part: Number(part) });
+      if (!options.ignoreAbortedByPage) sent.push(Number(part));
     };
-    page().on("request", listener);
-    return { sent, stop: () => page().off("request", listener) };
+    const onFailed = (request: Request) => {
+      if (request.failure()?.errorText.includes("ERR_ABORTED")) aborted.add(request);
+    };
+    page().on("request", onRequest);
+    page().on("requestfailed", onFailed);
+    return {
+      sent,
+      stop: () => {
+        page().off("request", onRequest);
+        page().off("requestfailed", onFailed);
+        if (options.ignoreAbortedByPage) {
+          sent.push(...seen.filter((s) => !aborted.has(s.request)).map((s) => s.part));
+        }
+      },
+    };
   }
 
   /** Holds every part PUT numbered `from` or later unanswered (until the page aborts it or is reloaded). */
