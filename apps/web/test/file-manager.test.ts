@@ -5,15 +5,12 @@
  * (0 violations).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSigner } from "@signet/signer";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type OpenPage, openPage, type RunningApi, signUpInSpa, startApi } from "./harness.ts";
-
-const axeSource = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+import { axeViolations, type OpenPage, openPage, type RunningApi, signUpInSpa, startApi } from "./harness.ts";
 
 let api: RunningApi;
 let browser: OpenPage;
@@ -94,21 +91,6 @@ async function treeBelow(on: Page, path: string): Promise<string[]> {
   };
   await walk(undefined);
   return entries.sort();
-}
-
-/** axe-core's violations on the page as it stands (rule id and the first offending node). */
-async function axeViolations(on: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol: the app's CSP (script-src 'self') rightly refuses an injected tag.
-  await on.evaluate(await readFile(axeSource, "utf8"));
-  return on.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: { run(): Promise<{ violations: { id: string; nodes: { html: string }[] }[] }> };
-      }
-    ).axe;
-    const result = await axe.run();
-    return result.violations.map((v) => `${v.id}: ${v.nodes[0]?.html ?? ""}`);
-  });
 }
 
 describe("Files page: folders, search and usage", () => {

@@ -6,10 +6,17 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import axe from "axe-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, openPage, type RunningApi, startApi, storySteps, TEST_PASSWORD } from "./harness.ts";
+import {
+  ARTIFACTS,
+  axeViolations,
+  openPage,
+  type RunningApi,
+  startApi,
+  storySteps,
+  TEST_PASSWORD,
+} from "./harness.ts";
 import { pageTools, writeFixture } from "./multipart-support.ts";
 
 const MiB = 1024 * 1024;
@@ -32,17 +39,6 @@ async function rest<T>(method: string, path: string, body?: unknown): Promise<T>
   });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
-}
-
-/** axe-core's violations on the page as it stands (its script evaluated over the DevTools protocol). */
-async function violations(): Promise<string[]> {
-  await page.evaluate(axe.source);
-  const result = await page.evaluate(() => (window as unknown as { axe: typeof axe }).axe.run());
-  // An audit that checked nothing would pass anything.
-  if (result.passes.length === 0) throw new Error("axe-core ran no checks");
-  return result.violations.map(
-    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
-  );
 }
 
 async function uploadAsOwner(name: string, text: string): Promise<string> {
@@ -97,7 +93,7 @@ describe("sharing in Chromium", () => {
     await page.getByRole("heading", { name: "Download a file", level: 1 }).waitFor();
     await page.getByText("minutes.txt").waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "sharing-landing.png"), fullPage: true });
-    expect(await violations()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     const [download] = await Promise.all([
       page.waitForEvent("download"),
       page.getByRole("link", { name: "Download" }).click(),
@@ -116,12 +112,12 @@ describe("sharing in Chromium", () => {
     await page.goto(link.url.replace(/^https?:\/\/[^/]+/, api.url));
     await page.getByRole("heading", { name: "Password needed", level: 1 }).waitFor();
     expect(await page.getByText("secret.txt").count()).toBe(0);
-    expect(await violations()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel("Password").fill("tuna");
     await page.getByRole("button", { name: "Download" }).click();
     await page.getByRole("alert").filter({ hasText: "That password is not right" }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "sharing-wrong-password.png"), fullPage: true });
-    expect(await violations()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel("Password").fill("swordfish");
     const [download] = await Promise.all([
       page.waitForEvent("download"),
@@ -147,7 +143,7 @@ describe("sharing in Chromium", () => {
       const listed = page.getByRole("list", { name: "Share links" }).getByRole("listitem");
       await listed.filter({ hasText: "0 of 2" }).waitFor();
       await page.screenshot({ path: join(ARTIFACTS, "sharing-links.png"), fullPage: true });
-      expect(await violations()).toEqual([]);
+      expect(await axeViolations(page)).toEqual([]);
       const link = listed.filter({ hasText: "0 of 2" });
       await link.getByRole("button", { name: "Revoke share link for minutes.txt" }).click();
       await link.getByText("revoked").waitFor();
@@ -166,12 +162,12 @@ describe("sharing in Chromium", () => {
     await page.goto(guestUrl);
     await page.getByRole("heading", { name: "Send me the drafts", level: 1 }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "sharing-guest.png"), fullPage: true });
-    expect(await violations()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     const small = await writeFixture(fixtures, "draft-1.txt", 2000, 1);
     await page.getByLabel("Choose files").setInputFiles(small);
     await row("draft-1.txt").getByText("Uploaded").waitFor({ timeout: 60_000 });
-    expect(await violations()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     const big = await writeFixture(fixtures, "draft-big.bin", 40 * MiB, 2);
     await holdPartsFrom(2);
@@ -203,7 +199,7 @@ describe("sharing in Chromium", () => {
     await page.reload();
     await page.unrouteAll({ behavior: "ignoreErrors" });
     await interruptedEntries().filter({ hasText: "draft-big.bin" }).waitFor();
-    expect(await violations()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel("Resume upload of draft-big.bin: pick the same file").setInputFiles(big);
     await row("draft-big.bin").getByText("Uploaded").waitFor({ timeout: 120_000 });
 

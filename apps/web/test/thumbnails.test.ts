@@ -3,15 +3,12 @@
  * the browser renders a WebP thumbnail without any metadata, the grid view shows it lazily (reached and used from
  * the keyboard), and axe-core finds no violation on the grid.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type OpenPage, openPage, type RunningApi, signUpInSpa, startApi } from "./harness.ts";
-
-const axeSource = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+import { axeViolations, type OpenPage, openPage, type RunningApi, signUpInSpa, startApi } from "./harness.ts";
 
 let api: RunningApi;
 let browser: OpenPage;
@@ -57,21 +54,6 @@ afterAll(async () => {
   await api?.stop();
   if (fixtures) await rm(fixtures, { recursive: true, force: true });
 });
-
-/** axe-core's violations on the page as it stands (rule id and the first offending node). */
-async function axeViolations(on: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol: the app's CSP (script-src 'self') rightly refuses an injected tag.
-  await on.evaluate(await readFile(axeSource, "utf8"));
-  return on.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: { run(): Promise<{ violations: { id: string; nodes: { html: string }[] }[] }> };
-      }
-    ).axe;
-    const result = await axe.run();
-    return result.violations.map((v) => `${v.id}: ${v.nodes[0]?.html ?? ""}`);
-  });
-}
 
 describe("thumbnails", () => {
   it("makes a WebP thumbnail without EXIF from a JPEG with GPS, shown in the grid from the keyboard", async () => {
