@@ -1,44 +1,24 @@
 import { access, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeDb, createDb, type Database, file, user, userQuota } from "@signet/db";
+import { closeDb, createDb } from "@signet/db";
 import { migrate } from "@signet/db/migrate";
 import Sqlite from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnCli, TEST_CREDENTIALS } from "../cli/testing.ts";
 import { type HranaServer, startHranaServer } from "../testing/hrana-server.ts";
+import { SEEDED_AT, seedUsersAndFiles } from "../testing/seed-files.ts";
 import type { Manifest } from "./manifest.ts";
 import { takeBackup } from "./snapshot.ts";
 
 // `signet backup` against a libSQL server over HTTP: the real `@libsql/client` in a spawned CLI, talking Hrana to a
 // protocol peer on port 0 that serves a libSQL file Signet migrated and filled.
 
-const at = new Date("2026-12-01T10:00:00Z");
+const at = SEEDED_AT;
 const TOKEN = "hrana-test-token-0123456789";
 
 let dir: string;
 let dbFile: string;
-
-async function seed(db: Database, users: number, filesEach: number): Promise<void> {
-  for (let u = 0; u < users; u++) {
-    const id = `user-${u}`;
-    await db.insert(user).values({ id, name: id, email: `${id}@example.com`, createdAt: at, updatedAt: at });
-    for (let f = 0; f < filesEach; f++) {
-      await db.insert(file).values({
-        id: `file-${u}-${f}`,
-        ownerId: id,
-        key: `u/${id}/${f}.bin`,
-        originalFilename: `${f}.bin`,
-        contentType: "application/octet-stream",
-        size: 100 + f,
-        status: f === 0 ? "pending" : "ready",
-        createdAt: at,
-        uploadExpiresAt: at,
-      });
-    }
-    await db.insert(userQuota).values({ userId: id, reservedBytes: 1000 + u });
-  }
-}
 
 /** The environment that points `signet` at the server (the bucket is never reached by a backup). */
 function envFor(server: HranaServer, token = TOKEN): Record<string, string> {
@@ -80,7 +60,7 @@ beforeAll(async () => {
   const db = await createDb({ url: `file:${dbFile}` });
   await migrate(db);
   // More files than one copy page (500 rows), so the keyset paging runs over HTTP too.
-  await seed(db, 3, 200);
+  await seedUsersAndFiles(db, 3, 200);
   closeDb(db);
 });
 afterAll(async () => {
@@ -110,7 +90,7 @@ describe("signet backup of a libSQL server over HTTP", { timeout: 180_000 }, () 
       userId: "user-2",
       objects: 199,
       bytes: Array.from({ length: 199 }, (_, f) => 101 + f).reduce((a, b) => a + b, 0),
-      reservedBytes: 1002,
+      reservedBytes: Array.from({ length: 200 }, (_, f) => 100 + f).reduce((a, b) => a + b, 0),
     });
     // The file opens and holds the same rows, values and types included.
     for (const sql of [

@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { closeDb, createDb, type Database, file, user, userQuota } from "@signet/db";
+import { closeDb, createDb, user } from "@signet/db";
 import { migrate } from "@signet/db/migrate";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { markInstance } from "../backup/instances.ts";
 import type { Manifest } from "../backup/manifest.ts";
 import { takeBackup } from "../backup/snapshot.ts";
+import { SEEDED_AT, seedUsersAndFiles } from "../testing/seed-files.ts";
 import { spawnCli, startTestBucket, type TestBucket } from "./testing.ts";
 
 // `signet backup` and `signet restore` spawned as an operator runs them, on real libSQL files and a real local-s3.
@@ -20,29 +21,7 @@ afterAll(async () => {
   await bucket?.close();
 });
 
-const at = new Date("2026-12-01T10:00:00Z");
-
-async function seed(db: Database, users: number, filesEach: number): Promise<void> {
-  for (let u = 0; u < users; u++) {
-    const id = `user-${u}`;
-    await db.insert(user).values({ id, name: id, email: `${id}@example.com`, createdAt: at, updatedAt: at });
-    for (let f = 0; f < filesEach; f++) {
-      await db.insert(file).values({
-        id: `file-${u}-${f}`,
-        ownerId: id,
-        key: `u/${id}/${f}.bin`,
-        originalFilename: `${f}.bin`,
-        contentType: "application/octet-stream",
-        size: 100 + f,
-        status: f === 0 ? "pending" : "ready",
-        createdAt: at,
-        uploadExpiresAt: at,
-      });
-    }
-    const sizes = Array.from({ length: filesEach }, (_, f) => 100 + f).reduce((a, b) => a + b, 0);
-    await db.insert(userQuota).values({ userId: id, reservedBytes: sizes });
-  }
-}
+const at = SEEDED_AT;
 
 async function sha256(path: string): Promise<string> {
   return createHash("sha256")
@@ -62,7 +41,7 @@ describe("signet backup", { timeout: 180_000 }, () => {
     const { env, dbFile } = await dataDir("live");
     const db = await createDb({ url: `file:${dbFile}` });
     await migrate(db);
-    await seed(db, 3, 4);
+    await seedUsersAndFiles(db, 3, 4);
     // Another connection keeps writing (as a serving instance would) while the backup runs.
     let writing = true;
     let written = 0;
@@ -121,7 +100,7 @@ describe("signet backup", { timeout: 180_000 }, () => {
     const { env, dbFile } = await dataDir("copy");
     const db = await createDb({ url: `file:${dbFile}` });
     await migrate(db);
-    await seed(db, 2, 600);
+    await seedUsersAndFiles(db, 2, 600);
     const clock = () => at;
     const copied = await takeBackup({ db, method: "copy-tables", target: `${dbFile}.copy`, clock });
     const vacuumed = await takeBackup({ db, method: "vacuum-into", target: `${dbFile}.vacuum`, clock });
@@ -148,7 +127,7 @@ describe("signet restore refuses, changing nothing", { timeout: 180_000 }, () =>
     ({ env, dbFile } = await dataDir("refusals"));
     const db = await createDb({ url: `file:${dbFile}` });
     await migrate(db);
-    await seed(db, 1, 2);
+    await seedUsersAndFiles(db, 1, 2);
     backup = join(env.DATA_DIR!, "good.db");
     await takeBackup({ db, method: "vacuum-into", target: backup, clock: () => at });
     await db
