@@ -1,15 +1,8 @@
-/**
- * The limits on sign-in, sign-up, password reset and email change (AUTH_LIMITS, SIGN_IN_BACKOFF), through the
- * HTTP app with a real libSQL file and the peer address each runtime entry hands the app.
- */
-import { join } from "node:path";
-import { closeDb, createDb } from "@signet/db";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SignetApp } from "./app.ts";
 import { addressBucket } from "./services/account-auth.ts";
 import { AUTH_LIMITS, SIGN_IN_BACKOFF } from "./services/limits.ts";
-import { createSignet } from "./signet.ts";
-import { AUTH_SECRET, createHarness, type Harness, PUBLIC_URL } from "./testing/harness.ts";
+import { createHarness, type Harness, PUBLIC_URL } from "./testing/harness.ts";
 
 const PASSWORD = "correct horse battery";
 // Password hashes (scrypt) on two shared cores.
@@ -254,37 +247,23 @@ describe("change-password", () => {
 
 describe("two instances on one database", () => {
   it("share the sign-in and sign-up counters", async () => {
-    const secondDb = await createDb({ url: `file:${join(h.dir, "signet.db")}` });
-    try {
-      const second = createSignet(h.deps.config, {
-        db: secondDb,
-        storage: h.signer,
-        authSecret: AUTH_SECRET,
-        clock: h.now,
-        logger: () => {},
-        mailer: h.mailbox,
-      }).app;
-      const instances = [h.app, second];
+    using second = await h.secondInstance();
+    const instances = [h.app, second];
 
-      const u = await h.signUp();
-      for (let i = 0; i < SIGN_IN_BACKOFF.freeFailures; i++) {
-        expect((await signIn(instances[i % 2]!, u.email, "wrong password!", newAddress())).status).toBe(401);
-      }
-      expect((await signIn(second, u.email, "wrong password!", newAddress())).status).toBe(429);
-      expect((await signIn(h.app, u.email, PASSWORD, newAddress())).status).toBe(429);
-
-      const from = newAddress();
-      const { max } = AUTH_LIMITS["sign-up"].perAddress;
-      for (let i = 0; i < max; i++) {
-        expect((await signUp(instances[i % 2]!, `pair${i}-${Date.now()}@example.com`, from)).status).toBe(
-          200,
-        );
-      }
-      expect((await signUp(second, `pair-last-${Date.now()}@example.com`, from)).status).toBe(429);
-      expect((await signUp(h.app, `pair-last2-${Date.now()}@example.com`, from)).status).toBe(429);
-    } finally {
-      closeDb(secondDb);
+    const u = await h.signUp();
+    for (let i = 0; i < SIGN_IN_BACKOFF.freeFailures; i++) {
+      expect((await signIn(instances[i % 2]!, u.email, "wrong password!", newAddress())).status).toBe(401);
     }
+    expect((await signIn(second, u.email, "wrong password!", newAddress())).status).toBe(429);
+    expect((await signIn(h.app, u.email, PASSWORD, newAddress())).status).toBe(429);
+
+    const from = newAddress();
+    const { max } = AUTH_LIMITS["sign-up"].perAddress;
+    for (let i = 0; i < max; i++) {
+      expect((await signUp(instances[i % 2]!, `pair${i}-${Date.now()}@example.com`, from)).status).toBe(200);
+    }
+    expect((await signUp(second, `pair-last-${Date.now()}@example.com`, from)).status).toBe(429);
+    expect((await signUp(h.app, `pair-last2-${Date.now()}@example.com`, from)).status).toBe(429);
   });
 });
 

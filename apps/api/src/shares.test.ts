@@ -1,18 +1,10 @@
-/**
- * Share links end to end: the real app (two instances on one libSQL file where it matters), real local-s3 with
- * the harness's clock, real fetch of the redirect targets.
- */
-
-import { join } from "node:path";
-import { closeDb, createDb, shareLink } from "@signet/db";
+import { shareLink } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SignetApp } from "./app.ts";
 import { GUEST_UPLOAD_LIMITS, LINK_PASSWORD_LIMITS } from "./services/limits.ts";
 import { SHARE_DOWNLOAD_TTL } from "./services/share-links.ts";
-import { createSignet } from "./signet.ts";
 import {
-  AUTH_SECRET,
   browserPut,
   createHarness,
   type Harness,
@@ -211,28 +203,14 @@ describe("GET /s/<token>", () => {
 
   it("gives exactly 5 redirects to 50 parallel requests for a link allowing 5, across two instances", async () => {
     const link = await share({ maxDownloads: 5 });
-    const secondDb = await createDb({ url: `file:${join(h.dir, "signet.db")}` });
-    try {
-      const second = createSignet(h.deps.config, {
-        db: secondDb,
-        storage: h.signer,
-        authSecret: AUTH_SECRET,
-        clock: h.now,
-        logger: () => {},
-        mailer: h.mailbox,
-      }).app;
-      const instances = [h.app, second];
-      const answers = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => get(instances[i % 2]!, link.url)),
-      );
-      const statuses = answers.map((r) => r.status);
-      expect(statuses.filter((s) => s === 302)).toHaveLength(5);
-      expect(statuses.filter((s) => s === 410)).toHaveLength(45);
-      const [row] = await h.db.select().from(shareLink).where(eq(shareLink.id, link.id));
-      expect(row?.downloads).toBe(5);
-    } finally {
-      closeDb(secondDb);
-    }
+    using second = await h.secondInstance();
+    const instances = [h.app, second];
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => get(instances[i % 2]!, link.url)));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 302)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 410)).toHaveLength(45);
+    const [row] = await h.db.select().from(shareLink).where(eq(shareLink.id, link.id));
+    expect(row?.downloads).toBe(5);
   });
 
   it("shows browsers a landing page, and counts nothing until Download is followed", async () => {

@@ -43,6 +43,8 @@ export interface Harness extends AsyncDisposable {
   caller(user: TestUser | null): ReturnType<typeof createCaller>;
   /** Calls a procedure over HTTP as the SPA (cookie + Origin) or a script (bearer) would. */
   trpc(path: string, input: unknown, auth: Auth, kind?: "query" | "mutation"): Promise<TrpcResult>;
+  /** A second instance on the same database file, storage and clock (its own connection), closed on dispose. */
+  secondInstance(): Promise<SignetApp & Disposable>;
 }
 
 export interface TestUser {
@@ -183,6 +185,18 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     signUp,
     caller,
     trpc,
+    async secondInstance() {
+      const secondDb = await createDb({ url: `file:${join(dir, "signet.db")}` });
+      const second = createSignet(config, {
+        db: secondDb,
+        storage: signer,
+        authSecret: AUTH_SECRET,
+        clock,
+        logger: () => {},
+        mailer: mailbox,
+      }).app;
+      return Object.assign(second, { [Symbol.dispose]: () => closeDb(secondDb) });
+    },
     async [Symbol.asyncDispose]() {
       await s3.close();
       closeDb(db);
