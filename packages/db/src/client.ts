@@ -3,7 +3,7 @@
  * the runtime has no native one) or a Cloudflare D1 binding. Core code calls `createDb` and never imports a driver.
  */
 import type { D1Database } from "@cloudflare/workers-types";
-import { createClient } from "@libsql/client";
+import { createClient, type InStatement } from "@libsql/client";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle as drizzleLibsql } from "drizzle-orm/libsql";
 import { type Database, register } from "./database.ts";
@@ -39,7 +39,18 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
     if (!options.d1 || typeof options.d1.prepare !== "function") {
       throw new Error("createDb: d1 must be a D1 database binding");
     }
-    return register(drizzleD1(options.d1, { schema }), { driver: "d1", close: () => {} });
+    const d1 = options.d1;
+    return register(drizzleD1(d1, { schema }), {
+      driver: "d1",
+      close: () => {},
+      batch: async (statements) => {
+        const results = await d1.batch(statements.map((s) => d1.prepare(s.sql).bind(...s.args)));
+        return results.map((r) => ({
+          rowsAffected: r.meta.changes ?? 0,
+          rows: (r.results ?? []) as Record<string, unknown>[],
+        }));
+      },
+    });
   }
   const { url, authToken } = options;
   if (typeof url !== "string" || url.length === 0) throw new Error("createDb: url is required");
@@ -68,6 +79,14 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
       if (closed) return;
       closed = true;
       client.close();
+    },
+    // Through `db.$client`, so whatever wraps the client (observability) sees these batches as it sees Drizzle's.
+    batch: async (statements) => {
+      const results = await db.$client.batch(statements as InStatement[], "write");
+      return results.map((r) => ({
+        rowsAffected: r.rowsAffected,
+        rows: r.rows as unknown as Record<string, unknown>[],
+      }));
     },
   });
 }

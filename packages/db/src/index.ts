@@ -6,5 +6,13 @@ export {
   isFileDatabaseUrl,
   type LibsqlOptions,
 } from "./client.ts";
-export { closeDb, type Database, type Driver, driverOf } from "./database.ts";
+export {
+  closeDb,
+  type Database,
+  type Driver,
+  driverOf,
+  runBatch,
+  type Statement,
+  type StatementResult,
+} from "./database.ts";
 export * from "./schema.ts";

@@ -7,12 +7,13 @@ import { TRPCError } from "@trpc/server";
 import { eq, type SQL, sql } from "drizzle-orm";
 import type { AccountStatus } from "../contract/account.ts";
 import type { ServiceContext } from "./context.ts";
+import type { Bindable } from "./sql.ts";
 
 /**
  * SQL: whether the user may be issued upload URLs: the account exists, is not being deleted, and is verified when
  * REQUIRE_EMAIL_VERIFICATION asks for it. The announce batch admits a row only under it, so no separate read.
  */
-export function mayUploadSql(userId: string, requireEmailVerification: boolean): SQL<boolean> {
+export function mayUploadSql(userId: Bindable<string>, requireEmailVerification: boolean): SQL<boolean> {
   const verified = requireEmailVerification ? sql` and ${user.emailVerified}` : sql``;
   return sql<boolean>`exists (select 1 from ${user} where ${user.id} = ${userId}${verified} and not exists (select 1 from ${accountDeletion} where ${accountDeletion.userId} = ${userId}))`;
 }

@@ -6,7 +6,7 @@
 
 import { type FileStatus, file, uploadPart } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, ne } from "drizzle-orm";
 import type { InputOf } from "../contract/define.ts";
 import type { FilePage, FileView, filesContract } from "../contract/files.ts";
 import type { AppDeps } from "../deps.ts";
@@ -91,7 +91,7 @@ export async function announceFile(
         uploadExpiresAt: upload.uploadExpiresAt,
         folderId: input.folderId ?? null,
       },
-      exists: sql`exists (select 1 from ${file} where ${file.id} = ${fileId})`,
+      key: "id",
     },
     audit: {
       actorId: ctx.user.id,

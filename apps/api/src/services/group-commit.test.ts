@@ -59,16 +59,16 @@ describe("group commit", () => {
 
   it("fails only the request whose statement throws; the others in its group commit", async () => {
     const key = (name: string) => `group-commit-test:${name}:${crypto.randomUUID()}`;
-    const row = (k: string) => ({ key: k, windowStart: 0, count: 1 });
+    const insert = (k: string) => {
+      const query = h.db.insert(rateLimit).values({ key: k, windowStart: 0, count: 1 }).toSQL();
+      return { sql: query.sql, args: query.params };
+    };
     const twice = key("twice");
     const before = groupCommitStats();
     const [bad, good] = await Promise.allSettled([
       // The same primary key twice in one batch: a constraint error, which rolls back the whole transaction.
-      batchGrouped(h.db, [
-        h.db.insert(rateLimit).values(row(twice)),
-        h.db.insert(rateLimit).values(row(twice)),
-      ]),
-      batchGrouped(h.db, [h.db.insert(rateLimit).values(row(key("good")))]),
+      batchGrouped(h.db, [insert(twice), insert(twice)]),
+      batchGrouped(h.db, [insert(key("good"))]),
     ]);
     expect(groupCommitStats().largest).toBeGreaterThanOrEqual(2);
     expect(groupCommitStats().commits - before.commits).toBe(1);

@@ -15,17 +15,14 @@
  * (setImmediate), never for a timer. Nothing is grouped on Workers (D1, or libSQL over HTTP): a Worker must not
  * finish one request's I/O from another request's context.
  */
-import { type Database, driverOf } from "@signet/db";
-import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
+import { type Database, driverOf, runBatch, type Statement, type StatementResult } from "@signet/db";
 
 /** Most requests one transaction carries, so one commit's latency stays bounded under any load. */
 export const MAX_GROUP = 128;
 
-type Statements = readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]];
-
 interface Waiting {
-  statements: Statements;
-  resolve(results: readonly unknown[]): void;
+  statements: readonly Statement[];
+  resolve(results: StatementResult[]): void;
   reject(error: unknown): void;
 }
 
@@ -76,10 +73,12 @@ async function commit(db: Database, group: Waiting[]): Promise<void> {
   stats.requests += group.length;
   stats.largest = Math.max(stats.largest, group.length);
   if (group.length > 1) {
-    let results: readonly unknown[];
+    let results: StatementResult[];
     try {
-      const all = group.flatMap((waiting) => waiting.statements) as unknown as Statements;
-      results = (await db.batch(all)) as readonly unknown[];
+      results = await runBatch(
+        db,
+        group.flatMap((waiting) => waiting.statements),
+      );
     } catch {
       // Rolled back as a whole: commit each request's batch alone, so only the one that throws fails.
       for (const waiting of group) await commitAlone(db, waiting);
@@ -97,7 +96,7 @@ async function commit(db: Database, group: Waiting[]): Promise<void> {
 
 async function commitAlone(db: Database, waiting: Waiting): Promise<void> {
   try {
-    waiting.resolve((await db.batch(waiting.statements)) as readonly unknown[]);
+    waiting.resolve(await runBatch(db, waiting.statements));
   } catch (error) {
     waiting.reject(error);
   }
@@ -128,13 +127,11 @@ function groupFor(db: Database): Group | null {
 }
 
 /**
- * `db.batch(statements)`, committed together with the other batches waiting at the same moment (one transaction
- * for all of them). Resolves with this batch's own results once that transaction has committed.
+ * `runBatch(db, statements)`, committed together with the other batches waiting at the same moment (one
+ * transaction for all of them). Resolves with this batch's own results once that transaction has committed.
  */
-export function batchGrouped<T extends Statements>(db: Database, statements: T): Promise<BatchResponse<T>> {
+export function batchGrouped(db: Database, statements: readonly Statement[]): Promise<StatementResult[]> {
   const group = groupFor(db);
-  if (!group) return db.batch(statements);
-  return new Promise((resolve, reject) => {
-    group.add({ statements, resolve: (results) => resolve(results as BatchResponse<T>), reject });
-  });
+  if (!group) return runBatch(db, statements);
+  return new Promise((resolve, reject) => group.add({ statements, resolve, reject }));
 }

@@ -11,7 +11,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Clock } from "../ground.ts";
 import { type AuditInput, auditRow } from "./audit.ts";
 import { batchGrouped } from "./group-commit.ts";
-import { insertWhere } from "./sql.ts";
+import { type Bindable, bindRow, insertWhere, placeholderRow, prepareOnce } from "./sql.ts";
 
 const WINDOW_MS = 60_000;
 
@@ -35,7 +35,8 @@ export function windowStartOf(clock: Clock): number {
   return Math.floor(clock().getTime() / WINDOW_MS) * WINDOW_MS;
 }
 
-const issuanceKey = (userId: string) => `issue:${userId}`;
+/** The rate-limit counter of a user's URL issuances. */
+export const issuanceKey = (userId: string) => `issue:${userId}`;
 
 /**
  * The issuance counter's upsert: a new window starts at 1, the current one counts up. With `when`, it counts
@@ -46,8 +47,13 @@ export function countIssuance(db: Database, userId: string, windowStart: number,
 }
 
 /** One more in the counter `key` for the window starting at `windowStart` (a new window starts at 1). */
-function countInWindow(db: Database, key: string, windowStart: number, when: SQL | null) {
-  const values = { key, windowStart, count: 1 };
+export function countInWindow(
+  db: Database,
+  key: Bindable<string>,
+  windowStart: Bindable<number>,
+  when: SQL | null,
+) {
+  const values = { key, windowStart, count: 1 } as typeof rateLimit.$inferInsert;
   const insert = when ? insertWhere(db, rateLimit, values, when) : db.insert(rateLimit).values(values);
   return insert.onConflictDoUpdate({
     target: rateLimit.key,
@@ -58,9 +64,9 @@ function countInWindow(db: Database, key: string, windowStart: number, when: SQL
   });
 }
 
-/** SQL: how many URLs the user was issued in this window so far. */
-export function issuedInWindow(userId: string, windowStart: number): SQL<number> {
-  return sql<number>`coalesce((select ${rateLimit.count} from ${rateLimit} where ${rateLimit.key} = ${issuanceKey(userId)} and ${rateLimit.windowStart} = ${windowStart}), 0)`;
+/** SQL: how many URLs the user (their `issuanceKey`) was issued in this window so far. */
+export function issuedInWindow(key: Bindable<string>, windowStart: Bindable<number>): SQL<number> {
+  return sql<number>`coalesce((select ${rateLimit.count} from ${rateLimit} where ${rateLimit.key} = ${key} and ${rateLimit.windowStart} = ${windowStart}), 0)`;
 }
 
 /** The TOO_MANY_REQUESTS for a user at the limit, with the seconds until the window turns. */
@@ -94,17 +100,27 @@ export async function consumeIssuanceAudited(
   audit: AuditInput,
 ) {
   const windowStart = windowStartOf(clock);
-  const [counted] = await batchGrouped(db, [
-    countIssuance(db, userId, windowStart, null).returning({ count: rateLimit.count }),
+  const values: Record<string, unknown> = { key: issuanceKey(userId), windowStart, perMinute };
+  bindRow(auditEvent, "audit", auditRow(clock, audit), values);
+  const [counted] = await batchGrouped(db, countAndAudit(db, values));
+  const count = Number(counted?.rows[0]?.count ?? 0);
+  if (count > perMinute) throw rateLimited(clock, windowStart, perMinute);
+}
+
+/** `consumeIssuanceAudited`'s batch: the count (returning the new figure), and the event while within the limit. */
+const countAndAudit = prepareOnce((db) => {
+  const key = sql.placeholder("key");
+  const windowStart = sql.placeholder("windowStart");
+  return [
+    countInWindow(db, key, windowStart, null).returning({ count: rateLimit.count }),
     insertWhere(
       db,
       auditEvent,
-      auditRow(clock, audit),
-      sql`${issuedInWindow(userId, windowStart)} <= ${perMinute}`,
+      placeholderRow(auditEvent, "audit"),
+      sql`${issuedInWindow(key, windowStart)} <= ${sql.placeholder("perMinute")}`,
     ),
-  ]);
-  if ((counted[0]?.count ?? 0) > perMinute) throw rateLimited(clock, windowStart, perMinute);
-}
+  ];
+});
 
 /** How many wrong passwords a signed-in user may give (deleting the account) per window. */
 export const PASSWORD_ATTEMPTS = 5;
@@ -293,13 +309,14 @@ export const MAX_THUMBNAIL_BYTES = 64 * 1024;
 export const THUMBNAIL_URL_TTL = 300;
 
 /** SQL: the bytes the user has reserved. */
-export function reservedBytes(userId: string): SQL<number> {
+export function reservedBytes(userId: Bindable<string>): SQL<number> {
   return sql<number>`coalesce((select ${userQuota.reservedBytes} from ${userQuota} where ${userQuota.userId} = ${userId}), 0)`;
 }
 
 /** The batch statement that reserves `bytes` for the user (creating their quota row), only when `when` holds. */
-export function reserveQuotaWhen(db: Database, userId: string, bytes: number, when: SQL) {
-  return insertWhere(db, userQuota, { userId, reservedBytes: bytes }, when).onConflictDoUpdate({
+export function reserveQuotaWhen(db: Database, userId: Bindable<string>, bytes: Bindable<number>, when: SQL) {
+  const values = { userId, reservedBytes: bytes } as typeof userQuota.$inferInsert;
+  return insertWhere(db, userQuota, values, when).onConflictDoUpdate({
     target: userQuota.userId,
     set: { reservedBytes: sql`${userQuota.reservedBytes} + excluded.reserved_bytes` },
   });

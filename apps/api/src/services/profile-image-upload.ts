@@ -6,7 +6,7 @@
 
 import { profileImage, profileImageUpload } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import type { InputOf } from "../contract/define.ts";
 import type { ImageUploadTicket, profileContract } from "../contract/profile.ts";
 import { observeImageVerification } from "../observability/audit-hook.ts";
@@ -74,7 +74,7 @@ export async function createImageUpload(
         createdAt: now,
         expiresAt: signed.expiresAt,
       },
-      exists: sql`exists (select 1 from ${profileImageUpload} where ${profileImageUpload.id} = ${uploadId})`,
+      key: "id",
     },
     audit: actorEvent(ctx, "profile.image_upload_url", { contentType: type, size: input.fileSize }, key),
   });

@@ -5,7 +5,7 @@
  */
 import { file, fileThumbnail } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { InputOf } from "../contract/define.ts";
 import type { filesContract, ThumbnailUploadTicket, ThumbnailUrls } from "../contract/files.ts";
 import { actorEvent, fileEvent, recordAudit } from "./audit.ts";
@@ -93,7 +93,7 @@ export async function createThumbnailUpload(
         checksumSha256: input.checksumSha256 ?? null,
         createdAt: now,
       },
-      exists: sql`exists (select 1 from ${fileThumbnail} where ${fileThumbnail.fileId} = ${row.id})`,
+      key: "fileId",
     },
     audit: fileEvent(row, "file.thumbnail_upload_url", { size: input.size }, ctx.request),
   });

@@ -19,7 +19,7 @@
 import { accountDeletion, auditEvent, user } from "@signet/db";
 import type { HeadObjectResult, PresignedRequest } from "@signet/signer";
 import { TRPCError } from "@trpc/server";
-import { eq, type SQL, sql } from "drizzle-orm";
+import { eq, getTableColumns, getTableName, placeholder, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Storage } from "../deps.ts";
 import { mayUploadSql, uploadRefusal, uploadStateColumns } from "./account-standing.ts";
@@ -27,7 +27,8 @@ import { type AuditInput, auditRow } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { batchGrouped } from "./group-commit.ts";
 import {
-  countIssuance,
+  countInWindow,
+  issuanceKey,
   issuedInWindow,
   quotaExceeded,
   rateLimited,
@@ -35,7 +36,7 @@ import {
   reserveQuotaWhen,
   windowStartOf,
 } from "./limits.ts";
-import { insertWhere } from "./sql.ts";
+import { bindRow, insertWhere, placeholderRow, prepareOnce } from "./sql.ts";
 import { essence } from "./validation.ts";
 
 /** What an upload promises: the storage checks it at the PUT, `verifyUpload` checks it again afterwards. */
@@ -69,8 +70,8 @@ export function signUpload(
 export interface PendingRow<T extends SQLiteTable> {
   table: T;
   values: T["$inferInsert"];
-  /** SQL that holds once the row exists (its primary key matches): guards every statement after it. */
-  exists: SQL;
+  /** The property of `values` that identifies the row: the statements after its insert hold only once it exists. */
+  key: keyof T["$inferInsert"] & keyof T["_"]["columns"] & string;
 }
 
 export interface Announcement<T extends SQLiteTable> {
@@ -93,23 +94,28 @@ export async function announce<T extends SQLiteTable>(
   const userId = ctx.user.id;
   const { reserveBytes, row } = announcement;
   const windowStart = windowStartOf(clock);
-  const issued = issuedInWindow(userId, windowStart);
-  const reserved = reservedBytes(userId);
-  const quota =
-    reserveBytes > 0 ? sql` and ${reserved} + ${reserveBytes} <= ${config.userQuotaBytes}` : sql``;
-  const admitted = sql`${mayUploadSql(userId, config.requireEmailVerification === true)} and ${issued} < ${config.rateLimitPerMinute}${quota}`;
-  // The hot path is this one batch: four statements, the row's own insert deciding admission for all of them,
-  // committed in one transaction with the other requests' batches waiting at the same moment (group-commit.ts).
-  const [inserted] = await batchGrouped(db, [
-    insertWhere(db, row.table, row.values, admitted).returning({ admitted: sql<number>`1` }),
-    countIssuance(db, userId, windowStart, row.exists),
-    ...(reserveBytes > 0 ? [reserveQuotaWhen(db, userId, reserveBytes, row.exists)] : []),
-    insertWhere(db, auditEvent, auditRow(clock, announcement.audit), row.exists),
-  ]);
-  if ((inserted as unknown[]).length > 0) return;
+  const values: Record<string, unknown> = {
+    userId,
+    key: issuanceKey(userId),
+    windowStart,
+    perMinute: config.rateLimitPerMinute,
+    reserveBytes,
+    quotaBytes: config.userQuotaBytes,
+  };
+  bindRow(row.table, "row", row.values, values);
+  bindRow(auditEvent, "audit", auditRow(clock, announcement.audit), values);
+  const batch = announceBatch(row, reserveBytes > 0, config.requireEmailVerification === true);
+  // The hot path is this one batch, the row's own insert deciding admission for all of its statements, committed
+  // in one transaction with the other requests' batches waiting at the same moment (group-commit.ts).
+  const [inserted] = await batchGrouped(db, batch(db, values));
+  if (inserted && inserted.rowsAffected > 0) return;
   // Refused: read why, in the order the checks are meant (who may upload, then the rate, then the quota).
   const [state] = await db
-    .select({ ...uploadStateColumns, issued, reserved })
+    .select({
+      ...uploadStateColumns,
+      issued: issuedInWindow(issuanceKey(userId), windowStart),
+      reserved: reservedBytes(userId),
+    })
     .from(user)
     .leftJoin(accountDeletion, eq(accountDeletion.userId, user.id))
     .where(eq(user.id, userId));
@@ -126,6 +132,42 @@ export async function announce<T extends SQLiteTable>(
     code: "CONFLICT",
     message: "Your usage changed while this upload was announced; try again",
   });
+}
+
+const announceBatches = new Map<string, ReturnType<typeof prepareOnce>>();
+
+/**
+ * The announce batch for one kind of row, built once: the row's insert admitted by the account's standing, the
+ * rate limit and (with `reserve`) the quota; then the count, the reservation and the audit event, each guarded by
+ * the row's existence. Every value is a placeholder that `announce` binds.
+ */
+function announceBatch<T extends SQLiteTable>(row: PendingRow<T>, reserve: boolean, verify: boolean) {
+  const id = `${getTableName(row.table)} ${row.key} ${reserve} ${verify}`;
+  let batch = announceBatches.get(id);
+  if (!batch) {
+    batch = prepareOnce((db) => {
+      const rowValues = placeholderRow(row.table, "row");
+      const keyColumn = getTableColumns(row.table)[row.key];
+      const exists = sql`exists (select 1 from ${row.table} where ${keyColumn} = ${rowValues[row.key]})`;
+      const [userId, key, windowStart] = [
+        placeholder("userId"),
+        placeholder("key"),
+        placeholder("windowStart"),
+      ];
+      const quota = reserve
+        ? sql` and ${reservedBytes(userId)} + ${placeholder("reserveBytes")} <= ${placeholder("quotaBytes")}`
+        : sql``;
+      const admitted = sql`${mayUploadSql(userId, verify)} and ${issuedInWindow(key, windowStart)} < ${placeholder("perMinute")}${quota}`;
+      return [
+        insertWhere(db, row.table, rowValues, admitted),
+        countInWindow(db, key, windowStart, exists),
+        ...(reserve ? [reserveQuotaWhen(db, userId, placeholder("reserveBytes"), exists)] : []),
+        insertWhere(db, auditEvent, placeholderRow(auditEvent, "audit"), exists),
+      ];
+    });
+    announceBatches.set(id, batch);
+  }
+  return batch;
 }
 
 /**
