@@ -6,7 +6,7 @@
 
 import { type FileStatus, file, uploadPart } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { and, desc, eq, inArray, ne } from "drizzle-orm";
+import { and, desc, eq, inArray, ne, placeholder } from "drizzle-orm";
 import type { InputOf } from "../contract/define.ts";
 import type { FilePage, FileView, filesContract } from "../contract/files.ts";
 import type { AppDeps } from "../deps.ts";
@@ -26,6 +26,7 @@ import { releaseQuota } from "./limits.ts";
 import { abortParts } from "./multipart.ts";
 import { fileKey } from "./object-keys.ts";
 import { afterPosition, decodeCursor, pageOf } from "./pagination.ts";
+import { preparedPerDb } from "./sql.ts";
 import { removeThumbnail } from "./thumbnail-removal.ts";
 import { announce } from "./upload.ts";
 
@@ -112,14 +113,25 @@ export async function announceFile(
 
 /** One of the caller's files that is not deleted; NOT_FOUND otherwise. */
 export async function ownFile(ctx: ServiceContext, fileId: string): Promise<FileRow> {
-  const [row] = await ctx.db
-    .select()
-    .from(file)
-    .where(and(eq(file.id, fileId), eq(file.ownerId, ctx.user.id), ne(file.status, "deleted")));
+  const [row] = await ownFileQuery(ctx.db).all({ fileId, ownerId: ctx.user.id });
   // Someone else's file and no file at all look the same: no existence leak.
   if (!row) throw new TRPCError({ code: "NOT_FOUND", message: `fileId: no file ${fileId}` });
   return row;
 }
+
+const ownFileQuery = preparedPerDb((db) =>
+  db
+    .select()
+    .from(file)
+    .where(
+      and(
+        eq(file.id, placeholder("fileId")),
+        eq(file.ownerId, placeholder("ownerId")),
+        ne(file.status, "deleted"),
+      ),
+    )
+    .prepare(),
+);
 
 /**
  * Moves a row out of `from` atomically; returns the updated row only to the caller that won the transition, so

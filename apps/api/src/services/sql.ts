@@ -63,3 +63,19 @@ export function prepareOnce(build: (db: Database) => readonly { toSQL(): Query }
     return queries.map((query) => ({ sql: query.sql, args: fillPlaceholders(query.params, values) }));
   };
 }
+
+/**
+ * A Drizzle prepared query, built once per database (its SQL text and result mapping), for the reads every
+ * issuance makes; `build` uses `placeholder(name)` for each value, which `.all(values)` / `.get(values)` fill.
+ */
+export function preparedPerDb<Q>(build: (db: Database) => Q): (db: Database) => Q {
+  const built = new WeakMap<Database, Q>();
+  return (db) => {
+    let query = built.get(db);
+    if (!query) {
+      query = build(db);
+      built.set(db, query);
+    }
+    return query;
+  };
+}
