@@ -43,9 +43,25 @@ export function cacheStatements(): void {
     }
     stats.misses++;
     const statement = prepare.call(this, sql);
+    rememberColumns(statement);
     if (cache.size >= STATEMENTS_PER_CONNECTION) cache.delete(cache.keys().next().value as string);
     cache.set(sql, statement);
     return statement;
+  };
+}
+
+/**
+ * The client asks a statement for its result columns twice on every run, and the native call builds them anew
+ * each time: the largest single cost of a read on the issuance path (BENCHMARKS.md, "API profile"). They are
+ * fixed for the statement's life: a cached statement already keeps the columns it was prepared with (the schema
+ * only changes in migrations, before anything is served).
+ */
+function rememberColumns(statement: Statement): void {
+  const columns = statement.columns.bind(statement);
+  let remembered: ReturnType<Statement["columns"]> | undefined;
+  statement.columns = () => {
+    remembered ??= columns();
+    return remembered;
   };
 }
 

@@ -60,24 +60,28 @@ const t = initTRPC
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-/** A full disk under any procedure answers SERVICE_UNAVAILABLE and logs the cause, instead of a generic 500. */
-const storageFull = t.middleware(async ({ ctx, path, next }) => {
+/**
+ * How each call ended, told to observability (the signed URLs it issued or was refused); a full disk under any
+ * procedure answers SERVICE_UNAVAILABLE and logs the cause, instead of a generic 500. One middleware, not two:
+ * each level of tRPC's middleware chain copies the context once more per call.
+ */
+const settled = t.middleware(async ({ ctx, path, next }) => {
   const result = await next();
-  if (!result.ok && isStorageFull(result.error)) {
-    logStorageFull(ctx.logger, result.error, { id: ctx.request.requestId, procedure: path });
-    throw storageFullError(result.error);
+  if (result.ok) {
+    ctx.observer?.procedureSettled(path, undefined);
+    return result;
   }
-  return result;
+  if (!isStorageFull(result.error)) {
+    ctx.observer?.procedureSettled(path, result.error);
+    return result;
+  }
+  logStorageFull(ctx.logger, result.error, { id: ctx.request.requestId, procedure: path });
+  const unavailable = storageFullError(result.error);
+  ctx.observer?.procedureSettled(path, unavailable);
+  throw unavailable;
 });
 
-/** Tells observability how each call ended (the signed URLs it issued or was refused). */
-const observed = t.middleware(async ({ ctx, path, next }) => {
-  const result = await next();
-  ctx.observer?.procedureSettled(path, result.ok ? undefined : result.error);
-  return result;
-});
-
-export const publicProcedure = t.procedure.use(observed).use(storageFull);
+export const publicProcedure = t.procedure.use(settled);
 
 /**
  * Requires a signed-in user, and of an API key the scope its contract names (`full` for a procedure without
@@ -86,7 +90,8 @@ export const publicProcedure = t.procedure.use(observed).use(storageFull);
 export const protectedProcedure = publicProcedure.use(({ ctx, meta, next, path }) => {
   const access = meta?.contract.access;
   const user = authorize(ctx.user, path, access && access !== "public" ? access : "full");
-  return next({ ctx: { ...ctx, user } });
+  // tRPC merges this into the context it has; spreading the whole context here would copy it twice.
+  return next({ ctx: { user } });
 });
 
 /** The context a contract's service receives: signed in unless the contract is public. */
