@@ -3,15 +3,16 @@
  * forgot password through the mailbox, sessions ended from another browser, deleting an account with everything
  * it owns, and a deletion killed midway that a second attempt finishes.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { auditEvent, closeDb, createDb, user as userTable } from "@signet/db";
-import { createSigner, type Signer } from "@signet/signer";
+import type { Signer } from "@signet/signer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ARTIFACTS,
+  bucketOf,
   launchChromium,
   type RunningApi,
   signUpInSpa,
@@ -57,13 +58,7 @@ async function openProfile(page: Page, base: string) {
 
 /** The storage and database behind a running API, read with the credentials it generated. */
 async function backend(running: RunningApi) {
-  const secrets = JSON.parse(await readFile(join(running.dataDir, "dev-secrets.json"), "utf8")) as {
-    accessKeyId: string;
-    secretAccessKey: string;
-  };
-  const endpoint = /^local-s3 listening on (\S+)$/m.exec(running.output())?.[1];
-  if (!endpoint) throw new Error("local-s3 endpoint not printed");
-  const signer = createSigner({ endpoint, bucket: "signet", ...secrets });
+  const signer = await bucketOf(running);
   const db = await createDb({ url: `file:${join(running.dataDir, "signet.db")}` });
   return { signer, db };
 }

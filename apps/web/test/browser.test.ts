@@ -2,12 +2,11 @@
  * The SPA in a real Chromium against the real API and its embedded S3 endpoint, started on free ports.
  * One user's story, step by step; each step builds on the previous one, so they run in order.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, openPage, type RunningApi, startApi, storySteps } from "./harness.ts";
+import { ARTIFACTS, type BrowserSuite, type RunningApi, startSuite, storySteps } from "./harness.ts";
 
 const MiB = 1024 * 1024;
 /** Above the shipped 5 MiB default, so the story also proves the SPA reads the server's limit instead of its own. */
@@ -18,6 +17,7 @@ const USER = {
   password: "correct horse battery",
 };
 
+let suite: BrowserSuite;
 let api: RunningApi;
 let browser: Browser;
 let context: BrowserContext;
@@ -151,10 +151,11 @@ const step = storySteps({ prefix: "browser", page: () => page, api: () => api })
 
 describe("Signet SPA in Chromium", () => {
   beforeAll(async () => {
-    await mkdir(ARTIFACTS, { recursive: true });
-    fixtures = await mkdtemp(join(tmpdir(), "signet-web-fixtures-"));
-    api = await startApi({ env: { MAX_AVATAR_BYTES: String(MAX_AVATAR_BYTES) } });
-    ({ browser, context, page } = await openPage({ acceptDownloads: true }));
+    suite = await startSuite("web-fixtures", {
+      api: { env: { MAX_AVATAR_BYTES: String(MAX_AVATAR_BYTES) } },
+      page: { acceptDownloads: true },
+    });
+    ({ api, browser, context, page, fixtures } = suite);
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: api.url });
     page.on("pageerror", (error) => pageProblems.push(`uncaught: ${error.message}`));
     page.on("console", (message) => {
@@ -180,12 +181,9 @@ describe("Signet SPA in Chromium", () => {
   });
 
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    const code = await api?.stop();
-    if (fixtures) await rm(fixtures, { recursive: true, force: true });
+    await suite?.close();
     // A graceful shutdown is part of the contract the SPA's `pnpm start` relies on.
-    expect(code).toBe(0);
+    expect(await api?.stop()).toBe(0);
   });
 
   step("signs up, with field-level validation first", async () => {

@@ -4,21 +4,27 @@
  * of a folder tree picked or dropped (a real drop, through the DevTools protocol), and audit the page with axe-core
  * (0 violations).
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createSigner } from "@signet/signer";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { axeViolations, type OpenPage, openPage, type RunningApi, signUpInSpa, startApi } from "./harness.ts";
+import {
+  axeViolations,
+  type BrowserSuite,
+  bucketOf,
+  type RunningApi,
+  signUpInSpa,
+  startSuite,
+} from "./harness.ts";
 
+let suite: BrowserSuite;
 let api: RunningApi;
-let browser: OpenPage;
 let page: Page;
 let fixtures: string;
 
 beforeAll(async () => {
-  fixtures = await mkdtemp(join(tmpdir(), "signet-fm-"));
+  suite = await startSuite("fm");
+  ({ api, page, fixtures } = suite);
   await writeFile(join(fixtures, "itinerary.txt"), "day one: beach\n");
   for (const name of ["one.txt", "two.txt", "three.txt", "four.txt"])
     await writeFile(join(fixtures, name), name);
@@ -32,17 +38,10 @@ beforeAll(async () => {
   await writeFile(join(fixtures, "Trip/plan.txt"), "plan");
   await writeFile(join(fixtures, "Trip/photos/day1.txt"), "day1");
   await writeFile(join(fixtures, "Trip/photos/raw/day1-raw.txt"), "raw");
-  api = await startApi();
-  browser = await openPage();
-  page = browser.page;
   await signUpInSpa(page, api.url, "Fay Folder", `fay-${process.pid}@example.com`);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await api?.stop();
-  if (fixtures) await rm(fixtures, { recursive: true, force: true });
-});
+afterAll(() => suite?.close());
 
 /**
  * What `read` answers once it equals `expected` (compared as JSON), or its last answer after 10 s: the page
@@ -159,9 +158,7 @@ describe("Files page: folders, search and usage", () => {
   }, 60_000);
 
   it("selects files with the mouse (Shift+click range) and the keyboard, moves one and deletes two from the bucket", async () => {
-    const secrets = JSON.parse(await readFile(join(api.dataDir, "dev-secrets.json"), "utf8"));
-    const endpoint = /^local-s3 listening on (\S+)$/m.exec(api.output())?.[1];
-    const bucket = createSigner({ endpoint: endpoint!, bucket: "signet", ...secrets });
+    const bucket = await bucketOf(api);
     const objects = async () => (await bucket.listObjects("u/")).objects.length;
 
     await page
@@ -226,9 +223,7 @@ describe("Files page: folders, search and usage", () => {
   }, 60_000);
 
   it("sorts and filters the list, renames a folder, and deletes it with its files after confirming", async () => {
-    const secrets = JSON.parse(await readFile(join(api.dataDir, "dev-secrets.json"), "utf8"));
-    const endpoint = /^local-s3 listening on (\S+)$/m.exec(api.output())?.[1];
-    const bucket = createSigner({ endpoint: endpoint!, bucket: "signet", ...secrets });
+    const bucket = await bucketOf(api);
     const objects = async () => (await bucket.listObjects("u/")).objects.length;
     const files = page.getByRole("list", { name: "Files" });
     const names = async () => (await files.getByRole("heading").allTextContents()).map((t) => t.trim());

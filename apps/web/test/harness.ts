@@ -4,10 +4,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createSigner, type Signer } from "@signet/signer";
 import axe from "axe-core";
 import {
   type Browser,
@@ -72,7 +73,10 @@ export interface RunningApi {
   dataDir: string;
   /** Everything the process printed, for failure reports (the API redacts secrets itself). */
   output(): string;
-  /** SIGTERM (or the signal given) and wait for the exit; the data dir is removed unless the caller owns it. */
+  /**
+   * SIGTERM (or the signal given) and wait for the exit code (once it exited, a call answers that code again); the
+   * data dir is removed unless the caller owns it.
+   */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -152,6 +156,53 @@ export async function startApi(
 
 /** Where the browser suites leave screenshots (and a failed step's page). */
 export const ARTIFACTS = join(webDir, "test-artifacts");
+
+/** What a browser suite runs against: the API, a page in its own browser, and a scratch folder for its files. */
+export interface BrowserSuite extends OpenPage {
+  api: RunningApi;
+  /** A fresh temporary folder for the files the suite picks or drops. */
+  fixtures: string;
+  /** Closes the browser, stops the API and removes `fixtures`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts what a browser suite needs: the ARTIFACTS folder, a scratch folder (`signet-<name>-…`), the API (`api`
+ * as for startApi) and a page (`page` as for openPage). Should one of them fail to start, those already started
+ * are stopped again, so a failed start leaves no process or folder behind.
+ */
+export async function startSuite(
+  name: string,
+  options: { api?: Parameters<typeof startApi>[0]; page?: BrowserContextOptions } = {},
+): Promise<BrowserSuite> {
+  const started: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (let stop = started.pop(); stop; stop = started.pop()) await stop();
+  };
+  try {
+    await mkdir(ARTIFACTS, { recursive: true });
+    const fixtures = await mkdtemp(join(tmpdir(), `signet-${name}-`));
+    started.push(() => rm(fixtures, { recursive: true, force: true }));
+    const api = await startApi(options.api);
+    started.push(() => api.stop());
+    const opened = await openPage(options.page);
+    started.push(() => opened.close());
+    return { ...opened, api, fixtures, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The API's bucket on its embedded local-s3, signed with the credentials it generated: what storage holds. */
+export async function bucketOf(api: Pick<RunningApi, "dataDir" | "output">): Promise<Signer> {
+  const endpoint = /^local-s3 listening on (\S+)$/m.exec(api.output())?.[1];
+  if (!endpoint) throw new Error("the API did not report its local-s3 endpoint");
+  const { accessKeyId, secretAccessKey } = JSON.parse(
+    await readFile(join(api.dataDir, "dev-secrets.json"), "utf8"),
+  ) as { accessKeyId: string; secretAccessKey: string };
+  return createSigner({ endpoint, bucket: "signet", accessKeyId, secretAccessKey });
+}
 
 /**
  * The steps of one browser story, which share a page and run in order. Once one fails the rest say so instead of

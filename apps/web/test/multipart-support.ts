@@ -134,15 +134,16 @@ export function pageTools(page: () => Page) {
   }
 
   /**
-   * Waits until IndexedDB's journal of interrupted uploads holds `parts` parts done for one upload. Each poll
-   * opens the SPA's database and closes it again; one that does not exist yet is not created here (an empty
-   * database of that name would leave the SPA without its store).
+   * Waits until IndexedDB's journal of interrupted uploads holds `parts` parts done for one upload: the signed-in
+   * user's (`signet-uploads`) or, on a guest upload page, `signet-guest-uploads`. Each poll opens the SPA's
+   * database and closes it again; one that does not exist yet is not created here (an empty database of that name
+   * would leave the SPA without its store).
    */
-  async function journalHas(parts: number) {
+  async function journalHas(parts: number, database = "signet-uploads") {
     await page().waitForFunction(
-      (count) =>
+      ([count, name]) =>
         new Promise<boolean>((resolve) => {
-          const open = indexedDB.open("signet-uploads");
+          const open = indexedDB.open(name);
           open.onupgradeneeded = () => open.transaction?.abort();
           open.onsuccess = () => {
             const db = open.result;
@@ -164,7 +165,7 @@ export function pageTools(page: () => Page) {
           };
           open.onerror = () => resolve(false);
         }),
-      parts,
+      [parts, database] as const,
       { timeout: 30_000, polling: 250 },
     );
   }

@@ -4,13 +4,19 @@
  * part, a part the storage refuses shown on its row, the Pause / Resume / Discard buttons, and a part URL that
  * expired before its PUT arrived. Few and big on purpose: each step costs real bytes.
  */
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSigner, type Signer } from "@signet/signer";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Signer } from "@signet/signer";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, openPage, type RunningApi, signUpInSpa, startApi, storySteps } from "./harness.ts";
+import {
+  ARTIFACTS,
+  type BrowserSuite,
+  bucketOf,
+  type RunningApi,
+  signUpInSpa,
+  startSuite,
+  storySteps,
+} from "./harness.ts";
 import { type FileRow, pageTools, partOf, sha256OfFile, writeFixture } from "./multipart-support.ts";
 
 const MiB = 1024 * 1024;
@@ -22,8 +28,8 @@ const UPLOAD_URL_TTL_S = 15;
 /** Small enough that "the quota came back" can be checked by announcing exactly what is left. */
 const QUOTA_BYTES = 1024 * MiB;
 
+let suite: BrowserSuite;
 let api: RunningApi;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let fixtures: string;
@@ -49,33 +55,20 @@ const step = storySteps({ prefix: "multipart", page: () => page, api: () => api,
 
 describe("large files from the SPA, in parts", () => {
   beforeAll(async () => {
-    await mkdir(ARTIFACTS, { recursive: true });
-    fixtures = await mkdtemp(join(tmpdir(), "signet-web-multipart-"));
-    api = await startApi({
-      env: {
-        MULTIPART_THRESHOLD_BYTES: String(8 * MiB),
-        UPLOAD_URL_TTL: String(UPLOAD_URL_TTL_S),
-        USER_QUOTA_BYTES: String(QUOTA_BYTES),
+    suite = await startSuite("web-multipart", {
+      api: {
+        env: {
+          MULTIPART_THRESHOLD_BYTES: String(8 * MiB),
+          UPLOAD_URL_TTL: String(UPLOAD_URL_TTL_S),
+          USER_QUOTA_BYTES: String(QUOTA_BYTES),
+        },
       },
     });
-    const endpoint = /local-s3 listening on (\S+)/.exec(api.output())?.[1];
-    if (!endpoint) throw new Error("the API did not report its local-s3 endpoint");
-    const secrets = JSON.parse(await readFile(join(api.dataDir, "dev-secrets.json"), "utf8"));
-    storage = createSigner({
-      endpoint,
-      bucket: "signet",
-      accessKeyId: secrets.accessKeyId,
-      secretAccessKey: secrets.secretAccessKey,
-    });
-    ({ browser, context, page } = await openPage());
+    ({ api, context, page, fixtures } = suite);
+    storage = await bucketOf(api);
   }, 120_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await api?.stop();
-    if (fixtures) await rm(fixtures, { recursive: true, force: true });
-  });
+  afterAll(() => suite?.close());
 
   step("signs up", async () => {
     await signUpInSpa(page, api.url, "Max Parts", `parts-${process.pid}@example.com`);

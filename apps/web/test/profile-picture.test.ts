@@ -4,12 +4,18 @@
  * upright picture of at most 512×512 without any metadata; the crop answers the keyboard and the mouse; earlier
  * pictures are listed and one is restored. Steps run in order and build on each other.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, launchChromium, type RunningApi, signUpInSpa, startApi, storySteps } from "./harness.ts";
+import {
+  ARTIFACTS,
+  type BrowserSuite,
+  type RunningApi,
+  signUpInSpa,
+  startSuite,
+  storySteps,
+} from "./harness.ts";
 
 const USER = {
   name: "Grace Cropper",
@@ -24,8 +30,8 @@ const GREEN: Rgb = [20, 200, 40];
 const BLUE: Rgb = [20, 40, 230];
 const YELLOW: Rgb = [240, 220, 20];
 
+let suite: BrowserSuite;
 let api: RunningApi;
-let browser: Browser;
 let page: Page;
 let fixtures: string;
 let photo = "";
@@ -166,22 +172,14 @@ async function chooseAndUpload(adjust?: () => Promise<void>) {
 
 describe("profile picture: crop, history, restore", () => {
   beforeAll(async () => {
-    await mkdir(ARTIFACTS, { recursive: true });
-    fixtures = await mkdtemp(join(tmpdir(), "signet-picture-"));
-    api = await startApi();
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
-    page = await context.newPage();
+    suite = await startSuite("picture", { page: { viewport: { width: 1100, height: 1000 } } });
+    ({ api, page, fixtures } = suite);
     await page.goto("about:blank");
     photo = join(fixtures, "IMG_0001.jpg");
     await writeFile(photo, withExif(await quadrantJpeg(page)));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await api?.stop();
-    if (fixtures) await rm(fixtures, { recursive: true, force: true });
-  });
+  afterAll(() => suite?.close());
 
   step("signs up and opens the profile", async () => {
     await signUpInSpa(page, api.url, USER.name, USER.email);

@@ -3,31 +3,28 @@
  * its password page (server-rendered, no JavaScript needed), and an upload request's guest page (the SPA, with the
  * same upload engine), including an upload in parts resumed after a reload. axe-core audits each page.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import {
   ARTIFACTS,
   axeViolations,
-  openPage,
+  type BrowserSuite,
   type RunningApi,
-  startApi,
+  startSuite,
   storySteps,
   TEST_PASSWORD,
 } from "./harness.ts";
 import { pageTools, writeFixture } from "./multipart-support.ts";
 
 const MiB = 1024 * 1024;
+let suite: BrowserSuite;
 let api: RunningApi;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let fixtures: string;
 let token: string;
 
-const { holdPartsFrom, partsAccepted, interruptedEntries, row } = pageTools(() => page);
+const { holdPartsFrom, partsAccepted, journalHas, interruptedEntries, row } = pageTools(() => page);
 const step = storySteps({ prefix: "sharing", page: () => page, api: () => api, timeoutMs: 180_000 });
 
 /** A REST call as the owner's script would make it. */
@@ -62,9 +59,8 @@ async function uploadAsOwner(name: string, text: string): Promise<string> {
 
 describe("sharing in Chromium", () => {
   beforeAll(async () => {
-    await mkdir(ARTIFACTS, { recursive: true });
-    fixtures = await mkdtemp(join(tmpdir(), "signet-web-sharing-"));
-    api = await startApi({ env: { MULTIPART_THRESHOLD_BYTES: String(8 * MiB) } });
+    suite = await startSuite("web-sharing", { api: { env: { MULTIPART_THRESHOLD_BYTES: String(8 * MiB) } } });
+    ({ api, page, fixtures } = suite);
     const signUp = await fetch(`${api.url}/api/auth/sign-up/email`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: api.url },
@@ -76,15 +72,9 @@ describe("sharing in Chromium", () => {
     });
     token = signUp.headers.get("set-auth-token") ?? "";
     if (!token) throw new Error(`sign-up failed: ${signUp.status} ${await signUp.text()}`);
-    ({ browser, context, page } = await openPage());
   }, 120_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await api?.stop();
-    if (fixtures) await rm(fixtures, { recursive: true, force: true });
-  });
+  afterAll(() => suite?.close());
 
   step("the landing page names the file and its Download link downloads it", async () => {
     const fileId = await uploadAsOwner("minutes.txt", "the minutes of the meeting\n");
@@ -174,28 +164,7 @@ describe("sharing in Chromium", () => {
     const first = partsAccepted([1]);
     await page.getByLabel("Choose files").setInputFiles(big);
     await first;
-    await page.waitForFunction(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const open = indexedDB.open("signet-guest-uploads");
-          open.onsuccess = () => {
-            const db = open.result;
-            try {
-              const all = db.transaction("interrupted", "readonly").objectStore("interrupted").getAll();
-              all.onsuccess = () => {
-                db.close();
-                resolve((all.result as { partsDone: number[] }[]).some((r) => r.partsDone.length >= 1));
-              };
-            } catch {
-              db.close();
-              resolve(false);
-            }
-          };
-          open.onerror = () => resolve(false);
-        }),
-      undefined,
-      { timeout: 30_000, polling: 250 },
-    );
+    await journalHas(1, "signet-guest-uploads");
     await page.reload();
     await page.unrouteAll({ behavior: "ignoreErrors" });
     await interruptedEntries().filter({ hasText: "draft-big.bin" }).waitFor();

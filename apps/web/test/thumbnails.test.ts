@@ -3,15 +3,14 @@
  * the browser renders a WebP thumbnail without any metadata, the grid view shows it lazily (reached and used from
  * the keyboard), and axe-core finds no violation on the grid.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { axeViolations, type OpenPage, openPage, type RunningApi, signUpInSpa, startApi } from "./harness.ts";
+import { axeViolations, type BrowserSuite, type RunningApi, signUpInSpa, startSuite } from "./harness.ts";
 
+let suite: BrowserSuite;
 let api: RunningApi;
-let browser: OpenPage;
 let page: Page;
 let fixtures: string;
 
@@ -42,18 +41,12 @@ function exifGpsSegment(): Buffer {
 }
 
 beforeAll(async () => {
-  fixtures = await mkdtemp(join(tmpdir(), "signet-thumbs-"));
-  api = await startApi();
-  browser = await openPage();
-  page = browser.page;
+  suite = await startSuite("thumbs");
+  ({ api, page, fixtures } = suite);
   await signUpInSpa(page, api.url, "Tom Thumb", `tom-${process.pid}@example.com`);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await api?.stop();
-  if (fixtures) await rm(fixtures, { recursive: true, force: true });
-});
+afterAll(() => suite?.close());
 
 describe("thumbnails", () => {
   it("makes a WebP thumbnail without EXIF from a JPEG with GPS, shown in the grid from the keyboard", async () => {

@@ -3,20 +3,17 @@
  * against the real API and its embedded S3 endpoint. Files are picked through the Dashboard's file input; what
  * counts is what Signet says afterwards (files.list, the downloaded bytes) and what Uppy shows of a refusal.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { ARTIFACTS, openPage, type RunningApi, signUpInSpa, startApi, storySteps } from "./harness.ts";
+import { type BrowserSuite, type RunningApi, signUpInSpa, startSuite, storySteps } from "./harness.ts";
 import { pageTools, sha256OfFile, writeFixture } from "./multipart-support.ts";
 
 const MiB = 1024 * 1024;
 const LIMIT = 100 * MiB;
 
+let suite: BrowserSuite;
 let api: RunningApi;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let fixtures: string;
 
@@ -72,18 +69,13 @@ const NOT_ALLOWED = `contentType: text/html files are not accepted here (allowed
 
 describe("Uppy's Dashboard on Signet", () => {
   beforeAll(async () => {
-    await mkdir(ARTIFACTS, { recursive: true });
-    fixtures = await mkdtemp(join(tmpdir(), "signet-web-uppy-"));
-    api = await startApi({ env: { MAX_FILE_BYTES: String(LIMIT), ALLOWED_CONTENT_TYPES: ALLOWED } });
-    ({ browser, context, page } = await openPage());
+    suite = await startSuite("web-uppy", {
+      api: { env: { MAX_FILE_BYTES: String(LIMIT), ALLOWED_CONTENT_TYPES: ALLOWED } },
+    });
+    ({ api, browser, page, fixtures } = suite);
   }, 120_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await api?.stop();
-    if (fixtures) await rm(fixtures, { recursive: true, force: true });
-  });
+  afterAll(() => suite?.close());
 
   step("the example page asks to sign in first, then names the user", async () => {
     await page.goto(`${api.url}/examples/uppy`);

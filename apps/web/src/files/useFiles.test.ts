@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ref } from "vue";
-import type { FilesApi, FileView, Limits } from "../api/types.ts";
+import { LIMITS } from "../api/limits.fixture.ts";
+import type { FilesApi, FileView } from "../api/types.ts";
 import { useFiles, validateShareExpiry } from "./useFiles.ts";
 
 function fileView(id: string, status: FileView["status"] = "ready"): FileView {
@@ -129,15 +130,3 @@ describe("share-link lifetimes", () => {
     expect(files.shareChoices.value.at(-1)).toEqual({ label: "1 hour", seconds: 3600 });
   });
 });
-
-// Cast, not annotation: the fixture names only the limits these tests use, and the API may add more.
-const LIMITS = {
-  maxFileBytes: 5 * 1024 ** 3,
-  maxAvatarBytes: 5 * 1024 ** 2,
-  avatarContentTypes: ["image/png"],
-  userQuotaBytes: 10 * 1024 ** 3,
-  rateLimitPerMinute: 120,
-  uploadUrlTtl: 600,
-  downloadUrlTtl: 900,
-  shareUrlMaxTtl: 604_800,
-} as Limits;

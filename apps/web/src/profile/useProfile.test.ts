@@ -1,6 +1,7 @@
 import { hashBlob, type PutRequest, type PutResponse } from "@signet/client";
 import { describe, expect, it } from "vitest";
 import { ref } from "vue";
+import { LIMITS as DEFAULT_LIMITS } from "../api/limits.fixture.ts";
 import type { ImageUploadTicket, Limits, Profile, ProfileApi } from "../api/types.ts";
 import { describeImageTypes, useProfile, validateImage, validateName, validateSource } from "./useProfile.ts";
 
@@ -241,14 +242,8 @@ describe("useProfile", () => {
   });
 });
 
-// Cast, not annotation: the fixture names only the limits these tests use, and the API may add more.
-const LIMITS = {
-  maxFileBytes: 5 * 1024 ** 3,
-  maxAvatarBytes: 5 * 1024 ** 2,
+// All five picture types, so the messages these tests expect name each of them.
+const LIMITS: Limits = {
+  ...DEFAULT_LIMITS,
   avatarContentTypes: ["image/png", "image/jpeg", "image/webp", "image/gif", "image/avif"],
-  userQuotaBytes: 10 * 1024 ** 3,
-  rateLimitPerMinute: 120,
-  uploadUrlTtl: 600,
-  downloadUrlTtl: 900,
-  shareUrlMaxTtl: 604_800,
-} as Limits;
+};

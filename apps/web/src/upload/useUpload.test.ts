@@ -10,6 +10,7 @@ import {
 } from "@signet/client";
 import { describe, expect, it } from "vitest";
 import { ref, watchEffect } from "vue";
+import { LIMITS } from "../api/limits.fixture.ts";
 import type { FileView, Limits, UploadApi, UploadTicket } from "../api/types.ts";
 import { canCancel, canRetry, useUpload } from "./useUpload.ts";
 
@@ -455,15 +456,3 @@ describe("useUpload", () => {
     expect(h.calls).toEqual([]);
   });
 });
-
-// Cast, not annotation: the fixture names only the limits these tests use, and the API may add more.
-const LIMITS = {
-  maxFileBytes: 5 * 1024 ** 3,
-  maxAvatarBytes: 5 * 1024 ** 2,
-  avatarContentTypes: ["image/png"],
-  userQuotaBytes: 10 * 1024 ** 3,
-  rateLimitPerMinute: 120,
-  uploadUrlTtl: 600,
-  downloadUrlTtl: 900,
-  shareUrlMaxTtl: 604_800,
-} as Limits;
