@@ -31,9 +31,20 @@ export interface Contract {
   rest: RestShape;
 }
 
-/** Declares a contract entry, keeping its exact schema types for the router and the services. */
-export function contract<C extends Contract>(entry: C): C {
-  return entry;
+/** A contract as a domain's file declares it: the REST tag is the domain's, given once to `contracts`. */
+export type ContractEntry = Omit<Contract, "rest"> & { rest: Omit<RestShape, "tag"> };
+
+/**
+ * Declares one domain's contracts, keeping each entry's exact schema types for the router and the services; every
+ * entry's REST operation takes the domain's `tag` (the OpenAPI document groups operations by it).
+ */
+export function contracts<E extends Record<string, ContractEntry>>(
+  tag: string,
+  entries: E,
+): { [K in keyof E]: E[K] & { rest: E[K]["rest"] & { tag: string } } } {
+  return Object.fromEntries(
+    Object.entries(entries).map(([name, entry]) => [name, { ...entry, rest: { ...entry.rest, tag } }]),
+  ) as { [K in keyof E]: E[K] & { rest: E[K]["rest"] & { tag: string } } };
 }
 
 /** The parsed input a contract's service receives (undefined when the procedure takes none). */
