@@ -14,7 +14,7 @@ import { addressBucket } from "./account-auth.ts";
 import { auditRow, fileEvent, recordAudit, recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { signGet } from "./downloads.ts";
-import { type FileRow, ownFile } from "./file-record.ts";
+import { type FileRow, readyFile } from "./file-record.ts";
 import { uuidv7 } from "./ids.ts";
 import { consumeWindow, LINK_PASSWORD_LIMITS } from "./limits.ts";
 import {
@@ -98,19 +98,7 @@ export async function createShareLink(
   },
 ): Promise<ShareLinkView & { url: string }> {
   const ttl = linkTtl(input.expiresIn, ctx.config.shareLinkMaxTtl);
-  const target = await ownFile(ctx, input.fileId);
-  if (target.status === "quarantined") {
-    throw new TRPCError({
-      code: "CONFLICT",
-      message: "fileId: the file is waiting for its scan; try again later",
-    });
-  }
-  if (target.status !== "ready") {
-    throw new TRPCError({
-      code: "BAD_REQUEST",
-      message: `fileId: the file is ${target.status}; only completed uploads can be shared`,
-    });
-  }
+  const target = await readyFile(ctx, input.fileId, "shared");
   const now = ctx.clock();
   const token = newLinkToken();
   const row: ShareLinkRow = {
