@@ -19,7 +19,7 @@ import {
   pageOf,
   positiveBytes,
 } from "./common.ts";
-import { contracts } from "./define.ts";
+import { contracts, type RestDomain } from "./define.ts";
 import { folderId } from "./folders.ts";
 
 export const createUploadInput = z.object({
@@ -245,9 +245,10 @@ export const usageView = z
   .openapi("Usage");
 export type Usage = z.output<typeof usageView>;
 
-const byId = { id: "fileId" };
+/** Every `{id}` in these paths is the input's `fileId`. */
+const filesRest: RestDomain = { tag: "files", params: { id: "fileId" } };
 
-export const filesContract = contracts("files", {
+export const filesContract = contracts(filesRest, {
   list: {
     kind: "query",
     access: "read",
@@ -275,7 +276,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "post",
       path: "/api/files/{id}/rename",
-      params: byId,
       summary: "Rename a file (its object keeps its key)",
     },
   },
@@ -287,7 +287,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "patch",
       path: "/api/files/{id}",
-      params: byId,
       summary: "Set a file's description (at most 1000 characters) and tags (at most 20, 40 characters each)",
     },
   },
@@ -331,7 +330,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "get",
       path: "/api/files/{id}",
-      params: byId,
       summary: "One of your files",
     },
   },
@@ -355,7 +353,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "post",
       path: "/api/files/{id}/parts",
-      params: byId,
       summary: "Multipart: sign part URLs (exact length and SHA-256 of each part), a batch at a time",
     },
   },
@@ -367,7 +364,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "get",
       path: "/api/files/{id}/parts",
-      params: byId,
       summary: "Multipart: the parts that arrived (resume sends the rest)",
     },
   },
@@ -379,7 +375,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "post",
       path: "/api/files/{id}/complete",
-      params: byId,
       summary: "Verify the uploaded object: the file becomes ready, or rejected",
     },
   },
@@ -391,7 +386,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "post",
       path: "/api/files/{id}/abort",
-      params: byId,
       summary: "Give up an upload: any object is deleted and the quota released",
     },
   },
@@ -403,7 +397,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "delete",
       path: "/api/files/{id}",
-      params: byId,
       summary: "Delete a file and its object",
     },
   },
@@ -415,7 +408,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "get",
       path: "/api/files/{id}/download-url",
-      params: byId,
       summary: "A short-lived pre-signed GET",
     },
   },
@@ -427,7 +419,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "post",
       path: "/api/files/{id}/share-url",
-      params: byId,
       summary: "A longer-lived link to hand to someone else",
     },
   },
@@ -439,7 +430,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "post",
       path: "/api/files/{id}/thumbnail",
-      params: byId,
       summary: "Sign the PUT of a ready image's WebP thumbnail (sized, counted in the quota)",
     },
   },
@@ -451,7 +441,6 @@ export const filesContract = contracts("files", {
     rest: {
       method: "post",
       path: "/api/files/{id}/thumbnail/complete",
-      params: byId,
       summary: "Verify the thumbnail (size, WebP magic bytes): kept, or deleted and refused",
     },
   },

@@ -5,7 +5,7 @@
 import { z } from "@hono/zod-openapi";
 import { folderNameSchema, folderPathSchema } from "../services/validation.ts";
 import { iso } from "./common.ts";
-import { contracts } from "./define.ts";
+import { contracts, type RestDomain } from "./define.ts";
 
 export const folderId = z.uuid("must be a folder id").openapi({ example: "0193…" });
 
@@ -39,9 +39,10 @@ export const deletedFolder = z
   .openapi("DeletedFolder");
 export type DeletedFolder = z.output<typeof deletedFolder>;
 
-const byId = { id: "folderId" };
+/** Every `{id}` in these paths is the input's `folderId`. */
+const foldersRest: RestDomain = { tag: "folders", params: { id: "folderId" } };
 
-export const foldersContract = contracts("folders", {
+export const foldersContract = contracts(foldersRest, {
   list: {
     kind: "query",
     access: "read",
@@ -83,7 +84,6 @@ export const foldersContract = contracts("folders", {
     rest: {
       method: "post",
       path: "/api/folders/{id}/rename",
-      params: byId,
       summary: "Rename a folder (no object is copied)",
     },
   },
@@ -95,7 +95,6 @@ export const foldersContract = contracts("folders", {
     rest: {
       method: "post",
       path: "/api/folders/{id}/move",
-      params: byId,
       summary: "Move a folder into another one, or to the top level with parentId null (no object is copied)",
     },
   },
@@ -110,7 +109,6 @@ export const foldersContract = contracts("folders", {
     rest: {
       method: "post",
       path: "/api/folders/{id}/delete",
-      params: byId,
       summary: "Delete a folder, its subfolders, their files and the files' objects (confirm: true)",
     },
   },
