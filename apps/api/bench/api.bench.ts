@@ -7,18 +7,16 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { buildServer } from "../build.ts";
 import { MAX_BATCH_SIZE } from "../src/trpc/init.ts";
+import { benchArgs } from "./args.ts";
 
 const apiDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const rootDir = resolve(apiDir, "../..");
 const rootModules = join(rootDir, "node_modules");
 
-const { values: args } = parseArgs({
-  // `pnpm bench -- --x` hands the script a literal "--" first.
-  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+const { values: args } = benchArgs({
   options: {
     duration: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
@@ -567,6 +565,30 @@ async function writeSection(heading: string, section: string): Promise<void> {
   if (!args["dry-run"]) await writeBenchmarksSection(heading, section);
 }
 
+/**
+ * Writes a comparison's section: `heading` with the bench flag that runs it, `prose` (what was compared and how),
+ * the machine, and the variants' table with their label in `column`.
+ */
+async function writeComparison(
+  heading: string,
+  flag: string,
+  column: string,
+  { plans, best }: Awaited<ReturnType<typeof compareVariants>>,
+  prose: string[],
+): Promise<void> {
+  const lines = [
+    `${heading} (\`pnpm --filter @signet/api bench -- ${flag}\`)`,
+    "",
+    ...prose,
+    "",
+    ...machineLines(),
+    "",
+    ...variantTable(column, plans, best),
+    "",
+  ];
+  await writeSection(heading, `${lines.join("\n")}\n`);
+}
+
 const UPLOAD_ROWS = (requests: Awaited<ReturnType<typeof signetRequests>>) => [
   { name: "files.createUpload (tRPC, bearer)", request: requests.createUpload },
   { name: "POST /api/uploads/pre-signed-url (REST, bearer)", request: requests.restUpload },
@@ -605,10 +627,8 @@ async function observabilityOverhead() {
     }, 5000);
     return () => clearInterval(scraper);
   };
-  const { plans, best } = await compareVariants(variants, UPLOAD_ROWS, scrape).finally(() => sink.close());
-  const lines = [
-    "## Observability overhead (`pnpm --filter @signet/api bench -- --observability`)",
-    "",
+  const result = await compareVariants(variants, UPLOAD_ROWS, scrape).finally(() => sink.close());
+  await writeComparison("## Observability overhead", "--observability", "observability", result, [
     "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) four ways: `METRICS_ENABLED=false`",
     "and no OTLP endpoint (off); metrics on (the registry, the HTTP, database and storage measuring, a /metrics",
     "scrape every 5 s); metrics plus traces with every request sampled (the default sampler), spans exported over",
@@ -617,13 +637,7 @@ async function observabilityOverhead() {
     `${DURATION} s at ${CONNECTIONS} connections (autocannon in the bench process); each row reports its best round.`,
     "Server CPU ms/req (user + system time of the server process per answered request) is the figure to compare",
     "on a shared machine: it does not move with what the neighbours do.",
-    "",
-    ...machineLines(),
-    "",
-    ...variantTable("observability", plans, best),
-    "",
-  ];
-  await writeSection("## Observability overhead", `${lines.join("\n")}\n`);
+  ]);
 }
 
 /** `--webhooks`: issuance with no webhook endpoint, then with one (every event type) for the benched user. */
@@ -648,23 +662,15 @@ async function webhookOverhead() {
     ...UPLOAD_ROWS(requests),
     { name: "files.downloadUrl (tRPC, bearer)", request: requests.downloadUrl },
   ];
-  const { plans, best } = await compareVariants(variants, rows).finally(() => sink.close());
-  const lines = [
-    "## Webhook endpoint overhead (`pnpm --filter @signet/api bench -- --webhooks`)",
-    "",
+  const result = await compareVariants(variants, rows).finally(() => sink.close());
+  await writeComparison("## Webhook endpoint overhead", "--webhooks", "webhooks", result, [
     "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) for a user with no webhook",
     "endpoint, then for one with one enabled (non-blocking) endpoint taking every event type, its receiver a local",
     "sink. Issuing URLs writes no event, so the endpoint must cost issuance nothing: the target is within 5 % (issue",
     `#25). The servers run side by side and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up + ${DURATION} s at`,
     `${CONNECTIONS} connections; each row reports its best round. On this shared machine compare the ratios, and the`,
     "server CPU per request above all.",
-    "",
-    ...machineLines(),
-    "",
-    ...variantTable("webhooks", plans, best),
-    "",
-  ];
-  await writeSection("## Webhook endpoint overhead", `${lines.join("\n")}\n`);
+  ]);
 }
 
 await (args.observability ? observabilityOverhead() : args.webhooks ? webhookOverhead() : main());

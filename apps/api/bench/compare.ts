@@ -8,11 +8,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import autocannon from "autocannon";
+import { benchArgs } from "./args.ts";
 
-const { values: args, positionals: trees } = parseArgs({
-  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+const { values: args, positionals: trees } = benchArgs({
   allowPositionals: true,
   options: {
     rows: { type: "string", default: "health,createUpload,downloadUrl" },

@@ -4,14 +4,13 @@
 // benchmarked elsewhere); the FTS5 triggers index them as any upload would be. Prints the BENCHMARKS.md section.
 //   pnpm --filter @signet/api exec tsx bench/file-manager.bench.ts [-- --files 100000 --runs 200]
 import os from "node:os";
-import { parseArgs } from "node:util";
 import { file, folder } from "@signet/db";
 import { sql } from "drizzle-orm";
 import { uuidv7 } from "../src/services/ids.ts";
 import { createHarness } from "../src/testing/harness.ts";
+import { benchArgs } from "./args.ts";
 
-const { values: args } = parseArgs({
-  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+const { values: args } = benchArgs({
   options: {
     files: { type: "string", default: "100000" },
     folder: { type: "string", default: "10000" },

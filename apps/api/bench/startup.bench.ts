@@ -6,12 +6,11 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./args.ts";
 
 const rootDir = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
-const { values: args } = parseArgs({
-  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+const { values: args } = benchArgs({
   options: {
     command: { type: "string", default: "pnpm start" },
     /** The checkout to run it in (default this one), e.g. another commit's tree for a before/after. */

@@ -22,13 +22,26 @@ const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
 /** The database's own clock, in milliseconds: the default of the times Better Auth may leave unset. */
 const NOW_MS = sql`(cast(unixepoch('subsecond') * 1000 as integer))`;
 
-const createdAt = () => timestamp("created_at").notNull().default(NOW_MS);
+/** When the row was made: Signet writes it from its own (injected) clock; Better Auth's tables default it. */
+const createdAt = () => timestamp("created_at").notNull();
 
 /** The user a row belongs to; the row is deleted with its user. */
 const ownerColumn = (name = "user_id") =>
   text(name)
     .notNull()
     .references(() => user.id, { onDelete: "cascade" });
+
+/** The file a row belongs to; the row is deleted with its file. */
+const fileColumn = () =>
+  text("file_id")
+    .notNull()
+    .references(() => file.id, { onDelete: "cascade" });
+
+/** The webhook endpoint a row belongs to; the row is deleted with its endpoint. */
+const endpointColumn = () =>
+  text("endpoint_id")
+    .notNull()
+    .references(() => webhookEndpoint.id, { onDelete: "cascade" });
 
 /** A table keyed by its user (one row per user), deleted with the user. */
 const userKeyColumn = () =>
@@ -43,7 +56,7 @@ export const user = sqliteTable("user", {
   emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
   /** Object key of the profile image: a UUID without extension, assigned once and reused. */
   image: text("image"),
-  createdAt: createdAt(),
+  createdAt: createdAt().default(NOW_MS),
   updatedAt: timestamp("updated_at").notNull().default(NOW_MS),
 });
 
@@ -53,7 +66,7 @@ export const session = sqliteTable(
     id: text("id").primaryKey(),
     expiresAt: timestamp("expires_at").notNull(),
     token: text("token").notNull().unique(),
-    createdAt: createdAt(),
+    createdAt: createdAt().default(NOW_MS),
     updatedAt: timestamp("updated_at").notNull(),
     ipAddress: text("ip_address"),
     userAgent: text("user_agent"),
@@ -76,7 +89,7 @@ export const account = sqliteTable(
     refreshTokenExpiresAt: timestamp("refresh_token_expires_at"),
     scope: text("scope"),
     password: text("password"),
-    createdAt: createdAt(),
+    createdAt: createdAt().default(NOW_MS),
     updatedAt: timestamp("updated_at").notNull(),
   },
   (t) => [index("account_user_id_idx").on(t.userId)],
@@ -89,7 +102,7 @@ export const verification = sqliteTable(
     identifier: text("identifier").notNull(),
     value: text("value").notNull(),
     expiresAt: timestamp("expires_at").notNull(),
-    createdAt: createdAt(),
+    createdAt: createdAt().default(NOW_MS),
     updatedAt: timestamp("updated_at").notNull().default(NOW_MS),
   },
   (t) => [index("verification_identifier_idx").on(t.identifier)],
@@ -112,7 +125,7 @@ export const folder = sqliteTable(
      * rewrites it for the whole subtree in one UPDATE (apps/api services/folders.ts).
      */
     path: text("path").notNull(),
-    createdAt: timestamp("created_at").notNull(),
+    createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex("folder_owner_parent_name_unique").on(t.ownerId, t.parentId, t.name),
@@ -141,7 +154,7 @@ export const file = sqliteTable(
     etag: text("etag"),
     status: text("status", { enum: FILE_STATUSES }).notNull().default("pending"),
     uploadId: text("upload_id"),
-    createdAt: timestamp("created_at").notNull(),
+    createdAt: createdAt(),
     uploadExpiresAt: timestamp("upload_expires_at").notNull(),
     completedAt: timestamp("completed_at"),
     /**
@@ -189,9 +202,7 @@ export const file = sqliteTable(
 export const uploadPart = sqliteTable(
   "upload_part",
   {
-    fileId: text("file_id")
-      .notNull()
-      .references(() => file.id, { onDelete: "cascade" }),
+    fileId: fileColumn(),
     partNumber: integer("part_number").notNull(),
     checksumSha256: text("checksum_sha256").notNull(),
   },
@@ -204,9 +215,7 @@ export const uploadPart = sqliteTable(
  * is deleted with its file.
  */
 export const fileThumbnail = sqliteTable("file_thumbnail", {
-  fileId: text("file_id")
-    .primaryKey()
-    .references(() => file.id, { onDelete: "cascade" }),
+  fileId: fileColumn().primaryKey(),
   userId: ownerColumn(),
   key: text("key").notNull().unique(),
   size: integer("size").notNull(),
@@ -214,7 +223,7 @@ export const fileThumbnail = sqliteTable("file_thumbnail", {
   status: text("status", { enum: ["pending", "ready"] })
     .notNull()
     .default("pending"),
-  createdAt: timestamp("created_at").notNull(),
+  createdAt: createdAt(),
 });
 
 /**
@@ -231,7 +240,7 @@ export const profileImageUpload = sqliteTable(
     size: integer("size").notNull(),
     checksumSha256: text("checksum_sha256"),
     originalFilename: text("original_filename").notNull(),
-    createdAt: timestamp("created_at").notNull(),
+    createdAt: createdAt(),
     expiresAt: timestamp("expires_at").notNull(),
     /**
      * Set by the one completion that verifies this upload. The row stays until its URL has expired, so the
@@ -301,7 +310,7 @@ export const profileImageVersion = sqliteTable(
     size: integer("size").notNull(),
     etag: text("etag"),
     /** When this image became the profile image (its upload or restore). */
-    createdAt: timestamp("created_at").notNull(),
+    createdAt: createdAt(),
     /** When it stopped being the current image and became a version. */
     archivedAt: timestamp("archived_at").notNull(),
   },
@@ -358,7 +367,7 @@ export const apiKey = sqliteTable(
     prefix: text("prefix").notNull(),
     keyHash: text("key_hash").notNull().unique(),
     scope: text("scope", { enum: API_KEY_SCOPES }).notNull(),
-    createdAt: timestamp("created_at").notNull(),
+    createdAt: createdAt(),
     expiresAt: timestamp("expires_at"),
     revokedAt: timestamp("revoked_at"),
   },
@@ -375,9 +384,7 @@ export const shareLink = sqliteTable(
   "share_link",
   {
     id: text("id").primaryKey(),
-    fileId: text("file_id")
-      .notNull()
-      .references(() => file.id, { onDelete: "cascade" }),
+    fileId: fileColumn(),
     ownerId: ownerColumn("owner_id"),
     tokenHash: text("token_hash").notNull().unique(),
     /** Null: the link never expires (when the operator allows it). */
@@ -390,7 +397,7 @@ export const shareLink = sqliteTable(
     passwordHash: text("password_hash"),
     signedInOnly: integer("signed_in_only", { mode: "boolean" }).notNull().default(false),
     revokedAt: timestamp("revoked_at"),
-    createdAt: timestamp("created_at").notNull(),
+    createdAt: createdAt(),
   },
   (t) => [
     index("share_link_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
@@ -419,7 +426,7 @@ export const uploadRequest = sqliteTable(
     expiresAt: timestamp("expires_at"),
     passwordHash: text("password_hash"),
     revokedAt: timestamp("revoked_at"),
-    createdAt: timestamp("created_at").notNull(),
+    createdAt: createdAt(),
   },
   (t) => [index("upload_request_owner_created_idx").on(t.ownerId, t.createdAt, t.id)],
 );
@@ -463,7 +470,7 @@ export const webhookEndpoint = sqliteTable(
     disabledReason: text("disabled_reason"),
     /** Reserved for the quarantine verdict: verified files wait for this endpoint's answer. */
     blocking: integer("blocking", { mode: "boolean" }).notNull().default(false),
-    createdAt: timestamp("created_at").notNull(),
+    createdAt: createdAt(),
   },
   (t) => [index("webhook_endpoint_owner_idx").on(t.ownerId, t.createdAt)],
 );
@@ -481,9 +488,7 @@ export const webhookDelivery = sqliteTable(
     eventId: text("event_id")
       .notNull()
       .references(() => event.id, { onDelete: "cascade" }),
-    endpointId: text("endpoint_id")
-      .notNull()
-      .references(() => webhookEndpoint.id, { onDelete: "cascade" }),
+    endpointId: endpointColumn(),
     status: text("status", { enum: DELIVERY_STATUSES }).notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: timestamp("next_attempt_at").notNull(),
@@ -491,7 +496,7 @@ export const webhookDelivery = sqliteTable(
     leaseOwner: text("lease_owner"),
     lastStatus: integer("last_status"),
     lastError: text("last_error"),
-    createdAt: timestamp("created_at").notNull(),
+    createdAt: createdAt(),
     deliveredAt: timestamp("delivered_at"),
   },
   (t) => [
@@ -507,9 +512,7 @@ export const webhookAttempt = sqliteTable(
   {
     id: text("id").primaryKey(),
     eventId: text("event_id").notNull(),
-    endpointId: text("endpoint_id")
-      .notNull()
-      .references(() => webhookEndpoint.id, { onDelete: "cascade" }),
+    endpointId: endpointColumn(),
     at: timestamp("at").notNull(),
     /** The HTTP status the receiver answered; null when it never answered (timeout, reset, refused). */
     status: integer("status"),

@@ -1,7 +1,7 @@
 /** The account.* procedures: verification status, the export, and deleting the account. */
 import { z } from "@hono/zod-openapi";
 import { iso, linkLifetime } from "./common.ts";
-import { contract } from "./define.ts";
+import { contracts } from "./define.ts";
 
 /** account.export: how long the export's download links stay valid. */
 export const exportInput = z.object({
@@ -45,10 +45,8 @@ export type AccountExport = z.output<typeof accountExport>;
 
 export const accountDeleted = z.object({ deleted: z.literal(true) }).openapi("AccountDeleted");
 
-const tag = "account";
-
-export const accountContract = {
-  status: contract({
+export const accountContract = contracts("account", {
+  status: {
     kind: "query",
     access: "read",
     output: accountStatus,
@@ -56,10 +54,9 @@ export const accountContract = {
       method: "get",
       path: "/api/account",
       summary: "Your account's verification state and whether it may upload",
-      tag,
     },
-  }),
-  export: contract({
+  },
+  export: {
     kind: "query",
     access: "read",
     input: exportInput,
@@ -68,10 +65,9 @@ export const accountContract = {
       method: "get",
       path: "/api/account/export",
       summary: "Every completed file with a download link valid for `expiresIn` seconds",
-      tag,
     },
-  }),
-  delete: contract({
+  },
+  delete: {
     kind: "mutation",
     access: "full",
     input: deleteAccountInput,
@@ -80,7 +76,6 @@ export const accountContract = {
       method: "post",
       path: "/api/account/delete",
       summary: "Delete your account and every object it owns (confirmed by your password)",
-      tag,
     },
-  }),
-};
+  },
+});

@@ -1,8 +1,8 @@
 /** The apiKeys.* procedures: personal API keys (managed from a session, never with a key). */
 import { z } from "@hono/zod-openapi";
 import { nameSchema } from "../auth/name-rules.ts";
-import { iso } from "./common.ts";
-import { contract } from "./define.ts";
+import { iso, listOf } from "./common.ts";
+import { contracts } from "./define.ts";
 
 export const createApiKeyInput = z.object({
   // A key's name follows the display-name rule: shown in lists beside the user's own name, so held to the same.
@@ -31,14 +31,12 @@ export const createdApiKey = apiKeyView
   .openapi("CreatedApiKey");
 export type CreatedApiKey = z.output<typeof createdApiKey>;
 
-export const apiKeyList = z.object({ items: z.array(apiKeyView) }).openapi("ApiKeyList");
+export const apiKeyList = listOf(apiKeyView, "ApiKeyList");
 export type ApiKeyList = z.output<typeof apiKeyList>;
 
-const tag = "api-keys";
-
 // Mutations need `full`, and services/api-keys.ts refuses any API key outright: managing keys takes a session.
-export const apiKeysContract = {
-  create: contract({
+export const apiKeysContract = contracts("api-keys", {
+  create: {
     kind: "mutation",
     access: "full",
     input: createApiKeyInput,
@@ -48,20 +46,19 @@ export const apiKeysContract = {
       path: "/api/api-keys",
       status: 201,
       summary: "Create a personal API key (the key is shown once)",
-      tag,
     },
-  }),
-  list: contract({
+  },
+  list: {
     kind: "query",
     access: "read",
     output: apiKeyList,
-    rest: { method: "get", path: "/api/api-keys", summary: "Your API keys (never the keys themselves)", tag },
-  }),
-  revoke: contract({
+    rest: { method: "get", path: "/api/api-keys", summary: "Your API keys (never the keys themselves)" },
+  },
+  revoke: {
     kind: "mutation",
     access: "full",
     input: apiKeyIdInput,
     output: apiKeyView,
-    rest: { method: "delete", path: "/api/api-keys/{id}", summary: "Revoke an API key", tag },
-  }),
-};
+    rest: { method: "delete", path: "/api/api-keys/{id}", summary: "Revoke an API key" },
+  },
+});

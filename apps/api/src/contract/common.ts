@@ -43,6 +43,16 @@ export const fileId = z.uuid("must be a file id").openapi({ example: "0193…" }
 
 export const fileIdInput = z.object({ fileId });
 
+/** What a list answers: every item, in `items` (the caller's keys, links, endpoints: a bounded few). */
+export function listOf<T extends z.ZodType>(item: T, name: string) {
+  return z.object({ items: z.array(item) }).openapi(name);
+}
+
+/** One page of a long list: `nextCursor` asks for the next page (as `cursor`), null on the last one. */
+export function pageOf<T extends z.ZodType>(item: T, name: string) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
+}
+
 export const pageInput = z
   .object({
     cursor: z.string().max(200).optional(),

@@ -31,9 +31,25 @@ export interface Contract {
   rest: RestShape;
 }
 
-/** Declares a contract entry, keeping its exact schema types for the router and the services. */
-export function contract<C extends Contract>(entry: C): C {
-  return entry;
+/** What a domain's contracts share over REST: the tag, and what a `{placeholder}` of their paths names. */
+export type RestDomain = Pick<RestShape, "tag" | "params">;
+
+/** A contract as a domain's file declares it: its REST shape takes the rest from the domain's `RestDomain`. */
+export type ContractEntry = Omit<Contract, "rest"> & { rest: Omit<RestShape, "tag"> };
+
+/**
+ * Declares one domain's contracts, keeping each entry's exact schema types for the router and the services; every
+ * entry's REST operation takes the domain's tag (the OpenAPI document groups operations by it) and `params`; a
+ * string is the tag alone.
+ */
+export function contracts<E extends Record<string, ContractEntry>>(
+  domain: string | RestDomain,
+  entries: E,
+): { [K in keyof E]: E[K] & { rest: E[K]["rest"] & RestDomain } } {
+  const shared = typeof domain === "string" ? { tag: domain } : domain;
+  return Object.fromEntries(
+    Object.entries(entries).map(([name, entry]) => [name, { ...entry, rest: { ...shared, ...entry.rest } }]),
+  ) as { [K in keyof E]: E[K] & { rest: E[K]["rest"] & RestDomain } };
 }
 
 /** The parsed input a contract's service receives (undefined when the procedure takes none). */

@@ -16,9 +16,10 @@ import {
   linkLifetime,
   okBody,
   pageInput,
+  pageOf,
   positiveBytes,
 } from "./common.ts";
-import { contract } from "./define.ts";
+import { contracts, type RestDomain } from "./define.ts";
 import { folderId } from "./folders.ts";
 
 export const createUploadInput = z.object({
@@ -128,9 +129,7 @@ export const fileView = z
   .openapi("File");
 export type FileView = z.output<typeof fileView>;
 
-export const filePage = z
-  .object({ items: z.array(fileView), nextCursor: z.string().nullable() })
-  .openapi("FilePage");
+export const filePage = pageOf(fileView, "FilePage");
 export type FilePage = z.output<typeof filePage>;
 
 /** What both upload plans answer: the pending file, its key and how long its URLs stay valid. */
@@ -246,18 +245,19 @@ export const usageView = z
   .openapi("Usage");
 export type Usage = z.output<typeof usageView>;
 
-const byId = { id: "fileId" };
+/** Every `{id}` in these paths is the input's `fileId`. */
+const filesRest: RestDomain = { tag: "files", params: { id: "fileId" } };
 
-export const filesContract = {
-  list: contract({
+export const filesContract = contracts(filesRest, {
+  list: {
     kind: "query",
     access: "read",
     input: listFilesInput,
     output: filePage,
     // The summary is the snapshot's (http/openapi.snapshot.json); the parameters say the rest.
-    rest: { method: "get", path: "/api/files", summary: "Your files, newest first", tag: "files" },
-  }),
-  search: contract({
+    rest: { method: "get", path: "/api/files", summary: "Your files, newest first" },
+  },
+  search: {
     kind: "query",
     access: "read",
     input: searchFilesInput,
@@ -266,10 +266,9 @@ export const filesContract = {
       method: "get",
       path: "/api/search",
       summary: "Files whose name, folder path, tags or description hold every word (prefixes match)",
-      tag: "files",
     },
-  }),
-  rename: contract({
+  },
+  rename: {
     kind: "mutation",
     access: "full",
     input: renameFileInput,
@@ -277,12 +276,10 @@ export const filesContract = {
     rest: {
       method: "post",
       path: "/api/files/{id}/rename",
-      params: byId,
       summary: "Rename a file (its object keeps its key)",
-      tag: "files",
     },
-  }),
-  update: contract({
+  },
+  update: {
     kind: "mutation",
     access: "full",
     input: updateFileInput,
@@ -290,12 +287,10 @@ export const filesContract = {
     rest: {
       method: "patch",
       path: "/api/files/{id}",
-      params: byId,
       summary: "Set a file's description (at most 1000 characters) and tags (at most 20, 40 characters each)",
-      tag: "files",
     },
-  }),
-  move: contract({
+  },
+  move: {
     kind: "mutation",
     access: "full",
     input: moveFilesInput,
@@ -304,10 +299,9 @@ export const filesContract = {
       method: "post",
       path: "/api/files/move",
       summary: "Move files into a folder (no object is copied)",
-      tag: "files",
     },
-  }),
-  deleteMany: contract({
+  },
+  deleteMany: {
     kind: "mutation",
     access: "full",
     input: z.object({ fileIds }),
@@ -316,10 +310,9 @@ export const filesContract = {
       method: "post",
       path: "/api/files/delete",
       summary: "Delete several files and their objects",
-      tag: "files",
     },
-  }),
-  usage: contract({
+  },
+  usage: {
     kind: "query",
     access: "read",
     output: usageView,
@@ -327,10 +320,9 @@ export const filesContract = {
       method: "get",
       path: "/api/usage",
       summary: "Your storage: used, in flight and the limit",
-      tag: "files",
     },
-  }),
-  get: contract({
+  },
+  get: {
     kind: "query",
     access: "read",
     input: fileIdInput,
@@ -338,12 +330,10 @@ export const filesContract = {
     rest: {
       method: "get",
       path: "/api/files/{id}",
-      params: byId,
       summary: "One of your files",
-      tag: "files",
     },
-  }),
-  createUpload: contract({
+  },
+  createUpload: {
     kind: "mutation",
     access: "upload",
     input: createUploadInput,
@@ -353,10 +343,9 @@ export const filesContract = {
       path: "/api/files",
       status: 201,
       summary: "Start an upload: a pending file and a pre-signed PUT",
-      tag: "files",
     },
-  }),
-  signParts: contract({
+  },
+  signParts: {
     kind: "mutation",
     access: "upload",
     input: signPartsInput,
@@ -364,12 +353,10 @@ export const filesContract = {
     rest: {
       method: "post",
       path: "/api/files/{id}/parts",
-      params: byId,
       summary: "Multipart: sign part URLs (exact length and SHA-256 of each part), a batch at a time",
-      tag: "files",
     },
-  }),
-  listParts: contract({
+  },
+  listParts: {
     kind: "query",
     access: "read",
     input: fileIdInput,
@@ -377,12 +364,10 @@ export const filesContract = {
     rest: {
       method: "get",
       path: "/api/files/{id}/parts",
-      params: byId,
       summary: "Multipart: the parts that arrived (resume sends the rest)",
-      tag: "files",
     },
-  }),
-  completeUpload: contract({
+  },
+  completeUpload: {
     kind: "mutation",
     access: "upload",
     input: fileIdInput,
@@ -390,12 +375,10 @@ export const filesContract = {
     rest: {
       method: "post",
       path: "/api/files/{id}/complete",
-      params: byId,
       summary: "Verify the uploaded object: the file becomes ready, or rejected",
-      tag: "files",
     },
-  }),
-  abortUpload: contract({
+  },
+  abortUpload: {
     kind: "mutation",
     access: "upload",
     input: fileIdInput,
@@ -403,12 +386,10 @@ export const filesContract = {
     rest: {
       method: "post",
       path: "/api/files/{id}/abort",
-      params: byId,
       summary: "Give up an upload: any object is deleted and the quota released",
-      tag: "files",
     },
-  }),
-  delete: contract({
+  },
+  delete: {
     kind: "mutation",
     access: "full",
     input: fileIdInput,
@@ -416,12 +397,10 @@ export const filesContract = {
     rest: {
       method: "delete",
       path: "/api/files/{id}",
-      params: byId,
       summary: "Delete a file and its object",
-      tag: "files",
     },
-  }),
-  downloadUrl: contract({
+  },
+  downloadUrl: {
     kind: "query",
     access: "read",
     input: downloadUrlInput,
@@ -429,12 +408,10 @@ export const filesContract = {
     rest: {
       method: "get",
       path: "/api/files/{id}/download-url",
-      params: byId,
       summary: "A short-lived pre-signed GET",
-      tag: "files",
     },
-  }),
-  shareUrl: contract({
+  },
+  shareUrl: {
     kind: "query",
     access: "read",
     input: shareUrlInput,
@@ -442,12 +419,10 @@ export const filesContract = {
     rest: {
       method: "post",
       path: "/api/files/{id}/share-url",
-      params: byId,
       summary: "A longer-lived link to hand to someone else",
-      tag: "files",
     },
-  }),
-  createThumbnailUpload: contract({
+  },
+  createThumbnailUpload: {
     kind: "mutation",
     access: "upload",
     input: createThumbnailUploadInput,
@@ -455,12 +430,10 @@ export const filesContract = {
     rest: {
       method: "post",
       path: "/api/files/{id}/thumbnail",
-      params: byId,
       summary: "Sign the PUT of a ready image's WebP thumbnail (sized, counted in the quota)",
-      tag: "files",
     },
-  }),
-  completeThumbnailUpload: contract({
+  },
+  completeThumbnailUpload: {
     kind: "mutation",
     access: "upload",
     input: fileIdInput,
@@ -468,12 +441,10 @@ export const filesContract = {
     rest: {
       method: "post",
       path: "/api/files/{id}/thumbnail/complete",
-      params: byId,
       summary: "Verify the thumbnail (size, WebP magic bytes): kept, or deleted and refused",
-      tag: "files",
     },
-  }),
-  thumbnailUrls: contract({
+  },
+  thumbnailUrls: {
     kind: "query",
     access: "read",
     input: thumbnailUrlsInput,
@@ -482,7 +453,6 @@ export const filesContract = {
       method: "post",
       path: "/api/files/thumbnail-urls",
       summary: "Short-lived GETs of these files' verified thumbnails, counted as one issuance",
-      tag: "files",
     },
-  }),
-};
+  },
+});

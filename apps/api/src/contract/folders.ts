@@ -5,7 +5,7 @@
 import { z } from "@hono/zod-openapi";
 import { folderNameSchema, folderPathSchema } from "../services/validation.ts";
 import { iso } from "./common.ts";
-import { contract } from "./define.ts";
+import { contracts, type RestDomain } from "./define.ts";
 
 export const folderId = z.uuid("must be a folder id").openapi({ example: "0193…" });
 
@@ -39,10 +39,11 @@ export const deletedFolder = z
   .openapi("DeletedFolder");
 export type DeletedFolder = z.output<typeof deletedFolder>;
 
-const byId = { id: "folderId" };
+/** Every `{id}` in these paths is the input's `folderId`. */
+const foldersRest: RestDomain = { tag: "folders", params: { id: "folderId" } };
 
-export const foldersContract = {
-  list: contract({
+export const foldersContract = contracts(foldersRest, {
+  list: {
     kind: "query",
     access: "read",
     input: z.object({ folderId: folderId.optional() }).optional(),
@@ -51,17 +52,16 @@ export const foldersContract = {
       method: "get",
       path: "/api/folders",
       summary: "A folder (the top level without folderId): its breadcrumbs and subfolders",
-      tag: "folders",
     },
-  }),
-  create: contract({
+  },
+  create: {
     kind: "mutation",
     access: "full",
     input: z.object({ name: folderNameSchema, parentId: parentId.optional() }),
     output: folderView,
-    rest: { method: "post", path: "/api/folders", status: 201, summary: "Create a folder", tag: "folders" },
-  }),
-  ensurePath: contract({
+    rest: { method: "post", path: "/api/folders", status: 201, summary: "Create a folder" },
+  },
+  ensurePath: {
     kind: "mutation",
     access: "full",
     input: z.object({
@@ -74,10 +74,9 @@ export const foldersContract = {
       path: "/api/folders/path",
       summary:
         "The folder at a relative path (`a/b`), creating the missing ones (a dropped tree's empty folders)",
-      tag: "folders",
     },
-  }),
-  rename: contract({
+  },
+  rename: {
     kind: "mutation",
     access: "full",
     input: z.object({ folderId, name: folderNameSchema }),
@@ -85,12 +84,10 @@ export const foldersContract = {
     rest: {
       method: "post",
       path: "/api/folders/{id}/rename",
-      params: byId,
       summary: "Rename a folder (no object is copied)",
-      tag: "folders",
     },
-  }),
-  move: contract({
+  },
+  move: {
     kind: "mutation",
     access: "full",
     input: z.object({ folderId, parentId }),
@@ -98,12 +95,10 @@ export const foldersContract = {
     rest: {
       method: "post",
       path: "/api/folders/{id}/move",
-      params: byId,
       summary: "Move a folder into another one, or to the top level with parentId null (no object is copied)",
-      tag: "folders",
     },
-  }),
-  delete: contract({
+  },
+  delete: {
     kind: "mutation",
     access: "full",
     input: z.object({
@@ -114,9 +109,7 @@ export const foldersContract = {
     rest: {
       method: "post",
       path: "/api/folders/{id}/delete",
-      params: byId,
       summary: "Delete a folder, its subfolders, their files and the files' objects (confirm: true)",
-      tag: "folders",
     },
-  }),
-};
+  },
+});

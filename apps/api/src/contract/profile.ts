@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { nameSchema } from "../auth/name-rules.ts";
 import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
 import { checksumSha256, iso, positiveBytes } from "./common.ts";
-import { contract } from "./define.ts";
+import { contracts } from "./define.ts";
 
 export const profileUpdateInput = z.object({ name: nameSchema });
 
@@ -88,23 +88,21 @@ export const imageHistory = z
   .openapi("ImageHistory");
 export type ImageHistory = z.output<typeof imageHistory>;
 
-const tag = "profile";
-
-export const profileContract = {
-  get: contract({
+export const profileContract = contracts("profile", {
+  get: {
     kind: "query",
     access: "read",
     output: profileView,
-    rest: { method: "get", path: "/api/profile", summary: "Your profile", tag },
-  }),
-  update: contract({
+    rest: { method: "get", path: "/api/profile", summary: "Your profile" },
+  },
+  update: {
     kind: "mutation",
     access: "full",
     input: profileUpdateInput,
     output: profileName,
-    rest: { method: "patch", path: "/api/profile", summary: "Change your name", tag },
-  }),
-  createImageUpload: contract({
+    rest: { method: "patch", path: "/api/profile", summary: "Change your name" },
+  },
+  createImageUpload: {
     kind: "mutation",
     access: "upload",
     input: createImageUploadInput,
@@ -114,10 +112,9 @@ export const profileContract = {
       path: "/api/profile/image/upload",
       status: 201,
       summary: "Start a profile image upload",
-      tag,
     },
-  }),
-  completeImageUpload: contract({
+  },
+  completeImageUpload: {
     kind: "mutation",
     access: "upload",
     output: profileImageLink,
@@ -125,10 +122,9 @@ export const profileContract = {
       method: "post",
       path: "/api/profile/image/complete",
       summary: "Verify the uploaded image and make it your profile image",
-      tag,
     },
-  }),
-  imageDownloadUrl: contract({
+  },
+  imageDownloadUrl: {
     kind: "query",
     access: "read",
     output: profileImageLink,
@@ -136,17 +132,16 @@ export const profileContract = {
       method: "get",
       path: "/api/profile/image",
       summary: "A pre-signed GET of your profile image",
-      tag,
     },
-  }),
-  removeImage: contract({
+  },
+  removeImage: {
     kind: "mutation",
     access: "full",
     input: removeImageInput,
     output: profileImageLink,
-    rest: { method: "delete", path: "/api/profile/image", summary: "Remove your profile image", tag },
-  }),
-  imageHistory: contract({
+    rest: { method: "delete", path: "/api/profile/image", summary: "Remove your profile image" },
+  },
+  imageHistory: {
     kind: "query",
     access: "read",
     output: imageHistory,
@@ -154,10 +149,9 @@ export const profileContract = {
       method: "get",
       path: "/api/profile/image/history",
       summary: "Your earlier profile images, with short-lived download URLs",
-      tag,
     },
-  }),
-  restoreImage: contract({
+  },
+  restoreImage: {
     kind: "mutation",
     access: "full",
     input: restoreImageInput,
@@ -166,7 +160,6 @@ export const profileContract = {
       method: "post",
       path: "/api/profile/image/restore",
       summary: "Make an earlier profile image current again",
-      tag,
     },
-  }),
-};
+  },
+});

@@ -1,6 +1,6 @@
 /** The public procedures about the service itself: health and the limits a client must respect. */
 import { z } from "@hono/zod-openapi";
-import { contract } from "./define.ts";
+import { contracts } from "./define.ts";
 
 const dependencyState = z.object({ ok: z.boolean(), error: z.string().optional() });
 
@@ -64,17 +64,17 @@ export const limits = z
   .openapi("Limits");
 export type Limits = z.output<typeof limits>;
 
-export const serviceContract = {
-  health: contract({
+export const serviceContract = contracts("service", {
+  health: {
     kind: "query",
     access: "public",
     output: health,
-    rest: { method: "get", path: "/api/health", summary: "Health", tag: "service" },
-  }),
-  limits: contract({
+    rest: { method: "get", path: "/api/health", summary: "Health" },
+  },
+  limits: {
     kind: "query",
     access: "public",
     output: limits,
-    rest: { method: "get", path: "/api/limits", summary: "The limits a client must respect", tag: "service" },
-  }),
-};
+    rest: { method: "get", path: "/api/limits", summary: "The limits a client must respect" },
+  },
+});

@@ -1,7 +1,7 @@
 /** The shares.* procedures: links on Signet's own origin (`/s/<token>`), revocable, counted, optionally locked. */
 import { z } from "@hono/zod-openapi";
-import { fileId, iso } from "./common.ts";
-import { contract } from "./define.ts";
+import { fileId, iso, listOf } from "./common.ts";
+import { contracts } from "./define.ts";
 
 export const createShareInput = z.object({
   fileId,
@@ -59,12 +59,10 @@ export const createdShareLink = shareLinkView
   })
   .openapi("CreatedShareLink");
 
-export const shareLinkList = z.object({ items: z.array(shareLinkView) }).openapi("ShareLinkList");
+export const shareLinkList = listOf(shareLinkView, "ShareLinkList");
 
-const tag = "shares";
-
-export const sharesContract = {
-  create: contract({
+export const sharesContract = contracts("shares", {
+  create: {
     kind: "mutation",
     access: "full",
     input: createShareInput,
@@ -74,10 +72,9 @@ export const sharesContract = {
       path: "/api/shares",
       status: 201,
       summary: "Share a file through a link on Signet's origin (the URL is shown once)",
-      tag,
     },
-  }),
-  list: contract({
+  },
+  list: {
     kind: "query",
     access: "read",
     input: listSharesInput,
@@ -86,14 +83,13 @@ export const sharesContract = {
       method: "get",
       path: "/api/shares",
       summary: "Your share links (all, or one file's), with their downloads",
-      tag,
     },
-  }),
-  revoke: contract({
+  },
+  revoke: {
     kind: "mutation",
     access: "full",
     input: shareIdInput,
     output: shareLinkView,
-    rest: { method: "delete", path: "/api/shares/{id}", summary: "Revoke a share link at once", tag },
-  }),
-};
+    rest: { method: "delete", path: "/api/shares/{id}", summary: "Revoke a share link at once" },
+  },
+});

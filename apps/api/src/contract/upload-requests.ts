@@ -3,8 +3,8 @@
  * without an account calls with the request's token, through the same upload pipeline as files.*.
  */
 import { z } from "@hono/zod-openapi";
-import { fileId, iso, okBody, positiveBytes } from "./common.ts";
-import { contract } from "./define.ts";
+import { fileId, iso, listOf, okBody, positiveBytes } from "./common.ts";
+import { contracts } from "./define.ts";
 import {
   createUploadInput,
   fileView,
@@ -66,7 +66,7 @@ export const createdUploadRequest = uploadRequestView
   .extend({ url: z.string().openapi({ description: "`<PUBLIC_URL>/u/<token>`: shown this once" }) })
   .openapi("CreatedUploadRequest");
 
-export const uploadRequestList = z.object({ items: z.array(uploadRequestView) }).openapi("UploadRequestList");
+export const uploadRequestList = listOf(uploadRequestView, "UploadRequestList");
 
 const token = z
   .string({ error: "must be the link's token" })
@@ -87,11 +87,8 @@ export const guestRequestView = z
   })
   .openapi("GuestUploadRequest");
 
-const tag = "upload-requests";
-const guestTag = "guest-uploads";
-
-export const uploadRequestsContract = {
-  create: contract({
+export const uploadRequestsContract = contracts("upload-requests", {
+  create: {
     kind: "mutation",
     access: "full",
     input: createUploadRequestInput,
@@ -101,26 +98,25 @@ export const uploadRequestsContract = {
       path: "/api/upload-requests",
       status: 201,
       summary: "Ask guests for files: a link through which they upload into your space (shown once)",
-      tag,
     },
-  }),
-  list: contract({
+  },
+  list: {
     kind: "query",
     access: "read",
     output: uploadRequestList,
-    rest: { method: "get", path: "/api/upload-requests", summary: "Your upload requests", tag },
-  }),
-  revoke: contract({
+    rest: { method: "get", path: "/api/upload-requests", summary: "Your upload requests" },
+  },
+  revoke: {
     kind: "mutation",
     access: "full",
     input: z.object({ id: z.uuid("must be an upload request id") }),
     output: uploadRequestView,
-    rest: { method: "delete", path: "/api/upload-requests/{id}", summary: "Revoke an upload request", tag },
-  }),
-};
+    rest: { method: "delete", path: "/api/upload-requests/{id}", summary: "Revoke an upload request" },
+  },
+});
 
-export const guestUploadsContract = {
-  describe: contract({
+export const guestUploadsContract = contracts("guest-uploads", {
+  describe: {
     kind: "query",
     access: "public",
     input: tokenInput,
@@ -129,10 +125,9 @@ export const guestUploadsContract = {
       method: "post",
       path: "/api/guest-uploads/describe",
       summary: "What an upload request asks for",
-      tag: guestTag,
     },
-  }),
-  createUpload: contract({
+  },
+  createUpload: {
     kind: "mutation",
     access: "public",
     input: createUploadInput.extend({ token, password: z.string().max(200).optional() }),
@@ -142,10 +137,9 @@ export const guestUploadsContract = {
       path: "/api/guest-uploads",
       status: 201,
       summary: "Guest: start an upload through an upload request",
-      tag: guestTag,
     },
-  }),
-  signParts: contract({
+  },
+  signParts: {
     kind: "mutation",
     access: "public",
     input: signPartsInput.extend({ token }),
@@ -154,10 +148,9 @@ export const guestUploadsContract = {
       method: "post",
       path: "/api/guest-uploads/parts",
       summary: "Guest: sign part URLs",
-      tag: guestTag,
     },
-  }),
-  listParts: contract({
+  },
+  listParts: {
     kind: "query",
     access: "public",
     input: guestFileInput,
@@ -166,10 +159,9 @@ export const guestUploadsContract = {
       method: "post",
       path: "/api/guest-uploads/parts/list",
       summary: "Guest: the parts that arrived",
-      tag: guestTag,
     },
-  }),
-  completeUpload: contract({
+  },
+  completeUpload: {
     kind: "mutation",
     access: "public",
     input: guestFileInput,
@@ -178,10 +170,9 @@ export const guestUploadsContract = {
       method: "post",
       path: "/api/guest-uploads/complete",
       summary: "Guest: verify the upload",
-      tag: guestTag,
     },
-  }),
-  abortUpload: contract({
+  },
+  abortUpload: {
     kind: "mutation",
     access: "public",
     input: guestFileInput,
@@ -190,7 +181,6 @@ export const guestUploadsContract = {
       method: "post",
       path: "/api/guest-uploads/abort",
       summary: "Guest: give up an upload",
-      tag: guestTag,
     },
-  }),
-};
+  },
+});

@@ -1,7 +1,7 @@
 /** The webhooks.* procedures: the caller's webhook endpoints, their test event, delivery log and replay. */
 import { z } from "@hono/zod-openapi";
-import { iso, okBody } from "./common.ts";
-import { contract } from "./define.ts";
+import { iso, listOf, okBody } from "./common.ts";
+import { contracts } from "./define.ts";
 
 /** What Signet tells endpoints about; `webhook.test` is the event an owner sends to try an endpoint. */
 export const EVENT_TYPES = [
@@ -83,7 +83,7 @@ export const webhookWithSecret = webhookEndpointView
   })
   .openapi("WebhookEndpointWithSecret");
 
-export const webhookList = z.object({ items: z.array(webhookEndpointView) }).openapi("WebhookEndpointList");
+export const webhookList = listOf(webhookEndpointView, "WebhookEndpointList");
 
 export const testResult = z
   .object({ eventId: z.string(), delivered: z.boolean() })
@@ -114,10 +114,8 @@ export const deliveryLog = z
   })
   .openapi("WebhookDeliveryLog");
 
-const tag = "webhooks";
-
-export const webhooksContract = {
-  list: contract({
+export const webhooksContract = contracts("webhooks", {
+  list: {
     kind: "query",
     access: "read",
     output: webhookList,
@@ -125,10 +123,9 @@ export const webhooksContract = {
       method: "get",
       path: "/api/webhooks",
       summary: "Your webhook endpoints (never their secrets)",
-      tag,
     },
-  }),
-  create: contract({
+  },
+  create: {
     kind: "mutation",
     access: "full",
     input: createWebhookInput,
@@ -138,10 +135,9 @@ export const webhooksContract = {
       path: "/api/webhooks",
       status: 201,
       summary: "Add a webhook endpoint (its signing secret is shown once)",
-      tag,
     },
-  }),
-  update: contract({
+  },
+  update: {
     kind: "mutation",
     access: "full",
     input: updateWebhookInput,
@@ -150,10 +146,9 @@ export const webhooksContract = {
       method: "patch",
       path: "/api/webhooks/{id}",
       summary: "Change or enable/disable an endpoint",
-      tag,
     },
-  }),
-  rotateSecret: contract({
+  },
+  rotateSecret: {
     kind: "mutation",
     access: "full",
     input: webhookIdInput,
@@ -162,24 +157,23 @@ export const webhooksContract = {
       method: "post",
       path: "/api/webhooks/{id}/rotate-secret",
       summary: "A new signing secret (shown once); the previous one still signs for 24 hours",
-      tag,
     },
-  }),
-  delete: contract({
+  },
+  delete: {
     kind: "mutation",
     access: "full",
     input: webhookIdInput,
     output: okBody,
-    rest: { method: "delete", path: "/api/webhooks/{id}", summary: "Remove an endpoint and its log", tag },
-  }),
-  test: contract({
+    rest: { method: "delete", path: "/api/webhooks/{id}", summary: "Remove an endpoint and its log" },
+  },
+  test: {
     kind: "mutation",
     access: "full",
     input: webhookIdInput,
     output: testResult,
-    rest: { method: "post", path: "/api/webhooks/{id}/test", summary: "Send a webhook.test event now", tag },
-  }),
-  deliveries: contract({
+    rest: { method: "post", path: "/api/webhooks/{id}/test", summary: "Send a webhook.test event now" },
+  },
+  deliveries: {
     kind: "query",
     access: "read",
     input: deliveriesInput,
@@ -188,10 +182,9 @@ export const webhooksContract = {
       method: "get",
       path: "/api/webhooks/{id}/deliveries",
       summary: "The endpoint's recent deliveries, each with its attempts",
-      tag,
     },
-  }),
-  replay: contract({
+  },
+  replay: {
     kind: "mutation",
     access: "full",
     input: replayInput,
@@ -200,7 +193,6 @@ export const webhooksContract = {
       method: "post",
       path: "/api/webhooks/{id}/deliveries/{eventId}/replay",
       summary: "Deliver an event to this endpoint again (same event id)",
-      tag,
     },
-  }),
-};
+  },
+});

@@ -1,7 +1,8 @@
 /** The gauges read from the database at scrape time: every instance sees the same figures. */
 import type { Database } from "@signet/db";
 import { file, userQuota, webhookDelivery, webhookEndpoint } from "@signet/db";
-import { and, eq, isNotNull, lt, lte, sql } from "drizzle-orm";
+import { and, eq, isNotNull, lt, sql } from "drizzle-orm";
+import { dueToEnabled, toEndpoint } from "../services/webhook-delivery.ts";
 import type { DatabaseFigures } from "./metrics.ts";
 
 export async function databaseFigures(
@@ -25,18 +26,12 @@ export async function databaseFigures(
       .select({ n: sql<number>`count(*)` })
       .from(webhookDelivery)
       .where(eq(webhookDelivery.status, "pending")),
-    // A disabled endpoint's deliveries wait for it on purpose: they are not late.
+    // The oldest delivery due to an enabled endpoint, held by an attempt or not.
     db
       .select({ dueAt: sql<number | null>`min(${webhookDelivery.nextAttemptAt})` })
       .from(webhookDelivery)
-      .innerJoin(webhookEndpoint, eq(webhookEndpoint.id, webhookDelivery.endpointId))
-      .where(
-        and(
-          eq(webhookDelivery.status, "pending"),
-          eq(webhookEndpoint.enabled, true),
-          lte(webhookDelivery.nextAttemptAt, now),
-        ),
-      ),
+      .innerJoin(webhookEndpoint, toEndpoint)
+      .where(dueToEnabled(now)),
   ]);
   // `min()` bypasses Drizzle's column mapping: the raw value, milliseconds since the epoch.
   const oldestExpiry = oldest[0]?.expiresAt;

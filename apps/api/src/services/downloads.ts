@@ -11,7 +11,7 @@ import type { InputOf } from "../contract/define.ts";
 import type { DownloadLink, filesContract } from "../contract/files.ts";
 import { type AuditInput, type FileAuditAction, fileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
-import { type FileRow, ownFile } from "./file-record.ts";
+import { type FileRow, readyFile } from "./file-record.ts";
 import { consumeIssuanceAudited } from "./limits.ts";
 import { isActiveContent } from "./validation.ts";
 
@@ -67,23 +67,6 @@ function downloadable(row: FileRow): Downloadable {
   return { key: row.key, filename: row.originalFilename, contentType: row.contentType };
 }
 
-async function readyFile(ctx: ServiceContext, fileId: string): Promise<FileRow> {
-  const row = await ownFile(ctx, fileId);
-  if (row.status === "quarantined") {
-    throw new TRPCError({
-      code: "CONFLICT",
-      message: "fileId: the file is waiting for its scan; try again later",
-    });
-  }
-  if (row.status !== "ready") {
-    throw new TRPCError({
-      code: "BAD_REQUEST",
-      message: `fileId: the file is ${row.status}; only completed uploads can be downloaded`,
-    });
-  }
-  return row;
-}
-
 /** A short-lived GET for the owner. The TTL comes from config; callers may ask for less, never more. */
 export async function downloadUrl(
   ctx: ServiceContext,
@@ -117,7 +100,7 @@ async function issueFileLink(
   expiresIn: number,
   audit: { action: FileAuditAction; detail: Record<string, string | number> },
 ): Promise<DownloadLink> {
-  const row = await readyFile(ctx, fileId);
+  const row = await readyFile(ctx, fileId, "downloaded");
   const result = await signGet(ctx, downloadable(row), disposition, expiresIn);
   await issueAudited(ctx, fileEvent(row, audit.action, audit.detail, ctx.request));
   return result;

@@ -134,6 +134,31 @@ const ownFileQuery = preparedPerDb((db) =>
 );
 
 /**
+ * The caller's file, ready to be `downloaded` or `shared`: CONFLICT while a blocking endpoint's verdict is awaited,
+ * BAD_REQUEST while it is unfinished or refused.
+ */
+export async function readyFile(
+  ctx: ServiceContext,
+  fileId: string,
+  use: "downloaded" | "shared",
+): Promise<FileRow> {
+  const row = await ownFile(ctx, fileId);
+  if (row.status === "quarantined") {
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: "fileId: the file is waiting for its scan; try again later",
+    });
+  }
+  if (row.status !== "ready") {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `fileId: the file is ${row.status}; only completed uploads can be ${use}`,
+    });
+  }
+  return row;
+}
+
+/**
  * Moves a row out of `from` atomically; returns the updated row only to the caller that won the transition, so
  * quota is released and audits are written exactly once. A row that was pending no longer needs its parts'
  * declared checksums. `event`, when given, is written in the same batch, only if this transition took effect

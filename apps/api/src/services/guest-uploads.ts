@@ -7,7 +7,7 @@
  */
 import { file, uploadRequest, user } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { FileView, UploadTicket } from "../contract/files.ts";
 import type { AppDeps } from "../deps.ts";
 import type { RequestMeta } from "../ground.ts";
@@ -23,6 +23,7 @@ import {
   type WindowRule,
 } from "./limits.ts";
 import { isLinkToken, linkTokenHash, verifyLinkPassword } from "./link-secrets.ts";
+import { claimLinkUse } from "./link-uses.ts";
 import type { UploadRequestRow } from "./upload-requests.ts";
 import { uploadRequestStatus } from "./upload-requests.ts";
 import { contentTypeAllowed, essence } from "./validation.ts";
@@ -151,19 +152,8 @@ export async function createGuestUpload(
       message: `size: at most ${largest} bytes per file for this upload request (got ${input.size})`,
     });
   }
-  const [claimed] = await ctx.db
-    .update(uploadRequest)
-    .set({ files: sql`${uploadRequest.files} + 1` })
-    .where(
-      and(
-        eq(uploadRequest.id, row.id),
-        isNull(uploadRequest.revokedAt),
-        or(isNull(uploadRequest.expiresAt), gt(uploadRequest.expiresAt, now)),
-        or(isNull(uploadRequest.maxFiles), lt(uploadRequest.files, uploadRequest.maxFiles)),
-      ),
-    )
-    .returning({ files: uploadRequest.files });
-  if (!claimed) throw closed({ ...row, files: row.maxFiles ?? row.files }, now) ?? noRequest();
+  const claimed = await claimLinkUse(ctx.db, uploadRequest, row.id, now, { uses: "files", max: "maxFiles" });
+  if (claimed === null) throw closed({ ...row, files: row.maxFiles ?? row.files }, now) ?? noRequest();
   const owner = await asOwner(ctx, row);
   const { token: _token, password: _password, ...upload } = input;
   let started: UploadTicket;

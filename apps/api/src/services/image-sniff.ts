@@ -3,6 +3,7 @@
  * Checks both ends of the file: the signature at the start and the terminator (or declared length) that a
  * truncated upload lacks.
  */
+import type { Storage } from "../deps.ts";
 import type { ImageType } from "./validation.ts";
 
 /** How many leading bytes `sniffImage` needs. */
@@ -59,4 +60,15 @@ export function sniffImage(head: Uint8Array, tail: Uint8Array, size: number): Im
     return isAvif && boxSize >= 16 && boxSize < size ? "image/avif" : null;
   }
   return null;
+}
+
+/** Which image type the stored object `key` of `size` bytes is, read from its two ends (two range GETs), or null. */
+export async function sniffStoredImage(
+  storage: Pick<Storage, "getObjectRange">,
+  key: string,
+  size: number,
+): Promise<ImageType | null> {
+  const head = await storage.getObjectRange(key, 0, Math.min(HEAD_BYTES, size) - 1);
+  const tail = await storage.getObjectRange(key, Math.max(0, size - TAIL_BYTES), size - 1);
+  return sniffImage(head, tail, size);
 }

@@ -14,7 +14,7 @@ import type { ImageHistory, ProfileImageLink, profileContract } from "../contrac
 import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { issueAudited, signGet } from "./downloads.ts";
-import { HEAD_BYTES, sniffImage, TAIL_BYTES } from "./image-sniff.ts";
+import { sniffStoredImage } from "./image-sniff.ts";
 import { consumeIssuance } from "./limits.ts";
 import { isProfileImageKey, newProfileImageKey } from "./object-keys.ts";
 import {
@@ -128,13 +128,7 @@ export async function verifyImage(
   return verifyUpload(ctx.storage, target, {
     noun: "image",
     sniff: async (head) => {
-      const first = await ctx.storage.getObjectRange(target.key, 0, Math.min(HEAD_BYTES, head.size) - 1);
-      const last = await ctx.storage.getObjectRange(
-        target.key,
-        Math.max(0, head.size - TAIL_BYTES),
-        head.size - 1,
-      );
-      const actual = sniffImage(first, last, head.size);
+      const actual = await sniffStoredImage(ctx.storage, target.key, head.size);
       if (actual === null) return "the file is not a complete PNG, JPEG, WebP, GIF or AVIF image";
       return actual === target.contentType ? null : `the file is ${actual}, not ${target.contentType}`;
     },

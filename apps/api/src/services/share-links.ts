@@ -7,14 +7,14 @@
  */
 import { auditEvent, file, shareLink } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { and, desc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, desc, eq, ne, sql } from "drizzle-orm";
 import type { AppDeps } from "../deps.ts";
 import type { Actor, RequestMeta } from "../ground.ts";
 import { addressBucket } from "./account-auth.ts";
 import { auditRow, fileEvent, recordAudit, recordFileEvent } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { signGet } from "./downloads.ts";
-import { type FileRow, ownFile } from "./file-record.ts";
+import { type FileRow, readyFile } from "./file-record.ts";
 import { uuidv7 } from "./ids.ts";
 import { consumeWindow, LINK_PASSWORD_LIMITS } from "./limits.ts";
 import {
@@ -24,6 +24,7 @@ import {
   newLinkToken,
   verifyLinkPassword,
 } from "./link-secrets.ts";
+import { claimLinkUse } from "./link-uses.ts";
 
 /** The longest a redirect target (the presigned GET behind a share link) lives. */
 export const SHARE_DOWNLOAD_TTL = 60;
@@ -97,19 +98,7 @@ export async function createShareLink(
   },
 ): Promise<ShareLinkView & { url: string }> {
   const ttl = linkTtl(input.expiresIn, ctx.config.shareLinkMaxTtl);
-  const target = await ownFile(ctx, input.fileId);
-  if (target.status === "quarantined") {
-    throw new TRPCError({
-      code: "CONFLICT",
-      message: "fileId: the file is waiting for its scan; try again later",
-    });
-  }
-  if (target.status !== "ready") {
-    throw new TRPCError({
-      code: "BAD_REQUEST",
-      message: `fileId: the file is ${target.status}; only completed uploads can be shared`,
-    });
-  }
+  const target = await readyFile(ctx, input.fileId, "shared");
   const now = ctx.clock();
   const token = newLinkToken();
   const row: ShareLinkRow = {
@@ -270,20 +259,13 @@ export async function redeemShareLink(
     if (!(await verifyLinkPassword(input.password, link.passwordHash))) return { reason: "wrong_password" };
   }
   const now = deps.clock();
-  const [counted] = await deps.db
-    .update(shareLink)
-    .set({ downloads: sql`${shareLink.downloads} + 1`, lastUsedAt: now })
-    .where(
-      and(
-        eq(shareLink.id, link.id),
-        isNull(shareLink.revokedAt),
-        or(isNull(shareLink.expiresAt), gt(shareLink.expiresAt, now)),
-        or(isNull(shareLink.maxDownloads), lt(shareLink.downloads, shareLink.maxDownloads)),
-        sql`exists (select 1 from ${file} where ${file.id} = ${shareLink.fileId} and ${file.status} = 'ready')`,
-      ),
-    )
-    .returning({ downloads: shareLink.downloads });
-  if (!counted) {
+  const download = await claimLinkUse(deps.db, shareLink, link.id, now, {
+    uses: "downloads",
+    max: "maxDownloads",
+    set: { lastUsedAt: now },
+    where: sql`exists (select 1 from ${file} where ${file.id} = ${shareLink.fileId} and ${file.status} = 'ready')`,
+  });
+  if (download === null) {
     // Lost to a revocation, the expiry or the last allowed download since `resolve`: name which.
     const again = await resolve(deps, input.token);
     return "reason" in again ? again : { reason: "used_up" };
@@ -300,7 +282,7 @@ export async function redeemShareLink(
       "file.share_download",
       {
         linkId: link.id,
-        download: counted.downloads,
+        download,
         downloader: input.actor?.id ?? null,
         address: input.request.ip ?? null,
         userAgent: input.request.userAgent?.slice(0, 256) ?? null,

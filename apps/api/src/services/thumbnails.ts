@@ -12,7 +12,7 @@ import { actorEvent, fileEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { issueAudited, signGet } from "./downloads.ts";
 import { type FileRow, ownFile } from "./file-record.ts";
-import { HEAD_BYTES, sniffImage, TAIL_BYTES } from "./image-sniff.ts";
+import { sniffStoredImage } from "./image-sniff.ts";
 import { MAX_THUMBNAIL_BYTES, THUMBNAIL_URL_TTL } from "./limits.ts";
 import { thumbnailKey } from "./object-keys.ts";
 import { removeThumbnail } from "./thumbnail-removal.ts";
@@ -130,13 +130,7 @@ export async function completeThumbnailUpload(ctx: ServiceContext, fileId: strin
   const { reason } = await verifyUpload(ctx.storage, target, {
     noun: "image",
     sniff: async (head) => {
-      const first = await ctx.storage.getObjectRange(thumb.key, 0, Math.min(HEAD_BYTES, head.size) - 1);
-      const last = await ctx.storage.getObjectRange(
-        thumb.key,
-        Math.max(0, head.size - TAIL_BYTES),
-        head.size - 1,
-      );
-      return sniffImage(first, last, head.size) === WEBP
+      return (await sniffStoredImage(ctx.storage, thumb.key, head.size)) === WEBP
         ? null
         : "the thumbnail is not a complete WebP image";
     },

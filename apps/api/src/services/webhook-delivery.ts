@@ -40,6 +40,27 @@ function jittered(seconds: number): number {
   return Math.round(seconds * 1000 * (0.8 + Math.random() * 0.4));
 }
 
+/** Joins a delivery to its endpoint, whose `enabled` `dueToEnabled` reads. */
+export const toEndpoint = eq(webhookEndpoint.id, webhookDelivery.endpointId);
+
+/** Pending and past its next attempt time at `now`. */
+function due(now: Date) {
+  return and(eq(webhookDelivery.status, "pending"), lte(webhookDelivery.nextAttemptAt, now));
+}
+
+/**
+ * Due at `now` to an enabled endpoint (joined by `toEndpoint`): a disabled endpoint's deliveries wait for it on
+ * purpose, neither attempted nor late.
+ */
+export function dueToEnabled(now: Date) {
+  return and(due(now), eq(webhookEndpoint.enabled, true));
+}
+
+/** Nobody holds the delivery's lease at `now`. */
+function unleased(now: Date) {
+  return or(isNull(webhookDelivery.leaseUntil), lt(webhookDelivery.leaseUntil, now));
+}
+
 /** Claims the delivery for `owner` when it is due and nobody holds it; false when someone else has it. */
 async function claim(deps: DeliveryDeps, key: DeliveryKey, owner: string, leaseMs: number): Promise<boolean> {
   const now = deps.clock();
@@ -50,9 +71,8 @@ async function claim(deps: DeliveryDeps, key: DeliveryKey, owner: string, leaseM
       and(
         eq(webhookDelivery.eventId, key.eventId),
         eq(webhookDelivery.endpointId, key.endpointId),
-        eq(webhookDelivery.status, "pending"),
-        lte(webhookDelivery.nextAttemptAt, now),
-        or(isNull(webhookDelivery.leaseUntil), lt(webhookDelivery.leaseUntil, now)),
+        due(now),
+        unleased(now),
       ),
     )
     .returning({ eventId: webhookDelivery.eventId });
@@ -240,13 +260,11 @@ export async function deliverDue(
     const due = await deps.db
       .select({ eventId: webhookDelivery.eventId, endpointId: webhookDelivery.endpointId })
       .from(webhookDelivery)
-      .innerJoin(webhookEndpoint, eq(webhookEndpoint.id, webhookDelivery.endpointId))
+      .innerJoin(webhookEndpoint, toEndpoint)
       .where(
         and(
-          eq(webhookDelivery.status, "pending"),
-          lte(webhookDelivery.nextAttemptAt, now),
-          or(isNull(webhookDelivery.leaseUntil), lt(webhookDelivery.leaseUntil, now)),
-          eq(webhookEndpoint.enabled, true),
+          dueToEnabled(now),
+          unleased(now),
           options.eventIds
             ? sql`${webhookDelivery.eventId} in ${options.eventIds.length ? options.eventIds : [""]}`
             : undefined,
