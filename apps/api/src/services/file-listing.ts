@@ -12,6 +12,7 @@ import type { ServiceContext } from "./context.ts";
 import { type FileRow, toFileView } from "./file-record.ts";
 import { ownFolder } from "./folders.ts";
 import { decodeCursor, encodeCursor } from "./pagination.ts";
+import { nextTurn } from "./turns.ts";
 
 export type FileSort = "name" | "date" | "size" | "type";
 
@@ -111,6 +112,7 @@ export async function pageFiles(
     ? or(past(key.column, after.value), and(eq(key.column, after.value), past(file.id, after.id)))
     : undefined;
   const by = order === "desc" ? desc : asc;
+  await nextTurn();
   const rows = await ctx.db
     .select()
     .from(file)
