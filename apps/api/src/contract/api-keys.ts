@@ -4,6 +4,11 @@ import { nameSchema } from "../auth/name-rules.ts";
 import { iso, listOf } from "./common.ts";
 import { contracts } from "./define.ts";
 
+/** The shapes this domain answers, as the services build them. */
+export type ApiKeyView = z.output<typeof apiKeyView>;
+export type CreatedApiKey = z.output<typeof createdApiKey>;
+export type ApiKeyList = z.output<typeof apiKeyList>;
+
 export const createApiKeyInput = z.object({
   // A key's name follows the display-name rule: shown in lists beside the user's own name, so held to the same.
   name: nameSchema,
@@ -24,15 +29,12 @@ export const apiKeyView = z
     revokedAt: iso.nullable(),
   })
   .openapi("ApiKey");
-export type ApiKeyView = z.output<typeof apiKeyView>;
 
 export const createdApiKey = apiKeyView
   .extend({ key: z.string().openapi({ description: "The key itself: shown this once, store it now" }) })
   .openapi("CreatedApiKey");
-export type CreatedApiKey = z.output<typeof createdApiKey>;
 
 export const apiKeyList = listOf(apiKeyView, "ApiKeyList");
-export type ApiKeyList = z.output<typeof apiKeyList>;
 
 // Mutations need `full`, and services/api-keys.ts refuses any API key outright: managing keys takes a session.
 export const apiKeysContract = contracts("api-keys", {

@@ -2,6 +2,10 @@
 import { z } from "@hono/zod-openapi";
 import { contracts } from "./define.ts";
 
+/** The shapes this domain answers, as the services build them. */
+export type Health = z.output<typeof health>;
+export type Limits = z.output<typeof limits>;
+
 const dependencyState = z.object({ ok: z.boolean(), error: z.string().optional() });
 
 export const health = z
@@ -13,7 +17,6 @@ export const health = z
     checks: z.object({ database: dependencyState, bucket: dependencyState }).optional(),
   })
   .openapi("Health");
-export type Health = z.output<typeof health>;
 
 const windowRule = z.object({ max: z.number(), windowSeconds: z.number() });
 
@@ -62,7 +65,6 @@ export const limits = z
   })
   .loose()
   .openapi("Limits");
-export type Limits = z.output<typeof limits>;
 
 export const serviceContract = contracts("service", {
   health: {

@@ -3,6 +3,9 @@ import { z } from "@hono/zod-openapi";
 import { fileId, iso, listOf } from "./common.ts";
 import { contracts } from "./define.ts";
 
+/** The shapes this domain answers, as the services build them. */
+export type ShareLinkView = z.output<typeof shareLinkView>;
+
 export const createShareInput = z.object({
   fileId,
   expiresIn: z
@@ -49,7 +52,6 @@ export const shareLinkView = z
     revokedAt: iso.nullable(),
   })
   .openapi("ShareLink");
-export type ShareLinkView = z.output<typeof shareLinkView>;
 
 export const createdShareLink = shareLinkView
   .extend({

@@ -14,6 +14,9 @@ import {
   uploadTicket,
 } from "./files.ts";
 
+/** The shapes this domain answers, as the services build them. */
+export type UploadRequestView = z.output<typeof uploadRequestView>;
+
 const mimePattern = z
   .string()
   .trim()
@@ -60,7 +63,6 @@ export const uploadRequestView = z
     revokedAt: iso.nullable(),
   })
   .openapi("UploadRequest");
-export type UploadRequestView = z.output<typeof uploadRequestView>;
 
 export const createdUploadRequest = uploadRequestView
   .extend({ url: z.string().openapi({ description: "`<PUBLIC_URL>/u/<token>`: shown this once" }) })
