@@ -1,7 +1,7 @@
 /** The apiKeys.* procedures: personal API keys (managed from a session, never with a key). */
 import { z } from "@hono/zod-openapi";
 import { nameSchema } from "../auth/name-rules.ts";
-import { iso, listOf } from "./common.ts";
+import { grantTimes, listOf, withSecretShownOnce } from "./common.ts";
 import { contracts } from "./define.ts";
 
 /** The shapes this domain answers, as the services build them. */
@@ -24,15 +24,13 @@ export const apiKeyView = z
     name: z.string(),
     prefix: z.string(),
     scope: z.enum(["read", "upload", "full"]),
-    createdAt: iso,
-    expiresAt: iso.nullable(),
-    revokedAt: iso.nullable(),
+    ...grantTimes,
   })
   .openapi("ApiKey");
 
-export const createdApiKey = apiKeyView
-  .extend({ key: z.string().openapi({ description: "The key itself: shown this once, store it now" }) })
-  .openapi("CreatedApiKey");
+export const createdApiKey = withSecretShownOnce(apiKeyView, "CreatedApiKey", {
+  key: "The key itself: shown this once, store it now",
+});
 
 export const apiKeyList = listOf(apiKeyView, "ApiKeyList");
 

@@ -1,6 +1,6 @@
 /** The shares.* procedures: links on Signet's own origin (`/s/<token>`), revocable, counted, optionally locked. */
 import { z } from "@hono/zod-openapi";
-import { fileId, iso, listOf } from "./common.ts";
+import { fileId, iso, listOf, withSecretShownOnce } from "./common.ts";
 import { contracts } from "./define.ts";
 
 /** The shapes this domain answers, as the services build them. */
@@ -53,13 +53,9 @@ export const shareLinkView = z
   })
   .openapi("ShareLink");
 
-export const createdShareLink = shareLinkView
-  .extend({
-    url: z
-      .string()
-      .openapi({ description: "`<PUBLIC_URL>/s/<token>`: shown this once, only its hash is kept" }),
-  })
-  .openapi("CreatedShareLink");
+export const createdShareLink = withSecretShownOnce(shareLinkView, "CreatedShareLink", {
+  url: "`<PUBLIC_URL>/s/<token>`: shown this once, only its hash is kept",
+});
 
 export const shareLinkList = listOf(shareLinkView, "ShareLinkList");
 
