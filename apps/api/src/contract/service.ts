@@ -66,17 +66,12 @@ export const limits = z
   .loose()
   .openapi("Limits");
 
+/** What anyone may ask, before signing in: a query without input, over GET. */
+function publicGet<O extends z.ZodType>(output: O, path: string, summary: string) {
+  return { kind: "query", access: "public", output, rest: { method: "get", path, summary } } as const;
+}
+
 export const serviceContract = contracts("service", {
-  health: {
-    kind: "query",
-    access: "public",
-    output: health,
-    rest: { method: "get", path: "/api/health", summary: "Health" },
-  },
-  limits: {
-    kind: "query",
-    access: "public",
-    output: limits,
-    rest: { method: "get", path: "/api/limits", summary: "The limits a client must respect" },
-  },
+  health: publicGet(health, "/api/health", "Health"),
+  limits: publicGet(limits, "/api/limits", "The limits a client must respect"),
 });
