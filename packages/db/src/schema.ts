@@ -25,6 +25,9 @@ const NOW_MS = sql`(cast(unixepoch('subsecond') * 1000 as integer))`;
 /** When the row was made: Signet writes it from its own (injected) clock; Better Auth's tables default it. */
 const createdAt = () => timestamp("created_at").notNull();
 
+/** When what an append-only row records happened (an audit entry, an event, a delivery attempt), by Signet's clock. */
+const happenedAt = () => timestamp("at").notNull();
+
 /** A reference to the row this one belongs to: the row is deleted with it. */
 const belongsTo = (name: string, parent: () => AnySQLiteColumn) =>
   text(name).notNull().references(parent, { onDelete: "cascade" });
@@ -256,7 +259,7 @@ export const auditEvent = sqliteTable(
   "audit_event",
   {
     id: text("id").primaryKey(),
-    at: timestamp("at").notNull(),
+    at: happenedAt(),
     // No foreign key: the trail outlives the rows it describes.
     actorId: text("actor_id"),
     action: text("action").notNull(),
@@ -438,7 +441,7 @@ export const event = sqliteTable(
   {
     id: text("id").primaryKey(),
     type: text("type").notNull(),
-    at: timestamp("at").notNull(),
+    at: happenedAt(),
     ownerId: text("owner_id").notNull(),
     fileId: text("file_id"),
     payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
@@ -510,7 +513,7 @@ export const webhookAttempt = sqliteTable(
     id: text("id").primaryKey(),
     eventId: text("event_id").notNull(),
     endpointId: endpointColumn(),
-    at: timestamp("at").notNull(),
+    at: happenedAt(),
     /** The HTTP status the receiver answered; null when it never answered (timeout, reset, refused). */
     status: integer("status"),
     latencyMs: integer("latency_ms").notNull(),
