@@ -25,29 +25,24 @@ const NOW_MS = sql`(cast(unixepoch('subsecond') * 1000 as integer))`;
 /** When the row was made: Signet writes it from its own (injected) clock; Better Auth's tables default it. */
 const createdAt = () => timestamp("created_at").notNull();
 
+/** When what an append-only row records happened (an audit entry, an event, a delivery attempt), by Signet's clock. */
+const happenedAt = () => timestamp("at").notNull();
+
+/** A reference to the row this one belongs to: the row is deleted with it. */
+const belongsTo = (name: string, parent: () => AnySQLiteColumn) =>
+  text(name).notNull().references(parent, { onDelete: "cascade" });
+
 /** The user a row belongs to; the row is deleted with its user. */
-const ownerColumn = (name = "user_id") =>
-  text(name)
-    .notNull()
-    .references(() => user.id, { onDelete: "cascade" });
+const ownerColumn = (name = "user_id") => belongsTo(name, () => user.id);
 
 /** The file a row belongs to; the row is deleted with its file. */
-const fileColumn = () =>
-  text("file_id")
-    .notNull()
-    .references(() => file.id, { onDelete: "cascade" });
+const fileColumn = () => belongsTo("file_id", () => file.id);
 
 /** The webhook endpoint a row belongs to; the row is deleted with its endpoint. */
-const endpointColumn = () =>
-  text("endpoint_id")
-    .notNull()
-    .references(() => webhookEndpoint.id, { onDelete: "cascade" });
+const endpointColumn = () => belongsTo("endpoint_id", () => webhookEndpoint.id);
 
 /** A table keyed by its user (one row per user), deleted with the user. */
-const userKeyColumn = () =>
-  text("user_id")
-    .primaryKey()
-    .references(() => user.id, { onDelete: "cascade" });
+const userKeyColumn = () => ownerColumn().primaryKey();
 
 export const user = sqliteTable("user", {
   id: text("id").primaryKey(),
@@ -75,6 +70,16 @@ export const session = sqliteTable(
   (t) => [index("session_user_id_idx").on(t.userId)],
 );
 
+/** What an OAuth provider hands Better Auth: Signet signs in with email + password only, so these stay empty. */
+const oauthTokens = {
+  accessToken: text("access_token"),
+  refreshToken: text("refresh_token"),
+  idToken: text("id_token"),
+  accessTokenExpiresAt: timestamp("access_token_expires_at"),
+  refreshTokenExpiresAt: timestamp("refresh_token_expires_at"),
+  scope: text("scope"),
+};
+
 export const account = sqliteTable(
   "account",
   {
@@ -82,12 +87,7 @@ export const account = sqliteTable(
     accountId: text("account_id").notNull(),
     providerId: text("provider_id").notNull(),
     userId: ownerColumn(),
-    accessToken: text("access_token"),
-    refreshToken: text("refresh_token"),
-    idToken: text("id_token"),
-    accessTokenExpiresAt: timestamp("access_token_expires_at"),
-    refreshTokenExpiresAt: timestamp("refresh_token_expires_at"),
-    scope: text("scope"),
+    ...oauthTokens,
     password: text("password"),
     createdAt: createdAt().default(NOW_MS),
     updatedAt: timestamp("updated_at").notNull(),
@@ -259,7 +259,7 @@ export const auditEvent = sqliteTable(
   "audit_event",
   {
     id: text("id").primaryKey(),
-    at: timestamp("at").notNull(),
+    at: happenedAt(),
     // No foreign key: the trail outlives the rows it describes.
     actorId: text("actor_id"),
     action: text("action").notNull(),
@@ -441,7 +441,7 @@ export const event = sqliteTable(
   {
     id: text("id").primaryKey(),
     type: text("type").notNull(),
-    at: timestamp("at").notNull(),
+    at: happenedAt(),
     ownerId: text("owner_id").notNull(),
     fileId: text("file_id"),
     payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
@@ -513,7 +513,7 @@ export const webhookAttempt = sqliteTable(
     id: text("id").primaryKey(),
     eventId: text("event_id").notNull(),
     endpointId: endpointColumn(),
-    at: timestamp("at").notNull(),
+    at: happenedAt(),
     /** The HTTP status the receiver answered; null when it never answered (timeout, reset, refused). */
     status: integer("status"),
     latencyMs: integer("latency_ms").notNull(),

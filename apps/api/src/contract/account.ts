@@ -3,6 +3,10 @@ import { z } from "@hono/zod-openapi";
 import { iso, linkLifetime } from "./common.ts";
 import { contracts } from "./define.ts";
 
+/** The shapes this domain answers, as the services build them. */
+export type AccountStatus = z.output<typeof accountStatus>;
+export type AccountExport = z.output<typeof accountExport>;
+
 /** account.export: how long the export's download links stay valid. */
 export const exportInput = z.object({
   expiresIn: linkLifetime,
@@ -21,7 +25,6 @@ export const accountStatus = z
     mayUpload: z.boolean(),
   })
   .openapi("AccountStatus");
-export type AccountStatus = z.output<typeof accountStatus>;
 
 export const accountExport = z
   .object({
@@ -41,7 +44,6 @@ export const accountExport = z
     ),
   })
   .openapi("AccountExport");
-export type AccountExport = z.output<typeof accountExport>;
 
 export const accountDeleted = z.object({ deleted: z.literal(true) }).openapi("AccountDeleted");
 

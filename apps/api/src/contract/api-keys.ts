@@ -1,8 +1,13 @@
 /** The apiKeys.* procedures: personal API keys (managed from a session, never with a key). */
 import { z } from "@hono/zod-openapi";
 import { nameSchema } from "../auth/name-rules.ts";
-import { iso, listOf } from "./common.ts";
+import { grantTimes, listOf, withSecretShownOnce } from "./common.ts";
 import { contracts } from "./define.ts";
+
+/** The shapes this domain answers, as the services build them. */
+export type ApiKeyView = z.output<typeof apiKeyView>;
+export type CreatedApiKey = z.output<typeof createdApiKey>;
+export type ApiKeyList = z.output<typeof apiKeyList>;
 
 export const createApiKeyInput = z.object({
   // A key's name follows the display-name rule: shown in lists beside the user's own name, so held to the same.
@@ -19,20 +24,15 @@ export const apiKeyView = z
     name: z.string(),
     prefix: z.string(),
     scope: z.enum(["read", "upload", "full"]),
-    createdAt: iso,
-    expiresAt: iso.nullable(),
-    revokedAt: iso.nullable(),
+    ...grantTimes,
   })
   .openapi("ApiKey");
-export type ApiKeyView = z.output<typeof apiKeyView>;
 
-export const createdApiKey = apiKeyView
-  .extend({ key: z.string().openapi({ description: "The key itself: shown this once, store it now" }) })
-  .openapi("CreatedApiKey");
-export type CreatedApiKey = z.output<typeof createdApiKey>;
+export const createdApiKey = withSecretShownOnce(apiKeyView, "CreatedApiKey", {
+  key: "The key itself: shown this once, store it now",
+});
 
 export const apiKeyList = listOf(apiKeyView, "ApiKeyList");
-export type ApiKeyList = z.output<typeof apiKeyList>;
 
 // Mutations need `full`, and services/api-keys.ts refuses any API key outright: managing keys takes a session.
 export const apiKeysContract = contracts("api-keys", {

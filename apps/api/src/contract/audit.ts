@@ -3,6 +3,9 @@ import { z } from "@hono/zod-openapi";
 import { iso, pageInput, pageOf } from "./common.ts";
 import { contracts } from "./define.ts";
 
+/** The shapes this domain answers, as the services build them. */
+export type AuditPage = z.output<typeof auditPage>;
+
 export const auditPage = pageOf(
   z.object({
     id: z.string(),
@@ -14,7 +17,6 @@ export const auditPage = pageOf(
   }),
   "AuditPage",
 );
-export type AuditPage = z.output<typeof auditPage>;
 
 export const auditContract = contracts("audit", {
   list: {

@@ -20,6 +20,26 @@ export const okBody = z.object({ ok: z.literal(true) }).openapi("Ok");
 /** A timestamp as the API answers it: ISO 8601. */
 export const iso = z.string().openapi({ format: "date-time" });
 
+/** When a revocable grant (an API key, an upload request) was made, runs out (null: never) and was revoked. */
+export const grantTimes = { createdAt: iso, expiresAt: iso.nullable(), revokedAt: iso.nullable() };
+
+/**
+ * The answer to creating something that holds a secret (an API key, a link's token, a webhook's signing secret): its
+ * view and the secret, shown this once since Signet keeps only its hash or never shows it again. `secret` maps the
+ * field that carries it to what the document says of it.
+ */
+export function withSecretShownOnce<S extends z.ZodRawShape, F extends string>(
+  view: z.ZodObject<S>,
+  name: string,
+  secret: Record<F, string>,
+) {
+  const fields = Object.entries<string>(secret).map(([field, description]) => [
+    field,
+    z.string().openapi({ description }),
+  ]);
+  return view.extend(Object.fromEntries(fields) as Record<F, z.ZodString>).openapi(name);
+}
+
 export const positiveBytes = z
   .number({ error: "must be a number of bytes" })
   .min(1, "must be at least 1 byte")

@@ -22,6 +22,22 @@ import {
 import { contracts, type RestDomain } from "./define.ts";
 import { folderId } from "./folders.ts";
 
+/** The shapes this domain answers, as the services build them. */
+export type FileView = z.output<typeof fileView>;
+export type FilePage = z.output<typeof filePage>;
+export type SingleUploadTicket = z.output<typeof singleUploadTicket>;
+export type MultipartUploadTicket = z.output<typeof multipartUploadTicket>;
+export type UploadTicket = z.output<typeof uploadTicket>;
+export type SignedParts = z.output<typeof signedParts>;
+export type ListedParts = z.output<typeof listedParts>;
+export type DownloadLink = z.output<typeof downloadLink>;
+export type ThumbnailUploadTicket = z.output<typeof thumbnailUploadTicket>;
+export type ThumbnailUrls = z.output<typeof thumbnailUrls>;
+export type Usage = z.output<typeof usageView>;
+
+/** The domain's REST tag; every `{id}` in its paths is the input's `fileId`. */
+const filesRest: RestDomain = { tag: "files", params: { id: "fileId" } };
+
 export const createUploadInput = z.object({
   filename: filenameSchema,
   contentType: contentTypeSchema,
@@ -127,10 +143,8 @@ export const fileView = z
     tags: z.array(z.string()),
   })
   .openapi("File");
-export type FileView = z.output<typeof fileView>;
 
 export const filePage = pageOf(fileView, "FilePage");
-export type FilePage = z.output<typeof filePage>;
 
 /** What both upload plans answer: the pending file, its key and how long its URLs stay valid. */
 const ticket = z.object({ fileId: z.string(), key: z.string(), expiresIn: z.number(), expiresAt: iso });
@@ -143,7 +157,6 @@ export const singleUploadTicket = ticket
     headers: z.record(z.string(), z.string()),
   })
   .openapi("SingleUploadTicket");
-export type SingleUploadTicket = z.output<typeof singleUploadTicket>;
 
 export const multipartUploadTicket = ticket
   .extend({
@@ -152,12 +165,10 @@ export const multipartUploadTicket = ticket
     partCount: z.number(),
   })
   .openapi("MultipartUploadTicket");
-export type MultipartUploadTicket = z.output<typeof multipartUploadTicket>;
 
 export const uploadTicket = z
   .discriminatedUnion("plan", [singleUploadTicket, multipartUploadTicket])
   .openapi("UploadTicket");
-export type UploadTicket = z.output<typeof uploadTicket>;
 
 export const signedParts = z
   .object({
@@ -172,7 +183,6 @@ export const signedParts = z
     ),
   })
   .openapi("SignedParts");
-export type SignedParts = z.output<typeof signedParts>;
 
 export const listedParts = z
   .object({
@@ -189,12 +199,10 @@ export const listedParts = z
     ),
   })
   .openapi("ListedParts");
-export type ListedParts = z.output<typeof listedParts>;
 
 export const downloadLink = z
   .object({ url: z.string(), filename: z.string(), expiresIn: z.number(), expiresAt: iso })
   .openapi("DownloadLink");
-export type DownloadLink = z.output<typeof downloadLink>;
 
 /** files.createThumbnailUpload: the WebP the browser rendered for a ready image file. */
 export const createThumbnailUploadInput = z.object({
@@ -213,7 +221,6 @@ export const thumbnailUploadTicket = z
     expiresAt: iso,
   })
   .openapi("ThumbnailUploadTicket");
-export type ThumbnailUploadTicket = z.output<typeof thumbnailUploadTicket>;
 
 /** files.thumbnailUrls: the files a grid shows (a page at most). */
 export const thumbnailUrlsInput = z.object({ fileIds });
@@ -225,7 +232,6 @@ export const thumbnailUrls = z
     }),
   })
   .openapi("ThumbnailUrls");
-export type ThumbnailUrls = z.output<typeof thumbnailUrls>;
 
 export const movedFiles = z.object({ moved: z.number() }).openapi("MovedFiles");
 export const deletedFiles = z
@@ -243,10 +249,9 @@ export const usageView = z
     uploadsInFlight: z.number(),
   })
   .openapi("Usage");
-export type Usage = z.output<typeof usageView>;
 
-/** Every `{id}` in these paths is the input's `fileId`. */
-const filesRest: RestDomain = { tag: "files", params: { id: "fileId" } };
+/** A step of an upload already started, answered with `{ ok: true }`: abort one, or complete its thumbnail. */
+const uploadStep = { kind: "mutation", access: "upload", input: fileIdInput, output: okBody } as const;
 
 export const filesContract = contracts(filesRest, {
   list: {
@@ -379,10 +384,7 @@ export const filesContract = contracts(filesRest, {
     },
   },
   abortUpload: {
-    kind: "mutation",
-    access: "upload",
-    input: fileIdInput,
-    output: okBody,
+    ...uploadStep,
     rest: {
       method: "post",
       path: "/api/files/{id}/abort",
@@ -434,10 +436,7 @@ export const filesContract = contracts(filesRest, {
     },
   },
   completeThumbnailUpload: {
-    kind: "mutation",
-    access: "upload",
-    input: fileIdInput,
-    output: okBody,
+    ...uploadStep,
     rest: {
       method: "post",
       path: "/api/files/{id}/thumbnail/complete",

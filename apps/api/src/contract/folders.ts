@@ -7,6 +7,14 @@ import { folderNameSchema, folderPathSchema } from "../services/validation.ts";
 import { iso } from "./common.ts";
 import { contracts, type RestDomain } from "./define.ts";
 
+/** The shapes this domain answers, as the services build them. */
+export type FolderView = z.output<typeof folderView>;
+export type FolderListing = z.output<typeof folderListing>;
+export type DeletedFolder = z.output<typeof deletedFolder>;
+
+/** The domain's REST tag; every `{id}` in its paths is the input's `folderId`. */
+const foldersRest: RestDomain = { tag: "folders", params: { id: "folderId" } };
+
 export const folderId = z.uuid("must be a folder id").openapi({ example: "0193…" });
 
 /** Where a folder goes: another folder, or `null` for the top level. */
@@ -23,7 +31,6 @@ export const folderView = z
     createdAt: iso,
   })
   .openapi("Folder");
-export type FolderView = z.output<typeof folderView>;
 
 export const folderListing = z
   .object({
@@ -32,15 +39,10 @@ export const folderListing = z
     folders: z.array(folderView).openapi({ description: "Its subfolders, by name" }),
   })
   .openapi("FolderListing");
-export type FolderListing = z.output<typeof folderListing>;
 
 export const deletedFolder = z
   .object({ ok: z.literal(true), deletedFiles: z.number(), deletedFolders: z.number() })
   .openapi("DeletedFolder");
-export type DeletedFolder = z.output<typeof deletedFolder>;
-
-/** Every `{id}` in these paths is the input's `folderId`. */
-const foldersRest: RestDomain = { tag: "folders", params: { id: "folderId" } };
 
 export const foldersContract = contracts(foldersRest, {
   list: {

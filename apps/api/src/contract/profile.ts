@@ -5,6 +5,13 @@ import { contentTypeSchema, filenameSchema } from "../services/validation.ts";
 import { checksumSha256, iso, positiveBytes } from "./common.ts";
 import { contracts } from "./define.ts";
 
+/** The shapes this domain answers, as the services build them. */
+export type ProfileView = z.output<typeof profileView>;
+export type ProfileName = z.output<typeof profileName>;
+export type ProfileImageLink = z.output<typeof profileImageLink>;
+export type ImageUploadTicket = z.output<typeof imageUploadTicket>;
+export type ImageHistory = z.output<typeof imageHistory>;
+
 export const profileUpdateInput = z.object({ name: nameSchema });
 
 export const createImageUploadInput = z.object({
@@ -36,12 +43,10 @@ export const profileView = z
     }),
   })
   .openapi("Profile");
-export type ProfileView = z.output<typeof profileView>;
 
 export const profileName = z
   .object({ id: z.string(), name: z.string(), email: z.string() })
   .openapi("ProfileName");
-export type ProfileName = z.output<typeof profileName>;
 
 /** A pre-signed GET of a profile image: the current one, or one in the history. */
 const signedImage = {
@@ -53,7 +58,6 @@ const signedImage = {
 export const profileImageLink = z
   .union([z.object({ hasImage: z.literal(false) }), z.object({ hasImage: z.literal(true), ...signedImage })])
   .openapi("ProfileImageLink");
-export type ProfileImageLink = z.output<typeof profileImageLink>;
 
 export const imageUploadTicket = z
   .object({
@@ -69,7 +73,6 @@ export const imageUploadTicket = z
     originalFilename: z.string(),
   })
   .openapi("ImageUploadTicket");
-export type ImageUploadTicket = z.output<typeof imageUploadTicket>;
 
 export const imageHistory = z
   .object({
@@ -86,7 +89,6 @@ export const imageHistory = z
     ),
   })
   .openapi("ImageHistory");
-export type ImageHistory = z.output<typeof imageHistory>;
 
 export const profileContract = contracts("profile", {
   get: {

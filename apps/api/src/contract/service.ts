@@ -2,6 +2,10 @@
 import { z } from "@hono/zod-openapi";
 import { contracts } from "./define.ts";
 
+/** The shapes this domain answers, as the services build them. */
+export type Health = z.output<typeof health>;
+export type Limits = z.output<typeof limits>;
+
 const dependencyState = z.object({ ok: z.boolean(), error: z.string().optional() });
 
 export const health = z
@@ -13,7 +17,6 @@ export const health = z
     checks: z.object({ database: dependencyState, bucket: dependencyState }).optional(),
   })
   .openapi("Health");
-export type Health = z.output<typeof health>;
 
 const windowRule = z.object({ max: z.number(), windowSeconds: z.number() });
 
@@ -62,19 +65,13 @@ export const limits = z
   })
   .loose()
   .openapi("Limits");
-export type Limits = z.output<typeof limits>;
+
+/** What anyone may ask, before signing in: a query without input, over GET. */
+function publicGet<O extends z.ZodType>(output: O, path: string, summary: string) {
+  return { kind: "query", access: "public", output, rest: { method: "get", path, summary } } as const;
+}
 
 export const serviceContract = contracts("service", {
-  health: {
-    kind: "query",
-    access: "public",
-    output: health,
-    rest: { method: "get", path: "/api/health", summary: "Health" },
-  },
-  limits: {
-    kind: "query",
-    access: "public",
-    output: limits,
-    rest: { method: "get", path: "/api/limits", summary: "The limits a client must respect" },
-  },
+  health: publicGet(health, "/api/health", "Health"),
+  limits: publicGet(limits, "/api/limits", "The limits a client must respect"),
 });

@@ -1,7 +1,10 @@
 /** The shares.* procedures: links on Signet's own origin (`/s/<token>`), revocable, counted, optionally locked. */
 import { z } from "@hono/zod-openapi";
-import { fileId, iso, listOf } from "./common.ts";
+import { fileId, iso, listOf, withSecretShownOnce } from "./common.ts";
 import { contracts } from "./define.ts";
+
+/** The shapes this domain answers, as the services build them. */
+export type ShareLinkView = z.output<typeof shareLinkView>;
 
 export const createShareInput = z.object({
   fileId,
@@ -49,15 +52,10 @@ export const shareLinkView = z
     revokedAt: iso.nullable(),
   })
   .openapi("ShareLink");
-export type ShareLinkView = z.output<typeof shareLinkView>;
 
-export const createdShareLink = shareLinkView
-  .extend({
-    url: z
-      .string()
-      .openapi({ description: "`<PUBLIC_URL>/s/<token>`: shown this once, only its hash is kept" }),
-  })
-  .openapi("CreatedShareLink");
+export const createdShareLink = withSecretShownOnce(shareLinkView, "CreatedShareLink", {
+  url: "`<PUBLIC_URL>/s/<token>`: shown this once, only its hash is kept",
+});
 
 export const shareLinkList = listOf(shareLinkView, "ShareLinkList");
 

@@ -3,7 +3,7 @@
  * without an account calls with the request's token, through the same upload pipeline as files.*.
  */
 import { z } from "@hono/zod-openapi";
-import { fileId, iso, listOf, okBody, positiveBytes } from "./common.ts";
+import { fileId, grantTimes, iso, listOf, okBody, positiveBytes, withSecretShownOnce } from "./common.ts";
 import { contracts } from "./define.ts";
 import {
   createUploadInput,
@@ -13,6 +13,9 @@ import {
   signPartsInput,
   uploadTicket,
 } from "./files.ts";
+
+/** The shapes this domain answers, as the services build them. */
+export type UploadRequestView = z.output<typeof uploadRequestView>;
 
 const mimePattern = z
   .string()
@@ -55,16 +58,13 @@ export const uploadRequestView = z
     maxFiles: z.number().nullable(),
     files: z.number().openapi({ description: "Uploads started through the request" }),
     hasPassword: z.boolean(),
-    createdAt: iso,
-    expiresAt: iso.nullable(),
-    revokedAt: iso.nullable(),
+    ...grantTimes,
   })
   .openapi("UploadRequest");
-export type UploadRequestView = z.output<typeof uploadRequestView>;
 
-export const createdUploadRequest = uploadRequestView
-  .extend({ url: z.string().openapi({ description: "`<PUBLIC_URL>/u/<token>`: shown this once" }) })
-  .openapi("CreatedUploadRequest");
+export const createdUploadRequest = withSecretShownOnce(uploadRequestView, "CreatedUploadRequest", {
+  url: "`<PUBLIC_URL>/u/<token>`: shown this once",
+});
 
 export const uploadRequestList = listOf(uploadRequestView, "UploadRequestList");
 

@@ -1,6 +1,6 @@
 /** The webhooks.* procedures: the caller's webhook endpoints, their test event, delivery log and replay. */
 import { z } from "@hono/zod-openapi";
-import { iso, listOf, okBody } from "./common.ts";
+import { iso, listOf, okBody, withSecretShownOnce } from "./common.ts";
 import { contracts } from "./define.ts";
 
 /** What Signet tells endpoints about; `webhook.test` is the event an owner sends to try an endpoint. */
@@ -75,13 +75,9 @@ export const webhookEndpointView = z
   })
   .openapi("WebhookEndpoint");
 
-export const webhookWithSecret = webhookEndpointView
-  .extend({
-    secret: z
-      .string()
-      .openapi({ description: "The signing secret (whsec_…): shown this once, store it now" }),
-  })
-  .openapi("WebhookEndpointWithSecret");
+export const webhookWithSecret = withSecretShownOnce(webhookEndpointView, "WebhookEndpointWithSecret", {
+  secret: "The signing secret (whsec_…): shown this once, store it now",
+});
 
 export const webhookList = listOf(webhookEndpointView, "WebhookEndpointList");
 

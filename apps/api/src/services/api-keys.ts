@@ -5,13 +5,14 @@
  */
 import { apiKey, auditEvent, type Database, user } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { and, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { ApiKeyList, ApiKeyView, apiKeysContract, CreatedApiKey } from "../contract/api-keys.ts";
 import type { InputOf } from "../contract/define.ts";
 import type { Actor, ApiKeyScope, Clock } from "../ground.ts";
 import { auditRow } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
+import { ownedNewestFirst } from "./sql.ts";
 
 /** Every key starts with this, so a bearer token is told apart from a session token without a lookup. */
 export const API_KEY_PREFIX = "sgk_";
@@ -105,12 +106,7 @@ export async function createApiKey(
 /** The caller's keys, newest first, revoked ones included (so the list explains why a script stopped). */
 export async function listApiKeys(ctx: ServiceContext): Promise<ApiKeyList> {
   requireSession(ctx);
-  const rows = await ctx.db
-    .select()
-    .from(apiKey)
-    .where(eq(apiKey.userId, ctx.user.id))
-    .orderBy(desc(apiKey.createdAt), desc(apiKey.id))
-    .limit(200);
+  const rows = await ownedNewestFirst(ctx.db, apiKey, apiKey.userId, ctx.user.id, 200);
   return { items: rows.map(toView) };
 }
 

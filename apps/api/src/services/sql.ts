@@ -1,7 +1,18 @@
 /** Small SQL building blocks the services share. Plain Drizzle: they run on libSQL and on D1 alike. */
 import type { Database, Statement } from "@signet/db";
-import { fillPlaceholders, getTableColumns, is, Placeholder, type Query, type SQL, sql } from "drizzle-orm";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import {
+  desc,
+  eq,
+  fillPlaceholders,
+  getTableColumns,
+  type InferSelectModel,
+  is,
+  Placeholder,
+  type Query,
+  type SQL,
+  sql,
+} from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 
 /** A value, or the placeholder of a statement built once (`prepareOnce`) that a later call binds. */
 export type Bindable<T> = T | Placeholder;
@@ -78,4 +89,24 @@ export function preparedPerDb<Q>(build: (db: Database) => Q): (db: Database) => 
     }
     return query;
   };
+}
+
+/** A table whose rows are listed newest first: by creation time, then by id between rows made the same moment. */
+type Dated = SQLiteTable & { id: SQLiteColumn; createdAt: SQLiteColumn };
+
+/** The rows of `table` whose `owner` column is `ownerId`, newest first, at most `limit`. */
+export async function ownedNewestFirst<T extends Dated>(
+  db: Database,
+  table: T,
+  owner: SQLiteColumn,
+  ownerId: string,
+  limit: number,
+): Promise<InferSelectModel<T>[]> {
+  const rows = await db
+    .select()
+    .from(table as SQLiteTable)
+    .where(eq(owner, ownerId))
+    .orderBy(desc(table.createdAt), desc(table.id))
+    .limit(limit);
+  return rows as InferSelectModel<T>[];
 }

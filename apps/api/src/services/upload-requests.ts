@@ -5,11 +5,12 @@
  */
 import { uploadRequest } from "@signet/db";
 import { TRPCError } from "@trpc/server";
-import { and, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { actorEvent, recordAudit } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { uuidv7 } from "./ids.ts";
 import { hashLinkPassword, linkTokenHash, newLinkToken } from "./link-secrets.ts";
+import { ownedNewestFirst } from "./sql.ts";
 
 /** A request's lifetime when the owner names none: a week. */
 const DEFAULT_REQUEST_TTL = 7 * 86_400;
@@ -115,12 +116,7 @@ export async function createUploadRequest(
 
 /** The caller's requests, newest first. */
 export async function listUploadRequests(ctx: ServiceContext): Promise<{ items: UploadRequestView[] }> {
-  const rows = await ctx.db
-    .select()
-    .from(uploadRequest)
-    .where(eq(uploadRequest.ownerId, ctx.user.id))
-    .orderBy(desc(uploadRequest.createdAt), desc(uploadRequest.id))
-    .limit(500);
+  const rows = await ownedNewestFirst(ctx.db, uploadRequest, uploadRequest.ownerId, ctx.user.id, 500);
   const now = ctx.clock();
   return { items: rows.map((row) => toView(row, now)) };
 }

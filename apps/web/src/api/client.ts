@@ -3,9 +3,12 @@ import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import type {
   ApiKeysApi,
   AuditApi,
+  Domain,
   FilesApi,
   FoldersApi,
   LimitsApi,
+  ProcedureName,
+  Procedures,
   ProfileApi,
   ThumbnailApi,
   UploadApi,
@@ -35,75 +38,68 @@ export const trpc = createTRPCClient<AppRouter>({
   ],
 });
 
-// The adapters below are where the compiler checks the contract: if a procedure's input or output drifts
-// from what the composables expect, this file stops type-checking.
+type Client = typeof trpc;
 
-export const uploadApi: UploadApi = {
-  createUpload: (input) => trpc.files.createUpload.mutate(input),
-  completeUpload: (input) => trpc.files.completeUpload.mutate(input),
-  abortUpload: (input) => trpc.files.abortUpload.mutate(input),
-  signParts: (input) => trpc.files.signParts.mutate(input),
-  listParts: (input) => trpc.files.listParts.query(input),
-};
+type Method = "query" | "mutate";
 
-export const filesApi: FilesApi = {
-  list: (input) => trpc.files.list.query(input),
-  search: (input) => trpc.files.search.query(input),
-  deleteMany: (input) => trpc.files.deleteMany.mutate(input),
-  move: (input) => trpc.files.move.mutate(input),
-  rename: (input) => trpc.files.rename.mutate(input),
-  update: (input) => trpc.files.update.mutate(input),
-  downloadUrl: (input) => trpc.files.downloadUrl.query(input),
-  shareUrl: (input) => trpc.files.shareUrl.query(input),
-  delete: (input) => trpc.files.delete.mutate(input),
-};
+/** The procedures of router `D` that the client calls with `method`: its queries, or its mutations. */
+type Named<D extends Domain, M extends Method> = Extract<
+  { [K in keyof Client[D]]: Client[D][K] extends Record<M, unknown> ? K : never }[keyof Client[D]],
+  string
+>;
 
-export const thumbnailApi: ThumbnailApi = {
-  createThumbnailUpload: (input) => trpc.files.createThumbnailUpload.mutate(input),
-  completeThumbnailUpload: (input) => trpc.files.completeThumbnailUpload.mutate(input),
-  thumbnailUrls: (input) => trpc.files.thumbnailUrls.query(input),
-};
+type Call = (input: unknown) => Promise<unknown>;
 
-export const profileApi: ProfileApi = {
-  get: () => trpc.profile.get.query(),
-  update: (input) => trpc.profile.update.mutate(input),
-  createImageUpload: (input) => trpc.profile.createImageUpload.mutate(input),
-  completeImageUpload: () => trpc.profile.completeImageUpload.mutate(),
-  removeImage: (input) => trpc.profile.removeImage.mutate(input),
-  imageHistory: () => trpc.profile.imageHistory.query(),
-  restoreImage: (input) => trpc.profile.restoreImage.mutate(input),
-};
+/**
+ * Binds named queries and mutations of one router as plain async functions. This is where the compiler checks the
+ * contract: a name that is not a query (or a mutation) of that router, or a procedure whose input or output has
+ * drifted from the seam a composable expects, stops this file type-checking.
+ */
+function bind<D extends Domain, Q extends Named<D, "query">, M extends Named<D, "mutate">>(
+  domain: D,
+  names: { queries?: Q[]; mutations?: M[] },
+) {
+  const router = trpc[domain] as unknown as Record<string, Record<Method, Call>>;
+  const calls = (method: Method, list: string[] = []) =>
+    list.map((name) => [name, (input: unknown) => (router[name] as Record<Method, Call>)[method](input)]);
+  const bound = Object.fromEntries([...calls("query", names.queries), ...calls("mutate", names.mutations)]);
+  return bound as Procedures<D, Extract<Q | M, ProcedureName<D>>>;
+}
 
-export const auditApi: AuditApi = {
-  list: (input) => trpc.audit.list.query(input),
-};
+export const uploadApi: UploadApi = bind("files", {
+  queries: ["listParts"],
+  mutations: ["createUpload", "completeUpload", "abortUpload", "signParts"],
+});
 
-export const apiKeysApi: ApiKeysApi = {
-  list: () => trpc.apiKeys.list.query(),
-  create: (input) => trpc.apiKeys.create.mutate(input),
-  revoke: (input) => trpc.apiKeys.revoke.mutate(input),
-};
+export const filesApi: FilesApi = bind("files", {
+  queries: ["list", "search", "downloadUrl", "shareUrl"],
+  mutations: ["deleteMany", "move", "rename", "update", "delete"],
+});
 
-export const webhooksApi: WebhooksApi = {
-  list: () => trpc.webhooks.list.query(),
-  create: (input) => trpc.webhooks.create.mutate(input),
-  update: (input) => trpc.webhooks.update.mutate(input),
-  rotateSecret: (input) => trpc.webhooks.rotateSecret.mutate(input),
-  delete: (input) => trpc.webhooks.delete.mutate(input),
-  test: (input) => trpc.webhooks.test.mutate(input),
-  deliveries: (input) => trpc.webhooks.deliveries.query(input),
-  replay: (input) => trpc.webhooks.replay.mutate(input),
-};
+export const thumbnailApi: ThumbnailApi = bind("files", {
+  queries: ["thumbnailUrls"],
+  mutations: ["createThumbnailUpload", "completeThumbnailUpload"],
+});
+
+export const profileApi: ProfileApi = bind("profile", {
+  queries: ["get", "imageHistory"],
+  mutations: ["update", "createImageUpload", "completeImageUpload", "removeImage", "restoreImage"],
+});
+
+export const auditApi: AuditApi = bind("audit", { queries: ["list"] });
+
+export const apiKeysApi: ApiKeysApi = bind("apiKeys", { queries: ["list"], mutations: ["create", "revoke"] });
+
+export const webhooksApi: WebhooksApi = bind("webhooks", {
+  queries: ["list", "deliveries"],
+  mutations: ["create", "update", "rotateSecret", "delete", "test", "replay"],
+});
 
 export const limitsApi: LimitsApi = {
   get: () => trpc.limits.query(),
 };
 
 export const foldersApi: FoldersApi = {
-  list: (input) => trpc.folders.list.query(input),
-  create: (input) => trpc.folders.create.mutate(input),
-  ensurePath: (input) => trpc.folders.ensurePath.mutate(input),
-  rename: (input) => trpc.folders.rename.mutate(input),
-  delete: (input) => trpc.folders.delete.mutate(input),
+  ...bind("folders", { queries: ["list"], mutations: ["create", "ensurePath", "rename", "delete"] }),
   usage: () => trpc.files.usage.query(),
 };

@@ -9,15 +9,18 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 
 type Inputs = inferRouterInputs<AppRouter>;
 type Outputs = inferRouterOutputs<AppRouter>;
-type Domain = keyof Outputs & keyof Inputs;
+export type Domain = keyof Outputs & keyof Inputs;
+
+/** The procedures of router `D`. */
+export type ProcedureName<D extends Domain> = keyof Outputs[D] & keyof Inputs[D];
 
 /** One procedure as a plain async function, which is all a composable needs to call and a test needs to fake. */
-type Procedure<D extends Domain, P extends keyof Outputs[D] & keyof Inputs[D]> = (
+type Procedure<D extends Domain, P extends ProcedureName<D>> = (
   input: Inputs[D][P],
 ) => Promise<Outputs[D][P]>;
 
 /** The named procedures of one router, with the router's own input and output types. */
-type Procedures<D extends Domain, P extends keyof Outputs[D] & keyof Inputs[D]> = {
+export type Procedures<D extends Domain, P extends ProcedureName<D>> = {
   [K in P]: Procedure<D, K>;
 };
 
