@@ -634,7 +634,8 @@ async function observabilityOverhead() {
     "scrape every 5 s); metrics plus traces with every request sampled (the default sampler), spans exported over",
     "OTLP/HTTP to a local sink that discards them; and the same with `OTEL_TRACES_SAMPLER=parentbased_traceidratio`,",
     `\`OTEL_TRACES_SAMPLER_ARG=0.1\` (one trace in ten). The servers run side by side and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up +`,
-    `${DURATION} s at ${CONNECTIONS} connections (autocannon in the bench process); each row reports its best round.`,
+    `${DURATION} s at ${CONNECTIONS} connections (autocannon in the bench process); req/s and latency are each row's best`,
+    "round, server CPU ms/req the median of its rounds.",
     "Server CPU ms/req (user + system time of the server process per answered request) is the figure to compare",
     "on a shared machine: it does not move with what the neighbours do.",
   ]);
@@ -668,7 +669,7 @@ async function webhookOverhead() {
     "endpoint, then for one with one enabled (non-blocking) endpoint taking every event type, its receiver a local",
     "sink. Issuing URLs writes no event, so the endpoint must cost issuance nothing: the target is within 5 % (issue",
     `#25). The servers run side by side and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up + ${DURATION} s at`,
-    `${CONNECTIONS} connections; each row reports its best round. On this shared machine compare the ratios, and the`,
+    `${CONNECTIONS} connections; req/s and latency are each row's best round, server CPU ms/req the median of its rounds. On this shared machine compare the ratios, and the`,
     "server CPU per request above all.",
   ]);
 }

@@ -21,7 +21,7 @@ export type Bindable<T> = T | Placeholder;
  * `INSERT INTO table SELECT <values> WHERE <condition>`: inserts the row only when `condition` holds at that
  * moment. Inside a `db.batch`, this is how a later statement depends on an earlier one without an interactive
  * transaction (which D1 does not have): the batch stays atomic, and whether the row went in shows in its result.
- * A placeholder among `values` is bound as it is: bind it with `driverValues`.
+ * A placeholder among `values` stands for a value `bindRow` has already encoded for the driver.
  */
 export function insertWhere<T extends SQLiteTable>(
   db: Database,

@@ -6,7 +6,7 @@
  * - sign (`signUpload`): one PUT that the storage accepts only with exactly the announced size, type, checksum
  *   and metadata, and only if the key is new. Signing is pure computation, so it happens first: a refused
  *   announcement simply discards the URL.
- * - announce (`announce`): rate limit, quota reservation, the pending row and its audit event as ONE `db.batch`
+ * - announce (`announce`): rate limit, quota reservation, the pending row and its audit event as ONE batch
  *   (atomic on libSQL and D1). Every statement after the row is guarded by the row's existence, so a refusal or
  *   a failing statement leaves nothing behind: never quota reserved without a row.
  * - verify (`verifyUpload`): HEAD (exists, size, type essence, checksum) and an optional first/last-bytes check.
