@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { closeDb, createDb, type Database, driverOf, file, rateLimit, user } from "./index.ts";
+import { closeDb, createDb, type Database, driverOf, file, rateLimit, runBatch, user } from "./index.ts";
 import { migrate, migrationsFolder } from "./migrate.ts";
 
 /** The database's own message: Drizzle wraps it as the cause of a "Failed query" error. */
@@ -183,6 +183,23 @@ describe.each(backends)("$name", ({ open }) => {
     ]);
     expect(inserted).toEqual([{ key: "k", windowStart: 0, count: 1 }]);
     expect(counted).toHaveLength(1);
+  });
+
+  it("runs built statements as one atomic batch: rows changed, rows returned, all or nothing", async () => {
+    await migrate(db);
+    const insert = (key: string, when: number) => ({
+      sql: "insert into rate_limit (key, window_start, count) select ?, 0, 1 where ? = 1",
+      args: [key, when],
+    });
+    const results = await runBatch(db, [
+      insert("a", 1),
+      insert("b", 0),
+      { sql: "update rate_limit set count = count + 1 where key = ? returning count", args: ["a"] },
+    ]);
+    expect(results.map((r) => r.rowsAffected).slice(0, 2)).toEqual([1, 0]);
+    expect(results[2]?.rows.map((row) => row.count)).toEqual([2]);
+    await expect(runBatch(db, [insert("c", 1), insert("a", 1)])).rejects.toThrow();
+    expect((await db.select().from(rateLimit)).map((row) => row.key)).toEqual(["a"]);
   });
 });
 
