@@ -132,7 +132,8 @@ describe("thumbnails", () => {
     const thumb = page
       .getByRole("list", { name: "Files as thumbnails" })
       .getByRole("img", { name: "Thumbnail of clip.webm" });
-    await thumb.waitFor({ timeout: 15_000 });
+    // Decoding a video and encoding its frame share the machine with the rest of the suite: give it time.
+    await thumb.waitFor({ timeout: 60_000 });
     const bytes = Buffer.from(await (await fetch((await thumb.getAttribute("src"))!)).arrayBuffer());
     expect(bytes.subarray(8, 12).toString("latin1")).toBe("WEBP");
   }, 90_000);

@@ -8,22 +8,30 @@ import type { FileView, ThumbnailApi } from "../api/types.ts";
 /** The long side of a thumbnail, in CSS pixels. */
 export const THUMBNAIL_EDGE = 256;
 
+/** How long a video's first frame may take to decode before the thumbnail is given up. */
+const FIRST_FRAME_DEADLINE_MS = 30_000;
+
 /** A video's first frame, where the browser decodes the video; null where it does not. */
 async function firstFrame(source: Blob): Promise<ImageBitmap | null> {
   const video = document.createElement("video");
   video.muted = true;
   video.preload = "auto";
   const url = URL.createObjectURL(source);
+  let deadline: ReturnType<typeof setTimeout> | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       video.addEventListener("loadeddata", () => resolve(), { once: true });
       video.addEventListener("error", () => reject(video.error), { once: true });
+      // A browser may defer a detached video's loading indefinitely: no thumbnail then, rather than a promise
+      // and a video element kept forever.
+      deadline = setTimeout(() => reject(new Error("no first frame in time")), FIRST_FRAME_DEADLINE_MS);
       video.src = url;
     });
     return await createImageBitmap(video);
   } catch {
     return null;
   } finally {
+    clearTimeout(deadline);
     video.removeAttribute("src");
     video.load();
     URL.revokeObjectURL(url);
