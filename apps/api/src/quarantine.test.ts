@@ -16,17 +16,15 @@ import { event, file, userQuota, webhookDelivery } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliverDue } from "./services/webhook-delivery.ts";
-import { createSignet, type Signet } from "./signet.ts";
+import type { Signet } from "./signet.ts";
 import {
-  AUTH_SECRET,
+  type BackgroundInstance,
   browserPut,
   createHarness,
   type Harness,
   sha256Base64,
   type TestUser,
 } from "./testing/harness.ts";
-import { createInnerContext } from "./trpc/init.ts";
-import { createCaller } from "./trpc/root.ts";
 
 const SCANNER = fileURLToPath(new URL("../../../examples/clamav-scanner/server.js", import.meta.url));
 // Split so that this source file is not itself taken for the test virus by a scanner on a developer's machine.
@@ -34,26 +32,18 @@ const EICAR = ["X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-TEST-F
 const WEBHOOKS = { allowPrivate: true, logDays: 14, timeoutMs: 10_000 };
 
 let h: Harness;
+let instance: BackgroundInstance;
 let signet: Signet;
 let alice: TestUser;
 let dbDir: string;
-const background: Promise<unknown>[] = [];
 
 /** Waits for the attempts started after commits, and those their verdicts started in turn. */
-async function firstAttempts() {
-  while (background.length) await background.shift();
-}
+const firstAttempts = () => instance.settled();
 
 beforeAll(async () => {
   h = await createHarness({ webhooks: WEBHOOKS });
-  signet = createSignet(h.deps.config, {
-    db: h.db,
-    storage: h.signer,
-    authSecret: AUTH_SECRET,
-    clock: h.now,
-    logger: (entry) => h.logs.push(entry),
-    background: (work) => background.push(work),
-  });
+  instance = h.withBackground();
+  signet = instance.signet;
   alice = await h.signUp();
   // An MD5 signature (.hdb: md5:size:name) of the EICAR test file, the one signature this scanner knows.
   dbDir = await mkdtemp(join(tmpdir(), "signet-clamav-db-"));
@@ -65,10 +55,7 @@ afterAll(async () => {
   if (dbDir) await rm(dbDir, { recursive: true, force: true });
 });
 
-const as = (user: TestUser) =>
-  createCaller(
-    createInnerContext(signet.deps, { id: user.id, name: user.name, email: user.email }, { ip: "127.0.0.1" }),
-  );
+const as = (user: TestUser) => instance.caller(user);
 
 /** The example scanner as its README runs it, on port 0; resolves with its URL once it listens. */
 async function startScanner(secret: string) {

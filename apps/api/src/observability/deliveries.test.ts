@@ -9,9 +9,9 @@ import { webhookDelivery } from "@signet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliverDue } from "../services/webhook-delivery.ts";
-import { createSignet, type Signet } from "../signet.ts";
+import type { Signet } from "../signet.ts";
 import {
-  AUTH_SECRET,
+  type BackgroundInstance,
   browserPut,
   createHarness,
   type Harness,
@@ -19,8 +19,6 @@ import {
   type TestUser,
 } from "../testing/harness.ts";
 import { png } from "../testing/images.ts";
-import { createInnerContext } from "../trpc/init.ts";
-import { createCaller } from "../trpc/root.ts";
 import { samples } from "./test-flows.ts";
 
 type Behaviour = "ok" | "500" | "410" | "hang";
@@ -47,8 +45,8 @@ async function receiver(script: Behaviour[]) {
 }
 
 let h: Harness;
+let instance: BackgroundInstance;
 let signet: Signet;
-const background: Promise<unknown>[] = [];
 
 beforeAll(async () => {
   h = await createHarness({
@@ -56,15 +54,9 @@ beforeAll(async () => {
     maxAvatarBytes: 4096,
     observability: { metricsEnabled: true, doctorIntervalSeconds: 0 },
   });
-  // The same database and storage with a `background` seam, so the test can await each first attempt.
-  signet = createSignet(h.deps.config, {
-    db: h.db,
-    storage: h.signer,
-    authSecret: AUTH_SECRET,
-    clock: h.now,
-    logger: (entry) => h.logs.push(entry),
-    background: (work) => background.push(work),
-  });
+  // A `background` seam, so the test can await each first attempt.
+  instance = h.withBackground();
+  signet = instance.signet;
 });
 afterAll(async () => {
   await h?.[Symbol.asyncDispose]();
@@ -79,11 +71,7 @@ async function scrape(): Promise<Map<string, number>> {
 const attempts = (got: Map<string, number>, outcome: string) =>
   got.get(`signet_webhook_attempts_total{outcome="${outcome}"}`);
 
-function as(user: TestUser) {
-  return createCaller(
-    createInnerContext(signet.deps, { id: user.id, name: user.name, email: user.email }, { ip: "127.0.0.1" }),
-  );
-}
+const as = (user: TestUser) => instance.caller(user);
 
 /** A user with an endpoint at `url` for file.ready, and one file made ready (its first attempt awaited). */
 async function readyEventFor(url: string): Promise<{ endpointId: string; eventId: string }> {
@@ -94,7 +82,7 @@ async function readyEventFor(url: string): Promise<{ endpointId: string; eventId
   if (!("url" in up)) throw new Error("expected a single PUT");
   expect((await browserPut(up.url, up.headers, bytes)).status).toBe(200);
   await as(user).files.completeUpload({ fileId: up.fileId });
-  while (background.length) await background.shift();
+  await instance.settled();
   const [delivery] = await h.db
     .select({ eventId: webhookDelivery.eventId })
     .from(webhookDelivery)

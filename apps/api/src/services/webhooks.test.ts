@@ -10,17 +10,15 @@ import { closeDb, createDb, webhookDelivery, webhookEndpoint } from "@signet/db"
 import { eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSignet, type Signet } from "../signet.ts";
+import type { Signet } from "../signet.ts";
 import {
-  AUTH_SECRET,
+  type BackgroundInstance,
   browserPut,
   createHarness,
   type Harness,
   sha256Base64,
   type TestUser,
 } from "../testing/harness.ts";
-import { createInnerContext } from "../trpc/init.ts";
-import { createCaller } from "../trpc/root.ts";
 import { draftEvent, eventStatements, type SignetEvent } from "./events.ts";
 import { deliverDue } from "./webhook-delivery.ts";
 import { refuseWebhookUrl } from "./webhook-url.ts";
@@ -81,37 +79,24 @@ async function receiver(script: Behaviour[], slowMs = 150) {
 }
 
 let h: Harness;
+let instance: BackgroundInstance;
 let signet: Signet;
 let alice: TestUser;
-const background: Promise<unknown>[] = [];
 
 /** Waits for the first attempts started after commits (what Workers' waitUntil would keep alive). */
-async function firstAttempts() {
-  while (background.length) await background.shift();
-}
+const firstAttempts = () => instance.settled();
 
 beforeAll(async () => {
   h = await createHarness({ webhooks: { allowPrivate: true, logDays: 14, timeoutMs: 400 } });
-  // The same database and storage, assembled with a `background` seam so the test can await first attempts.
-  signet = createSignet(h.deps.config, {
-    db: h.db,
-    storage: h.signer,
-    authSecret: AUTH_SECRET,
-    clock: h.now,
-    logger: (entry) => h.logs.push(entry),
-    background: (work) => background.push(work),
-  });
+  instance = h.withBackground();
+  signet = instance.signet;
   alice = await h.signUp();
 });
 afterAll(async () => {
   await h?.[Symbol.asyncDispose]();
 });
 
-function as(user: TestUser) {
-  return createCaller(
-    createInnerContext(signet.deps, { id: user.id, name: user.name, email: user.email }, { ip: "127.0.0.1" }),
-  );
-}
+const as = (user: TestUser) => instance.caller(user);
 
 async function uploadReady(user: TestUser, text: string) {
   const bytes = new TextEncoder().encode(text);
@@ -324,14 +309,7 @@ describe("webhook delivery", () => {
 describe("typed hooks", () => {
   it("are called after commit with their type's event; a throwing hook is logged, never fatal", async () => {
     const ready: SignetEvent<"file.ready">[] = [];
-    const work: Promise<unknown>[] = [];
-    const embedded = createSignet(h.deps.config, {
-      db: h.db,
-      storage: h.signer,
-      authSecret: AUTH_SECRET,
-      clock: h.now,
-      logger: (entry) => h.logs.push(entry),
-      background: (w) => work.push(w),
+    const embedded = h.withBackground({
       hooks: {
         onFileReady: (event) => {
           ready.push(event);
@@ -341,13 +319,7 @@ describe("typed hooks", () => {
         },
       },
     });
-    const caller = createCaller(
-      createInnerContext(
-        embedded.deps,
-        { id: alice.id, name: alice.name, email: alice.email },
-        { ip: "127.0.0.1" },
-      ),
-    );
+    const caller = embedded.caller(alice);
     const bytes = new TextEncoder().encode("hooked");
     const up = await caller.files.createUpload({
       filename: "hooked.txt",
@@ -358,11 +330,11 @@ describe("typed hooks", () => {
     if (!("url" in up)) throw new Error("expected a single PUT");
     await browserPut(up.url, up.headers, bytes);
     await caller.files.completeUpload({ fileId: up.fileId });
-    await Promise.all(work);
+    await embedded.settled();
     expect(ready).toHaveLength(1);
     expect(ready[0]?.data).toMatchObject({ fileId: up.fileId, filename: "hooked.txt", plan: "single" });
     await expect(caller.files.delete({ fileId: up.fileId })).resolves.toEqual({ ok: true });
-    await Promise.all(work);
+    await embedded.settled();
     expect(h.logs.some((l) => l.msg === "event hook failed" && l.hook === "onFileDeleted")).toBe(true);
   });
 });

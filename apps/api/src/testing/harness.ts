@@ -13,7 +13,7 @@ import type { SignetApp } from "../app.ts";
 import type { AppConfig, AppDeps, LogEntry, Storage } from "../deps.ts";
 import { parseEnv } from "../env.ts";
 import { createDevMailbox, type DevMailbox } from "../mail/mailer.ts";
-import { appConfig, createSignet, type Signet } from "../signet.ts";
+import { appConfig, createSignet, type Signet, type SignetDeps } from "../signet.ts";
 import { createInnerContext } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
 
@@ -45,6 +45,18 @@ export interface Harness extends AsyncDisposable {
   trpc(path: string, input: unknown, auth: Auth, kind?: "query" | "mutation"): Promise<TrpcResult>;
   /** A second instance on the same database file, storage and clock (its own connection), closed on dispose. */
   secondInstance(): Promise<SignetApp & Disposable>;
+  /**
+   * The same database, storage and clock assembled with a `background` seam: `settled()` waits for the work
+   * started after commits (first webhook attempts, and what those start in turn), as Workers' waitUntil keeps it.
+   */
+  withBackground(options?: Pick<SignetDeps, "hooks">): BackgroundInstance;
+}
+
+export interface BackgroundInstance {
+  signet: Signet;
+  /** A tRPC caller acting as the user on this instance (inner context, no HTTP). */
+  caller(user: TestUser | null): ReturnType<typeof createCaller>;
+  settled(): Promise<void>;
 }
 
 export interface TestUser {
@@ -127,9 +139,9 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     return { ...body.user, cookie, token };
   }
 
-  function caller(user: TestUser | null) {
+  function callerOf(on: AppDeps, user: TestUser | null) {
     const actor = user ? { id: user.id, name: user.name, email: user.email } : null;
-    return createCaller(createInnerContext(deps, actor, { ip: "127.0.0.1", userAgent: "vitest" }));
+    return createCaller(createInnerContext(on, actor, { ip: "127.0.0.1", userAgent: "vitest" }));
   }
 
   async function trpc(path: string, input: unknown, who: Auth, kind: "query" | "mutation" = "mutation") {
@@ -183,7 +195,7 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     },
     now: clock,
     signUp,
-    caller,
+    caller: (user) => callerOf(deps, user),
     trpc,
     async secondInstance() {
       const secondDb = await createDb({ url: `file:${join(dir, "signet.db")}` });
@@ -196,6 +208,25 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
         mailer: mailbox,
       }).app;
       return Object.assign(second, { [Symbol.dispose]: () => closeDb(secondDb) });
+    },
+    withBackground(options = {}) {
+      const background: Promise<unknown>[] = [];
+      const instance = createSignet(config, {
+        db,
+        storage: signer,
+        authSecret: AUTH_SECRET,
+        clock,
+        logger: (entry) => logs.push(entry),
+        background: (work) => background.push(work),
+        ...options,
+      });
+      return {
+        signet: instance,
+        caller: (user) => callerOf(instance.deps, user),
+        async settled() {
+          while (background.length) await background.shift();
+        },
+      };
     },
     async [Symbol.asyncDispose]() {
       await s3.close();
