@@ -19,11 +19,10 @@ import { deliverDue } from "./services/webhook-delivery.ts";
 import type { Signet } from "./signet.ts";
 import {
   type BackgroundInstance,
-  browserPut,
   createHarness,
   type Harness,
-  sha256Base64,
   type TestUser,
+  uploadText,
 } from "./testing/harness.ts";
 
 const SCANNER = fileURLToPath(new URL("../../../examples/clamav-scanner/server.js", import.meta.url));
@@ -105,16 +104,7 @@ async function answering(status: number, body: string) {
 
 /** Uploads and completes a text file; returns the completed file as completeUpload answers it. */
 async function upload(user: TestUser, text: string) {
-  const bytes = new TextEncoder().encode(text);
-  const up = await as(user).files.createUpload({
-    filename: "doc.txt",
-    contentType: "text/plain",
-    size: bytes.length,
-    checksumSha256: await sha256Base64(bytes),
-  });
-  if (!("url" in up)) throw new Error("expected a single PUT");
-  expect((await browserPut(up.url, up.headers, bytes)).status).toBe(200);
-  return as(user).files.completeUpload({ fileId: up.fileId });
+  return uploadText(as(user), text, "doc.txt");
 }
 
 async function row(fileId: string) {

@@ -17,6 +17,7 @@ import {
   type Harness,
   PUBLIC_URL,
   type TestUser,
+  uploadText,
 } from "../testing/harness.ts";
 import { png } from "../testing/images.ts";
 import { samples } from "./test-flows.ts";
@@ -77,11 +78,7 @@ const as = (user: TestUser) => instance.caller(user);
 async function readyEventFor(url: string): Promise<{ endpointId: string; eventId: string }> {
   const user = await h.signUp();
   const endpoint = await as(user).webhooks.create({ url, eventTypes: ["file.ready"] });
-  const bytes = new TextEncoder().encode("an event\n");
-  const up = await as(user).files.createUpload({ filename: "e.txt", contentType: "text/plain", size: 9 });
-  if (!("url" in up)) throw new Error("expected a single PUT");
-  expect((await browserPut(up.url, up.headers, bytes)).status).toBe(200);
-  await as(user).files.completeUpload({ fileId: up.fileId });
+  await uploadText(as(user), "an event\n", "e.txt");
   await instance.settled();
   const [delivery] = await h.db
     .select({ eventId: webhookDelivery.eventId })

@@ -13,11 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Signet } from "../signet.ts";
 import {
   type BackgroundInstance,
-  browserPut,
   createHarness,
   type Harness,
-  sha256Base64,
   type TestUser,
+  uploadText,
 } from "../testing/harness.ts";
 import { draftEvent, eventStatements, type SignetEvent } from "./events.ts";
 import { deliverDue } from "./webhook-delivery.ts";
@@ -99,18 +98,9 @@ afterAll(async () => {
 const as = (user: TestUser) => instance.caller(user);
 
 async function uploadReady(user: TestUser, text: string) {
-  const bytes = new TextEncoder().encode(text);
-  const up = await as(user).files.createUpload({
-    filename: "note.txt",
-    contentType: "text/plain",
-    size: bytes.length,
-    checksumSha256: await sha256Base64(bytes),
-  });
-  if (!("url" in up)) throw new Error("expected a single PUT");
-  expect((await browserPut(up.url, up.headers, bytes)).status).toBe(200);
-  await as(user).files.completeUpload({ fileId: up.fileId });
+  const file = await uploadText(as(user), text);
   await firstAttempts();
-  return up.fileId;
+  return file.id;
 }
 
 describe("webhook endpoints", () => {
@@ -320,20 +310,11 @@ describe("typed hooks", () => {
       },
     });
     const caller = embedded.caller(alice);
-    const bytes = new TextEncoder().encode("hooked");
-    const up = await caller.files.createUpload({
-      filename: "hooked.txt",
-      contentType: "text/plain",
-      size: bytes.length,
-      checksumSha256: await sha256Base64(bytes),
-    });
-    if (!("url" in up)) throw new Error("expected a single PUT");
-    await browserPut(up.url, up.headers, bytes);
-    await caller.files.completeUpload({ fileId: up.fileId });
+    const hooked = await uploadText(caller, "hooked", "hooked.txt");
     await embedded.settled();
     expect(ready).toHaveLength(1);
-    expect(ready[0]?.data).toMatchObject({ fileId: up.fileId, filename: "hooked.txt", plan: "single" });
-    await expect(caller.files.delete({ fileId: up.fileId })).resolves.toEqual({ ok: true });
+    expect(ready[0]?.data).toMatchObject({ fileId: hooked.id, filename: "hooked.txt", plan: "single" });
+    await expect(caller.files.delete({ fileId: hooked.id })).resolves.toEqual({ ok: true });
     await embedded.settled();
     expect(h.logs.some((l) => l.msg === "event hook failed" && l.hook === "onFileDeleted")).toBe(true);
   });

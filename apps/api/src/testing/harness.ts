@@ -236,6 +236,28 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
   };
 }
 
+/**
+ * Uploads `text` as a text file through `caller` the way a client does (signed with its checksum, PUT straight to
+ * the bucket, completed) and returns the file as completeUpload answers it.
+ */
+export async function uploadText(
+  caller: ReturnType<typeof createCaller>,
+  text: string,
+  filename = "note.txt",
+) {
+  const bytes = new TextEncoder().encode(text);
+  const up = await caller.files.createUpload({
+    filename,
+    contentType: "text/plain",
+    size: bytes.length,
+    checksumSha256: await sha256Base64(bytes),
+  });
+  if (!("url" in up)) throw new Error("expected a single PUT");
+  const put = await browserPut(up.url, up.headers, bytes);
+  if (put.status !== 200) throw new Error(`the PUT answered ${put.status}`);
+  return caller.files.completeUpload({ fileId: up.fileId });
+}
+
 /** base64 SHA-256 of bytes, as x-amz-checksum-sha256. */
 export async function sha256Base64(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
