@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { user } from "@signet/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness, type TestUser } from "../testing/harness.ts";
-import { samples, uploadText } from "./test-flows.ts";
+import { createHarness, type Harness, type TestUser, uploadTextOverHttp } from "../testing/harness.ts";
+import { samples } from "./test-flows.ts";
 
 const TOKEN = "metrics-token-0123456789abcdef";
 const LOOPBACK = { address: "127.0.0.1" };
@@ -53,7 +53,7 @@ describe("/metrics with METRICS_TOKEN", () => {
   });
 
   it("counts issued, refused and verified uploads and downloads, and requests by route template", async () => {
-    const fileId = await uploadText(h, alice, "counted\n");
+    const fileId = await uploadTextOverHttp(h, alice, "counted\n");
     const download = await h.trpc("files.downloadUrl", { fileId }, { token: alice.token }, "query");
     expect(download.ok).toBe(true);
     // The limit is 3 per minute: the upload's URL, the download's, one more, then refused.

@@ -13,8 +13,13 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveNode } from "../entry/node-serve.ts";
 import { spaCorsRule } from "../storage/cors-rule.ts";
-import { createHarness, type Harness, PUBLIC_URL, type TestUser } from "../testing/harness.ts";
-import { uploadText } from "./test-flows.ts";
+import {
+  createHarness,
+  type Harness,
+  PUBLIC_URL,
+  type TestUser,
+  uploadTextOverHttp,
+} from "../testing/harness.ts";
 
 const TOKEN = "prometheus-scrape-token-0123456789";
 const opsDir = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../ops");
@@ -128,7 +133,7 @@ afterAll(async () => {
 
 describe("Prometheus scraping Signet", () => {
   it("scrapes with the token and reads back an upload, a refused upload and a download", async () => {
-    const fileId = await uploadText(h, alice, "scraped by prometheus\n");
+    const fileId = await uploadTextOverHttp(h, alice, "scraped by prometheus\n");
     const over = await h.trpc(
       "files.createUpload",
       { filename: "big.bin", contentType: "application/octet-stream", size: 999 },

@@ -258,6 +258,31 @@ export async function uploadText(
   return caller.files.completeUpload({ fileId: up.fileId });
 }
 
+/**
+ * `uploadText` over HTTP with the user's bearer token, as a script does (what the metrics of HTTP requests count);
+ * returns the file id.
+ */
+export async function uploadTextOverHttp(h: Harness, user: TestUser, text: string): Promise<string> {
+  const bytes = new TextEncoder().encode(text);
+  const created = await h.trpc(
+    "files.createUpload",
+    {
+      filename: "a.txt",
+      contentType: "text/plain",
+      size: bytes.length,
+      checksumSha256: await sha256Base64(bytes),
+    },
+    { token: user.token },
+  );
+  if (!created.ok) throw new Error(`createUpload: ${created.code} ${created.message}`);
+  const up = created.data as { fileId: string; url: string; headers: Record<string, string> };
+  const put = await browserPut(up.url, up.headers, bytes);
+  if (put.status !== 200) throw new Error(`PUT: ${put.status}`);
+  const done = await h.trpc("files.completeUpload", { fileId: up.fileId }, { token: user.token });
+  if (!done.ok) throw new Error(`completeUpload: ${done.code} ${done.message}`);
+  return up.fileId;
+}
+
 /** base64 SHA-256 of bytes, as x-amz-checksum-sha256. */
 export async function sha256Base64(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
