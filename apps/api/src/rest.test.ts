@@ -95,6 +95,19 @@ async function readyFile(key: string, bytes = png()) {
   return up;
 }
 
+/** Uploads a PNG as the profile image through the REST routes, and completes it. */
+async function profileImage(key: string, seed: number) {
+  const image = png(seed);
+  const ticket = (
+    await rest("POST", "/api/profile/image/upload", key, {
+      contentType: "image/png",
+      fileSize: image.length,
+    })
+  ).json as { presignedUrl: string; headers: Record<string, string> };
+  expect((await browserPut(ticket.presignedUrl, ticket.headers, image)).status).toBe(200);
+  expect((await rest("POST", "/api/profile/image/complete", key)).json).toMatchObject({ hasImage: true });
+}
+
 describe("the OpenAPI document", () => {
   it("validates with a maintained OpenAPI parser", async () => {
     const res = await h.app.request(OPENAPI_PATH);
@@ -187,15 +200,7 @@ describe("every procedure over REST", () => {
       name: "Alice R.",
     });
     expect((await rest("GET", "/api/profile", key)).json).toMatchObject({ name: "Alice R." });
-    const image = png(7);
-    const ticket = (
-      await rest("POST", "/api/profile/image/upload", key, {
-        contentType: "image/png",
-        fileSize: image.length,
-      })
-    ).json as { presignedUrl: string; headers: Record<string, string> };
-    expect((await browserPut(ticket.presignedUrl, ticket.headers, image)).status).toBe(200);
-    expect((await rest("POST", "/api/profile/image/complete", key)).json).toMatchObject({ hasImage: true });
+    await profileImage(key, 7);
     expect((await rest("GET", "/api/profile/image", key)).json).toMatchObject({ hasImage: true });
     expect((await rest("GET", "/api/user/profile/image", key)).json).toMatchObject({ hasImage: true });
     expect((await rest("DELETE", "/api/profile/image", key)).json).toEqual({ hasImage: false });
@@ -253,17 +258,6 @@ describe("every procedure over REST", () => {
 });
 
 describe("query parameters", () => {
-  async function profileImage(key: string, seed: number) {
-    const image = png(seed);
-    const ticket = (
-      await rest("POST", "/api/profile/image/upload", key, {
-        contentType: "image/png",
-        fileSize: image.length,
-      })
-    ).json as { presignedUrl: string; headers: Record<string, string> };
-    expect((await browserPut(ticket.presignedUrl, ticket.headers, image)).status).toBe(200);
-    expect((await rest("POST", "/api/profile/image/complete", key)).json).toMatchObject({ hasImage: true });
-  }
   const history = async (key: string) =>
     ((await rest("GET", "/api/profile/image/history", key)).json.versions as unknown[]).length;
 
