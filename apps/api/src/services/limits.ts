@@ -39,14 +39,9 @@ export function windowStartOf(clock: Clock): number {
 export const issuanceKey = (userId: string) => `issue:${userId}`;
 
 /**
- * The issuance counter's upsert: a new window starts at 1, the current one counts up. With `when`, it counts
- * only when that holds (announce counts inside its batch only what it really issued).
+ * One more in the counter `key` for the window starting at `windowStart` (a new window starts at 1). With `when`,
+ * it counts only when that holds (announce counts inside its batch only what it really issued).
  */
-export function countIssuance(db: Database, userId: string, windowStart: number, when: SQL | null) {
-  return countInWindow(db, issuanceKey(userId), windowStart, when);
-}
-
-/** One more in the counter `key` for the window starting at `windowStart` (a new window starts at 1). */
 export function countInWindow(
   db: Database,
   key: Bindable<string>,
@@ -84,7 +79,9 @@ export function rateLimited(clock: Clock, windowStart: number, perMinute: number
  */
 export async function consumeIssuance(db: Database, clock: Clock, userId: string, perMinute: number) {
   const windowStart = windowStartOf(clock);
-  const [row] = await countIssuance(db, userId, windowStart, null).returning({ count: rateLimit.count });
+  const [row] = await countInWindow(db, issuanceKey(userId), windowStart, null).returning({
+    count: rateLimit.count,
+  });
   if ((row?.count ?? 0) > perMinute) throw rateLimited(clock, windowStart, perMinute);
 }
 
