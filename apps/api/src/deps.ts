@@ -6,7 +6,7 @@ import type { Database, event } from "@signet/db";
 import type { Signer } from "@signet/signer";
 import type { Auth } from "./auth.ts";
 import type { Limits, ObservabilityConfig, WebhooksConfig } from "./env.ts";
-import type { Clock, Logger } from "./ground.ts";
+import type { Clock, Logger, TraceScope } from "./ground.ts";
 import type { DevMailbox } from "./mail/mailer.ts";
 
 export type { Clock, LogEntry, Logger } from "./ground.ts";
@@ -66,6 +66,11 @@ export interface Observer {
   readiness(): Promise<ReadinessReport>;
   /** A tRPC procedure finished (REST routes call procedures too): counts the URLs it issued or was refused. */
   procedureSettled(path: string, error: { code: string; message: string } | undefined): void;
+  /**
+   * The database, storage and logger of one sampled request (or background pass): each statement and storage
+   * call a span under `scope`, each log line carrying its ids.
+   */
+  traced(scope: TraceScope): Pick<AppDeps, "db" | "storage" | "logger">;
 }
 
 /** Told about outbox events after their batch committed (typed hooks, the first delivery attempt). */

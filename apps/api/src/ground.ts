@@ -43,6 +43,28 @@ export function batchedJsonLogger(
   return Object.assign(logger, { flush });
 }
 
+/**
+ * One sampled request's (or background pass's) place in a trace, handed down explicitly: observability gives the
+ * request a database, storage and logger bound to it, so nothing finds the active span through an
+ * AsyncLocalStorage, whose cost on Node 20 every promise of every request pays (BENCHMARKS.md, "Observability
+ * overhead"). Unsampled work has none.
+ */
+export interface TraceScope {
+  /** This span's ids, for log lines. */
+  readonly ids: { trace_id: string; span_id: string };
+  /** Runs `fn` in a child span of this one; `fn` gets the child's scope. */
+  span<T>(name: string, fn: (scope: TraceScope) => Promise<T>, attributes?: SpanAttributes): Promise<T>;
+  /** A child span already timed (`performance.now()` values): work shared with other requests, such as one commit. */
+  record(name: string, started: number, ended: number, attributes?: SpanAttributes): void;
+}
+
+export type SpanAttributes = Record<string, string | number | boolean>;
+
+/** Runs `fn` in a child span of `scope`, or just runs it when the work is not traced. */
+export function inSpan<T>(scope: TraceScope | undefined, name: string, fn: () => Promise<T>): Promise<T> {
+  return scope ? scope.span(name, fn) : fn();
+}
+
 /** What a personal API key may do; each scope includes the ones before it. */
 export type ApiKeyScope = "read" | "upload" | "full";
 

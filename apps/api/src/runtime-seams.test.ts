@@ -33,9 +33,6 @@ const SEAMS: Record<string, RegExp> = {
   "apps/api/src/cli.ts": /^node:(fs|url)$/,
   "apps/api/src/start.ts": /^node:(fs\/promises|path|url)$/,
   "apps/api/src/http/static.ts": /^node:(fs\/promises|path|url)$/,
-  // Traces keep their context in AsyncLocalStorage (Node, Bun, Deno, and Workers with nodejs_compat), loaded only
-  // when an OTLP endpoint is set.
-  "apps/api/src/observability/tracing.ts": /^node:async_hooks$/,
   // The database factory is the one place besides the entries that knows about D1 (its binding's type).
   "packages/db/src/client.ts": /^@cloudflare\/workers-types$/,
   // `signet upload` reads a local file and keeps its resume record on disk: a command-line seam.

@@ -94,16 +94,16 @@ export interface Signet {
 export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
   const clock = outside.clock ?? (() => new Date());
   const { db } = outside;
+  const logger = redactingLogger(outside.logger ?? jsonLogger);
   const { observability, storage } = createObservability(config.observability ?? DEFAULT_OBSERVABILITY, {
     db,
     storage: outside.storage,
-    logger: redactingLogger(outside.logger ?? jsonLogger),
+    logger,
     origin: config.publicUrl,
     sweepGraceSeconds: config.sweepGraceSeconds,
     clock,
     databaseFileUrl: config.databaseFileUrl,
   });
-  const logger = observability.logger;
   const devMailbox = outside.mailer ? outside.devMailbox : (outside.devMailbox ?? createDevMailbox(clock));
   const auth = createAuth({
     db,
@@ -122,11 +122,6 @@ export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
         detail: { via: event.via },
       }),
   });
-  if (observability.tracing.enabled) {
-    const getSession = auth.api.getSession;
-    auth.api.getSession = ((...args: Parameters<typeof getSession>) =>
-      observability.tracing.span("authenticate", () => getSession(...args))) as typeof getSession;
-  }
   const deps: AppDeps = {
     db,
     storage,
@@ -160,7 +155,7 @@ export function createSignet(config: AppConfig, outside: SignetDeps): Signet {
     fetch: (request, peer) => app.fetch(request, peer),
     sweep: (options) =>
       observability.tracing
-        .span("sweep", () => sweep(deps, options))
+        .root("sweep", (scope) => sweep(scope ? { ...deps, ...observability.traced(scope) } : deps, options))
         .then(
           (result) => {
             observability.swept(result);

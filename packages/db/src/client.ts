@@ -3,7 +3,7 @@
  * the runtime has no native one) or a Cloudflare D1 binding. Core code calls `createDb` and never imports a driver.
  */
 import type { D1Database } from "@cloudflare/workers-types";
-import { createClient, type InStatement } from "@libsql/client";
+import { type Client, createClient, type InStatement } from "@libsql/client";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle as drizzleLibsql } from "drizzle-orm/libsql";
 import { type Database, register } from "./database.ts";
@@ -43,8 +43,9 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
     return register(drizzleD1(d1, { schema }), {
       driver: "d1",
       close: () => {},
-      batch: async (statements) => {
-        const results = await d1.batch(statements.map((s) => d1.prepare(s.sql).bind(...s.args)));
+      batch: async (client, statements) => {
+        const binding = client as D1Database;
+        const results = await binding.batch(statements.map((s) => binding.prepare(s.sql).bind(...s.args)));
         return results.map((r) => ({
           rowsAffected: r.meta.changes ?? 0,
           rows: (r.results ?? []) as Record<string, unknown>[],
@@ -80,9 +81,10 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
       closed = true;
       client.close();
     },
-    // Through `db.$client`, so whatever wraps the client (observability) sees these batches as it sees Drizzle's.
-    batch: async (statements) => {
-      const results = await db.$client.batch(statements as InStatement[], "write");
+    // Through the client it is given (`db.$client`, or a view's), so whatever wraps the client (observability)
+    // sees these batches as it sees Drizzle's.
+    batch: async (through, statements) => {
+      const results = await (through as Client).batch(statements as InStatement[], "write");
       return results.map((r) => ({
         rowsAffected: r.rowsAffected,
         rows: r.rows as unknown as Record<string, unknown>[],

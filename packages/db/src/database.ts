@@ -34,10 +34,55 @@ export interface StatementResult {
 interface Handle {
   driver: Driver;
   close(): void;
-  batch(statements: readonly Statement[]): Promise<StatementResult[]>;
+  /** Runs the statements through `client`: the database's own, or the one a view sends its statements through. */
+  batch(client: unknown, statements: readonly Statement[]): Promise<StatementResult[]>;
 }
 
 const handles = new WeakMap<object, Handle>();
+/** Each view (`throughClient`) to the database it was made from. */
+const bases = new WeakMap<object, Database>();
+
+/** The database opened by `createDb` that `db` is, or is a view of (`throughClient`). */
+export function baseOf(db: Database): Database {
+  return bases.get(db) ?? db;
+}
+
+function handleOf(db: Database, caller: string): Handle {
+  const handle = handles.get(baseOf(db));
+  if (!handle) throw new Error(`${caller}: this database was not opened by @signet/db's createDb`);
+  return handle;
+}
+
+function clientOf(db: Database): unknown {
+  return (db as unknown as { $client: unknown }).$client;
+}
+
+/**
+ * A view of `db` whose statements go through `client`, a wrapper of its own client (libSQL's, or the D1 binding)
+ * that forwards every call to it: how one traced request's statements are told apart from everyone else's
+ * without an AsyncLocalStorage. Drizzle's query builders, `db.batch` and `runBatch` on the view all use `client`;
+ * everything else (the dialect, the schema, what `baseOf` keys) is the database's. Cheap: two objects.
+ */
+export function throughClient(db: Database, client: object): Database {
+  const base = baseOf(db);
+  // Drizzle's builders take `this.session` and its prepared queries `session.client`; nothing else holds a client.
+  const session = Object.create((base as unknown as { session: object }).session, {
+    client: { value: client },
+  });
+  const view = Object.create(base, { session: { value: session }, $client: { value: client } }) as Database;
+  bases.set(view, base);
+  return view;
+}
+
+/**
+ * A Drizzle prepared query built on `baseOf(db)`, run through `db`'s client when `db` is a view. libSQL's
+ * prepared queries call `this.client` on every run; D1's hold a statement prepared by the binding itself, so on
+ * D1 the query runs as built.
+ */
+export function preparedOn<Q extends object>(query: Q, db: Database): Q {
+  if (db === baseOf(db) || !("client" in query)) return query;
+  return Object.create(query, { client: { value: clientOf(db) } }) as Q;
+}
 
 /** Records how to close a database this package opened (internal to the factory). */
 export function register<T extends object>(db: T, handle: Handle): T {
@@ -47,9 +92,7 @@ export function register<T extends object>(db: T, handle: Handle): T {
 
 /** The driver behind a database opened by `createDb`. */
 export function driverOf(db: Database): Driver {
-  const handle = handles.get(db);
-  if (!handle) throw new Error("driverOf: this database was not opened by @signet/db's createDb");
-  return handle.driver;
+  return handleOf(db, "driverOf").driver;
 }
 
 /**
@@ -57,12 +100,10 @@ export function driverOf(db: Database): Driver {
  * queries: for the hot paths that build their SQL text once instead of through Drizzle on every request.
  */
 export function runBatch(db: Database, statements: readonly Statement[]): Promise<StatementResult[]> {
-  const handle = handles.get(db);
-  if (!handle) throw new Error("runBatch: this database was not opened by @signet/db's createDb");
-  return handle.batch(statements);
+  return handleOf(db, "runBatch").batch(clientOf(db), statements);
 }
 
 /** Releases the database's connection (libSQL); a D1 binding has nothing to release. Safe to call twice. */
 export function closeDb(db: Database): void {
-  handles.get(db)?.close();
+  handles.get(baseOf(db))?.close();
 }

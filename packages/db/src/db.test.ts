@@ -4,7 +4,19 @@ import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { closeDb, createDb, type Database, driverOf, file, rateLimit, runBatch, user } from "./index.ts";
+import {
+  baseOf,
+  closeDb,
+  createDb,
+  type Database,
+  driverOf,
+  file,
+  preparedOn,
+  rateLimit,
+  runBatch,
+  throughClient,
+  user,
+} from "./index.ts";
 import { migrate, migrationsFolder } from "./migrate.ts";
 
 /** The database's own message: Drizzle wraps it as the cause of a "Failed query" error. */
@@ -200,6 +212,45 @@ describe.each(backends)("$name", ({ open }) => {
     expect(results[2]?.rows.map((row) => row.count)).toEqual([2]);
     await expect(runBatch(db, [insert("c", 1), insert("a", 1)])).rejects.toThrow();
     expect((await db.select().from(rateLimit)).map((row) => row.key)).toEqual(["a"]);
+  });
+
+  it("sends a view's statements through its client, and only the view's", async () => {
+    await migrate(db);
+    const client = (db as unknown as { $client: Record<string, (...args: unknown[]) => unknown> }).$client;
+    const calls: string[] = [];
+    // A forwarding wrapper, as tracing makes one: each call noted, then made on the database's own client.
+    const wrapper = new Proxy(client, {
+      get(target, name) {
+        const value = Reflect.get(target, name, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (name === "execute" || name === "batch") calls.push(String(name));
+          return value.apply(target, args);
+        };
+      },
+    });
+    const view = throughClient(db, wrapper);
+    expect(baseOf(view)).toBe(db);
+    expect(baseOf(db)).toBe(db);
+    expect(driverOf(view)).toBe(driverOf(db));
+    await runBatch(view, [
+      { sql: "insert into rate_limit (key, window_start, count) values (?, 0, 1)", args: ["v"] },
+    ]);
+    await view.batch([db.update(rateLimit).set({ count: 2 }).where(eq(rateLimit.key, "v"))]);
+    expect(calls).toEqual(["batch", "batch"]);
+    const byKey = db
+      .select()
+      .from(rateLimit)
+      .where(eq(rateLimit.key, sql.placeholder("key")))
+      .prepare();
+    expect((await preparedOn(byKey, view).all({ key: "v" })).map((row) => row.count)).toEqual([2]);
+    expect((await view.select().from(rateLimit)).map((row) => row.key)).toEqual(["v"]);
+    // libSQL runs single statements through the client too; a D1 statement is prepared by the binding itself.
+    expect(calls.slice(2)).toEqual(driverOf(db) === "libsql" ? ["execute", "execute"] : []);
+    // The database itself never goes through the view's client.
+    await db.select().from(rateLimit);
+    await runBatch(db, [{ sql: "delete from rate_limit", args: [] }]);
+    expect(calls.length).toBe(driverOf(db) === "libsql" ? 4 : 2);
   });
 });
 

@@ -7,12 +7,15 @@ export {
   type LibsqlOptions,
 } from "./client.ts";
 export {
+  baseOf,
   closeDb,
   type Database,
   type Driver,
   driverOf,
+  preparedOn,
   runBatch,
   type Statement,
   type StatementResult,
+  throughClient,
 } from "./database.ts";
 export * from "./schema.ts";

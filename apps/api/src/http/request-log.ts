@@ -26,6 +26,7 @@ export function requestLog(logger: Logger): MiddlewareHandler<Env> {
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
       userId: c.get("actor")?.id ?? null,
+      ...c.get("trace")?.ids,
     });
   };
 }

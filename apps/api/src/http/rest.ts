@@ -44,7 +44,7 @@ export function restApi(deps: AppDeps, session: Sessions) {
   for (const { route, call } of restRouteTable()) {
     api.openapi(route, (async (c: Context<Env>) => {
       const actor = await session.actor(c);
-      const ctx = createInnerContext(deps, actor, session.requestMeta(c));
+      const ctx = createInnerContext(session.deps(c), actor, session.requestMeta(c));
       const caller = createCaller(ctx);
       const valid = c.req as unknown as { valid(target: string): unknown };
       try {

@@ -5,12 +5,18 @@
 import type { TRPCError } from "@trpc/server";
 import type { Context } from "hono";
 import type { AppDeps } from "../deps.ts";
-import type { Actor, Peer, RequestMeta } from "../ground.ts";
+import { type Actor, inSpan, type Peer, type RequestMeta, type TraceScope } from "../ground.ts";
 import { API_KEY_PREFIX, actorForApiKey } from "../services/api-keys.ts";
 import { CLIENT_IP_HEADER, clientIp } from "./client-ip.ts";
 
-/** `Bindings` is what the runtime entry hands beside each request: the connection's peer. */
-export type Env = { Bindings: Peer | undefined; Variables: { requestId: string; actor: Actor | null } };
+/**
+ * `Bindings` is what the runtime entry hands beside each request: the connection's peer. `trace` is the request's
+ * place in a trace when it is sampled (set by observability's middleware).
+ */
+export type Env = {
+  Bindings: Peer | undefined;
+  Variables: { requestId: string; actor: Actor | null; trace: TraceScope | undefined };
+};
 
 /** Answers a refusal decided before any procedure ran, in the shape of the route it was aimed at. */
 export type Refuse = (c: Context<Env>, error: TRPCError) => Response | Promise<Response>;
@@ -21,8 +27,10 @@ export function bearerToken(headers: Headers): string | null {
   return m ? m[1]! : null;
 }
 
-/** Resolves callers and their request metadata with the app's auth and config. */
-export function sessions({ auth, config, db, clock }: Pick<AppDeps, "auth" | "config" | "db" | "clock">) {
+/** Resolves callers, their request metadata and the request's dependencies with the app's. */
+export function sessions(deps: AppDeps) {
+  const { auth, config, db, clock, observer } = deps;
+
   function requestMeta(c: Context<Env>): RequestMeta {
     return {
       requestId: c.get("requestId"),
@@ -31,29 +39,34 @@ export function sessions({ auth, config, db, clock }: Pick<AppDeps, "auth" | "co
     };
   }
 
+  /** Who the request's credentials name (null: none, or none that hold). */
+  async function authenticate(c: Context<Env>): Promise<Actor | null> {
+    // A bearer request is authenticated by its token alone: ignoring its cookies is what makes exempting it
+    // from the Origin check safe (a browser cannot attach an Authorization header cross-site without CORS).
+    const token = bearerToken(c.req.raw.headers);
+    if (token?.startsWith(API_KEY_PREFIX)) return actorForApiKey(db, clock, token);
+    const lookup = new Headers(c.req.raw.headers);
+    lookup.delete(CLIENT_IP_HEADER);
+    if (token) lookup.delete("cookie");
+    else lookup.delete("authorization");
+    const session = await auth.api.getSession({ headers: lookup });
+    return session ? { id: session.user.id, name: session.user.name, email: session.user.email } : null;
+  }
+
   return {
     requestMeta,
 
     /** The signed-in user, also remembered on the context for the request's log line. */
     async actor(c: Context<Env>): Promise<Actor | null> {
-      // A bearer request is authenticated by its token alone: ignoring its cookies is what makes exempting it
-      // from the Origin check safe (a browser cannot attach an Authorization header cross-site without CORS).
-      const token = bearerToken(c.req.raw.headers);
-      if (token?.startsWith(API_KEY_PREFIX)) {
-        const actor = await actorForApiKey(db, clock, token);
-        c.set("actor", actor);
-        return actor;
-      }
-      const lookup = new Headers(c.req.raw.headers);
-      lookup.delete(CLIENT_IP_HEADER);
-      if (token) lookup.delete("cookie");
-      else lookup.delete("authorization");
-      const session = await auth.api.getSession({ headers: lookup });
-      const actor = session
-        ? { id: session.user.id, name: session.user.name, email: session.user.email }
-        : null;
+      const actor = await inSpan(c.get("trace"), "authenticate", () => authenticate(c));
       c.set("actor", actor);
       return actor;
+    },
+
+    /** The dependencies the request's services get: a sampled request's database, storage and logger trace it. */
+    deps(c: Context<Env>): AppDeps {
+      const trace = c.get("trace");
+      return trace && observer ? { ...deps, ...observer.traced(trace) } : deps;
     },
 
     /** The request as Better Auth sees it: the client address decided here, never a client-sent claim. */

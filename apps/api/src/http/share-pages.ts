@@ -143,7 +143,7 @@ export function sharePages(deps: AppDeps, session: Sessions) {
   });
 
   async function answer(c: Context<Env>, token: string, password: string | undefined, html: boolean) {
-    const result = await redeemShareLink(deps, {
+    const result = await redeemShareLink(session.deps(c), {
       token,
       password,
       actor: await session.actor(c),
@@ -166,7 +166,7 @@ export function sharePages(deps: AppDeps, session: Sessions) {
     const token = c.req.param("token");
     // A browser (and any HEAD) sees the landing page: opening a link never spends a download by itself.
     if (c.req.method === "HEAD" || wantsHtml(c.req.header("accept"))) {
-      const shared = await sharedFile(deps, token);
+      const shared = await sharedFile(session.deps(c), token);
       if ("reason" in shared) return refuse(c, token, shared, true);
       return c.html(landing(token, shared), 200);
     }

@@ -27,7 +27,7 @@ export function trpcMount(deps: AppDeps, session: Sessions) {
       maxBatchSize: MAX_BATCH_SIZE,
       createContext: () => {
         if (refusal) throw refusal;
-        return createInnerContext(deps, actor, session.requestMeta(c));
+        return createInnerContext(session.deps(c), actor, session.requestMeta(c));
       },
       responseMeta({ errors }) {
         const seconds = Math.max(0, ...errors.map((e) => retryAfterSeconds(e) ?? 0));

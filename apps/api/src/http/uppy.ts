@@ -104,7 +104,10 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
       try {
         const actor = await session.actor(c);
         const user = authorize(actor, `files.${procedure}`, filesContract[procedure].access);
-        const ctx: ServiceContext = { ...createInnerContext(deps, actor, session.requestMeta(c)), user };
+        const ctx: ServiceContext = {
+          ...createInnerContext(session.deps(c), actor, session.requestMeta(c)),
+          user,
+        };
         const answer = c.json((await work(ctx, c)) as object);
         settled();
         return answer;

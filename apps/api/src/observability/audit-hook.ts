@@ -4,7 +4,7 @@
  * settle writes its audit row inside a batch), and webhook delivery attempts. The services hold the database,
  * not the Signet, so its metrics are registered per database.
  */
-import type { Database } from "@signet/db";
+import { baseOf, type Database } from "@signet/db";
 import type { Metrics } from "./metrics.ts";
 import { type DeliveryReport, deliveryOutcome, verificationOf, verifyOutcome } from "./outcomes.ts";
 
@@ -12,7 +12,7 @@ const byDatabase = new WeakMap<Database, Metrics>();
 
 /** Counts what the services report about `db` into `metrics`. */
 export function watchAudit(db: Database, metrics: Metrics): void {
-  byDatabase.set(db, metrics);
+  byDatabase.set(baseOf(db), metrics);
 }
 
 /** An audit event was appended (services/audit.ts). */
@@ -21,7 +21,7 @@ export function observeAudit(
   action: string,
   detail: Record<string, unknown> | undefined,
 ): void {
-  const metrics = byDatabase.get(db);
+  const metrics = byDatabase.get(baseOf(db));
   if (!metrics) return;
   const verified = verificationOf(action, detail);
   if (!verified) return;
@@ -31,7 +31,7 @@ export function observeAudit(
 
 /** A profile image was verified: `reason` null when it is the image it claimed to be, of `bytes`. */
 export function observeImageVerification(db: Database, reason: string | null, bytes: number): void {
-  const metrics = byDatabase.get(db);
+  const metrics = byDatabase.get(baseOf(db));
   if (!metrics) return;
   metrics.verifications.inc({ outcome: reason === null ? "ready" : verifyOutcome(reason) });
   if (reason === null) metrics.verifiedBytes.inc(bytes);
@@ -39,7 +39,7 @@ export function observeImageVerification(db: Database, reason: string | null, by
 
 /** A webhook delivery attempt ended; `lagSeconds` is from the event's commit to now, counted when delivered. */
 export function observeDeliveryAttempt(db: Database, report: DeliveryReport, lagSeconds: number): void {
-  const metrics = byDatabase.get(db);
+  const metrics = byDatabase.get(baseOf(db));
   if (!metrics) return;
   const outcome = deliveryOutcome(report);
   metrics.deliveryAttempts.inc({ outcome });

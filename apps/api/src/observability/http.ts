@@ -32,6 +32,7 @@ export function observeRequests(
   const { metrics, tracing } = observability;
   return (c, next) =>
     tracing.request(c.req.raw, async (span) => {
+      c.set("trace", span.scope);
       const started = performance.now();
       await next();
       const status = c.res.status;

@@ -1,12 +1,13 @@
 /**
- * Latency and spans for every storage call and database statement, by wrapping the two objects the services
- * already receive: no service knows it is measured.
+ * Latency for every storage call and database statement, and a traced request's spans for them, by wrapping the
+ * two objects the services already receive: no service knows it is measured.
  */
-import { type Database, driverOf } from "@signet/db";
+import { type Database, driverOf, throughClient } from "@signet/db";
 import type { Storage } from "../deps.ts";
+import type { TraceScope } from "../ground.ts";
+import type { GroupCommitWitness } from "../services/group-commit.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Histogram, HistogramChild } from "./prom.ts";
-import type { Tracing } from "./tracing.ts";
 
 const STORAGE_OPERATIONS = [
   "presignPut",
@@ -41,16 +42,10 @@ function children<L extends string>(
   };
 }
 
-/** Times `work` into `observe` (seconds) and, with tracing on, runs it in a span named `name`. */
-function measured<T>(
-  tracing: Tracing,
-  name: string,
-  observe: (seconds: number, ok: boolean) => void,
-  work: () => Promise<T>,
-): Promise<T> {
+/** Times `work` into `observe` (seconds). */
+function measured<T>(observe: (seconds: number, ok: boolean) => void, work: () => Promise<T>): Promise<T> {
   const started = performance.now();
-  const run = tracing.enabled ? () => tracing.span(name, work) : work;
-  return run().then(
+  return work().then(
     (value) => {
       observe((performance.now() - started) / 1000, true);
       return value;
@@ -62,29 +57,45 @@ function measured<T>(
   );
 }
 
+/** A storage call's span: "sign …" for the presignings, "storage …" for the requests. */
+const spanNames = new Map(
+  STORAGE_OPERATIONS.map((operation) => [
+    operation,
+    `${operation.startsWith("presign") ? "sign" : "storage"} ${operation}`,
+  ]),
+);
+
 /**
- * The storage, measured: `signet_storage_call_duration_seconds{operation}`, a span per call ("sign …" for the
- * presignings, "storage …" for the requests), and one count per part URL signed. Methods beyond `Storage`
- * (the doctor's) stay reachable, unmeasured, through the prototype.
+ * The storage, measured: `signet_storage_call_duration_seconds{operation}` and one count per part URL signed.
+ * Methods beyond `Storage` (the doctor's) stay reachable, unmeasured, through the prototype.
  */
-export function instrumentStorage(storage: Storage, metrics: Metrics, tracing: Tracing): Storage {
+export function instrumentStorage(storage: Storage, metrics: Metrics): Storage {
   const ok = children(metrics.storageDuration, "operation", { outcome: "ok" });
   const failed = children(metrics.storageDuration, "operation", { outcome: "error" });
   const measuredStorage = Object.create(storage) as Record<string, unknown>;
   for (const operation of STORAGE_OPERATIONS) {
     const call = (storage[operation] as (...args: unknown[]) => Promise<unknown>).bind(storage);
-    const span = `${operation.startsWith("presign") ? "sign" : "storage"} ${operation}`;
     const observe = (seconds: number, success: boolean) =>
       (success ? ok : failed)(operation).observe(seconds);
     measuredStorage[operation] =
       operation === "presignUploadPart"
         ? (...args: unknown[]) => {
             metrics.partsSigned.inc();
-            return measured(tracing, span, observe, () => call(...args));
+            return measured(observe, () => call(...args));
           }
-        : (...args: unknown[]) => measured(tracing, span, observe, () => call(...args));
+        : (...args: unknown[]) => measured(observe, () => call(...args));
   }
   return measuredStorage as unknown as Storage;
+}
+
+/** The storage one traced request (or pass) uses: each call a child span of `scope`. */
+export function tracedStorage(storage: Storage, scope: TraceScope): Storage {
+  const traced = Object.create(storage) as Record<string, unknown>;
+  for (const [operation, name] of spanNames) {
+    traced[operation] = (...args: unknown[]) =>
+      scope.span(name, () => (storage[operation] as (...args: unknown[]) => Promise<unknown>)(...args));
+  }
+  return traced as unknown as Storage;
 }
 
 const OPERATIONS = new Set(["select", "insert", "update", "delete", "with", "pragma"]);
@@ -106,11 +117,11 @@ const instrumented = new WeakSet<object>();
 
 /**
  * Measures the client under `db` (Drizzle holds that client, so every query passes here):
- * `signet_db_statement_duration_seconds{operation}` and a span per statement or batch (the announce batch is
- * one). libSQL: every statement and batch; D1: its batches (a D1 statement runs through objects made per call).
- * Idempotent per client.
+ * `signet_db_statement_duration_seconds{operation}` per statement or batch (the announce batch is one). libSQL:
+ * every statement and batch; D1: its batches (a D1 statement runs through objects made per call). Idempotent per
+ * client.
  */
-export function instrumentDatabase(db: Database, metrics: Metrics, tracing: Tracing): void {
+export function instrumentDatabase(db: Database, metrics: Metrics): void {
   let client: Partial<LibsqlClient> | undefined;
   let driver: string;
   try {
@@ -127,8 +138,6 @@ export function instrumentDatabase(db: Database, metrics: Metrics, tracing: Trac
     client.execute = (statement, ...rest) => {
       const operation = operationOf(statement);
       return measured(
-        tracing,
-        `db ${operation}`,
         (seconds) => duration(operation).observe(seconds),
         () => execute(statement, ...rest),
       );
@@ -138,10 +147,39 @@ export function instrumentDatabase(db: Database, metrics: Metrics, tracing: Trac
     const batch = client.batch.bind(client);
     client.batch = (statements, ...rest) =>
       measured(
-        tracing,
-        "db batch",
         (seconds) => duration("batch").observe(seconds),
         () => batch(statements, ...rest),
       );
   }
+}
+
+/**
+ * The database one traced request (or pass) uses: a view of `db` (`throughClient`) whose client makes a child
+ * span of `scope` per statement and batch (libSQL; D1: per batch), and hears of a group commit that carried the
+ * request's batch with others (`GroupCommitWitness`), recorded as the request's own "db batch" span.
+ */
+export function tracedDatabase(db: Database, scope: TraceScope): Database {
+  const client = (db as unknown as { $client: LibsqlClient }).$client;
+  const witness: GroupCommitWitness = {
+    groupCommitted(started, requests) {
+      scope.record("db batch", started, performance.now(), { "signet.group_commit.requests": requests });
+    },
+  };
+  const traced = new Proxy(client, {
+    get(target, name) {
+      if (name === "execute") {
+        return (statement: unknown, ...rest: unknown[]) =>
+          scope.span(`db ${operationOf(statement)}`, () => target.execute(statement, ...rest));
+      }
+      if (name === "batch") {
+        return (statements: unknown[], ...rest: unknown[]) =>
+          scope.span("db batch", () => target.batch(statements, ...rest));
+      }
+      if (name === "groupCommitted") return witness.groupCommitted;
+      // Everything else is the client's own (its methods use private fields: called on the client itself).
+      const value = Reflect.get(target, name, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return throughClient(db, traced);
 }

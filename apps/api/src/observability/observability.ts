@@ -5,12 +5,12 @@
 import type { Database } from "@signet/db";
 import type { Observer, Storage } from "../deps.ts";
 import type { ObservabilityConfig } from "../env.ts";
-import type { Logger } from "../ground.ts";
+import type { Logger, TraceScope } from "../ground.ts";
 import type { SweepResult } from "../services/sweeper.ts";
 import { watchAudit } from "./audit-hook.ts";
 import { bucketChecks, isDoctorStorage } from "./bucket-checks.ts";
 import { databaseFigures } from "./figures.ts";
-import { instrumentDatabase, instrumentStorage } from "./instrument.ts";
+import { instrumentDatabase, instrumentStorage, tracedDatabase, tracedStorage } from "./instrument.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { issueOutcome, urlKindOf } from "./outcomes.ts";
 import { sharedReadiness } from "./readiness.ts";
@@ -29,8 +29,6 @@ export interface Observability extends Observer {
   refresh(): Promise<void>;
   /** A sweeper pass ended. */
   swept(result: SweepResult | undefined): void;
-  /** The logger with the active span's `trace_id` and `span_id` on every line (the logger itself when off). */
-  logger: Logger;
 }
 
 export interface ObservabilityDeps {
@@ -75,11 +73,11 @@ export function createObservability(
     ? createMetrics(() => databaseFigures(deps.db, deps.clock(), deps.sweepGraceSeconds))
     : undefined;
   let storage = deps.storage;
-  if (metrics || tracing.enabled) {
-    const measuring = metrics ?? createMetrics();
-    storage = instrumentStorage(deps.storage, measuring, tracing);
-    instrumentDatabase(deps.db, measuring, tracing);
+  if (metrics) {
+    storage = instrumentStorage(deps.storage, metrics);
+    instrumentDatabase(deps.db, metrics);
   }
+  const measuredStorage = storage;
   const checkBucket =
     metrics && config.doctorIntervalSeconds > 0 && isDoctorStorage(deps.storage)
       ? bucketChecks({
@@ -90,16 +88,18 @@ export function createObservability(
           logger: deps.logger,
         })
       : undefined;
-  const logger: Logger = tracing.enabled
-    ? (entry) => deps.logger({ ...tracing.ids(), ...entry })
-    : deps.logger;
-
   const observability: Observability = {
     config,
     metrics,
     tracing,
     readiness,
-    logger,
+    traced(scope) {
+      return {
+        db: tracedDatabase(deps.db, scope),
+        storage: tracedStorage(measuredStorage, scope),
+        logger: (entry) => deps.logger({ ...scope.ids, ...entry }),
+      };
+    },
     async refresh() {
       if (!metrics) return;
       // The probes upload and delete objects: they run beside the scrapes, never inside one's time budget.

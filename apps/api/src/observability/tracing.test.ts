@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildServer } from "../../build.ts";
 import { buildWorkerBundle, type LocalWorker, startLocalWorker } from "../entry/worker-local.ts";
+import { groupCommitStats } from "../services/group-commit.ts";
 import { createHarness, type Harness } from "../testing/harness.ts";
 import { noTracing } from "./tracing.ts";
 
@@ -147,6 +148,44 @@ describe("tracing in process", () => {
 
     const line = h.logs.find((entry) => entry.msg === "request" && entry.trace_id === caller.traceId);
     expect(line?.span_id).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("gives each of many concurrent requests its own trace, the commit they shared in each", async () => {
+    const alice = await h.signUp();
+    const callers = Array.from({ length: 12 }, () => callerContext());
+    const before = groupCommitStats();
+    const responses = await Promise.all(
+      callers.map((caller, i) =>
+        h.app.request("/trpc/files.createUpload", {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${alice.token}`,
+            "content-type": "application/json",
+            traceparent: caller.traceparent,
+          },
+          body: JSON.stringify({ filename: `c${i}.txt`, contentType: "text/plain", size: 3 }),
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(callers.map(() => 200));
+    // Fewer commits than requests: some batches were committed together.
+    expect(groupCommitStats().commits - before.commits).toBeLessThan(callers.length);
+    await h.signet.observability.tracing.flush();
+    for (const caller of callers) {
+      const mine = await spansOf(receiver.spans, caller.traceId, UPLOAD_SPANS);
+      expectOneTrace(mine, caller, "POST /trpc/files.createUpload");
+      expect(mine.filter((span) => span.name === "db batch")).toHaveLength(1);
+    }
+  });
+
+  it("traces a sweeper pass as its own trace, its statements under it", async () => {
+    const before = receiver.spans.length;
+    await h.signet.sweep();
+    await h.signet.observability.tracing.flush();
+    const sweep = receiver.spans.slice(before).find((span) => span.name === "sweep");
+    expect(sweep?.parentSpanId ?? "").toBe("");
+    const children = receiver.spans.filter((span) => span.parentSpanId === sweep?.spanId);
+    expect(children.some((span) => span.name.startsWith("db "))).toBe(true);
   });
 
   it("starts a new trace for a request without traceparent", async () => {

@@ -2,38 +2,42 @@
  * OpenTelemetry traces behind one small seam. Off (no OTEL_EXPORTER_OTLP_ENDPOINT), every call runs its function
  * and nothing else: the SDK is never even imported. On, the SDK is loaded on first use (dynamic import) and spans
  * go out over OTLP/HTTP, which works wherever fetch does (Node, Bun, Deno, Workers).
+ *
+ * A sampled request's span travels as a `TraceScope` (ground.ts) that the HTTP layer hands to the request's
+ * database, storage and logger (`Observability.traced`), never through an AsyncLocalStorage: on Node 20 a store,
+ * once entered, is copied into every promise any request creates afterwards, sampled or not, which alone cost
+ * more than the whole overhead budget (BENCHMARKS.md, "Observability overhead"). An unsampled request costs a
+ * sampler decision.
  */
 import type { Context, Span, TextMapGetter, Tracer } from "@opentelemetry/api";
 import type { OtelConfig, TraceSampler } from "../env.ts";
-
-export type SpanAttributes = Record<string, string | number | boolean>;
+import type { SpanAttributes, TraceScope } from "../ground.ts";
 
 /** The request's server span, for the HTTP middleware to name and finish once it knows the route and status. */
 export interface RequestSpan {
+  /** The request's scope, when it is sampled. */
+  readonly scope: TraceScope | undefined;
   /** Names the span `<method> <route>` and records the status. */
   end(route: string, status: number): void;
 }
 
 export interface Tracing {
   readonly enabled: boolean;
-  /** Runs `fn` in a child span of the active one. */
-  span<T>(name: string, fn: () => Promise<T>, attributes?: SpanAttributes): Promise<T>;
+  /** Runs `fn` in a span that starts its own trace (background work: a sweeper pass), given its scope if sampled. */
+  root<T>(name: string, fn: (scope: TraceScope | undefined) => Promise<T>): Promise<T>;
   /** Runs `fn` in a server span for the request, a child of the caller's W3C `traceparent` when it sent one. */
   request<T>(request: Request, fn: (span: RequestSpan) => Promise<T>): Promise<T>;
-  /** The active span's ids, for log lines. */
-  ids(): { trace_id: string; span_id: string } | undefined;
   /** Sends the spans waiting in the batch. */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
-const noSpan: RequestSpan = { end() {} };
+const noSpan: RequestSpan = { scope: undefined, end() {} };
 
 export const noTracing: Tracing = {
   enabled: false,
-  span: (_name, fn) => fn(),
+  root: (_name, fn) => fn(undefined),
   request: (_request, fn) => fn(noSpan),
-  ids: () => undefined,
   flush: async () => {},
   shutdown: async () => {},
 };
@@ -46,12 +50,11 @@ export function createTracing(config: OtelConfig | undefined): Tracing {
     sdk = loaded;
     return loaded;
   });
-  // Until the SDK is loaded (the first request waits for it) spans are skipped rather than queued.
+  // The first request waits for the SDK; every later one finds it loaded.
   return {
     enabled: true,
-    span: (name, fn, attributes) => (sdk ? sdk.span(name, fn, attributes) : fn()),
+    root: async (name, fn) => (sdk ?? (await loading)).root(name, fn),
     request: async (request, fn) => (sdk ?? (await loading)).request(request, fn),
-    ids: () => sdk?.ids(),
     flush: async () => (await loading).provider.forceFlush(),
     shutdown: async () => (await loading).provider.shutdown(),
   };
@@ -86,13 +89,12 @@ function samplerOf(base: typeof import("@opentelemetry/sdk-trace-base"), sampler
 }
 
 async function loadSdk(config: OtelConfig) {
-  const [api, core, base, exporter, resources, hooks] = await Promise.all([
+  const [api, core, base, exporter, resources] = await Promise.all([
     import("@opentelemetry/api").then(exportsOf),
     import("@opentelemetry/core").then(exportsOf),
     import("@opentelemetry/sdk-trace-base").then(exportsOf),
     import("@opentelemetry/exporter-trace-otlp-http").then(exportsOf),
     import("@opentelemetry/resources").then(exportsOf),
-    import("node:async_hooks"),
   ]);
   const provider = new base.BasicTracerProvider({
     sampler: samplerOf(base, config.sampler ?? { name: "parentbased_always_on", ratio: 1 }),
@@ -106,24 +108,19 @@ async function loadSdk(config: OtelConfig) {
       ),
     ],
   });
-  // This Signet's own context and tracer, not the process-global ones: an embedder's OTel setup stays theirs.
-  // AsyncLocalStorage is on Node, Bun, Deno and Workers (nodejs_compat) alike.
-  const storage = new hooks.AsyncLocalStorage<Context>();
-  const contexts = {
-    active: (): Context => storage.getStore() ?? api.ROOT_CONTEXT,
-    with: <T>(context: Context, fn: () => T): T => storage.run(context, fn),
-  };
+  // This Signet's own tracer, not the process-global one: an embedder's OTel setup stays theirs.
+  const tracer: Tracer = provider.getTracer("signet");
   const propagator = new core.W3CTraceContextPropagator();
   // One getter for every request (the propagator reads `traceparent` and `tracestate` through it).
   const headerGetter: TextMapGetter<Headers> = {
     get: (headers, key) => headers.get(key) ?? undefined,
     keys: (headers) => [...headers.keys()],
   };
-  const tracer: Tracer = provider.getTracer("signet");
 
-  async function within<T>(span: Span, context: Context, fn: () => Promise<T>): Promise<T> {
+  /** Ends `span` when `work` settles, marking it failed if `work` throws. */
+  async function ending<T>(span: Span, work: () => Promise<T>): Promise<T> {
     try {
-      return await contexts.with(api.trace.setSpan(context, span), fn);
+      return await work();
     } catch (error) {
       span.recordException(error as Error);
       span.setStatus({ code: api.SpanStatusCode.ERROR });
@@ -133,15 +130,33 @@ async function loadSdk(config: OtelConfig) {
     }
   }
 
+  /** The scope of a recording span; its OTel context is made when it gets a child. */
+  function scopeOf(span: Span, parent: Context): TraceScope {
+    const { traceId, spanId } = span.spanContext();
+    let context: Context | undefined;
+    const scope: TraceScope = {
+      ids: { trace_id: traceId, span_id: spanId },
+      span(name, fn, attributes) {
+        context ??= api.trace.setSpan(parent, span);
+        const child = tracer.startSpan(name, attributes ? { attributes } : {}, context);
+        return ending(child, () => fn(scopeOf(child, context as Context)));
+      },
+      record(name, started, ended, attributes) {
+        context ??= api.trace.setSpan(parent, span);
+        tracer
+          .startSpan(name, { startTime: started, ...(attributes ? { attributes } : {}) }, context)
+          .end(ended);
+      },
+    };
+    return scope;
+  }
+
   return {
     provider,
-    span<T>(name: string, fn: () => Promise<T>, attributes?: SpanAttributes): Promise<T> {
-      const parent = contexts.active();
-      // Under a request the sampler dropped, a child would be dropped too: skip making it at all.
-      if (api.trace.getSpan(parent)?.isRecording() === false) return fn();
-      // Spans outside a request (a sweeper pass, the doctor) start their own trace.
-      const span = tracer.startSpan(name, attributes ? { attributes } : {}, parent);
-      return within(span, parent, fn);
+    root<T>(name: string, fn: (scope: TraceScope | undefined) => Promise<T>): Promise<T> {
+      const span = tracer.startSpan(name, {}, api.ROOT_CONTEXT);
+      if (!span.isRecording()) return fn(undefined);
+      return ending(span, () => fn(scopeOf(span, api.ROOT_CONTEXT)));
     },
     request<T>(request: Request, fn: (span: RequestSpan) => Promise<T>): Promise<T> {
       const parent = propagator.extract(api.ROOT_CONTEXT, request.headers, headerGetter);
@@ -150,20 +165,17 @@ async function loadSdk(config: OtelConfig) {
         { kind: api.SpanKind.SERVER, attributes: { "http.request.method": request.method } },
         parent,
       );
+      // Dropped by the sampler: the request runs untraced, and so does everything it does.
+      if (!span.isRecording()) return fn({ scope: undefined, end() {} });
       const handle: RequestSpan = {
+        scope: scopeOf(span, parent),
         end(route, status) {
           span.updateName(`${request.method} ${route}`);
           span.setAttributes({ "http.route": route, "http.response.status_code": status });
           if (status >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR });
         },
       };
-      return within(span, parent, () => fn(handle));
-    },
-    ids() {
-      const span = api.trace.getSpan(contexts.active());
-      if (!span) return undefined;
-      const { traceId, spanId } = span.spanContext();
-      return { trace_id: traceId, span_id: spanId };
+      return ending(span, () => fn(handle));
     },
   };
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { closeDb, createDb, file, rateLimit, userQuota } from "@signet/db";
+import { closeDb, createDb, file, rateLimit, throughClient, userQuota } from "@signet/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "../testing/harness.ts";
@@ -80,6 +80,42 @@ describe("group commit", () => {
       .where(sql`${rateLimit.key} like 'group-commit-test:%'`);
     // The good batch is in; nothing of the failed one is (its first insert was rolled back with it).
     expect(stored.map((r) => r.key.split(":")[1])).toEqual(["good"]);
+  });
+
+  it("groups the batches of views of the database with its own, and tells each view's client of the commit", async () => {
+    const heard: number[] = [];
+    // What a traced request holds: a view whose client forwards to the database's own and is a witness.
+    const view = () => {
+      const client = (h.db as unknown as { $client: object }).$client;
+      const witness = {
+        groupCommitted: (started: number, requests: number) => {
+          expect(started).toBeLessThanOrEqual(performance.now());
+          heard.push(requests);
+        },
+      };
+      return throughClient(
+        h.db,
+        new Proxy(client, {
+          get(target, name) {
+            if (name === "groupCommitted") return witness.groupCommitted;
+            const value = Reflect.get(target, name, target);
+            return typeof value === "function" ? value.bind(target) : value;
+          },
+        }),
+      );
+    };
+    const insert = () => ({
+      sql: "insert into rate_limit (key, window_start, count) values (?, 0, 1)",
+      args: [`group-commit-view:${crypto.randomUUID()}`],
+    });
+    const before = groupCommitStats();
+    await Promise.all([
+      batchGrouped(view(), [insert()]),
+      batchGrouped(h.db, [insert()]),
+      batchGrouped(view(), [insert()]),
+    ]);
+    expect(groupCommitStats().commits - before.commits).toBe(1);
+    expect(heard).toEqual([3, 3]);
   });
 });
 

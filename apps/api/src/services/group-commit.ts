@@ -15,12 +15,24 @@
  * (setImmediate), never for a timer. Nothing is grouped on Workers (D1, or libSQL over HTTP): a Worker must not
  * finish one request's I/O from another request's context.
  */
-import { type Database, driverOf, runBatch, type Statement, type StatementResult } from "@signet/db";
+import { baseOf, type Database, driverOf, runBatch, type Statement, type StatementResult } from "@signet/db";
 
 /** Most requests one transaction carries, so one commit's latency stays bounded under any load. */
 export const MAX_GROUP = 128;
 
+/**
+ * A database client that wants to hear that its request's batch was committed together with others (a traced
+ * request's, which records the commit as its own span): the group runs on the database's own client, not on the
+ * views (`throughClient`) the requests hold.
+ */
+export interface GroupCommitWitness {
+  /** The group holding this client's batch committed; it began at `started` (`performance.now()`). */
+  groupCommitted(started: number, requests: number): void;
+}
+
 interface Waiting {
+  /** The requester's database: the group's, or a view of it. */
+  db: Database;
   statements: readonly Statement[];
   resolve(results: StatementResult[]): void;
   reject(error: unknown): void;
@@ -73,6 +85,7 @@ async function commit(db: Database, group: Waiting[]): Promise<void> {
   stats.requests += group.length;
   stats.largest = Math.max(stats.largest, group.length);
   if (group.length > 1) {
+    const started = performance.now();
     let results: StatementResult[];
     try {
       results = await runBatch(
@@ -81,22 +94,28 @@ async function commit(db: Database, group: Waiting[]): Promise<void> {
       );
     } catch {
       // Rolled back as a whole: commit each request's batch alone, so only the one that throws fails.
-      for (const waiting of group) await commitAlone(db, waiting);
+      for (const waiting of group) await commitAlone(waiting);
       return;
     }
     let at = 0;
     for (const waiting of group) {
+      if (waiting.db !== db) witnessOf(waiting.db)?.groupCommitted?.(started, group.length);
       waiting.resolve(results.slice(at, at + waiting.statements.length));
       at += waiting.statements.length;
     }
     return;
   }
-  await commitAlone(db, group[0]!);
+  await commitAlone(group[0]!);
 }
 
-async function commitAlone(db: Database, waiting: Waiting): Promise<void> {
+function witnessOf(db: Database): Partial<GroupCommitWitness> | undefined {
+  return (db as unknown as { $client?: Partial<GroupCommitWitness> }).$client;
+}
+
+/** One request's batch alone, on its own database (a view's client sees it as it sees any batch). */
+async function commitAlone(waiting: Waiting): Promise<void> {
   try {
-    waiting.resolve(await runBatch(db, waiting.statements));
+    waiting.resolve(await runBatch(waiting.db, waiting.statements));
   } catch (error) {
     waiting.reject(error);
   }
@@ -131,7 +150,7 @@ function groupFor(db: Database): Group | null {
  * transaction for all of them). Resolves with this batch's own results once that transaction has committed.
  */
 export function batchGrouped(db: Database, statements: readonly Statement[]): Promise<StatementResult[]> {
-  const group = groupFor(db);
+  const group = groupFor(baseOf(db));
   if (!group) return runBatch(db, statements);
-  return new Promise((resolve, reject) => group.add({ statements, resolve, reject }));
+  return new Promise((resolve, reject) => group.add({ db, statements, resolve, reject }));
 }

@@ -1,5 +1,5 @@
 /** Small SQL building blocks the services share. Plain Drizzle: they run on libSQL and on D1 alike. */
-import type { Database, Statement } from "@signet/db";
+import { baseOf, type Database, preparedOn, type Statement } from "@signet/db";
 import {
   desc,
   eq,
@@ -78,16 +78,18 @@ export function prepareOnce(build: (db: Database) => readonly { toSQL(): Query }
 /**
  * A Drizzle prepared query, built once per database (its SQL text and result mapping), for the reads every
  * issuance makes; `build` uses `placeholder(name)` for each value, which `.all(values)` / `.get(values)` fill.
+ * A traced request's view of the database runs the same query through its own client.
  */
-export function preparedPerDb<Q>(build: (db: Database) => Q): (db: Database) => Q {
+export function preparedPerDb<Q extends object>(build: (db: Database) => Q): (db: Database) => Q {
   const built = new WeakMap<Database, Q>();
   return (db) => {
-    let query = built.get(db);
+    const base = baseOf(db);
+    let query = built.get(base);
     if (!query) {
-      query = build(db);
-      built.set(db, query);
+      query = build(base);
+      built.set(base, query);
     }
-    return query;
+    return preparedOn(query, db);
   };
 }
 
