@@ -48,7 +48,7 @@ export function createApp(unsafeDeps: AppDeps, observability?: Observability) {
   app.all("/trpc/*", (c) => trpc(c));
   app.route("/", restApi(deps, session));
   app.route(UPPY_PREFIX, uppyRoutes(deps, session));
-  app.route(SHARE_PREFIX, sharePages(deps, session));
+  app.route(SHARE_PREFIX, sharePages(session));
   app.all("/api/*", (c) =>
     errorResponse(
       c,

@@ -5,7 +5,6 @@
  * expired / revoked / used up, 401 password or sign-in needed, 429 with Retry-After past the password tries.
  */
 import { type Context, Hono } from "hono";
-import type { AppDeps } from "../deps.ts";
 import { redeemShareLink, type SharedFile, type ShareRefusal, sharedFile } from "../services/share-links.ts";
 import { bodyLimit } from "./body-limit.ts";
 import type { Env, Sessions } from "./session.ts";
@@ -132,7 +131,7 @@ function refusalPage(token: string, refusal: ShareRefusal): string {
 
 const wantsHtml = (accept: string | undefined) => (accept ?? "").includes("text/html");
 
-export function sharePages(deps: AppDeps, session: Sessions) {
+export function sharePages(session: Sessions) {
   const app = new Hono<Env>();
 
   app.use("*", async (c, next) => {

@@ -5,7 +5,7 @@
 import type { Database } from "@signet/db";
 import type { Observer, Storage } from "../deps.ts";
 import type { ObservabilityConfig } from "../env.ts";
-import type { Logger, TraceScope } from "../ground.ts";
+import type { Logger } from "../ground.ts";
 import type { SweepResult } from "../services/sweeper.ts";
 import { watchAudit } from "./audit-hook.ts";
 import { bucketChecks, isDoctorStorage } from "./bucket-checks.ts";

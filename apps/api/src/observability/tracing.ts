@@ -11,7 +11,7 @@
  */
 import type { Context, Span, TextMapGetter, Tracer } from "@opentelemetry/api";
 import type { OtelConfig, TraceSampler } from "../env.ts";
-import type { SpanAttributes, TraceScope } from "../ground.ts";
+import type { TraceScope } from "../ground.ts";
 
 /** The request's server span, for the HTTP middleware to name and finish once it knows the route and status. */
 export interface RequestSpan {
