@@ -88,14 +88,22 @@ export function instrumentStorage(storage: Storage, metrics: Metrics): Storage {
   return measuredStorage as unknown as Storage;
 }
 
-/** The storage one traced request (or pass) uses: each call a child span of `scope`. */
-export function tracedStorage(storage: Storage, scope: TraceScope): Storage {
-  const traced = Object.create(storage) as Record<string, unknown>;
+const SCOPE = Symbol("trace scope");
+type Scoped = { [SCOPE]: TraceScope };
+
+/**
+ * How a traced request (or pass) gets its storage: each call a child span of its scope. The methods are made
+ * once, on a prototype; each request's storage is one object holding its scope.
+ */
+export function tracingStorage(storage: Storage): (scope: TraceScope) => Storage {
+  const prototype = Object.create(storage) as Record<string, unknown>;
   for (const [operation, name] of spanNames) {
-    traced[operation] = (...args: unknown[]) =>
-      scope.span(name, () => (storage[operation] as (...args: unknown[]) => Promise<unknown>)(...args));
+    const call = storage[operation] as (...args: unknown[]) => Promise<unknown>;
+    prototype[operation] = function (this: Scoped, ...args: unknown[]) {
+      return this[SCOPE].span(name, () => call.apply(storage, args));
+    };
   }
-  return traced as unknown as Storage;
+  return (scope) => Object.create(prototype, { [SCOPE]: { value: scope } }) as Storage;
 }
 
 const OPERATIONS = new Set(["select", "insert", "update", "delete", "with", "pragma"]);
@@ -153,33 +161,37 @@ export function instrumentDatabase(db: Database, metrics: Metrics): void {
   }
 }
 
+/** The client of a traced request's view: a span per statement and batch, everything else the client's own. */
+class TracingClient implements ProxyHandler<LibsqlClient>, GroupCommitWitness {
+  constructor(private readonly scope: TraceScope) {}
+
+  get(client: LibsqlClient, name: string | symbol): unknown {
+    const scope = this.scope;
+    if (name === "execute") {
+      return (statement: unknown, ...rest: unknown[]) =>
+        scope.span(`db ${operationOf(statement)}`, () => client.execute(statement, ...rest));
+    }
+    if (name === "batch") {
+      return (statements: unknown[], ...rest: unknown[]) =>
+        scope.span("db batch", () => client.batch(statements, ...rest));
+    }
+    if (name === "groupCommitted") return this.groupCommitted.bind(this);
+    // The client's methods use private fields: they are called on the client itself.
+    const value = Reflect.get(client, name, client);
+    return typeof value === "function" ? value.bind(client) : value;
+  }
+
+  groupCommitted(started: number, requests: number): void {
+    this.scope.record("db batch", started, performance.now(), { "signet.group_commit.requests": requests });
+  }
+}
+
 /**
- * The database one traced request (or pass) uses: a view of `db` (`throughClient`) whose client makes a child
- * span of `scope` per statement and batch (libSQL; D1: per batch), and hears of a group commit that carried the
+ * How a traced request (or pass) gets its database: a view of `db` (`throughClient`) whose client makes a child
+ * span of its scope per statement and batch (libSQL; D1: per batch), and hears of a group commit that carried the
  * request's batch with others (`GroupCommitWitness`), recorded as the request's own "db batch" span.
  */
-export function tracedDatabase(db: Database, scope: TraceScope): Database {
+export function tracingDatabase(db: Database): (scope: TraceScope) => Database {
   const client = (db as unknown as { $client: LibsqlClient }).$client;
-  const witness: GroupCommitWitness = {
-    groupCommitted(started, requests) {
-      scope.record("db batch", started, performance.now(), { "signet.group_commit.requests": requests });
-    },
-  };
-  const traced = new Proxy(client, {
-    get(target, name) {
-      if (name === "execute") {
-        return (statement: unknown, ...rest: unknown[]) =>
-          scope.span(`db ${operationOf(statement)}`, () => target.execute(statement, ...rest));
-      }
-      if (name === "batch") {
-        return (statements: unknown[], ...rest: unknown[]) =>
-          scope.span("db batch", () => target.batch(statements, ...rest));
-      }
-      if (name === "groupCommitted") return witness.groupCommitted;
-      // Everything else is the client's own (its methods use private fields: called on the client itself).
-      const value = Reflect.get(target, name, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return throughClient(db, traced);
+  return (scope) => throughClient(db, new Proxy(client, new TracingClient(scope)));
 }

@@ -10,7 +10,7 @@ import type { SweepResult } from "../services/sweeper.ts";
 import { watchAudit } from "./audit-hook.ts";
 import { bucketChecks, isDoctorStorage } from "./bucket-checks.ts";
 import { databaseFigures } from "./figures.ts";
-import { instrumentDatabase, instrumentStorage, tracedDatabase, tracedStorage } from "./instrument.ts";
+import { instrumentDatabase, instrumentStorage, tracingDatabase, tracingStorage } from "./instrument.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { issueOutcome, urlKindOf } from "./outcomes.ts";
 import { sharedReadiness } from "./readiness.ts";
@@ -77,7 +77,8 @@ export function createObservability(
     storage = instrumentStorage(deps.storage, metrics);
     instrumentDatabase(deps.db, metrics);
   }
-  const measuredStorage = storage;
+  const tracedStorage = tracingStorage(storage);
+  const tracedDatabase = tracingDatabase(deps.db);
   const checkBucket =
     metrics && config.doctorIntervalSeconds > 0 && isDoctorStorage(deps.storage)
       ? bucketChecks({
@@ -95,8 +96,8 @@ export function createObservability(
     readiness,
     traced(scope) {
       return {
-        db: tracedDatabase(deps.db, scope),
-        storage: tracedStorage(measuredStorage, scope),
+        db: tracedDatabase(scope),
+        storage: tracedStorage(scope),
         logger: (entry) => deps.logger({ ...scope.ids, ...entry }),
       };
     },

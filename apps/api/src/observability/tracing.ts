@@ -11,7 +11,7 @@
  */
 import type { Context, Span, TextMapGetter, Tracer } from "@opentelemetry/api";
 import type { OtelConfig, TraceSampler } from "../env.ts";
-import type { TraceScope } from "../ground.ts";
+import type { SpanAttributes, TraceScope } from "../ground.ts";
 
 /** The request's server span, for the HTTP middleware to name and finish once it knows the route and status. */
 export interface RequestSpan {
@@ -130,25 +130,36 @@ async function loadSdk(config: OtelConfig) {
     }
   }
 
-  /** The scope of a recording span; its OTel context is made when it gets a child. */
-  function scopeOf(span: Span, parent: Context): TraceScope {
-    const { traceId, spanId } = span.spanContext();
-    let context: Context | undefined;
-    const scope: TraceScope = {
-      ids: { trace_id: traceId, span_id: spanId },
-      span(name, fn, attributes) {
-        context ??= api.trace.setSpan(parent, span);
-        const child = tracer.startSpan(name, attributes ? { attributes } : {}, context);
-        return ending(child, () => fn(scopeOf(child, context as Context)));
-      },
-      record(name, started, ended, attributes) {
-        context ??= api.trace.setSpan(parent, span);
-        tracer
-          .startSpan(name, { startTime: started, ...(attributes ? { attributes } : {}) }, context)
-          .end(ended);
-      },
-    };
-    return scope;
+  /**
+   * The scope of a recording span. A class, not closures: a traced request makes one per span, and what each
+   * span allocates is most of tracing's cost (its OTel context is made only when it gets a child).
+   */
+  class Scope implements TraceScope {
+    private context: Context | undefined;
+    constructor(
+      private readonly own: Span,
+      private readonly parent: Context,
+    ) {}
+
+    get ids() {
+      const { traceId, spanId } = this.own.spanContext();
+      return { trace_id: traceId, span_id: spanId };
+    }
+
+    private asParent(): Context {
+      this.context ??= api.trace.setSpan(this.parent, this.own);
+      return this.context;
+    }
+
+    span<T>(name: string, fn: (scope: TraceScope) => Promise<T>, attributes?: SpanAttributes): Promise<T> {
+      const context = this.asParent();
+      const child = tracer.startSpan(name, attributes ? { attributes } : undefined, context);
+      return ending(child, () => fn(new Scope(child, context)));
+    }
+
+    record(name: string, started: number, ended: number, attributes?: SpanAttributes): void {
+      tracer.startSpan(name, { startTime: started, attributes }, this.asParent()).end(ended);
+    }
   }
 
   return {
@@ -156,7 +167,7 @@ async function loadSdk(config: OtelConfig) {
     root<T>(name: string, fn: (scope: TraceScope | undefined) => Promise<T>): Promise<T> {
       const span = tracer.startSpan(name, {}, api.ROOT_CONTEXT);
       if (!span.isRecording()) return fn(undefined);
-      return ending(span, () => fn(scopeOf(span, api.ROOT_CONTEXT)));
+      return ending(span, () => fn(new Scope(span, api.ROOT_CONTEXT)));
     },
     request<T>(request: Request, fn: (span: RequestSpan) => Promise<T>): Promise<T> {
       const parent = propagator.extract(api.ROOT_CONTEXT, request.headers, headerGetter);
@@ -168,7 +179,7 @@ async function loadSdk(config: OtelConfig) {
       // Dropped by the sampler: the request runs untraced, and so does everything it does.
       if (!span.isRecording()) return fn({ scope: undefined, end() {} });
       const handle: RequestSpan = {
-        scope: scopeOf(span, parent),
+        scope: new Scope(span, parent),
         end(route, status) {
           span.updateName(`${request.method} ${route}`);
           span.setAttributes({ "http.route": route, "http.response.status_code": status });
