@@ -475,16 +475,22 @@ type VariantPlan = { variant: string; name: string; server: Server; request: Req
 
 /**
  * Starts one Node server per variant side by side and measures `rows` on each, taking turns for ROUNDS rounds
- * (so that a noisy neighbour hits every variant alike); keeps each row's best round, and the median of its
- * rounds' CPU per request (`cpuMs` of the kept figures): on a shared machine one round's CPU figure can be off
- * by more than the differences measured here, a median of many short rounds much less. `during` runs beside
- * the load (a scraper) and returns how to stop it.
+ * (so that a noisy neighbour hits every variant alike), each round starting one server further along (so that no
+ * variant always follows the same one); keeps each row's best round, the median of its rounds' CPU per request
+ * (`cpuMs` of the kept figures), and each round's CPU figure (`cpuRounds`) for the paired comparisons of
+ * `variantTable`: on a shared machine one round's CPU figure can be off by more than the differences measured
+ * here, a median of many short rounds much less. `during` runs beside the load (a scraper) and returns how to
+ * stop it.
  */
 async function compareVariants(
   variants: Variant[],
   rows: (requests: Awaited<ReturnType<typeof signetRequests>>) => { name: string; request: Request }[],
   during?: (servers: Server[]) => () => void,
-): Promise<{ plans: VariantPlan[]; best: Map<VariantPlan, Measured> }> {
+): Promise<{
+  plans: VariantPlan[];
+  best: Map<VariantPlan, Measured>;
+  cpuRounds: Map<VariantPlan, number[]>;
+}> {
   const servers: Server[] = [];
   const dataDirs: string[] = [];
   const plans: VariantPlan[] = [];
@@ -509,7 +515,8 @@ async function compareVariants(
     }
     stop = during?.(servers);
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const plan of plans) {
+      const shift = ((round - 1) * (plans.length / variants.length)) % plans.length;
+      for (const plan of [...plans.slice(shift), ...plans.slice(0, shift)]) {
         const result = await measure(plan.server, plan.request);
         const previous = best.get(plan);
         if (!previous || result.rps > previous.rps) best.set(plan, result);
@@ -525,28 +532,40 @@ async function compareVariants(
     }
     for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
   }
-  for (const [plan, figures] of cpu) {
-    const sorted = [...figures].sort((a, b) => a - b);
-    const middle = sorted.length / 2;
-    const median =
-      sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-    best.set(plan, { ...best.get(plan)!, cpuMs: median });
-  }
-  return { plans, best };
+  for (const [plan, figures] of cpu) best.set(plan, { ...best.get(plan)!, cpuMs: quantile(figures, 0.5) });
+  return { plans, best, cpuRounds: cpu };
 }
 
-/** The rows' table, each against the first variant's figures for the same request. */
-function variantTable(column: string, plans: VariantPlan[], best: Map<VariantPlan, Measured>): string[] {
+/** The `q` quantile of `values` (linear between the two nearest). */
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = sorted[Math.floor(at)]!;
+  return low + (sorted[Math.ceil(at)]! - low) * (at - Math.floor(at));
+}
+
+/**
+ * The rows' table, each against the first variant's figures for the same request. The CPU comparison is paired:
+ * each round's figure over the first variant's in the same round (minutes apart at most, so a neighbour's load
+ * that comes and goes cancels), the median of those ratios, with the middle half of them beside it.
+ */
+function variantTable(
+  column: string,
+  { plans, best, cpuRounds }: Awaited<ReturnType<typeof compareVariants>>,
+): string[] {
   const first = plans[0]!.variant;
-  const baseOf = (name: string) => best.get(plans.find((p) => p.variant === first && p.name === name)!)!;
+  const baseOf = (name: string) => plans.find((p) => p.variant === first && p.name === name)!;
   const pct = (value: number) => `${value >= 0 ? "+" : ""}${(value * 100).toFixed(1)} %`;
   return [
-    `| request | ${column} | req/s | p50 ms | p99 ms | server CPU ms/req | vs ${first} (req/s) | vs ${first} (CPU) | failed |`,
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    `| request | ${column} | req/s | p50 ms | p99 ms | server CPU ms/req | vs ${first} (req/s) | vs ${first} (CPU, paired median) | middle half of the rounds | failed |`,
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...plans.map((plan) => {
       const r = best.get(plan)!;
       const base = baseOf(plan.name);
-      return `| ${plan.name} | ${plan.variant} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50} | ${r.p99} | ${r.cpuMs.toFixed(3)} | ${pct(r.rps / base.rps - 1)} | ${pct(r.cpuMs / base.cpuMs - 1)} | ${r.failures} |`;
+      const baseRounds = cpuRounds.get(base)!;
+      const ratios = cpuRounds.get(plan)!.map((cpu, round) => cpu / baseRounds[round]! - 1);
+      const spread = `${pct(quantile(ratios, 0.25))} … ${pct(quantile(ratios, 0.75))}`;
+      return `| ${plan.name} | ${plan.variant} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50} | ${r.p99} | ${r.cpuMs.toFixed(3)} | ${pct(r.rps / best.get(base)!.rps - 1)} | ${pct(quantile(ratios, 0.5))} | ${spread} | ${r.failures} |`;
     }),
   ];
 }
@@ -573,7 +592,7 @@ async function writeComparison(
   heading: string,
   flag: string,
   column: string,
-  { plans, best }: Awaited<ReturnType<typeof compareVariants>>,
+  result: Awaited<ReturnType<typeof compareVariants>>,
   prose: string[],
 ): Promise<void> {
   const lines = [
@@ -583,7 +602,7 @@ async function writeComparison(
     "",
     ...machineLines(),
     "",
-    ...variantTable(column, plans, best),
+    ...variantTable(column, result),
     "",
   ];
   await writeSection(heading, `${lines.join("\n")}\n`);
@@ -597,24 +616,21 @@ const UPLOAD_ROWS = (requests: Awaited<ReturnType<typeof signetRequests>>) => [
 /** `--observability`: the issuance rows with metrics and tracing off, then on, taking turns for ROUNDS rounds. */
 async function observabilityOverhead() {
   const sink = await discardingSink();
+  const traced = (ratio?: number): Record<string, string> => ({
+    METRICS_TOKEN,
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+    OTEL_SERVICE_NAME: "signet-bench",
+    ...(ratio === undefined
+      ? {}
+      : { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: String(ratio) }),
+  });
   const variants: Variant[] = [
     { label: "off", env: { METRICS_ENABLED: "false" } },
     { label: "metrics on", env: { METRICS_TOKEN } },
-    {
-      label: "metrics + tracing on",
-      env: { METRICS_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: "signet-bench" },
-    },
-    {
-      // What an operator bounds the cost with: one trace in ten kept (the bench sends no traceparent).
-      label: "metrics + tracing 1 in 10",
-      env: {
-        METRICS_TOKEN,
-        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-        OTEL_SERVICE_NAME: "signet-bench",
-        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
-        OTEL_TRACES_SAMPLER_ARG: "0.1",
-      },
-    },
+    { label: "metrics + tracing on", env: traced() },
+    // What an operator bounds the cost with: a share of the traces kept (the bench sends no traceparent).
+    { label: "metrics + tracing 1 in 10", env: traced(0.1) },
+    { label: "metrics + tracing 1 in 100", env: traced(0.01) },
   ];
   // Prometheus' pace, a little faster than the usual 15 s: the scrape's own cost is part of "on".
   const scrape = (servers: Server[]) => {
@@ -629,15 +645,16 @@ async function observabilityOverhead() {
   };
   const result = await compareVariants(variants, UPLOAD_ROWS, scrape).finally(() => sink.close());
   await writeComparison("## Observability overhead", "--observability", "observability", result, [
-    "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) four ways: `METRICS_ENABLED=false`",
+    "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) five ways: `METRICS_ENABLED=false`",
     "and no OTLP endpoint (off); metrics on (the registry, the HTTP, database and storage measuring, a /metrics",
     "scrape every 5 s); metrics plus traces with every request sampled (the default sampler), spans exported over",
-    "OTLP/HTTP to a local sink that discards them; and the same with `OTEL_TRACES_SAMPLER=parentbased_traceidratio`,",
-    `\`OTEL_TRACES_SAMPLER_ARG=0.1\` (one trace in ten). The servers run side by side and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up +`,
-    `${DURATION} s at ${CONNECTIONS} connections (autocannon in the bench process); req/s and latency are each row's best`,
-    "round, server CPU ms/req the median of its rounds.",
-    "Server CPU ms/req (user + system time of the server process per answered request) is the figure to compare",
-    "on a shared machine: it does not move with what the neighbours do.",
+    "OTLP/HTTP to a local sink that discards them; and the same with `OTEL_TRACES_SAMPLER=parentbased_traceidratio`",
+    "and `OTEL_TRACES_SAMPLER_ARG=0.1` (one trace in ten) or `0.01` (one in a hundred). The servers run side by side",
+    `and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up + ${DURATION} s at ${CONNECTIONS} connections (autocannon in the bench`,
+    "process), each round starting with the next variant; req/s and latency are each row's best round.",
+    "Server CPU ms/req (user + system time of the server process, all its threads, per answered request) is the",
+    "figure to compare on a shared machine: the column is the median of its rounds, and the comparison with off is",
+    "paired, each round against off's in the same round, with the middle half of those rounds beside it.",
   ]);
 }
 
