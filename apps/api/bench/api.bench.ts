@@ -627,6 +627,8 @@ async function observabilityOverhead() {
   const variants: Variant[] = [
     { label: "off", env: { METRICS_ENABLED: "false" } },
     { label: "metrics on", env: { METRICS_TOKEN } },
+    // The same as the one before, on a server of its own: how far two identical servers differ here.
+    { label: "metrics on (control)", env: { METRICS_TOKEN } },
     { label: "metrics + tracing on", env: traced() },
     // What an operator bounds the cost with: a share of the traces kept (the bench sends no traceparent).
     { label: "metrics + tracing 1 in 10", env: traced(0.1) },
@@ -647,7 +649,8 @@ async function observabilityOverhead() {
   await writeComparison("## Observability overhead", "--observability", "observability", result, [
     "Issuance on Node (`pnpm start`'s command, embedded local-s3 and libSQL file) five ways: `METRICS_ENABLED=false`",
     "and no OTLP endpoint (off); metrics on (the registry, the HTTP, database and storage measuring, a /metrics",
-    "scrape every 5 s); metrics plus traces with every request sampled (the default sampler), spans exported over",
+    "scrape every 5 s), twice, on two identical servers (the control: what this machine's noise alone makes of",
+    "the same server); metrics plus traces with every request sampled (the default sampler), spans exported over",
     "OTLP/HTTP to a local sink that discards them; and the same with `OTEL_TRACES_SAMPLER=parentbased_traceidratio`",
     "and `OTEL_TRACES_SAMPLER_ARG=0.1` (one trace in ten) or `0.01` (one in a hundred). The servers run side by side",
     `and take turns for ${ROUNDS} rounds of ${WARMUP} s warm-up + ${DURATION} s at ${CONNECTIONS} connections (autocannon in the bench`,

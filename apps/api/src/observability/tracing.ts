@@ -53,8 +53,9 @@ export function createTracing(config: OtelConfig | undefined): Tracing {
   // The first request waits for the SDK; every later one finds it loaded.
   return {
     enabled: true,
-    root: async (name, fn) => (sdk ?? (await loading)).root(name, fn),
-    request: async (request, fn) => (sdk ?? (await loading)).request(request, fn),
+    root: (name, fn) => (sdk ? sdk.root(name, fn) : loading.then((loaded) => loaded.root(name, fn))),
+    request: (request, fn) =>
+      sdk ? sdk.request(request, fn) : loading.then((loaded) => loaded.request(request, fn)),
     flush: async () => (await loading).provider.forceFlush(),
     shutdown: async () => (await loading).provider.shutdown(),
   };
