@@ -25,7 +25,7 @@ export function createApp(unsafeDeps: AppDeps, observability?: Observability) {
   const deps: AppDeps = { ...unsafeDeps, logger: redactingLogger(unsafeDeps.logger) };
   const { auth, config, logger } = deps;
   const session = sessions(deps);
-  const trpc = trpcMount(deps, session);
+  const trpc = trpcMount(session);
   // A policy's refusal reaches a tRPC client from tRPC itself, and a REST client in the REST shape.
   const refuse: Refuse = (c, error) =>
     c.req.path.startsWith("/trpc/") ? trpc(c, error) : errorResponse(c, error);
@@ -46,7 +46,7 @@ export function createApp(unsafeDeps: AppDeps, observability?: Observability) {
 
   app.on(["GET", "POST"], "/api/auth/*", (c) => auth.handler(session.forAuth(c)));
   app.all("/trpc/*", (c) => trpc(c));
-  app.route("/", restApi(deps, session));
+  app.route("/", restApi(session));
   app.route(UPPY_PREFIX, uppyRoutes(deps, session));
   app.route(SHARE_PREFIX, sharePages(session));
   app.all("/api/*", (c) =>

@@ -39,12 +39,13 @@ interface Handle {
 }
 
 const handles = new WeakMap<object, Handle>();
-/** Each view (`throughClient`) to the database it was made from. */
-const bases = new WeakMap<object, Database>();
+/** On a view (`throughClient`): the database it was made from. */
+const BASE = Symbol("view of");
+type View = Database & { [BASE]?: Database };
 
 /** The database opened by `createDb` that `db` is, or is a view of (`throughClient`). */
 export function baseOf(db: Database): Database {
-  return bases.get(db) ?? db;
+  return (db as View)[BASE] ?? db;
 }
 
 function handleOf(db: Database, caller: string): Handle {
@@ -65,13 +66,38 @@ function clientOf(db: Database): unknown {
  */
 export function throughClient(db: Database, client: object): Database {
   const base = baseOf(db);
+  let make = viewMakers.get(base);
+  if (!make) {
+    make = viewMaker(base);
+    viewMakers.set(base, make);
+  }
+  return make(client);
+}
+
+const viewMakers = new WeakMap<Database, (client: object) => Database>();
+
+/**
+ * Views of `base` made by constructors whose prototypes are the database and its session: a traced request makes
+ * one per request, and an object literal per view (or `Object.create` with descriptors) cost more than the rest
+ * of the view's work.
+ */
+function viewMaker(base: Database): (client: object) => Database {
   // Drizzle's builders take `this.session` and its prepared queries `session.client`; nothing else holds a client.
-  const session = Object.create((base as unknown as { session: object }).session, {
-    client: { value: client },
-  });
-  const view = Object.create(base, { session: { value: session }, $client: { value: client } }) as Database;
-  bases.set(view, base);
-  return view;
+  const Session = function (this: { client: object }, client: object) {
+    this.client = client;
+  } as unknown as new (
+    client: object,
+  ) => object;
+  Session.prototype = (base as unknown as { session: object }).session;
+  const ViewOf = function (this: Record<string | symbol, unknown>, client: object) {
+    this.session = new Session(client);
+    this.$client = client;
+    this[BASE] = base;
+  } as unknown as new (
+    client: object,
+  ) => Database;
+  ViewOf.prototype = base;
+  return (client) => new ViewOf(client);
 }
 
 /**
@@ -81,7 +107,9 @@ export function throughClient(db: Database, client: object): Database {
  */
 export function preparedOn<Q extends object>(query: Q, db: Database): Q {
   if (db === baseOf(db) || !("client" in query)) return query;
-  return Object.create(query, { client: { value: clientOf(db) } }) as Q;
+  const view = Object.create(query) as Q & { client: unknown };
+  view.client = clientOf(db);
+  return view;
 }
 
 /** Records how to close a database this package opened (internal to the factory). */

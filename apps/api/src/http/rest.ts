@@ -11,7 +11,6 @@ import { TRPCError } from "@trpc/server";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
-import type { AppDeps } from "../deps.ts";
 import { badInput } from "../trpc/field.ts";
 import { createInnerContext } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
@@ -21,8 +20,8 @@ import type { Env, Sessions } from "./session.ts";
 
 const notAnObject = () => new TRPCError({ code: "BAD_REQUEST", message: "body: must be a JSON object" });
 
-/** The REST app: mount it with `app.route("/", restApi(deps, session))`. */
-export function restApi(deps: AppDeps, session: Sessions) {
+/** The REST app: mount it with `app.route("/", restApi(session))`. */
+export function restApi(session: Sessions) {
   const api = new OpenAPIHono<Env>({
     defaultHook: (result, c) => {
       if (result.success) return;
@@ -38,7 +37,7 @@ export function restApi(deps: AppDeps, session: Sessions) {
     if (error instanceof HTTPException && error.status === 400) {
       return errorResponse(c, notAnObject());
     }
-    return errorResponse(c, refusalOf(error, deps.logger, c.get("requestId")));
+    return errorResponse(c, refusalOf(error, session.deps(c).logger, c.get("requestId")));
   });
 
   for (const { route, call } of restRouteTable()) {

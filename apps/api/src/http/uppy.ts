@@ -112,7 +112,7 @@ export function uppyRoutes(deps: AppDeps, session: Sessions) {
         settled();
         return answer;
       } catch (error) {
-        const refusal = refusalOf(error, deps.logger, c.get("requestId"));
+        const refusal = refusalOf(error, session.deps(c).logger, c.get("requestId"));
         settled(refusal);
         return errorResponse(c, refusal, reasonPhrase(refusal.message));
       }
