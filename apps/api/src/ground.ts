@@ -60,11 +60,6 @@ export interface TraceScope {
 
 export type SpanAttributes = Record<string, string | number | boolean>;
 
-/** Runs `fn` in a child span of `scope`, or just runs it when the work is not traced. */
-export function inSpan<T>(scope: TraceScope | undefined, name: string, fn: () => Promise<T>): Promise<T> {
-  return scope ? scope.span(name, fn) : fn();
-}
-
 /** What a personal API key may do; each scope includes the ones before it. */
 export type ApiKeyScope = "read" | "upload" | "full";
 

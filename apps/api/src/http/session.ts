@@ -5,7 +5,7 @@
 import type { TRPCError } from "@trpc/server";
 import type { Context } from "hono";
 import type { AppDeps } from "../deps.ts";
-import { type Actor, inSpan, type Peer, type RequestMeta, type TraceScope } from "../ground.ts";
+import type { Actor, Peer, RequestMeta, TraceScope } from "../ground.ts";
 import { API_KEY_PREFIX, actorForApiKey } from "../services/api-keys.ts";
 import { CLIENT_IP_HEADER, clientIp } from "./client-ip.ts";
 
@@ -58,7 +58,8 @@ export function sessions(deps: AppDeps) {
 
     /** The signed-in user, also remembered on the context for the request's log line. */
     async actor(c: Context<Env>): Promise<Actor | null> {
-      const actor = await inSpan(c.get("trace"), "authenticate", () => authenticate(c));
+      const trace = c.get("trace");
+      const actor = await (trace ? trace.span("authenticate", () => authenticate(c)) : authenticate(c));
       c.set("actor", actor);
       return actor;
     },

@@ -110,15 +110,17 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     sweepGraceSeconds: 60,
     ...overrides,
   };
-  const signet = createSignet(config, {
+  // What every instance of this harness is built from: one database, one bucket, one clock, one log.
+  const outside = {
     db,
     storage: signer,
     authSecret: AUTH_SECRET,
     clock,
-    logger: (entry) => logs.push(entry),
-    mailer: mailbox,
-    devMailbox: mailbox,
-  });
+    logger: (entry: LogEntry) => {
+      logs.push(entry);
+    },
+  } satisfies SignetDeps;
+  const signet = createSignet(config, { ...outside, mailer: mailbox, devMailbox: mailbox });
   const { app, deps } = signet;
 
   async function signUp(email = `user${++counter}-${Date.now()}@example.com`): Promise<TestUser> {
@@ -212,11 +214,7 @@ export async function createHarness(overrides: Partial<AppConfig> = {}): Promise
     withBackground(options = {}) {
       const background: Promise<unknown>[] = [];
       const instance = createSignet(config, {
-        db,
-        storage: signer,
-        authSecret: AUTH_SECRET,
-        clock,
-        logger: (entry) => logs.push(entry),
+        ...outside,
         background: (work) => background.push(work),
         ...options,
       });
